@@ -1,0 +1,173 @@
+"""Batch imports of CSV and XLSX files: preview, run as a job, report the rejects.
+
+The uploaded file is kept beside its ``Job`` row; the job reads it as a stream,
+ingests every row through the same pipeline as the API (so an imported lead is
+normalized, deduplicated, suppressed and scored exactly like a posted one),
+commits in chunks, and writes progress to the row so a page or a terminal can
+show a bar. Rejected rows go to a CSV with the reason for each.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from connectors import tabular
+from distribution import clock
+from distribution.db import db
+from distribution.intake.normalize import normalize
+from distribution.intake.pipeline import DEFAULT_REQUIRED, Origin, ingest
+from distribution.intake.validate import validate
+from distribution.models import Job, JobStatus, LeadStatus, User, Vendor
+
+IMPORT_KIND = "lead_import"
+CHUNK = 500
+REJECTS_NAME = "rejected-rows.csv"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    number: int
+    values: dict[str, Any]
+    errors: list[str]
+
+
+def file_kind(filename: str) -> str:
+    """ "csv" or "xlsx" from the file name; anything else is refused."""
+    suffix = Path(filename).suffix.lower()
+    if suffix in (".csv", ".txt"):
+        return "csv"
+    if suffix == ".xlsx":
+        return "xlsx"
+    raise ValueError(f"'{filename}' is not a .csv or .xlsx file")
+
+
+def headers_and_guess(path: Path, kind: str) -> tuple[list[str], dict[str, str | None]]:
+    with path.open("rb") as stream:
+        table = tabular.read_table(stream, kind)
+        return list(table.headers), dict(tabular.guess_mapping(table.headers))
+
+
+def preview(
+    vendor: Vendor, path: Path, kind: str, mapping: Mapping[str, str | None], limit: int = 10
+) -> list[PreviewRow]:
+    """The first rows as they would be read, with their validation messages."""
+    required = vendor.setting("required_fields", DEFAULT_REQUIRED)
+    rows = []
+    for number, raw in _mapped_rows(path, kind, mapping):
+        normalized = normalize(raw, default_region=vendor.default_region or "US")
+        errors = validate(normalized, required)
+        rows.append(
+            PreviewRow(number, normalized.fields, [f"{e.field}: {e.message}" for e in errors])
+        )
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def create_import_job(
+    vendor: Vendor, user: User | None, filename: str, stored_path: Path, mapping: dict[str, Any]
+) -> Job:
+    job = Job(
+        vendor_id=vendor.id,
+        user_id=user.id if user else None,
+        kind=IMPORT_KIND,
+        status=JobStatus.QUEUED,
+        filename=filename,
+        params={"path": str(stored_path), "kind": file_kind(filename), "mapping": mapping},
+        total=0,
+        processed=0,
+        result={},
+    )
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def run_import(job_id: int, progress: Callable[[Job], None] | None = None) -> Job:
+    """Import every row of the job's file. Raises on failure after marking the job failed."""
+    job = db.session.get(Job, job_id)
+    if job is None:
+        raise LookupError(f"no import job {job_id}")
+    if job.status is JobStatus.FINISHED:
+        return job  # a re-delivered RQ job must not import twice
+    try:
+        _run(job, progress)
+    except Exception as exc:
+        db.session.rollback()
+        job = db.session.get(Job, job_id)
+        assert job is not None
+        job.status = JobStatus.FAILED
+        job.error = f"{type(exc).__name__}: {exc}"[:2000]
+        job.finished_at = clock.now()
+        db.session.commit()
+        raise
+    return job
+
+
+def _run(job: Job, progress: Callable[[Job], None] | None) -> None:
+    vendor = db.session.get(Vendor, job.vendor_id)
+    assert vendor is not None
+    path = Path(job.params["path"])
+    kind = job.params["kind"]
+    mapping = job.params["mapping"]
+    job.status = JobStatus.RUNNING
+    job.started_at = clock.now()
+    job.total = _count_rows(path, kind)
+    job.processed = 0
+    db.session.commit()
+    origin = Origin(
+        channel=kind, content_type=f"text/{kind}", import_job_id=job.id, actor=f"import:{job.id}"
+    )
+    counts = {status.value: 0 for status in LeadStatus}
+    rejects_path = path.parent / REJECTS_NAME
+    with rejects_path.open("w", newline="", encoding="utf-8") as rejects_file:
+        rejects = csv.writer(rejects_file)
+        rejects.writerow(["row", "reason", "values"])
+        for number, raw in _mapped_rows(path, kind, mapping):
+            payload = json.dumps(raw, ensure_ascii=False, default=str).encode()
+            result = ingest(vendor, raw, payload, origin)
+            counts[result.status.value] += 1
+            if not result.accepted:
+                reason = "; ".join(f"{e.field}: {e.message}" for e in result.errors)
+                rejects.writerow([number, safe_cell(reason), safe_cell(payload.decode())])
+            job.processed += 1
+            if job.processed % CHUNK == 0:
+                db.session.commit()
+                if progress:
+                    progress(job)
+    job.status = JobStatus.FINISHED
+    job.finished_at = clock.now()
+    job.result = {
+        "counts": {k: v for k, v in counts.items() if v},
+        "rejected": counts[LeadStatus.REJECTED.value],
+        "accepted": job.processed - counts[LeadStatus.REJECTED.value],
+        "rejects_file": str(rejects_path),
+    }
+    db.session.commit()
+    if progress:
+        progress(job)
+
+
+def _mapped_rows(
+    path: Path, kind: str, mapping: Mapping[str, str | None]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open("rb") as stream:
+        table = tabular.read_table(stream, kind)
+        for number, row in enumerate(table.rows, start=2):  # row 1 holds the headers
+            yield number, tabular.apply_mapping(row, mapping)
+
+
+def _count_rows(path: Path, kind: str) -> int:
+    with path.open("rb") as stream:
+        return sum(1 for _ in tabular.read_table(stream, kind).rows)
+
+
+def safe_cell(value: str) -> str:
+    """Neutralize spreadsheet formulas in a cell we write (=, +, -, @ ...)."""
+    return "'" + value if value.startswith(_FORMULA_START) else value

@@ -1,0 +1,1 @@
+"""Lead intake: normalize, validate and score raw leads, then store them (``pipeline``)."""

@@ -1,0 +1,184 @@
+"""From a request body to stored leads: pick the parser by content type, ingest each lead.
+
+Used by the API, the e-mail endpoint and the command line alike. A body that
+cannot be read at all is kept as one rejected lead and reported as ``BodyError``
+(HTTP 400) so the sender knows, and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from connectors import adf, namevalue, xmlmap, xmlsafe
+from connectors.errors import ParseError, UnsafeDocument
+from connectors.fields import FULL_NAME, fold, put_full_name
+from distribution.errors import DomainError
+from distribution.intake.pipeline import IntakeResult, Origin, ingest, store_unreadable
+from distribution.models import Vendor
+
+XML_TYPES = frozenset({"application/xml", "text/xml", "application/x-adf+xml"})
+FORM_TYPE = "application/x-www-form-urlencoded"
+JSON_TYPE = "application/json"
+CSV_TYPES = frozenset({"text/csv", "application/csv"})
+SUPPORTED_TYPES = XML_TYPES | CSV_TYPES | {FORM_TYPE, JSON_TYPE}
+
+
+class BodyError(DomainError):
+    """The body could not be read; ``result`` is the rejected lead that keeps it."""
+
+    def __init__(self, message: str, result: IntakeResult | None = None, unsafe: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.result = result
+        self.unsafe = unsafe
+
+
+class UnsupportedType(DomainError):
+    """No parser for this content type (HTTP 415)."""
+
+
+class BatchTooLarge(DomainError):
+    """More leads in one request than the vendor allows (HTTP 413)."""
+
+
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def receive(
+    vendor: Vendor, body: bytes, content_type: str | None, origin: Origin
+) -> list[IntakeResult]:
+    """Parse ``body`` by its media type and ingest every lead in it (not committed)."""
+    kind = media_type(content_type)
+    if kind not in SUPPORTED_TYPES:
+        raise UnsupportedType(
+            f"content type '{kind or 'none'}' is not accepted; send one of "
+            + ", ".join(sorted(SUPPORTED_TYPES))
+        )
+    try:
+        items = _parse(vendor, body, kind)
+    except UnsafeDocument as exc:
+        raise BodyError(str(exc), _keep(vendor, body, origin, str(exc)), unsafe=True) from exc
+    except ParseError as exc:
+        raise BodyError(str(exc), _keep(vendor, body, origin, str(exc))) from exc
+    limit = int(vendor.setting("batch_limit", 100) or 100)
+    if len(items) > limit:
+        raise BatchTooLarge(f"{len(items)} leads in one request; the limit is {limit}")
+    if not items:
+        message = "the body holds no lead"
+        raise BodyError(message, _keep(vendor, body, origin, message))
+    return [ingest(vendor, raw, payload, origin) for raw, payload in items]
+
+
+def _keep(vendor: Vendor, body: bytes, origin: Origin, message: str) -> IntakeResult:
+    return store_unreadable(vendor, body, origin, message)
+
+
+def _parse(vendor: Vendor, body: bytes, kind: str) -> list[tuple[Mapping[str, Any], bytes]]:
+    """(raw lead, its own raw payload) pairs."""
+    if kind == JSON_TYPE:
+        aliases = _folded_aliases(vendor)
+        return [(_json_fields(item, aliases), raw) for item, raw in _parse_json(body)]
+    if kind == FORM_TYPE:
+        return [(_parse_form(vendor, body), body)]
+    if kind in XML_TYPES:
+        return [(lead, body) for lead in _parse_xml(vendor, body)]
+    return _parse_csv(vendor, body)
+
+
+def _parse_json(body: bytes) -> list[tuple[Mapping[str, Any], bytes]]:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"the body is not valid UTF-8 (byte {exc.start})") from exc
+    except json.JSONDecodeError as exc:
+        raise ParseError(
+            f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from exc
+    if isinstance(data, Mapping) and isinstance(data.get("leads"), list):
+        data = data["leads"]
+    if isinstance(data, Mapping):
+        return [(data, body)]
+    if isinstance(data, list):
+        items = []
+        for index, item in enumerate(data):
+            if not isinstance(item, Mapping):
+                raise ParseError(f"item {index} of the list is not a JSON object")
+            items.append((item, json.dumps(item, ensure_ascii=False).encode()))
+        return items
+    raise ParseError("the JSON body must be an object (one lead) or a list of objects")
+
+
+def _folded_aliases(vendor: Vendor) -> dict[str, str]:
+    aliases = vendor.setting("field_aliases") or {}
+    return {fold(k): v.strip() for k, v in aliases.items() if isinstance(v, str) and v.strip()}
+
+
+def _json_fields(item: Mapping[str, Any], aliases: Mapping[str, str]) -> dict[str, Any]:
+    """A JSON lead with its names read like a form's (``zip`` is ``postal_code``).
+
+    Values keep their JSON types, so ``true`` stays a consent and a nested object
+    still reaches validation to be refused with the field's name.
+    """
+    lead: dict[str, Any] = {}
+    full_name: str | None = None
+    for name, value in item.items():
+        target = namevalue.target_field(str(name), aliases)
+        if target == FULL_NAME:
+            full_name = value if isinstance(value, str) else None
+        elif target is not None and target not in lead:
+            lead[target] = value
+    if full_name:
+        put_full_name(lead, full_name)
+    return lead
+
+
+def _parse_form(vendor: Vendor, body: bytes) -> Mapping[str, Any]:
+    from urllib.parse import parse_qsl
+
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"the form body is not valid UTF-8 (byte {exc.start})") from exc
+    pairs = parse_qsl(text, keep_blank_values=False, max_num_fields=500)
+    return namevalue.parse_form(pairs, vendor.setting("field_aliases") or None)
+
+
+def _parse_xml(vendor: Vendor, body: bytes) -> list[dict[str, Any]]:
+    root = xmlsafe.root_name(body)
+    if root.lower() == "adf":
+        return adf.parse_adf(body)
+    for layout in vendor.setting("xml_layouts") or []:
+        if layout.get("root") == root:
+            return xmlmap.parse_mapped_xml(
+                body,
+                layout["mapping"],
+                layout.get("record_xpath", "/*"),
+                namespaces=layout.get("namespaces"),
+            )
+    raise ParseError(
+        f"XML root element <{root}> is neither ADF nor one of this vendor's XML layouts"
+    )
+
+
+def _parse_csv(vendor: Vendor, body: bytes) -> list[tuple[Mapping[str, Any], bytes]]:
+    import io
+
+    from connectors import tabular
+
+    table = tabular.read_table(io.BytesIO(body), "text/csv")
+    mapping = tabular.guess_mapping(table.headers)
+    aliases = vendor.setting("field_aliases") or {}
+    for header in table.headers:
+        if header in aliases:
+            mapping[header] = aliases[header]
+    return [
+        (tabular.apply_mapping(row, mapping), _csv_line(table.headers, row)) for row in table.rows
+    ]
+
+
+def _csv_line(headers: list[str], row: Any) -> bytes:
+    values = row.values() if isinstance(row, Mapping) else row
+    return json.dumps(dict(zip(headers, values, strict=False)), ensure_ascii=False).encode()

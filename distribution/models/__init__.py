@@ -1,0 +1,66 @@
+"""All models, importable from one place: ``from distribution.models import Lead``."""
+
+from distribution.models.accounts import ApiKey, Buyer, Partner, User, Vendor
+from distribution.models.delivery import Delivery, DeliveryAttempt, Destination
+from distribution.models.leads import (
+    Campaign,
+    IdempotencyRecord,
+    Job,
+    Lead,
+    LeadEvent,
+    Suppression,
+)
+from distribution.models.routing import Rule, RuleSet
+from distribution.models.types import (
+    OPEN_ASSIGNMENT_STATUSES,
+    TERMINAL_INTAKE_STATUSES,
+    AssignmentMode,
+    AssignmentStatus,
+    DeliveryStatus,
+    DestinationKind,
+    FollowUpKind,
+    JobStatus,
+    LeadStatus,
+    PartnerKind,
+    Role,
+    RuleAction,
+    RuleSetStatus,
+    SuppressionKind,
+)
+from distribution.models.work import Assignment, FollowUp, PoolEligibility
+
+__all__ = [
+    "OPEN_ASSIGNMENT_STATUSES",
+    "TERMINAL_INTAKE_STATUSES",
+    "ApiKey",
+    "Assignment",
+    "AssignmentMode",
+    "AssignmentStatus",
+    "Buyer",
+    "Campaign",
+    "Delivery",
+    "DeliveryAttempt",
+    "DeliveryStatus",
+    "Destination",
+    "DestinationKind",
+    "FollowUp",
+    "FollowUpKind",
+    "IdempotencyRecord",
+    "Job",
+    "JobStatus",
+    "Lead",
+    "LeadEvent",
+    "LeadStatus",
+    "Partner",
+    "PartnerKind",
+    "PoolEligibility",
+    "Role",
+    "Rule",
+    "RuleAction",
+    "RuleSet",
+    "RuleSetStatus",
+    "Suppression",
+    "SuppressionKind",
+    "User",
+    "Vendor",
+]

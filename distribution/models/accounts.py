@@ -1,0 +1,176 @@
+"""Who is who: vendors (the tenants), their partners and buyers, users and API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from distribution import clock
+from distribution.db import db
+from distribution.models.types import JSONType, PartnerKind, Role, UTCDateTime, str_enum
+
+
+class Vendor(db.Model):
+    """The brand that owns the leads; every other row belongs to exactly one vendor."""
+
+    __tablename__ = "vendor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    default_region: Mapped[str] = mapped_column(String(2), default="US")
+    # Intake and clock defaults: required fields, dedupe window, field aliases,
+    # score rules, grade bands, acceptance window, follow-up SLA, pool timeout.
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    partners: Mapped[list[Partner]] = relationship(back_populates="vendor")
+    buyers: Mapped[list[Buyer]] = relationship(back_populates="vendor")
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        return (self.settings or {}).get(key, default)
+
+
+class Partner(db.Model):
+    """A distributor, reseller or broker that receives and works a vendor's leads."""
+
+    __tablename__ = "partner"
+    __table_args__ = (UniqueConstraint("vendor_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[PartnerKind] = mapped_column(str_enum(PartnerKind))
+    tier: Mapped[str] = mapped_column(String(40), default="registered")
+    region: Mapped[str | None] = mapped_column(String(80))
+    # Territory: ISO countries, ISO "CC-SS" states, postal-code prefixes ("CC:941").
+    countries: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    states: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    postal_prefixes: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    products: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    open_lead_cap: Mapped[int | None] = mapped_column(Integer)
+    daily_cap: Mapped[int | None] = mapped_column(Integer)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    vendor: Mapped[Vendor] = relationship(back_populates="partners")
+
+    def is_paused(self, at: datetime | None = None) -> bool:
+        at = at or clock.now()
+        return self.paused_until is not None and self.paused_until > at
+
+
+class Buyer(db.Model):
+    """An external lead buyer that receives posts and pays per lead."""
+
+    __tablename__ = "buyer"
+    __table_args__ = (UniqueConstraint("vendor_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Geography, product, grade and lead-age filters.
+    filters: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    price_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    price_by_grade: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
+    # {"hour": {"count": n, "spend_cents": m}, "day": ..., "week": ..., "month": ...}
+    caps: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # {"mon": [[9, 17]], ...} in the buyer's time zone; empty means always.
+    schedule: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    exclusive: Mapped[bool] = mapped_column(Boolean, default=True)
+    max_shares: Mapped[int] = mapped_column(Integer, default=1)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    ping_post: Mapped[bool] = mapped_column(Boolean, default=False)
+    bid_floor_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    return_window_hours: Mapped[int] = mapped_column(Integer, default=72)
+    max_return_rate: Mapped[float | None] = mapped_column()
+    return_auto_approve: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    vendor: Mapped[Vendor] = relationship(back_populates="buyers")
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in. Partner and buyer users belong to their partner or buyer."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'platform_admin') OR (vendor_id IS NOT NULL)", name="vendor_required"
+        ),
+        CheckConstraint(
+            "(role <> 'partner_user') OR (partner_id IS NOT NULL)", name="partner_required"
+        ),
+        CheckConstraint("(role <> 'buyer_user') OR (buyer_id IS NOT NULL)", name="buyer_required"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+    vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendor.id"), index=True)
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)
+    buyer_id: Mapped[int | None] = mapped_column(ForeignKey("buyer.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    vendor: Mapped[Vendor | None] = relationship()
+    partner: Mapped[Partner | None] = relationship()
+    buyer: Mapped[Buyer | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login reads this
+        return self.active
+
+
+class ApiKey(db.Model):
+    """A machine credential: a lead source of a vendor, or a partner's CRM.
+
+    Only a SHA-256 of the key is kept (keys are long and random, so a fast hash
+    is enough); ``prefix`` is the part shown in lists so people can tell keys apart.
+    """
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor.id"), index=True)
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+Index("ix_api_key_vendor_active", ApiKey.vendor_id, ApiKey.revoked_at)

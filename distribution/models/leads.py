@@ -1,0 +1,211 @@
+"""Leads, their append-only timeline, the suppression list and intake bookkeeping."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from distribution import clock
+from distribution.db import db
+from distribution.models.types import (
+    JobStatus,
+    JSONType,
+    LeadStatus,
+    SuppressionKind,
+    UTCDateTime,
+    str_enum,
+)
+
+
+class Lead(db.Model):
+    """One accepted intake: normalized fields beside the raw payload, and a status."""
+
+    __tablename__ = "lead"
+    __table_args__ = (
+        Index("ix_lead_vendor_message", "vendor_id", "message_id"),
+        Index("ix_lead_vendor_status_received", "vendor_id", "status", "received_at"),
+        Index("ix_lead_vendor_email", "vendor_id", "email", "received_at"),
+        Index("ix_lead_vendor_phone", "vendor_id", "phone", "received_at"),
+        Index("ix_lead_vendor_received", "vendor_id", "received_at"),
+        Index("ix_lead_vendor_source_campaign", "vendor_id", "source", "campaign"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor.id"))
+    status: Mapped[LeadStatus] = mapped_column(str_enum(LeadStatus), default=LeadStatus.RECEIVED)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))  # E.164
+    mobile: Mapped[str | None] = mapped_column(String(32))  # E.164
+    company: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(200))
+    street: Mapped[str | None] = mapped_column(String(300))
+    city: Mapped[str | None] = mapped_column(String(120))
+    state: Mapped[str | None] = mapped_column(String(10))  # ISO 3166-2 subdivision code part
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 alpha-2
+    product: Mapped[str | None] = mapped_column(String(120))
+    interest: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(120))
+    campaign: Mapped[str | None] = mapped_column(String(120))
+
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    grade: Mapped[str | None] = mapped_column(String(1))
+    score_breakdown: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+
+    consent_email: Mapped[bool | None] = mapped_column(Boolean)
+    consent_phone: Mapped[bool | None] = mapped_column(Boolean)
+    consent_text: Mapped[str | None] = mapped_column(Text)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    extras: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    raw_payload: Mapped[bytes | None] = mapped_column(LargeBinary)
+    raw_content_type: Mapped[str | None] = mapped_column(String(120))
+    errors: Mapped[list[dict[str, str]]] = mapped_column(JSONType, default=list)
+
+    channel: Mapped[str] = mapped_column(String(20), default="api")  # api|form|xml|csv|email|...
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))
+    import_job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id"), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(120))
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("lead.id"), index=True)
+    suppression_id: Mapped[int | None] = mapped_column(ForeignKey("suppression.id"))
+
+    rule_set_version: Mapped[int | None] = mapped_column(Integer)
+    routing_trace: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    route_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    pooled_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+
+    events: Mapped[list[LeadEvent]] = relationship(
+        back_populates="lead", order_by="LeadEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or "(no name)"
+
+
+Index(
+    "ix_lead_pool_due",
+    Lead.status,
+    Lead.pooled_until,
+)
+
+
+class LeadEvent(db.Model):
+    """One transition in a lead's life: who, when, from, to, why. Never updated."""
+
+    __tablename__ = "lead_event"
+    __table_args__ = (
+        Index("ix_lead_event_lead_at", "lead_id", "at"),
+        Index("ix_lead_event_vendor_kind_at", "vendor_id", "kind", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor.id"))
+    lead_id: Mapped[int] = mapped_column(ForeignKey("lead.id"))
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignment.id"), index=True)
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    kind: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor: Mapped[str] = mapped_column(String(120), default="system")  # "user:3", "email-link"...
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+    lead: Mapped[Lead] = relationship(back_populates="events")
+
+
+class Suppression(db.Model):
+    """A vendor's do-not-route entry: an email, a phone number or a whole domain."""
+
+    __tablename__ = "suppression"
+    __table_args__ = (UniqueConstraint("vendor_id", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor.id"), index=True)
+    kind: Mapped[SuppressionKind] = mapped_column(str_enum(SuppressionKind))
+    value: Mapped[str] = mapped_column(String(254))  # normalized: lower-case email/domain, E.164
+    reason: Mapped[str] = mapped_column(String(40), default="do_not_contact")
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class IdempotencyRecord(db.Model):
+    """The answer given to a request with an Idempotency-Key, replayed on a repeat."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("vendor_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor.id"))
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(120))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    headers: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
+
+
+class Job(db.Model):
+    """A background job a person started (an import, an export), with its progress."""
+
+    __tablename__ = "job"
+    __table_args__ = (Index("ix_job_vendor_created", "vendor_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    status: Mapped[JobStatus] = mapped_column(str_enum(JobStatus), default=JobStatus.QUEUED)
+    rq_job_id: Mapped[str | None] = mapped_column(String(64))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Campaign(db.Model):
+    """A vendor campaign with a public quick-apply page at /apply/<vendor>/<slug>."""
+
+    __tablename__ = "campaign"
+    __table_args__ = (UniqueConstraint("vendor_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    product: Mapped[str | None] = mapped_column(String(120))
+    intro: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -1,0 +1,120 @@
+"""The Leadrelay web portal: ``create_app()`` builds one configured Flask app."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from portal import jobs
+from portal.config import load_config
+from portal.extensions import csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; ``config`` overrides the environment (tests pass their own)."""
+    app = Flask(
+        __name__,
+        instance_path=str((config or {}).get("INSTANCE_PATH") or ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(load_config(app.instance_path, config))
+    _configure_logging(app)
+    register_extensions(app)
+    jobs.init_app(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    from distribution.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        try:
+            return db.session.get(User, int(user_id))
+        except ValueError:
+            return None
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.admin.routes import bp as admin_bp
+    from portal.api.routes import bp as api_bp
+    from portal.auth.routes import bp as auth_bp
+    from portal.buyer.routes import bp as buyer_bp
+    from portal.main.routes import bp as main_bp
+    from portal.manager.routes import bp as manager_bp
+    from portal.partner.routes import bp as partner_bp
+    from portal.public.routes import bp as public_bp
+    from portal.vendor import imports, intake_settings  # noqa: F401  (routes on vendor_bp)
+    from portal.vendor.routes import bp as vendor_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(vendor_bp, url_prefix="/vendor")
+    app.register_blueprint(manager_bp, url_prefix="/manager")
+    app.register_blueprint(partner_bp, url_prefix="/partner")
+    app.register_blueprint(buyer_bp, url_prefix="/buyer")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(public_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from portal.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from portal.templating import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from portal import cli, intake_cli
+
+    cli.register(app)
+    intake_cli.register(app)
+    app.cli.add_command(jobs.worker_command())
+
+
+def _configure_logging(app: Flask) -> None:
+    if not app.debug and not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers run beside the writer; foreign keys are off by default in SQLite."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

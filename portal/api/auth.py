@@ -1,0 +1,67 @@
+"""API-key authentication for machine callers (lead sources, partner CRMs)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import g, request
+
+from distribution import accounts, clock
+from distribution.db import db
+from distribution.models import ApiKey, Vendor
+from portal.api.answers import problem
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def presented_key() -> str | None:
+    """The key from ``Authorization: Bearer`` or ``X-API-Key``, if any."""
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return request.headers.get("X-API-Key", "").strip() or None
+
+
+def rate_limit_key() -> str:
+    key = presented_key()
+    return f"key:{key[:16]}" if key else f"ip:{request.remote_addr}"
+
+
+def vendor_key_required(view: F) -> F:
+    """401 without a live key, 403 for a partner's key; sets ``g.api_key`` and ``g.vendor``."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        plaintext = presented_key()
+        if plaintext is None:
+            return problem(
+                401,
+                "unauthorized",
+                "send your API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+                headers={"WWW-Authenticate": 'Bearer realm="leadrelay"'},
+            )
+        key = accounts.find_api_key(plaintext)
+        if key is None:
+            return problem(
+                401,
+                "unauthorized",
+                "the API key is unknown or revoked",
+                headers={"WWW-Authenticate": 'Bearer realm="leadrelay", error="invalid_token"'},
+            )
+        if key.partner_id is not None:
+            return problem(403, "forbidden", "a partner key cannot post leads; use a source key")
+        _touch(key)
+        g.api_key = key
+        g.vendor = db.session.get(Vendor, key.vendor_id)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def _touch(key: ApiKey) -> None:
+    # Once a minute is enough to show "last used" without a write per request.
+    now = clock.now()
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        key.last_used_at = now

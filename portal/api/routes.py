@@ -1,0 +1,217 @@
+"""The machine API: leads in, lead status out. Answers JSON, or XML to XML senders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, json, request, url_for
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from distribution import idempotency
+from distribution.db import db
+from distribution.intake.mail import receive_email
+from distribution.intake.pipeline import LEAD_FIELDS, IntakeResult, Origin
+from distribution.intake.receive import BatchTooLarge, BodyError, UnsupportedType, receive
+from distribution.models import Lead, LeadStatus
+from distribution.tenancy import Scope
+from portal.api.answers import answer, problem
+from portal.api.auth import rate_limit_key, vendor_key_required
+from portal.extensions import csrf, limiter
+
+bp = Blueprint("api", __name__)
+csrf.exempt(bp)
+
+
+def _ingest_limit() -> str:
+    return current_app.config["INGEST_RATE_LIMIT"]
+
+
+@bp.route("/leads", methods=["POST"])
+@limiter.limit(_ingest_limit, key_func=rate_limit_key)
+@vendor_key_required
+def post_leads() -> Response:
+    request.max_content_length = current_app.config["INGEST_MAX_BYTES"]
+    try:
+        body = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        limit = current_app.config["INGEST_MAX_BYTES"]
+        return problem(413, "too_large", f"the body is over the {limit}-byte limit")
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > idempotency.MAX_KEY_LENGTH:
+        return problem(400, "bad_request", "Idempotency-Key is longer than 255 characters")
+    request_hash = idempotency.fingerprint(body, request.mimetype)
+    if key:
+        replay = _replay(key, request_hash)
+        if replay is not None:
+            return replay
+    origin = Origin(
+        channel=_channel(request.mimetype),
+        content_type=request.content_type,
+        api_key=g.api_key,
+        actor=f"api-key:{g.api_key.prefix}",
+    )
+    response = _ingest(body, origin)
+    if key and response.status_code < 500:
+        stored = idempotency.StoredAnswer(
+            response.status_code,
+            response.mimetype or "application/json",
+            response.get_data(),
+            {"Location": response.headers["Location"]} if "Location" in response.headers else {},
+        )
+        idempotency.remember(g.vendor, key, request_hash, stored, g.api_key)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another request with the same Idempotency-Key committed first: answer as it did.
+        db.session.rollback()
+        replay = _replay(key, request_hash) if key else None
+        if replay is None:
+            raise
+        return replay
+    return response
+
+
+def _replay(key: str, request_hash: str) -> Response | None:
+    try:
+        stored = idempotency.lookup(g.vendor, key, request_hash)
+    except idempotency.KeyReused as exc:
+        return problem(422, "idempotency_key_reused", str(exc))
+    if stored is None:
+        return None
+    headers = dict(stored.headers) | {"Idempotent-Replayed": "true"}
+    return Response(stored.body, stored.status_code, mimetype=stored.content_type, headers=headers)
+
+
+def _ingest(body: bytes, origin: Origin) -> Response:
+    try:
+        results = receive(g.vendor, body, request.content_type, origin)
+    except UnsupportedType as exc:
+        db.session.rollback()
+        return problem(415, "unsupported_media_type", str(exc))
+    except BatchTooLarge as exc:
+        db.session.rollback()
+        return problem(413, "too_many_leads", str(exc))
+    except BodyError as exc:
+        extra: dict[str, Any] = {"stored_as": exc.result.as_dict()} if exc.result else {}
+        code = "unsafe_document" if exc.unsafe else "malformed_body"
+        return problem(400, code, exc.message, **extra)
+    db.session.flush()
+    if len(results) == 1 and not _is_batch(body):
+        return _single(results[0])
+    return _batch(results)
+
+
+def _is_batch(body: bytes) -> bool:
+    return (
+        request.mimetype == "application/json"
+        and body.lstrip()[:1] == b"["
+        or (request.mimetype in ("text/csv", "application/csv"))
+    )
+
+
+def _single(result: IntakeResult) -> Response:
+    payload = result.as_dict() | {"url": _lead_url(result.lead)}
+    if not result.accepted:
+        return answer(422, {"error": "invalid_lead", "message": _message(result)} | payload)
+    return answer(201, payload, headers={"Location": _lead_url(result.lead)})
+
+
+def _batch(results: list[IntakeResult]) -> Response:
+    items = [r.as_dict() | {"url": _lead_url(r.lead)} for r in results]
+    accepted = sum(1 for r in results if r.accepted)
+    status = 201 if accepted else 422
+    summary = {"received": len(results), "accepted": accepted, "rejected": len(results) - accepted}
+    return answer(status, {"summary": summary, "results": items})
+
+
+def _message(result: IntakeResult) -> str:
+    return "the lead was stored as rejected: " + "; ".join(
+        f"{e.field} {e.message}" for e in result.errors
+    )
+
+
+def _lead_url(lead: Lead) -> str:
+    return url_for("api.get_lead", lead_id=lead.id)
+
+
+def _channel(mimetype: str | None) -> str:
+    kind = (mimetype or "").lower()
+    if "xml" in kind:
+        return "xml"
+    if "csv" in kind:
+        return "csv"
+    if "form" in kind:
+        return "form"
+    return "api"
+
+
+@bp.route("/leads/<lead_id>", methods=["GET"])
+@vendor_key_required
+def get_lead(lead_id: str) -> Response:
+    lead = Scope.for_vendor(g.vendor.id).get(Lead, lead_id)
+    if lead is None:
+        return problem(404, "not_found", f"no lead {lead_id} for this vendor")
+    return answer(200, lead_view(lead))
+
+
+def lead_view(lead: Lead) -> dict[str, Any]:
+    """The API representation of a lead (for its vendor)."""
+    view: dict[str, Any] = {"id": lead.id, "status": lead.status.value}
+    view |= {name: getattr(lead, name) for name in LEAD_FIELDS if getattr(lead, name) is not None}
+    view |= {
+        "channel": lead.channel,
+        "received_at": lead.received_at.isoformat(),
+        "score": lead.score,
+        "grade": lead.grade,
+        "score_breakdown": lead.score_breakdown,
+        "extras": lead.extras,
+    }
+    if lead.status is LeadStatus.REJECTED:
+        view["errors"] = lead.errors
+    if lead.status_reason:
+        view["reason"] = lead.status_reason
+    if lead.duplicate_of_id:
+        view["duplicate_of"] = lead.duplicate_of_id
+    if lead.routing_trace is not None:
+        view["routing"] = lead.routing_trace
+    return json.loads(json.dumps(view, default=str))
+
+
+@bp.route("/inbound/email", methods=["POST"])
+@limiter.limit(_ingest_limit, key_func=rate_limit_key)
+@vendor_key_required
+def inbound_email() -> Response:
+    """A raw RFC 822 message, as mail-to-webhook services deliver it."""
+    request.max_content_length = current_app.config["INGEST_MAX_BYTES"]
+    try:
+        raw = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        limit = current_app.config["INGEST_MAX_BYTES"]
+        return problem(413, "too_large", f"the message is over the {limit}-byte limit")
+    origin = Origin(channel="email", api_key=g.api_key, actor=f"api-key:{g.api_key.prefix}")
+    try:
+        outcome = receive_email(g.vendor, raw, origin)
+    except BodyError as exc:
+        db.session.commit()
+        extra: dict[str, Any] = {"stored_as": exc.result.as_dict()} if exc.result else {}
+        return problem(400, "unsafe_document" if exc.unsafe else "no_lead", exc.message, **extra)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        outcome = receive_email(g.vendor, raw, origin)  # the other delivery won: a repeat now
+    if outcome.repeated:
+        return answer(
+            200,
+            {"message_id": outcome.message_id, "repeat": True, "leads": outcome.repeat_of},
+        )
+    items = [r.as_dict() | {"url": _lead_url(r.lead)} for r in outcome.results]
+    return answer(201, {"message_id": outcome.message_id, "repeat": False, "results": items})
+
+
+@bp.route("/openapi.json", methods=["GET"])
+def openapi_document() -> Response:
+    from portal.api.openapi import document
+
+    return answer(200, document(url_for("api.openapi_document").rsplit("/", 1)[0]))

@@ -1,0 +1,149 @@
+"""Background work: RQ on Redis when it is reachable, a worker thread in-process otherwise.
+
+Job functions live in ``distribution`` and take plain ids; they are named by their
+dotted path so an RQ worker (another process) can find them. The database is the
+truth: each job keeps its own state in a row (``Job``, ``Delivery``), so a job lost
+with Redis is found again by a sweeper rather than forgotten.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+
+_worker_app: Flask | None = None
+_worker_app_lock = threading.Lock()
+
+
+def resolve(dotted: str) -> Callable[..., Any]:
+    """The function at ``package.module.function``, only inside our own packages."""
+    module_name, _, name = dotted.rpartition(".")
+    if not module_name.startswith(("distribution.", "portal.")):
+        raise ValueError(f"refusing to run {dotted!r}: not a Leadrelay job")
+    return getattr(importlib.import_module(module_name), name)
+
+
+def execute(dotted: str, *args: Any) -> Any:
+    """What an RQ worker runs: our function inside an app built once per worker process.
+
+    Exceptions propagate so RQ's retries and failed registry see them.
+    """
+    global _worker_app
+    with _worker_app_lock:
+        if _worker_app is None:
+            from portal import create_app
+
+            _worker_app = create_app()
+    with _worker_app.app_context():
+        return resolve(dotted)(*args)
+
+
+class JobRunner:
+    """Enqueues jobs on RQ, or runs them on an in-process thread without Redis."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.queue = _rq_queue(app.config.get("REDIS_URL"), app.config["RQ_QUEUE"])
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    @property
+    def uses_redis(self) -> bool:
+        return self.queue is not None
+
+    def enqueue(self, dotted: str, *args: Any, job_timeout: int = 3600) -> str | None:
+        """Start ``dotted(*args)`` in the background; returns the RQ job id if any."""
+        resolve(dotted)  # fail now, in the request, on a typo
+        if self.queue is not None:
+            from redis.exceptions import RedisError
+
+            try:
+                job = self.queue.enqueue(execute, dotted, *args, job_timeout=job_timeout)
+                return job.id
+            except RedisError as exc:
+                log.warning("Redis unavailable (%s); running %s in-process", exc, dotted)
+        self._thread_pool().submit(self._run_here, dotted, *args).add_done_callback(_log_failure)
+        return None
+
+    def _thread_pool(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="leadrelay-job")
+            return self._pool
+
+    def _run_here(self, dotted: str, *args: Any) -> Any:
+        with self.app.app_context():
+            return resolve(dotted)(*args)
+
+    def wait_idle(self) -> None:
+        """Block until in-process jobs submitted so far are done (tests, shutdown)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+
+def _log_failure(future: Future[Any]) -> None:
+    exc = future.exception()
+    if exc is not None:
+        log.error("background job failed", exc_info=exc)
+
+
+def _rq_queue(redis_url: str | None, name: str) -> Any:
+    if not redis_url:
+        return None
+    from redis import Redis
+    from redis.exceptions import RedisError
+    from rq import Queue
+
+    # Short timeouts: a request must never hang on Redis (the database row is the promise).
+    connection = Redis.from_url(redis_url, socket_connect_timeout=0.5, socket_timeout=2)
+    try:
+        connection.ping()
+    except RedisError as exc:
+        log.warning("REDIS_URL is set but Redis does not answer (%s): jobs run in-process", exc)
+        return None
+    return Queue(name, connection=connection)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["leadrelay.jobs"] = JobRunner(app)
+
+
+def runner() -> JobRunner:
+    return current_app.extensions["leadrelay.jobs"]
+
+
+def enqueue(dotted: str, *args: Any, job_timeout: int = 3600) -> str | None:
+    return runner().enqueue(dotted, *args, job_timeout=job_timeout)
+
+
+def worker_command() -> Any:
+    """``flask worker``: an RQ worker on this app's Redis and queue."""
+    import click
+
+    @click.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+    @click.option("--with-scheduler", is_flag=True, help="Also run RQ's scheduler.")
+    def worker(burst: bool, with_scheduler: bool) -> None:
+        """Run background jobs from Redis (REDIS_URL must be set)."""
+        from redis import Redis
+        from rq import Worker
+
+        url = current_app.config.get("REDIS_URL")
+        if not url:
+            raise click.UsageError("REDIS_URL is not set: without Redis, jobs run in-process.")
+        connection = Redis.from_url(url)
+        queue = current_app.config["RQ_QUEUE"]
+        click.echo(f"Worker on {queue} at {url} (burst={burst}, scheduler={with_scheduler})")
+        Worker([queue], connection=connection).work(burst=burst, with_scheduler=with_scheduler)
+
+    return worker

@@ -1,0 +1,138 @@
+"""Jinja filters and globals shared by every template.
+
+Filters that build HTML escape what they are given (``Markup.format``), so a
+lead field can never become markup on its way through one of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, current_app, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from distribution import clock
+from distribution.models import Role
+
+
+@dataclass(frozen=True)
+class NavLink:
+    label: str
+    endpoint: str
+    # Endpoints that count as "inside" this link, for aria-current.
+    covers: tuple[str, ...] = ()
+
+
+# Only links whose endpoint is registered are shown, so a page that another
+# issue adds later appears in the menu as soon as its blueprint routes exist.
+NAVIGATION: dict[Role, tuple[NavLink, ...]] = {
+    Role.PLATFORM_ADMIN: (NavLink("Vendors", "admin.dashboard"),),
+    Role.VENDOR_ADMIN: (
+        NavLink("Dashboard", "vendor.dashboard"),
+        NavLink("Leads", "vendor.leads", ("vendor.lead",)),
+        NavLink("Partners", "vendor.partners", ("vendor.partner",)),
+        NavLink("Buyers", "vendor.buyers", ("vendor.buyer",)),
+        NavLink("Rules", "vendor.rules", ("vendor.rule",)),
+        NavLink("Imports", "vendor.imports_index", ("vendor.import_",)),
+        NavLink("API keys", "vendor.keys"),
+        NavLink("Suppressions", "vendor.suppression_list"),
+        NavLink("Campaigns", "vendor.campaigns"),
+        NavLink("Deliveries", "vendor.deliveries", ("vendor.delivery",)),
+    ),
+    Role.PARTNER_MANAGER: (NavLink("Partner follow-up", "manager.dashboard"),),
+    Role.PARTNER_USER: (
+        NavLink("My leads", "partner.dashboard", ("partner.lead",)),
+        NavLink("Pool", "partner.pool"),
+    ),
+    Role.BUYER_USER: (NavLink("Purchased leads", "buyer.dashboard", ("buyer.lead",)),),
+}
+
+ROLE_LABELS = {
+    Role.PLATFORM_ADMIN: "Platform administrator",
+    Role.VENDOR_ADMIN: "Vendor administrator",
+    Role.PARTNER_MANAGER: "Partner manager",
+    Role.PARTNER_USER: "Partner user",
+    Role.BUYER_USER: "Lead buyer",
+}
+
+
+def navigation() -> list[dict[str, Any]]:
+    """The current user's menu: label, URL and whether it is the page being shown."""
+    if not current_user.is_authenticated:
+        return []
+    here = request.endpoint or ""
+    links = []
+    for link in NAVIGATION.get(current_user.role, ()):
+        if not has_page(link.endpoint):
+            continue
+        current = here == link.endpoint or any(here.startswith(c) for c in link.covers)
+        links.append({"label": link.label, "url": url_for(link.endpoint), "current": current})
+    return links
+
+
+def has_page(endpoint: str) -> bool:
+    """Whether ``endpoint`` exists in this app, so templates link only to real pages."""
+    return endpoint in current_app.view_functions
+
+
+def time_left(deadline: datetime | None) -> str:
+    """``"3 h 12 min"`` until ``deadline``; ``"expired"`` once it has passed."""
+    if deadline is None:
+        return "no deadline"
+    seconds = int((deadline - clock.now()).total_seconds())
+    if seconds <= 0:
+        return "expired"
+    minutes = seconds // 60
+    days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {mins} min"
+    return f"{mins} min" if mins else "under 1 min"
+
+
+def money(cents: int | None) -> str:
+    """Cents as an amount with two decimals and thousands separators."""
+    if cents is None:
+        return "—"
+    sign = "-" if cents < 0 else ""
+    whole, rest = divmod(abs(int(cents)), 100)
+    return f"{sign}{whole:,}.{rest:02d}"
+
+
+def badge(status: Any) -> Markup:
+    """A status as a labelled badge; the word is always there, colour only helps."""
+    if status is None:
+        return Markup("—")
+    value = getattr(status, "value", status)
+    css = "".join(ch if ch.isalnum() else "-" for ch in str(value).lower())
+    return Markup('<span class="badge badge-{}">{}</span>').format(
+        css, str(value).replace("_", " ")
+    )
+
+
+def as_text(payload: bytes | str | None) -> str:
+    """A raw payload as text for a ``<pre>`` (autoescaped by the template)."""
+    if payload is None:
+        return ""
+    if isinstance(payload, bytes):
+        return payload.decode("utf-8", errors="replace")
+    return str(payload)
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(when, "when")
+    app.add_template_filter(time_left, "time_left")
+    app.add_template_filter(money, "money")
+    app.add_template_filter(badge, "badge")
+    app.add_template_filter(as_text, "as_text")
+    app.add_template_global(navigation, "navigation")
+    app.add_template_global(has_page, "has_page")
+    app.add_template_global(ROLE_LABELS, "ROLE_LABELS")

@@ -1,0 +1,84 @@
+"""Vendor administrator pages: the dashboard, leads, partners and buyers."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+
+from distribution import overview
+from distribution.models import Lead, LeadStatus, Partner, Role
+from portal.security import current_scope, get_or_404, role_required
+
+bp = Blueprint("vendor", __name__)
+
+
+@bp.route("/")
+@role_required(Role.VENDOR_ADMIN)
+def dashboard() -> str:
+    scope = current_scope()
+    counts = overview.lead_status_counts(scope)
+    return render_template(
+        "vendor/dashboard.html",
+        counts=counts,
+        total=sum(counts.values()),
+        open_offers=overview.open_offer_count(scope),
+        partner_count=overview.partner_count(scope),
+        recent=overview.recent_leads(scope),
+    )
+
+
+@bp.route("/leads")
+@role_required(Role.VENDOR_ADMIN)
+def leads() -> str:
+    status = _status_filter(request.args.get("status"))
+    page = request.args.get("page", 1, type=int) or 1
+    return render_template(
+        "vendor/leads.html",
+        page=overview.leads_page(current_scope(), status, page),
+        status=status,
+        statuses=list(LeadStatus),
+    )
+
+
+def _status_filter(value: str | None) -> LeadStatus | None:
+    if not value:
+        return None
+    try:
+        return LeadStatus(value)
+    except ValueError:
+        abort(400)
+
+
+@bp.route("/leads/<int:lead_id>")
+@role_required(Role.VENDOR_ADMIN)
+def lead(lead_id: int) -> str:
+    scope = current_scope()
+    row = get_or_404(Lead, lead_id)
+    return render_template(
+        "vendor/lead.html",
+        lead=row,
+        events=overview.lead_timeline(scope, row),
+        assignments=overview.lead_assignments(scope, row),
+    )
+
+
+@bp.route("/partners")
+@role_required(Role.VENDOR_ADMIN)
+def partners() -> str:
+    return render_template("vendor/partners.html", partners=overview.partners(current_scope()))
+
+
+@bp.route("/partners/<int:partner_id>")
+@role_required(Role.VENDOR_ADMIN)
+def partner(partner_id: int) -> str:
+    row = get_or_404(Partner, partner_id)
+    return render_template(
+        "vendor/partner.html",
+        partner=row,
+        assignments=overview.open_assignments(current_scope(), row),
+    )
+
+
+@bp.route("/buyers")
+@role_required(Role.VENDOR_ADMIN)
+def buyers() -> str:
+    return render_template("vendor/buyers.html", buyers=overview.buyers(current_scope()))

@@ -1,0 +1,80 @@
+"""Browser fixtures: the real app served on a free local port, and Debian's chromium.
+
+No browser is ever downloaded: Playwright drives /usr/bin/chromium. Without it
+the browser tests skip with a reason on a developer machine and fail in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from distribution import demo
+from distribution.db import db
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
+@pytest.fixture
+def demo_seed(app: Flask) -> demo.DemoResult:
+    """The Northwind demo seeded into the test database."""
+    result = demo.seed_demo()
+    db.session.remove()  # the server threads use their own sessions
+    return result
+
+
+@pytest.fixture
+def live_server(app: Flask, demo_seed: demo.DemoResult) -> Iterator[str]:
+    """The app served by werkzeug on 127.0.0.1 and a free port; yields its base URL."""
+    app.config["SERVER_NAME"] = None  # the browser calls it by address, not by name
+    app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    """Debian's chromium under Playwright (skipped without it, except in CI)."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing; CI must install it (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium to run this test)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def screenshots() -> Path:
+    """Where the smoke journey leaves one screenshot per role."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

@@ -1,0 +1,141 @@
+"""The ``flask`` commands: the demo seed, creating users and API keys."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from distribution import accounts, clock
+from distribution.db import db
+from distribution.models import ApiKey, Lead, Role, User
+
+
+def _table_counts() -> dict[str, int]:
+    return {
+        table.name: db.session.execute(select(func.count()).select_from(table)).scalar_one()
+        for table in db.metadata.sorted_tables
+    }
+
+
+def _status_counts() -> dict[str, int]:
+    rows = db.session.execute(select(Lead.status, func.count()).group_by(Lead.status))
+    return {str(status): n for status, n in rows}
+
+
+LOGIN_ROW = re.compile(r"^(\w+)\s+(\S+@\S+)\s+(\S+)\s+", re.MULTILINE)
+
+
+def test_demo_twice_gives_the_same_data_and_working_logins(runner, auth):
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    counts, statuses = _table_counts(), _status_counts()
+
+    second = runner.invoke(args=["demo"])
+    assert second.exit_code == 0, second.output
+    assert "Rebuilt the demo vendor" in second.output
+    db.session.expire_all()
+    assert _table_counts() == counts
+    assert _status_counts() == statuses
+
+    # The story is varied enough for every screen to have something to show.
+    assert sum(statuses.values()) == 300
+    for status in ("received", "rejected", "duplicate", "suppressed", "offered", "pooled",
+                   "assigned", "won", "lost", "sold", "unassigned"):  # fmt: skip
+        assert statuses.get(status, 0) > 0, f"no demo lead is {status}"
+    for table in ("partner", "buyer", "rule", "assignment", "pool_eligibility", "follow_up",
+                  "delivery", "suppression", "lead_event"):  # fmt: skip
+        assert counts[table] > 0, f"the demo left {table} empty"
+    every_lead_has_a_story = db.session.scalar(
+        select(func.count()).select_from(Lead).where(~Lead.events.any())
+    )
+    assert every_lead_has_a_story == 0
+
+    logins = LOGIN_ROW.findall(second.output)
+    roles = {role for role, _email, _password in logins if role != "ROLE"}
+    assert roles == {r.value for r in Role}
+    for role, email, password in logins:
+        if role == "ROLE":
+            continue
+        response = auth.login(email, password)
+        assert response.status_code == 302, f"{email} could not log in"
+        auth.logout()
+
+
+def test_demo_timelines_run_forward_and_end_in_the_lead_status(runner):
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    now = clock.now()
+    for lead in db.session.scalars(select(Lead)):
+        story = list(lead.events)
+        assert story[0].kind == "received" and story[0].at == lead.received_at
+        times = [e.at for e in story]
+        assert times == sorted(times) and times[-1] <= now, f"lead {lead.id} runs backwards"
+        moves = [e for e in story if e.to_status is not None]
+        assert moves[-1].to_status == lead.status.value
+    sold = db.session.scalars(select(Lead).where(Lead.status == "sold")).first()
+    assert [e.kind for e in sold.events] == ["received", "routed", "sold"]
+
+
+def test_users_create_with_a_bad_email_names_the_field(runner):
+    result = runner.invoke(
+        args=["users", "create", "--email", "not-an-email", "--name", "Pat",
+              "--role", "platform_admin", "--password", "long enough password"]
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "email:" in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_users_create_generates_a_password_when_none_is_given(runner, auth, world):
+    vendor = world.vendor("acme")
+    result = runner.invoke(
+        args=["users", "create", "--email", "ann@example.com", "--name", "Ann",
+              "--role", "vendor_admin", "--vendor", vendor.slug]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    password = result.output.strip().rsplit(" ", 1)[-1]
+    assert auth.login("ann@example.com", password).status_code == 302
+
+
+def test_users_create_for_an_unknown_vendor_fails(runner):
+    result = runner.invoke(
+        args=["users", "create", "--email", "a@example.com", "--name", "A",
+              "--role", "vendor_admin", "--vendor", "nope", "--password", "long enough password"]
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "vendor: no vendor with slug 'nope'" in result.output
+
+
+def test_users_unlock_clears_a_lockout(runner, world):
+    user = world.user(Role.PLATFORM_ADMIN)
+    user.locked_until = clock.now().replace(year=clock.now().year + 1)
+    db.session.commit()
+    result = runner.invoke(args=["users", "unlock", "--email", user.email])
+    assert result.exit_code == 0, result.output
+    db.session.refresh(user)
+    assert user.locked_until is None
+
+
+def test_keys_create_prints_a_key_that_works_and_is_stored_hashed(runner, world):
+    vendor = world.vendor("acme")
+    result = runner.invoke(args=["keys", "create", "--vendor", "acme", "--name", "web form"])
+    assert result.exit_code == 0, result.output
+    plaintext = result.output.strip().splitlines()[-1]
+    key = accounts.find_api_key(plaintext)
+    assert key is not None and key.vendor_id == vendor.id
+    assert key.key_hash != plaintext and plaintext not in key.key_hash
+
+    listed = runner.invoke(args=["keys", "list", "--vendor", "acme"])
+    assert key.prefix in listed.output and plaintext not in listed.output
+
+    revoked = runner.invoke(args=["keys", "revoke", "--vendor", "acme", key.prefix])
+    assert revoked.exit_code == 0, revoked.output
+    assert accounts.find_api_key(plaintext) is None
+    assert db.session.scalar(select(func.count()).select_from(ApiKey)) == 1
+
+
+def test_vendors_create_reports_a_taken_slug(runner, world):
+    world.vendor("acme")
+    result = runner.invoke(args=["vendors", "create", "--slug", "acme", "--name", "Acme"])
+    assert result.exit_code == 1
+    assert "slug: 'acme' is already taken" in result.output
