@@ -44,7 +44,8 @@ def write_csv(path: Path, rows: int) -> list[dict[str, str]]:
                 "first_name": f"Ada{i}",
                 "last_name": "Lovelace",
                 "email": f"ada{i}@example.com",
-                "phone": f"+1415555{i % 10000:04d}",
+                # Unique real-looking numbers: every row is a new lead, none a duplicate.
+                "phone": f"+1212{200 + i // 10000:03d}{i % 10000:04d}",
                 "company": "Analytical Engines",
                 "country": "US",
                 "state": "CA",
@@ -56,7 +57,7 @@ def write_csv(path: Path, rows: int) -> list[dict[str, str]]:
                     record["first_name"],
                     record["last_name"],
                     record["email"],
-                    "(415) 555-0132",
+                    f"(212) {200 + i // 10000:03d}-{i % 10000:04d}",
                     record["company"],
                     "US",
                     "California",

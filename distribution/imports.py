@@ -20,7 +20,7 @@ from connectors import tabular
 from distribution import clock
 from distribution.db import db
 from distribution.intake.normalize import normalize
-from distribution.intake.pipeline import DEFAULT_REQUIRED, Origin, ingest
+from distribution.intake.pipeline import DEFAULT_REQUIRED, Origin, ingest_many
 from distribution.intake.validate import validate
 from distribution.models import Job, JobStatus, LeadStatus, User, Vendor
 
@@ -129,18 +129,21 @@ def _run(job: Job, progress: Callable[[Job], None] | None) -> None:
     with rejects_path.open("w", newline="", encoding="utf-8") as rejects_file:
         rejects = csv.writer(rejects_file)
         rejects.writerow(["row", "reason", "values"])
-        for number, raw in _mapped_rows(path, kind, mapping):
-            payload = json.dumps(raw, ensure_ascii=False, default=str).encode()
-            result = ingest(vendor, raw, payload, origin)
-            counts[result.status.value] += 1
-            if not result.accepted:
-                reason = "; ".join(f"{e.field}: {e.message}" for e in result.errors)
-                rejects.writerow([number, safe_cell(reason), safe_cell(payload.decode())])
-            job.processed += 1
-            if job.processed % CHUNK == 0:
-                db.session.commit()
-                if progress:
-                    progress(job)
+        for chunk in _chunks(_mapped_rows(path, kind, mapping), CHUNK):
+            items = [
+                (raw, json.dumps(raw, ensure_ascii=False, default=str).encode())
+                for _number, raw in chunk
+            ]
+            results = ingest_many(vendor, items, origin)
+            for (number, _raw), (_raw, payload), result in zip(chunk, items, results, strict=True):
+                counts[result.status.value] += 1
+                if not result.accepted:
+                    reason = "; ".join(f"{e.field}: {e.message}" for e in result.errors)
+                    rejects.writerow([number, safe_cell(reason), safe_cell(payload.decode())])
+            job.processed += len(chunk)
+            db.session.commit()
+            if progress:
+                progress(job)
     job.status = JobStatus.FINISHED
     job.finished_at = clock.now()
     job.result = {
@@ -161,6 +164,19 @@ def _mapped_rows(
         table = tabular.read_table(stream, kind)
         for number, row in enumerate(table.rows, start=2):  # row 1 holds the headers
             yield number, tabular.apply_mapping(row, mapping)
+
+
+def _chunks(
+    rows: Iterator[tuple[int, dict[str, Any]]], size: int
+) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    chunk: list[tuple[int, dict[str, Any]]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _count_rows(path: Path, kind: str) -> int:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from connectors import mail
 from connectors.errors import ParseError, UnsafeDocument
 from distribution.db import db
-from distribution.intake.pipeline import IntakeResult, Origin, ingest, store_unreadable
+from distribution.intake.pipeline import IntakeResult, Origin, ingest_many, store_unreadable
 from distribution.intake.receive import BodyError
 from distribution.models import IdempotencyRecord, Lead, Vendor
 
@@ -42,7 +42,7 @@ def receive_email(vendor: Vendor, raw: bytes, origin: Origin) -> MailOutcome:
         earlier = _earlier(vendor, message_id)
         if earlier:
             return MailOutcome(message_id, [], earlier)
-    results = [ingest(vendor, lead, raw, _with(origin, message_id)) for lead in parsed.leads]
+    results = ingest_many(vendor, [(lead, raw) for lead in parsed.leads], _with(origin, message_id))
     if message_id:
         _remember(vendor, message_id, origin)
     return MailOutcome(message_id, results, [])

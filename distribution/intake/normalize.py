@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from connectors.fields import LEAD_FIELDS
 from distribution.errors import FieldError
 from distribution.intake import geo
 
@@ -43,29 +44,7 @@ MAX_LENGTH = {
     "external_id": 120,
 }
 
-CANONICAL_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "mobile",
-    "company",
-    "title",
-    "street",
-    "city",
-    "state",
-    "postal_code",
-    "country",
-    "product",
-    "interest",
-    "description",
-    "source",
-    "campaign",
-    "consent_email",
-    "consent_phone",
-    "consent_text",
-    "external_id",
-)
+CANONICAL_FIELDS = LEAD_FIELDS
 _CANONICAL = frozenset(CANONICAL_FIELDS)
 _MULTILINE = frozenset({"description", "consent_text"})
 
@@ -195,16 +174,22 @@ def clean_text(text: str, *, multiline: bool = False) -> str:
     kept (as ``\\n``), tabs too, trailing spaces of each line go.
     """
     if multiline:
-        text = _LINE_BREAKS.sub("\n", text)
-        kept = "".join(c for c in text if c in "\n\t" or not _is_control(c))
+        kept = _CONTROL_BUT_TAB_NEWLINE.sub("", _LINE_BREAKS.sub("\n", text))
         return "\n".join(line.rstrip() for line in kept.split("\n")).strip()
-    kept = "".join(" " if c.isspace() else c for c in text if c.isspace() or not _is_control(c))
-    return " ".join(kept.split())
+    # str.split() with no argument splits on every Unicode space, controls included.
+    return " ".join(_CONTROL_NOT_SPACE.sub("", text).split())
 
 
-def _is_control(char: str) -> bool:
+def _control_class(keep: Callable[[str], bool]) -> re.Pattern[str]:
     # Cc: NUL and friends (PostgreSQL refuses NUL); Cs: lone surrogates (not encodable).
-    return unicodedata.category(char) in ("Cc", "Cs")
+    # Every Cc character is below U+00A0, and Cs is the surrogate block.
+    controls = [chr(c) for c in range(0xA0) if unicodedata.category(chr(c)) == "Cc"]
+    dropped = "".join(re.escape(c) for c in controls if not keep(c))
+    return re.compile(f"[{dropped}\ud800-\udfff]")
+
+
+_CONTROL_NOT_SPACE = _control_class(str.isspace)
+_CONTROL_BUT_TAB_NEWLINE = _control_class(lambda c: c in "\n\t")
 
 
 def _scalar_text(value: object) -> str:

@@ -9,20 +9,22 @@ routing. Every outcome writes the lead's first LeadEvent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from connectors.fields import LEAD_FIELDS
 from distribution import events
-from distribution.db import db
+from distribution.db import db, reserve_ids
 from distribution.errors import FieldError
-from distribution.intake.matching import find_original, find_suppression
-from distribution.intake.normalize import normalize
+from distribution.intake.matching import contact_phones, load_matches
+from distribution.intake.normalize import NormalizedLead, normalize
 from distribution.intake.scoring import DEFAULT_SCORE_RULES, score
-from distribution.intake.validate import validate
-from distribution.models import ApiKey, Lead, LeadStatus, Vendor
+from distribution.intake.validate import DEFAULT_REQUIRED, validate
+from distribution.models import ApiKey, Lead, LeadEvent, LeadStatus, Vendor
 
-DEFAULT_REQUIRED = ["email|phone", "country"]
+__all__ = ["DEFAULT_REQUIRED", "LEAD_FIELDS", "IntakeResult", "Origin", "ingest", "ingest_many"]
+
 RAW_PAYLOAD_CAP = 1024 * 1024
 
 
@@ -73,63 +75,102 @@ def ingest(
     The caller commits (so an API request can store its idempotency record in the
     same transaction).
     """
-    normalized = normalize(raw, default_region=vendor.default_region or "US")
+    return ingest_many(vendor, [(raw, payload)], origin)[0]
+
+
+def ingest_many(
+    vendor: Vendor, items: Sequence[tuple[Mapping[str, Any], bytes | None]], origin: Origin
+) -> list[IntakeResult]:
+    """``ingest`` for a batch, in order, with the lookups and inserts done a batch at a time.
+
+    A lead that repeats an earlier one of the same batch is its duplicate, exactly
+    as if they had arrived one after the other. Not committed.
+    """
+    region = vendor.default_region or "US"
     required = vendor.setting("required_fields", DEFAULT_REQUIRED)
-    errors = validate(normalized, required)
-    lead = _new_lead(vendor, normalized.fields, normalized.extras, payload, origin)
-    if errors:
-        return _finish(lead, LeadStatus.REJECTED, origin, errors=errors)
-    phones = [p for p in (lead.phone, lead.mobile) if p]
-    original = find_original(vendor, lead.email, phones)
-    if original is not None:
+    rules = vendor.setting("score_rules") or DEFAULT_SCORE_RULES
+    bands = vendor.setting("grade_bands")
+    results: list[IntakeResult] = []
+    candidates: list[tuple[IntakeResult, NormalizedLead]] = []
+    for raw, payload in items:
+        normalized = normalize(raw, default_region=region)
+        errors = validate(normalized, required)
+        lead = _new_lead(vendor, normalized.fields, normalized.extras, payload, origin)
+        result = IntakeResult(lead=lead, errors=errors)
+        results.append(result)
+        if errors:
+            _decide(lead, LeadStatus.REJECTED, errors=errors)
+        else:
+            candidates.append((result, normalized))
+
+    matches = load_matches(vendor, [result.lead for result, _ in candidates])
+    earlier = _BatchContacts()
+    repeats: list[tuple[Lead, Lead]] = []  # (duplicate, its original from this batch)
+    for result, normalized in candidates:
+        lead = result.lead
+        original_id = matches.original_id(lead)
+        original_here = earlier.original(lead) if original_id is None else None
+        if original_id is not None:
+            lead.duplicate_of_id = original_id
+            _decide(lead, LeadStatus.DUPLICATE, reason=f"repeats lead #{original_id}")
+            continue
+        if original_here is not None:
+            repeats.append((lead, original_here))
+            continue
+        earlier.add(lead)
+        suppression = matches.suppression(lead)
+        if suppression is not None:
+            lead.suppression_id = suppression.id
+            entry = f"{suppression.kind.value} {suppression.value}"
+            reason = f"matches suppressed {entry} ({suppression.reason})"
+            _decide(lead, LeadStatus.SUPPRESSED, reason=reason)
+            continue
+        scored = score(normalized.fields | {"extras": normalized.extras}, rules, bands)
+        lead.score, lead.grade, lead.score_breakdown = scored.score, scored.grade, scored.breakdown
+        _decide(lead, LeadStatus.RECEIVED)
+
+    # Originals first, so the repeats of this batch can point at their ids.
+    waiting = {id(lead) for lead, _ in repeats}
+    _store([r.lead for r in results if id(r.lead) not in waiting], origin)
+    for lead, original in repeats:
         lead.duplicate_of_id = original.id
-        return _finish(lead, LeadStatus.DUPLICATE, origin, reason=f"repeats lead #{original.id}")
-    suppression = find_suppression(vendor, lead.email, phones)
-    if suppression is not None:
-        lead.suppression_id = suppression.id
-        entry = f"{suppression.kind.value} {suppression.value}"
-        reason = f"matches suppressed {entry} ({suppression.reason})"
-        return _finish(lead, LeadStatus.SUPPRESSED, origin, reason=reason)
-    result = score(
-        normalized.fields | {"extras": normalized.extras},
-        vendor.setting("score_rules") or DEFAULT_SCORE_RULES,
-        vendor.setting("grade_bands"),
-    )
-    lead.score, lead.grade, lead.score_breakdown = result.score, result.grade, result.breakdown
-    return _finish(lead, LeadStatus.RECEIVED, origin)
+        _decide(lead, LeadStatus.DUPLICATE, reason=f"repeats lead #{original.id}")
+    _store([lead for lead, _ in repeats], origin)
+    return results
 
 
 def store_unreadable(vendor: Vendor, payload: bytes, origin: Origin, message: str) -> IntakeResult:
     """Keep a body that could not be parsed at all as a rejected lead, so nothing is lost."""
     lead = _new_lead(vendor, {}, {}, payload, origin)
-    error = FieldError("body", message)
-    return _finish(lead, LeadStatus.REJECTED, origin, errors=[error])
+    errors = [FieldError("body", message)]
+    _decide(lead, LeadStatus.REJECTED, errors=errors)
+    _store([lead], origin)
+    return IntakeResult(lead=lead, errors=errors)
 
 
-# The canonical lead fields: connectors produce them, Lead stores them as columns.
-LEAD_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "mobile",
-    "company",
-    "title",
-    "street",
-    "city",
-    "state",
-    "postal_code",
-    "country",
-    "product",
-    "interest",
-    "description",
-    "source",
-    "campaign",
-    "consent_email",
-    "consent_phone",
-    "consent_text",
-    "external_id",
-)
+class _BatchContacts:
+    """The emails and phones of the leads kept so far in a batch; the first holder wins."""
+
+    def __init__(self) -> None:
+        self._by_email: dict[str, tuple[int, Lead]] = {}
+        self._by_phone: dict[str, tuple[int, Lead]] = {}
+        self._count = 0
+
+    def add(self, lead: Lead) -> None:
+        # Like stored leads, an earlier lead is matched on its phone column only.
+        self._count += 1
+        if lead.email:
+            self._by_email.setdefault(lead.email, (self._count, lead))
+        if lead.phone:
+            self._by_phone.setdefault(lead.phone, (self._count, lead))
+
+    def original(self, lead: Lead) -> Lead | None:
+        found = [self._by_email.get(lead.email)] if lead.email else []
+        found += [self._by_phone.get(p) for p in contact_phones(lead)]
+        first = min((f for f in found if f is not None), key=lambda f: f[0], default=None)
+        return first[1] if first else None
+
+
 _LEAD_COLUMNS = frozenset(LEAD_FIELDS)
 
 
@@ -162,28 +203,43 @@ def _new_lead(
     return lead
 
 
-def _finish(
+def _decide(
     lead: Lead,
     status: LeadStatus,
-    origin: Origin,
     *,
     errors: list[FieldError] | None = None,
     reason: str | None = None,
-) -> IntakeResult:
+) -> None:
     lead.status = status
     lead.errors = [e.as_dict() for e in errors or []]
     lead.status_reason = reason or (_summary(errors) if errors else None)
-    db.session.add(lead)
+
+
+def _store(leads: list[Lead], origin: Origin) -> None:
+    """Insert decided leads (one batched INSERT), then each one's first event."""
+    if not leads:
+        return
+    _give_ids(leads, reserve_ids(Lead, len(leads)))
+    db.session.add_all(leads)
     db.session.flush()
-    events.record(
-        lead,
-        "received" if status is LeadStatus.RECEIVED else status.value,
-        to_status=status.value,
-        actor=origin.actor,
-        reason=lead.status_reason,
-        data={"channel": origin.channel, **({"errors": lead.errors} if errors else {})},
-    )
-    return IntakeResult(lead=lead, errors=list(errors or []))
+    firsts = [
+        events.record(
+            lead,
+            "received" if lead.status is LeadStatus.RECEIVED else lead.status.value,
+            to_status=lead.status.value,
+            actor=origin.actor,
+            reason=lead.status_reason,
+            data={"channel": origin.channel, **({"errors": lead.errors} if lead.errors else {})},
+        )
+        for lead in leads
+    ]
+    _give_ids(firsts, reserve_ids(LeadEvent, len(firsts)))
+    db.session.flush()
+
+
+def _give_ids(rows: Sequence[Lead | LeadEvent], ids: list[int] | None) -> None:
+    for row, row_id in zip(rows, ids or (), strict=False):
+        row.id = row_id
 
 
 def _summary(errors: list[FieldError]) -> str:

@@ -15,7 +15,7 @@ from connectors import adf, namevalue, xmlmap, xmlsafe
 from connectors.errors import ParseError, UnsafeDocument
 from connectors.fields import FULL_NAME, fold, put_full_name
 from distribution.errors import DomainError
-from distribution.intake.pipeline import IntakeResult, Origin, ingest, store_unreadable
+from distribution.intake.pipeline import IntakeResult, Origin, ingest_many, store_unreadable
 from distribution.models import Vendor
 
 XML_TYPES = frozenset({"application/xml", "text/xml", "application/x-adf+xml"})
@@ -69,7 +69,7 @@ def receive(
     if not items:
         message = "the body holds no lead"
         raise BodyError(message, _keep(vendor, body, origin, message))
-    return [ingest(vendor, raw, payload, origin) for raw, payload in items]
+    return ingest_many(vendor, items, origin)
 
 
 def _keep(vendor: Vendor, body: bytes, origin: Origin, message: str) -> IntakeResult:
