@@ -103,7 +103,7 @@ def lead(i: int) -> dict[str, str]:
         "first_name": "Ada",
         "last_name": f"Lovelace{i}",
         "email": f"ada{i}@bench.example.com",
-        "phone": "(415) 555-0132",
+        "phone": f"(212) {200 + i // 10000:03d}-{i % 10000:04d}",  # every lead a new one
         "company": "Analytical Engines",
         "country": "US",
         "state": "CA",

@@ -27,9 +27,10 @@ def reserve_ids(model: type[Base], count: int) -> list[int] | None:
     Rows that arrive with their keys are inserted by one plain executemany; without
     them SQLAlchemy must ask RETURNING in parameter order, which costs PostgreSQL
     several times the insert itself. SQLite has no sequence to draw from, and its
-    row-at-a-time inserts are cheap, so there the database assigns keys as usual.
+    row-at-a-time inserts are cheap, so there the database assigns keys as usual; so it
+    does for a single row, which needs no parameter order.
     """
-    if count <= 0 or db.session.get_bind().dialect.name != "postgresql":
+    if count < 2 or db.session.get_bind().dialect.name != "postgresql":
         return None
     sql = "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
     with db.session.no_autoflush:  # the rows waiting for these keys must not go first

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, literal, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute
 
 from distribution import clock
@@ -64,46 +64,67 @@ def load_matches(vendor: Vendor, leads: Sequence[Lead]) -> Matches:
     days = int(vendor.setting("dedupe_window_days", 30) or 0)
     if days > 0:
         since = clock.now() - timedelta(days=days)
-        matches.original_by_email = _earliest(vendor, Lead.email, emails, since)
-        matches.original_by_phone = _earliest(vendor, Lead.phone, phones, since)
-    values = (
-        [(SuppressionKind.EMAIL, e.lower()) for e in emails]
-        + [(SuppressionKind.DOMAIN, e.rsplit("@", 1)[-1].lower()) for e in emails]
-        + [(SuppressionKind.PHONE, p) for p in phones]
+        matches.original_by_email, matches.original_by_phone = _originals(
+            vendor, emails, phones, since
+        )
+    wanted = (
+        {(SuppressionKind.EMAIL, e.lower()) for e in emails}
+        | {(SuppressionKind.DOMAIN, e.rsplit("@", 1)[-1].lower()) for e in emails}
+        | {(SuppressionKind.PHONE, p) for p in phones}
     )
-    for kind in SuppressionKind:
-        wanted = {value for k, value in values if k is kind}
-        for chunk in _chunks(wanted):
-            rows = db.session.scalars(
-                select(Suppression).where(
-                    Suppression.vendor_id == vendor.id,
-                    Suppression.kind == kind,
-                    Suppression.value.in_(chunk),
-                )
+    for chunk in _chunks({value for _kind, value in wanted}):
+        rows = db.session.scalars(
+            select(Suppression).where(
+                Suppression.vendor_id == vendor.id,
+                Suppression.kind.in_(list(SuppressionKind)),  # the whole (vendor, kind, value) key
+                Suppression.value.in_(chunk),
             )
-            matches.suppressions.update({(row.kind, row.value): row for row in rows})
+        )
+        matches.suppressions.update(
+            {(row.kind, row.value): row for row in rows if (row.kind, row.value) in wanted}
+        )
     return matches
 
 
-def _earliest(
-    vendor: Vendor, column: InstrumentedAttribute, values: set[str], since
-) -> dict[str, int]:
-    # One column per query: each runs on its (vendor, column, received_at) index, where
-    # an OR of email and phone sends SQLite scanning every lead of the window.
-    found: dict[str, int] = {}
-    for chunk in _chunks(values):
-        rows = db.session.execute(
-            select(column, func.min(Lead.id))
-            .where(
-                Lead.vendor_id == vendor.id,
-                column.in_(chunk),
-                Lead.received_at >= since,
-                Lead.status.not_in(_ORIGINAL_EXCLUDED),
+def _originals(
+    vendor: Vendor, emails: set[str], phones: set[str], since: datetime
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The earliest lead per email and per phone, in one round trip per chunk.
+
+    One SELECT per column, joined by UNION ALL: each runs on its (vendor, column,
+    received_at) index, where an OR of email and phone sends SQLite scanning every
+    lead of the window.
+    """
+    by_email: dict[str, int] = {}
+    by_phone: dict[str, int] = {}
+    email_chunks, phone_chunks = list(_chunks(emails)), list(_chunks(phones))
+    for index in range(max(len(email_chunks), len(phone_chunks))):
+        parts = [
+            _earliest(kind, column, chunks[index], vendor, since)
+            for kind, column, chunks in (
+                ("email", Lead.email, email_chunks),
+                ("phone", Lead.phone, phone_chunks),
             )
-            .group_by(column)
+            if index < len(chunks)
+        ]
+        for kind, value, lead_id in db.session.execute(union_all(*parts)):
+            (by_email if kind == "email" else by_phone)[value] = lead_id
+    return by_email, by_phone
+
+
+def _earliest(
+    kind: str, column: InstrumentedAttribute, values: list[str], vendor: Vendor, since: datetime
+) -> Select:
+    return (
+        select(literal(kind), column, func.min(Lead.id))
+        .where(
+            Lead.vendor_id == vendor.id,
+            column.in_(values),
+            Lead.received_at >= since,
+            Lead.status.not_in(_ORIGINAL_EXCLUDED),
         )
-        found.update({value: lead_id for value, lead_id in rows})
-    return found
+        .group_by(column)
+    )
 
 
 def _chunks(values: Iterable[str]) -> Iterable[list[str]]:

@@ -168,6 +168,9 @@ class ApiKey(db.Model):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # Joined: every request that presents a key needs its vendor next.
+    vendor: Mapped[Vendor] = relationship(lazy="joined")
+
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None

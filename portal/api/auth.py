@@ -9,8 +9,7 @@ from typing import Any, TypeVar
 from flask import g, request
 
 from distribution import accounts, clock
-from distribution.db import db
-from distribution.models import ApiKey, Vendor
+from distribution.models import ApiKey
 from portal.api.answers import problem
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,7 +53,7 @@ def vendor_key_required(view: F) -> F:
             return problem(403, "forbidden", "a partner key cannot post leads; use a source key")
         _touch(key)
         g.api_key = key
-        g.vendor = db.session.get(Vendor, key.vendor_id)
+        g.vendor = key.vendor
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
