@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from sqlalchemy import insert
 
 from distribution import clock
 from distribution.db import db
-from distribution.models import Assignment, Lead, LeadEvent
+from distribution.models import Assignment, Lead, LeadEvent, LeadStatus
 
 
 def record(
@@ -38,3 +41,25 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def record_arrivals(leads: Sequence[Lead], *, actor: str, channel: str) -> None:
+    """The first event of each lead just stored by intake, in one executemany.
+
+    Its kind is what intake decided (received, rejected, duplicate, suppressed).
+    """
+    at = clock.now()
+    rows = [
+        {
+            "vendor_id": lead.vendor_id,
+            "lead_id": lead.id,
+            "kind": "received" if lead.status is LeadStatus.RECEIVED else lead.status.value,
+            "to_status": lead.status.value,
+            "actor": actor,
+            "reason": lead.status_reason,
+            "data": {"channel": channel, **({"errors": lead.errors} if lead.errors else {})},
+            "at": at,
+        }
+        for lead in leads
+    ]
+    db.session.execute(insert(LeadEvent.__table__), rows)
