@@ -541,11 +541,15 @@ class _Story:
     def _route(self, lead: Lead, at: datetime) -> None:
         rule, candidates = self._match(lead)
         lead.rule_set_version, lead.route_attempts = 1, 1
-        lead.routing_trace = {
-            "rule_set_version": 1, "rule": rule.name, "position": rule.position,
-            "action": rule.action.value, "candidates": [p.name for p in candidates],
-        }  # fmt: skip
         reason = f"rule {rule.position} '{rule.name}'"
+        # The shape routing.decide writes, so the lead page reads demo leads alike.
+        lead.routing_trace = {
+            "rule_set_version": 1, "at": at.isoformat(timespec="seconds"), "reason": reason,
+            "tried": [{"position": rule.position, "name": rule.name, "matched": True}],
+            "rule": {"id": rule.id, "position": rule.position, "name": rule.name,
+                     "action": rule.action.value},
+            "candidates": [{"partner_id": p.id, "name": p.name} for p in candidates],
+        }  # fmt: skip
         self._move(lead, at, "routed", LeadStatus.ROUTED, reason=reason,
                    data={"rule_id": rule.id, "action": rule.action.value})  # fmt: skip
         if rule.action is RuleAction.SELL:

@@ -67,7 +67,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.manager.routes import bp as manager_bp
     from portal.partner.routes import bp as partner_bp
     from portal.public.routes import bp as public_bp
-    from portal.vendor import imports, intake_settings  # noqa: F401  (routes on vendor_bp)
+    from portal.vendor import imports, intake_settings, rules  # noqa: F401  (on vendor_bp)
     from portal.vendor.routes import bp as vendor_bp
 
     app.register_blueprint(main_bp)

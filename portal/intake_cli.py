@@ -1,4 +1,4 @@
-"""``flask leads ...``: import lead files and lead e-mails from the command line."""
+"""``flask leads ...``: import lead files and lead e-mails, route waiting leads."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from distribution.intake.pipeline import Origin
 from distribution.intake.receive import BodyError
 from distribution.models import Job, JobStatus, Vendor
 
-leads = AppGroup("leads", help="Import leads from files and e-mails.")
+leads = AppGroup("leads", help="Import leads from files and e-mails; route waiting leads.")
 
 
 def _vendor(slug: str) -> Vendor:
@@ -97,6 +97,23 @@ def import_mail(files: tuple[str, ...], slug: str) -> None:
         click.echo(f"{name}: {summary}")
     if failures:
         sys.exit(1)
+
+
+@leads.command("route")
+@click.option("--vendor", "slug", required=True, help="The vendor's slug.")
+def route_command(slug: str) -> None:
+    """Route the vendor's leads waiting as received, by its published rules."""
+    from distribution.routing.jobs import route_waiting
+    from distribution.routing.rules import published
+
+    vendor = _vendor(slug)
+    if published(vendor) is None:
+        click.echo(f"{vendor.slug} has no published rule set: nothing was routed.", err=True)
+        sys.exit(1)
+    counts = route_waiting(vendor.id)
+    total = sum(counts.values())
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none waiting"
+    click.echo(f"Routed {total} leads of {vendor.slug}: {summary}.")
 
 
 def register(app: Flask) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +116,42 @@ def _rq_queue(redis_url: str | None, name: str) -> Any:
 
 def init_app(app: Flask) -> None:
     app.extensions["leadrelay.jobs"] = JobRunner(app)
+    _listen_for_routing()
+
+
+_listening = False
+
+
+def _listen_for_routing() -> None:
+    """After a commit that stored leads (or published rules), enqueue their routing.
+
+    One listener for every channel: API, e-mail, quick-apply, imports, commands.
+    The job runs after the commit, so it sees the leads; if Redis loses it, the
+    leads wait as received and the next intake or ``flask leads route`` takes them.
+    """
+    global _listening
+    if _listening:
+        return
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from distribution.routing.due import take_due
+
+    @event.listens_for(Session, "after_commit")
+    def _enqueue_routing(session: Session) -> None:
+        vendors = take_due(session)
+        if not vendors or not has_app_context():
+            return
+        if not current_app.config.get("ROUTE_AFTER_INTAKE", True):
+            return
+        for vendor_id in sorted(vendors):
+            enqueue("distribution.routing.jobs.route_waiting", vendor_id)
+
+    @event.listens_for(Session, "after_soft_rollback")
+    def _forget(session: Session, _previous: object) -> None:
+        take_due(session)
+
+    _listening = True
 
 
 def runner() -> JobRunner:

@@ -76,6 +76,8 @@ def _test_config(url: str, instance: Path) -> dict[str, object]:
         "SERVER_NAME": "leadrelay.test",
         "RATELIMIT_STORAGE_URI": "memory://",
         "REDIS_URL": None,
+        # Tests route by calling the domain; a background thread would race their asserts.
+        "ROUTE_AFTER_INTAKE": False,
     }
 
 

@@ -25,6 +25,7 @@ from distribution.intake.normalize import NormalizedLead, normalize
 from distribution.intake.scoring import DEFAULT_SCORE_RULES, score
 from distribution.intake.validate import DEFAULT_REQUIRED, validate
 from distribution.models import ApiKey, Lead, LeadStatus, Vendor
+from distribution.routing.due import mark_due
 
 __all__ = ["DEFAULT_REQUIRED", "LEAD_FIELDS", "IntakeResult", "Origin", "ingest", "ingest_many"]
 
@@ -246,6 +247,8 @@ def _store(leads: list[Lead], origin: Origin) -> None:
         make_transient_to_detached(lead)
         db.session.add(lead)
     events.record_arrivals(leads, actor=origin.actor, channel=origin.channel)
+    if any(lead.status is LeadStatus.RECEIVED for lead in leads):
+        mark_due(leads[0].vendor_id)
 
 
 # Every column _new_lead and _decide fill in; the rest keep their defaults.

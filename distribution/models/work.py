@@ -32,6 +32,8 @@ class Assignment(db.Model):
         Index("ix_assignment_status_expires", "status", "expires_at"),
         Index("ix_assignment_status_followup_due", "status", "followup_due_at"),
         Index("ix_assignment_lead", "lead_id"),
+        # Round robin and weighted shares ask, per rule, who got what.
+        Index("ix_assignment_rule_partner", "rule_id", "partner_id"),
     )
 
     id: Mapped[int] = mapped_column(_BIGID, primary_key=True)

@@ -1,0 +1,237 @@
+"""The routing decision for one lead, and carrying it out.
+
+``decide`` is pure reading: it finds the first rule of the published set that
+matches, gathers the partners its action points at with a reason for each one
+left out, picks by the rule's strategy, and returns a ``Decision`` whose trace
+says all of that. ``route`` takes the lead (atomically, so two workers never
+route it twice), carries the decision out and writes the events. The vendor's
+"try a lead" box calls ``decide`` on a lead that was never stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+from distribution import clock, events
+from distribution.db import db
+from distribution.models import (
+    Assignment,
+    AssignmentMode,
+    AssignmentStatus,
+    Lead,
+    LeadStatus,
+    Partner,
+    PoolEligibility,
+    RuleAction,
+    Vendor,
+)
+from distribution.routing import candidates as cand
+from distribution.routing.conditions import Facts, check
+from distribution.routing.rules import CompiledRule, CompiledRuleSet, published
+
+# A lead in one of these may be (re)routed; routing moves it to ROUTED first.
+ROUTABLE = (LeadStatus.RECEIVED, LeadStatus.UNASSIGNED)
+DEFAULT_WINDOW_HOURS = 24
+DEFAULT_SLA_HOURS = 48
+DEFAULT_POOL_DAYS = 7
+_PUSH = (RuleAction.PUSH_PARTNER, RuleAction.PUSH_GROUP, RuleAction.HYBRID)
+
+
+@dataclass
+class Decision:
+    """Where a lead goes and why: ``outcome`` is offered, pooled or unassigned."""
+
+    outcome: LeadStatus
+    reason: str
+    rule: CompiledRule | None = None
+    partner: Partner | None = None
+    pool: list[Partner] = field(default_factory=list)
+    trace: dict[str, Any] = field(default_factory=dict)
+
+
+def decide(vendor: Vendor, lead: Any, rule_set: CompiledRuleSet | None = None) -> Decision:
+    """Where ``lead`` (stored or not) would go now under ``rule_set`` (the published one)."""
+    now = clock.now()
+    rule_set = rule_set if rule_set is not None else published(vendor)
+    trace: dict[str, Any] = {"at": now.isoformat(timespec="seconds"), "tried": []}
+    if rule_set is None:
+        return _finish(trace, LeadStatus.UNASSIGNED, "no published rule set: publish one")
+    trace |= {"rule_set_id": rule_set.id, "rule_set_version": rule_set.version}
+    facts = Facts.of(lead, vendor.timezone, now)
+    rule = None
+    for candidate in rule_set.candidates(
+        getattr(lead, "country", None), getattr(lead, "state", None)
+    ):
+        failed = next((r for c in candidate.conditions if (r := check(c, facts))), None)
+        trace["tried"].append(
+            {"position": candidate.position, "name": candidate.name, "matched": failed is None}
+            | ({"because": failed} if failed else {})
+        )
+        if failed is None:
+            rule = candidate
+            break
+    if rule is None:
+        return _finish(trace, LeadStatus.UNASSIGNED, "no rule matched")
+    label = f"rule {rule.position} '{rule.name}'"
+    trace["rule"] = {
+        "id": rule.id,
+        "position": rule.position,
+        "name": rule.name,
+        "action": rule.action.value,
+    }
+    if rule.action is RuleAction.HOLD:
+        return _finish(
+            trace, LeadStatus.UNASSIGNED, f"held by {label} for a person to decide", rule
+        )
+    if rule.action is RuleAction.SELL:
+        reason = f"{label} sells to buyers, and no buyer marketplace is set up yet"
+        return _finish(trace, LeadStatus.UNASSIGNED, reason, rule)
+    named = rule.action is RuleAction.PUSH_PARTNER or (
+        rule.action is RuleAction.HYBRID and "group" not in rule.params
+    )
+    lineup = cand.gather(
+        vendor, lead, rule.params, named=named, capacity=rule.action in _PUSH, now=now
+    )
+    trace["candidates"] = [c.as_trace() for c in lineup.candidates]
+    eligible = lineup.eligible
+    if not eligible:
+        left_out = len(lineup.candidates)
+        why = f"{left_out} partners left out" if left_out else "no partner in its group"
+        return _finish(trace, LeadStatus.UNASSIGNED, f"{label}: nobody eligible ({why})", rule)
+    if rule.action is RuleAction.POOL:
+        decision = _finish(
+            trace, LeadStatus.POOLED, f"{label}: pooled for {len(eligible)} partners", rule
+        )
+        decision.pool = [c.partner for c in eligible]
+        return decision
+    chosen, why = cand.pick(eligible, rule.params.get("strategy", "round_robin"), rule.id)
+    trace["pick"] = {"partner_id": chosen.partner.id, "name": chosen.partner.name, "why": why}
+    decision = _finish(
+        trace, LeadStatus.OFFERED, f"{label}: offered to {chosen.partner.name} ({why})", rule
+    )
+    decision.partner = chosen.partner
+    return decision
+
+
+def route(lead: Lead, actor: str = "routing") -> Decision | None:
+    """Route a stored lead and carry the decision out (not committed).
+
+    None when the lead is not routable (already routed elsewhere, or not received),
+    or when its vendor has no published rule set yet: the lead then waits as it is,
+    and publishing a rule set routes the waiting leads.
+    """
+    vendor = db.session.get(Vendor, lead.vendor_id)
+    assert vendor is not None
+    if published(vendor) is None:
+        return None
+    taken = db.session.execute(
+        update(Lead)
+        .where(Lead.id == lead.id, Lead.status.in_(ROUTABLE))
+        .values(status=LeadStatus.ROUTED, updated_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        return None
+    before = lead.status
+    db.session.refresh(lead)
+    decision = decide(vendor, lead)
+    if decision.outcome is LeadStatus.OFFERED:
+        decision = _hold_capacity(vendor, lead, decision)
+    lead.routing_trace = decision.trace
+    lead.rule_set_version = decision.trace.get("rule_set_version")
+    lead.route_attempts = (lead.route_attempts or 0) + 1
+    rule_data = {"rule_id": decision.rule.id} if decision.rule else {}
+    events.record(
+        lead, "routed", from_status=before.value, to_status=LeadStatus.ROUTED.value,
+        actor=actor, reason=decision.reason, data=rule_data,
+    )  # fmt: skip
+    now = clock.now()
+    if decision.outcome is LeadStatus.OFFERED:
+        _offer(vendor, lead, decision, now, actor)
+    elif decision.outcome is LeadStatus.POOLED:
+        _pool(vendor, lead, decision, now, actor)
+    else:
+        _move(lead, LeadStatus.UNASSIGNED, "unassigned", decision.reason, actor)
+    return decision
+
+
+def _hold_capacity(vendor: Vendor, lead: Lead, decision: Decision) -> Decision:
+    """Lock the chosen partner and re-count its caps; on a lost race, decide again."""
+    for _attempt in range(5):
+        assert decision.partner is not None
+        cand.lock(decision.partner)
+        candidate = cand.Candidate(decision.partner)
+        if cand.holds_capacity(vendor, candidate, clock.now()):
+            return decision
+        decision.trace.setdefault("races", []).append(
+            {"partner_id": decision.partner.id, "excluded": candidate.excluded}
+        )
+        races = decision.trace["races"]
+        db.session.expire(decision.partner)
+        decision = decide(vendor, lead)
+        decision.trace["races"] = races
+        if decision.outcome is not LeadStatus.OFFERED:
+            return decision
+    return decision
+
+
+def _offer(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: str) -> None:
+    rule = decision.rule
+    assert rule is not None and decision.partner is not None
+    hybrid = rule.action is RuleAction.HYBRID
+    hours = (
+        (rule.exclusive_hours if hybrid else None)
+        or rule.acceptance_window_hours
+        or int(vendor.setting("acceptance_window_hours", DEFAULT_WINDOW_HOURS))
+    )
+    offer = Assignment(
+        vendor_id=vendor.id,
+        lead_id=lead.id,
+        partner_id=decision.partner.id,
+        rule_id=rule.id,
+        mode=AssignmentMode.HYBRID if hybrid else AssignmentMode.PUSH,
+        status=AssignmentStatus.OFFERED,
+        offered_at=now,
+        expires_at=now + timedelta(hours=hours),
+    )
+    db.session.add(offer)
+    db.session.flush()
+    lead.status = LeadStatus.OFFERED
+    events.record(
+        lead, "offered", from_status=LeadStatus.ROUTED.value, to_status=LeadStatus.OFFERED.value,
+        actor=actor, reason=decision.reason, assignment=offer,
+        data={"expires_at": offer.expires_at.isoformat(timespec="seconds")},
+    )  # fmt: skip
+
+
+def _pool(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: str) -> None:
+    rule = decision.rule
+    assert rule is not None
+    days = int(rule.params.get("pool_days") or vendor.setting("pool_days", DEFAULT_POOL_DAYS))
+    for partner in decision.pool:
+        db.session.add(PoolEligibility(vendor_id=vendor.id, lead_id=lead.id, partner_id=partner.id))
+    lead.pooled_until = now + timedelta(days=days)
+    data = {"partners": len(decision.pool), "until": lead.pooled_until.isoformat()}
+    _move(lead, LeadStatus.POOLED, "pooled", decision.reason, actor, data=data)
+
+
+def _move(
+    lead: Lead, status: LeadStatus, kind: str, reason: str, actor: str,
+    data: dict[str, Any] | None = None,
+) -> None:  # fmt: skip
+    from_status = lead.status.value
+    lead.status = status
+    lead.status_reason = reason[:2000]
+    events.record(lead, kind, from_status=from_status, to_status=status.value, actor=actor,
+                  reason=reason, data=data)  # fmt: skip
+
+
+def _finish(
+    trace: dict[str, Any], outcome: LeadStatus, reason: str, rule: CompiledRule | None = None
+) -> Decision:
+    trace |= {"outcome": outcome.value, "reason": reason}
+    return Decision(outcome=outcome, reason=reason, rule=rule, trace=trace)

@@ -1,0 +1,158 @@
+"""Vendor pages for routing rules: the published set, drafts, publishing, "try a lead"."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired
+
+from distribution.db import db
+from distribution.errors import InvalidInput
+from distribution.models import Lead, Partner, Role, RuleSet, Vendor
+from distribution.routing import decide, rules
+from distribution.routing.conditions import FIELDS, OPS, describe
+from portal.security import current_scope, get_or_404, role_required, scoped
+from portal.vendor.routes import bp
+
+TRY_FIELDS = ("country", "state", "postal_code", "product", "score", "grade", "source", "campaign")
+
+
+class DraftForm(FlaskForm):
+    rules_json = TextAreaField("Rules (JSON)", validators=[DataRequired()])
+    note = TextAreaField("What changes and why")
+
+
+class PublishForm(FlaskForm):
+    pass
+
+
+@bp.route("/rules")
+@role_required(Role.VENDOR_ADMIN)
+def rules_index() -> str:
+    vendor = _vendor()
+    current = rules.published(vendor)
+    tried = None
+    if request.args.get("try"):
+        sample = Lead(
+            vendor_id=vendor.id,
+            extras={},
+            **{name: request.args.get(name, "").strip() or None for name in TRY_FIELDS},
+        )
+        if sample.score is not None:
+            sample.score = int(sample.score) if str(sample.score).isdigit() else None
+        tried = decide(vendor, sample)
+    versions = db.session.scalars(scoped(RuleSet).order_by(RuleSet.version.desc())).all()
+    return render_template(
+        "vendor/rules.html",
+        current=current,
+        versions=versions,
+        tried=tried,
+        try_fields=TRY_FIELDS,
+        values=request.args,
+        describe=describe,
+        partners=_partner_names(),
+    )
+
+
+@bp.route("/rules/draft", methods=["GET", "POST"])
+@role_required(Role.VENDOR_ADMIN)
+def rule_draft() -> str | Response:
+    vendor = _vendor()
+    form = DraftForm()
+    errors: list[str] = []
+    if request.method == "GET":
+        base = _base_rules(vendor, request.args.get("from", type=int))
+        form.rules_json.data = json.dumps(base, indent=2)
+    elif form.validate_on_submit():
+        try:
+            data = json.loads(form.rules_json.data)
+            if not isinstance(data, list):
+                raise ValueError("the rules must be a JSON list of rule objects")
+            rule_set = rules.draft(vendor, data, by=current_user, note=form.note.data or None)
+        except json.JSONDecodeError as exc:
+            errors = [f"rules: line {exc.lineno}, column {exc.colno}: {exc.msg}"]
+        except ValueError as exc:
+            errors = [f"rules: {exc}"]
+        except InvalidInput as exc:
+            db.session.rollback()
+            errors = [f"{e.field}: {e.message}" for e in exc.errors]
+        else:
+            db.session.commit()
+            flash(f"Saved draft version {rule_set.version}. Publish it when it looks right.")
+            return redirect(url_for("vendor.rule_set", rule_set_id=rule_set.id))
+    return render_template(
+        "vendor/rule_draft.html",
+        form=form,
+        errors=errors,
+        fields=FIELDS,
+        ops=OPS,
+        partners=_partner_names(),
+        status=422 if errors else 200,
+    ), (422 if errors else 200)
+
+
+@bp.route("/rules/<int:rule_set_id>")
+@role_required(Role.VENDOR_ADMIN)
+def rule_set(rule_set_id: int) -> str:
+    row = get_or_404(RuleSet, rule_set_id)
+    return render_template(
+        "vendor/rule_set.html",
+        rule_set=row,
+        form=PublishForm(),
+        describe=describe,
+        partners=_partner_names(),
+    )
+
+
+@bp.route("/rules/<int:rule_set_id>/publish", methods=["POST"])
+@role_required(Role.VENDOR_ADMIN)
+def publish_rule_set(rule_set_id: int) -> Response:
+    row = get_or_404(RuleSet, rule_set_id)
+    form = PublishForm()
+    if form.validate_on_submit():
+        try:
+            rules.publish(row)
+        except InvalidInput as exc:
+            db.session.rollback()
+            for error in exc.errors:
+                flash(f"{error.field}: {error.message}", "error")
+        else:
+            db.session.commit()
+            flash(f"Version {row.version} is now routing your leads; leads waiting are routed now.")
+    return redirect(url_for("vendor.rule_set", rule_set_id=row.id))
+
+
+def _vendor() -> Vendor:
+    vendor = db.session.get(Vendor, current_scope().vendor_id)
+    assert vendor is not None
+    return vendor
+
+
+def _base_rules(vendor: Vendor, rule_set_id: int | None) -> list[dict[str, Any]]:
+    """The rules a new draft starts from: the given version, else the published one."""
+    if rule_set_id is not None:
+        source = get_or_404(RuleSet, rule_set_id)
+    else:
+        source = db.session.scalars(
+            scoped(RuleSet).where(RuleSet.status == "published")
+        ).first()
+    if source is None:
+        return [
+            {
+                "name": "Everything: hold for review",
+                "conditions": [],
+                "action": "hold",
+                "action_params": {},
+            }
+        ]
+    return [rules.rule_data(rule) for rule in source.rules]
+
+
+def _partner_names() -> dict[int, str]:
+    return dict(db.session.execute(scoped(Partner, Partner.id, Partner.name)).all())
