@@ -49,6 +49,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "PUBLIC_URL": env.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         # Route new leads in the background as soon as intake commits them.
         "ROUTE_AFTER_INTAKE": env.get("ROUTE_AFTER_INTAKE", "1").lower() in TRUTHY,
+        # How long a coalesced job (routing after intake) waits for a burst to settle.
+        "JOB_SETTLE_SECONDS": float(env.get("JOB_SETTLE_SECONDS", "0.25")),
     }
     config.update(overrides)
     if "DATABASE_URL" in overrides:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -54,6 +55,7 @@ class JobRunner:
         self.queue = _rq_queue(app.config.get("REDIS_URL"), app.config["RQ_QUEUE"])
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self._waiting: set[str] = set()
 
     @property
     def uses_redis(self) -> bool:
@@ -73,6 +75,48 @@ class JobRunner:
         self._thread_pool().submit(self._run_here, dotted, *args).add_done_callback(_log_failure)
         return None
 
+    def enqueue_once(self, key: str, dotted: str, *args: Any) -> None:
+        """Enqueue ``dotted(*args)`` unless a run for ``key`` is already waiting to start.
+
+        A burst of intake commits then costs one routing run, not one per lead: the
+        run waits ``JOB_SETTLE_SECONDS`` for the burst to settle, clears ``key``
+        (``run_once``) and then sees every lead stored before; leads stored while it
+        works get a run of their own.
+        """
+        if not self._claim(key):
+            return
+        settle = float(self.app.config.get("JOB_SETTLE_SECONDS", 0.25))
+        self.enqueue("portal.jobs.run_once", key, settle, dotted, *args)
+
+    def _claim(self, key: str) -> bool:
+        if self.queue is not None:
+            from redis.exceptions import RedisError
+
+            try:
+                return bool(self.queue.connection.set(self._once_key(key), 1, nx=True, ex=300))
+            except RedisError:
+                return True  # enqueue anyway; a spare run costs little
+        with self._pool_lock:
+            if key in self._waiting:
+                return False
+            self._waiting.add(key)
+            return True
+
+    def release(self, key: str) -> None:
+        if self.queue is not None:
+            from redis.exceptions import RedisError
+
+            try:
+                self.queue.connection.delete(self._once_key(key))
+            except RedisError:
+                log.warning("could not clear %s in Redis; it expires by itself", key)
+        with self._pool_lock:
+            self._waiting.discard(key)
+
+    def _once_key(self, key: str) -> str:
+        # Per queue: if Redis loses the job, the key still expires after 5 minutes.
+        return f"leadrelay:once:{self.queue.name}:{key}"
+
     def _thread_pool(self) -> ThreadPoolExecutor:
         with self._pool_lock:
             if self._pool is None:
@@ -89,6 +133,14 @@ class JobRunner:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True)
+
+
+def run_once(key: str, settle: float, dotted: str, *args: Any) -> Any:
+    """The job ``enqueue_once`` sends: let the burst settle, clear ``key``, run ``dotted``."""
+    if settle > 0:
+        time.sleep(settle)
+    runner().release(key)
+    return resolve(dotted)(*args)
 
 
 def _log_failure(future: Future[Any]) -> None:
@@ -145,7 +197,9 @@ def _listen_for_routing() -> None:
         if not current_app.config.get("ROUTE_AFTER_INTAKE", True):
             return
         for vendor_id in sorted(vendors):
-            enqueue("distribution.routing.jobs.route_waiting", vendor_id)
+            runner().enqueue_once(
+                f"route-waiting:{vendor_id}", "distribution.routing.jobs.route_waiting", vendor_id
+            )
 
     @event.listens_for(Session, "after_soft_rollback")
     def _forget(session: Session, _previous: object) -> None:

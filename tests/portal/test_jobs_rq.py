@@ -94,3 +94,30 @@ def test_a_failing_job_raises_so_rq_records_the_failure(app, world, redis_queue,
     from rq.job import Job as RQJob
 
     assert RQJob.fetch(rq_id, connection=redis_queue.queue.connection).is_failed
+
+
+def test_a_burst_of_leads_enqueues_one_routing_run(app, world, redis_queue):
+    from distribution.intake.pipeline import Origin, ingest
+    from distribution.models import LeadStatus
+    from distribution.routing import rules
+
+    vendor = world.vendor("acme")
+    world.partner(vendor, "West", "reseller", countries=["US"])
+    rules.publish(rules.draft(vendor, [{"name": "US", "action": "push_group"}]))
+    app.extensions["leadrelay.jobs"] = redis_queue
+    app.config["ROUTE_AFTER_INTAKE"] = True
+    db.session.commit()  # publishing marked the vendor due: one run enqueued
+    for i in range(3):
+        ingest(vendor, {"email": f"p{i}@example.com", "country": "US"}, b"{}", Origin("api"))
+        db.session.commit()
+    assert redis_queue.queue.count == 1
+
+    finished = run_worker(app, app.config["RQ_QUEUE"])
+    assert finished.returncode == 0, finished.stderr
+    db.session.expire_all()
+    statuses = db.session.scalars(select(Lead.status)).all()
+    assert statuses == [LeadStatus.OFFERED] * 3
+    # The run cleared its mark: the next lead gets a run of its own.
+    ingest(vendor, {"email": "late@example.com", "country": "US"}, b"{}", Origin("api"))
+    db.session.commit()
+    assert redis_queue.queue.count == 1
