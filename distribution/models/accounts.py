@@ -15,8 +15,10 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    event,
+    update,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from distribution import clock
 from distribution.db import db
@@ -37,6 +39,9 @@ class Vendor(db.Model):
     # score rules, grade bands, acceptance window, follow-up SLA, pool timeout.
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Bumped in the same transaction as any change to one of its partners, so the
+    # routing index cached in each process knows when to rebuild (see below).
+    partners_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     partners: Mapped[list[Partner]] = relationship(back_populates="vendor")
     buyers: Mapped[list[Buyer]] = relationship(back_populates="vendor")
@@ -75,6 +80,20 @@ class Partner(db.Model):
     def is_paused(self, at: datetime | None = None) -> bool:
         at = at or clock.now()
         return self.paused_until is not None and self.paused_until > at
+
+
+@event.listens_for(Session, "after_flush")
+def _bump_partners_version(session: Session, _context: object) -> None:
+    """Any partner added, changed or removed bumps its vendor's ``partners_version``."""
+    changed = (*session.new, *session.dirty, *session.deleted)
+    vendor_ids = {row.vendor_id for row in changed if isinstance(row, Partner)}
+    if vendor_ids:
+        session.execute(
+            update(Vendor)
+            .where(Vendor.id.in_(sorted(vendor_ids)))
+            .values(partners_version=Vendor.partners_version + 1)
+            .execution_options(synchronize_session=False)
+        )
 
 
 class Buyer(db.Model):

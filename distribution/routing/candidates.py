@@ -9,7 +9,7 @@ why a lead did not go where someone expected.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from distribution.db import db
 from distribution.models import Assignment, AssignmentStatus, Partner, Vendor
+from distribution.routing.partners import PartnerCard, index_for
 
 OPEN_STATUSES = (AssignmentStatus.OFFERED, AssignmentStatus.ACCEPTED, AssignmentStatus.WORKING)
 STRATEGIES = ("round_robin", "weighted", "least_loaded", "best_capacity")
@@ -26,7 +27,7 @@ STRATEGIES = ("round_robin", "weighted", "least_loaded", "best_capacity")
 
 @dataclass
 class Candidate:
-    partner: Partner
+    partner: PartnerCard
     excluded: str | None = None
     open_leads: int = 0
     today: int = 0
@@ -50,66 +51,80 @@ class Lineup:
 
 
 def gather(
-    vendor: Vendor,
-    lead: Any,
-    params: Mapping[str, Any],
-    *,
-    named: bool,
-    capacity: bool,
-    now: datetime,
+    vendor: Vendor, lead: Any, params: Mapping[str, Any], *, named: bool, now: datetime
 ) -> Lineup:
     """The partners a rule's action points at, each eligible or excluded with a reason.
 
     ``named``: the action names its partner(s), so territory and products do not
-    apply (the vendor chose). ``capacity``: check caps (pushes do; a pool does not,
-    its claims do).
+    apply (the vendor chose). Caps are not counted here: ``choose`` counts them
+    for the partners it considers, and a pool's claims count them at claim time.
     """
-    partners = _partners(vendor, params, named)
-    had = _previous_holders(lead)
     group = params.get("group") or {}
     territory = not named and bool(group.get("territory", True))
     products = not named and bool(group.get("products", True))
+    partners = index_for(vendor).for_rule(
+        params, named=named, territory=territory, country=getattr(lead, "country", None)
+    )
+    had = _previous_holders(lead)
     result = Lineup()
     for partner in partners:
         reason = _static_reason(partner, lead, territory, products, had, now)
         result.candidates.append(Candidate(partner, reason))
-    if capacity:
-        _check_capacity(vendor, result.eligible, now)
     return result
 
 
-def pick(
-    candidates: Sequence[Candidate], strategy: str, rule_id: int | None
-) -> tuple[Candidate, str]:
-    """The candidate ``strategy`` chooses among eligible ones, and why, in words."""
-    if len(candidates) == 1:
-        return candidates[0], "the only eligible partner"
-    if strategy == "weighted":
-        counts = _given_by_rule(rule_id, candidates, func.count(Assignment.id))
-        chosen = min(
-            candidates,
-            key=lambda c: (counts.get(c.partner.id, 0) / max(c.partner.weight, 1), c.partner.id),
-        )
-        shares = ", ".join(
-            f"{c.partner.name} {counts.get(c.partner.id, 0)}/{c.partner.weight}" for c in candidates
-        )
-        return chosen, f"weighted share: furthest below its weight (leads/weight: {shares})"
-    if strategy == "least_loaded":
-        chosen = min(candidates, key=lambda c: (c.open_leads, c.partner.id))
-        return chosen, f"least loaded: {chosen.open_leads} open leads"
-    if strategy == "best_capacity":
-        chosen = max(candidates, key=lambda c: (_room(c), -c.open_leads, -c.partner.id))
-        room = _room(c=chosen)
+def choose(
+    vendor: Vendor, lineup: Lineup, strategy: str, rule_id: int | None, now: datetime
+) -> tuple[Candidate, str] | None:
+    """The eligible candidate ``strategy`` picks that is within its caps, and why; or None.
+
+    Round robin and weighted shares rank first and count caps only down the
+    ranking until a partner has room (usually the first), so a rule over
+    thousands of partners costs a few small counts; least loaded and best
+    capacity are about load, so they count everyone.
+    """
+    eligible = lineup.eligible
+    if strategy in ("least_loaded", "best_capacity"):
+        _check_capacity(vendor, eligible, now)
+        eligible = [c for c in eligible if c.excluded is None]
+        if not eligible:
+            return None
+        if strategy == "least_loaded":
+            chosen = min(eligible, key=lambda c: (c.open_leads, c.partner.id))
+            return chosen, f"least loaded: {chosen.open_leads} open leads"
+        chosen = max(eligible, key=lambda c: (_room(c), -c.open_leads, -c.partner.id))
+        room = _room(chosen)
         left = "no cap" if room == float("inf") else f"{int(room)} open leads left under its cap"
         return chosen, f"best capacity: {left}"
-    last = _given_by_rule(rule_id, candidates, func.max(Assignment.id))
-    chosen = min(candidates, key=lambda c: (last.get(c.partner.id, 0), c.partner.id))
-    when = (
-        "never had a lead from this rule"
-        if chosen.partner.id not in last
-        else ("waited longest since its last lead from this rule")
-    )
-    return chosen, f"round robin: {when}"
+    for candidate, why in _ranked(eligible, strategy, rule_id):
+        _check_capacity(vendor, [candidate], now)
+        if candidate.excluded is None:
+            return candidate, why if len(eligible) > 1 else "the only eligible partner"
+    return None
+
+
+def _ranked(
+    eligible: Sequence[Candidate], strategy: str, rule_id: int | None
+) -> list[tuple[Candidate, str]]:
+    if strategy == "weighted":
+        counts = _given_by_rule(rule_id, func.count(Assignment.id))
+
+        def share(c: Candidate) -> float:
+            return counts.get(c.partner.id, 0) / max(c.partner.weight, 1)
+
+        ranked = sorted(eligible, key=lambda c: (share(c), c.partner.id))
+        return [
+            (c, f"weighted share: {counts.get(c.partner.id, 0)} leads from this rule at weight "
+                f"{c.partner.weight}, the furthest below its share")
+            for c in ranked
+        ]  # fmt: skip
+    last = _given_by_rule(rule_id, func.max(Assignment.id))
+    ranked = sorted(eligible, key=lambda c: (last.get(c.partner.id, 0), c.partner.id))
+    return [
+        (c, "round robin: " + ("waited longest since its last lead from this rule"
+                               if c.partner.id in last else "never had a lead from this rule"))
+        for c in ranked
+    ]  # fmt: skip
 
 
 def holds_capacity(vendor: Vendor, candidate: Candidate, now: datetime) -> bool:
@@ -119,7 +134,7 @@ def holds_capacity(vendor: Vendor, candidate: Candidate, now: datetime) -> bool:
     return candidate.excluded is None
 
 
-def lock(partner: Partner) -> None:
+def lock(partner: PartnerCard) -> None:
     """Hold the partner's row until commit, so concurrent routings count its caps in turn.
 
     ``FOR UPDATE`` on PostgreSQL; SQLite has a single writer, and a deferred
@@ -128,40 +143,26 @@ def lock(partner: Partner) -> None:
     db.session.execute(select(Partner.id).where(Partner.id == partner.id).with_for_update()).first()
 
 
-def covers(partner: Partner, lead: Any) -> str | None:
+def covers(partner: PartnerCard, lead: Any) -> str | None:
     """None when ``lead`` lies in ``partner``'s territory, else why not."""
     country = (getattr(lead, "country", None) or "").upper()
-    if not partner.countries or country not in partner.countries:
+    if country not in partner.countries:
         where = ", ".join(partner.countries) or "no country"
         return f"territory: covers {where}, not {country or 'an unknown country'}"
-    state = (getattr(lead, "state", None) or "").upper()
-    states = [s for s in partner.states if s.startswith(f"{country}-")]
-    if states and f"{country}-{state}" not in states:
-        return f"territory: covers {', '.join(states)}, not {country}-{state or '?'}"
-    postal = (getattr(lead, "postal_code", None) or "").replace(" ", "").upper()
-    prefixes = [p.split(":", 1)[1] for p in partner.postal_prefixes if p.startswith(f"{country}:")]
-    if prefixes and not any(postal.startswith(p.upper()) for p in prefixes):
-        return f"territory: postal codes {', '.join(prefixes)}*, not {postal or '?'}"
+    states = partner.states_in.get(country)
+    state = f"{country}-{(getattr(lead, 'state', None) or '').upper()}"
+    if states and state not in states:
+        return f"territory: covers {', '.join(sorted(states))}, not {state.rstrip('-') or '?'}"
+    prefixes = partner.prefixes_in.get(country)
+    if prefixes:
+        postal = (getattr(lead, "postal_code", None) or "").replace(" ", "").upper()
+        if not postal.startswith(prefixes):
+            return f"territory: postal codes {', '.join(prefixes)}*, not {postal or '?'}"
     return None
 
 
-def _partners(vendor: Vendor, params: Mapping[str, Any], named: bool) -> list[Partner]:
-    stmt = select(Partner).where(Partner.vendor_id == vendor.id).order_by(Partner.id)
-    if named:
-        ids = params.get("partner_ids") or [params.get("partner_id")]
-        stmt = stmt.where(Partner.id.in_([int(i) for i in ids if i is not None]))
-    group = params.get("group") or {}
-    kinds = _as_list(group.get("kind"))
-    tiers = _as_list(group.get("tier"))
-    if kinds:
-        stmt = stmt.where(Partner.kind.in_(kinds))
-    if tiers:
-        stmt = stmt.where(Partner.tier.in_(tiers))
-    return list(db.session.scalars(stmt))
-
-
 def _static_reason(
-    partner: Partner,
+    partner: PartnerCard,
     lead: Any,
     territory: bool,
     products: bool,
@@ -233,15 +234,14 @@ def _check_capacity(vendor: Vendor, candidates: list[Candidate], now: datetime) 
             )
 
 
-def _given_by_rule(
-    rule_id: int | None, candidates: Iterable[Candidate], aggregate
-) -> dict[int, int]:
+def _given_by_rule(rule_id: int | None, aggregate: Any) -> dict[int, int]:
+    """Per partner, an aggregate over the assignments this rule made (all of them:
+    the (rule, partner) index answers without a list of thousands of ids)."""
     if rule_id is None:
         return {}
-    ids = [c.partner.id for c in candidates]
     rows = db.session.execute(
         select(Assignment.partner_id, aggregate)
-        .where(Assignment.rule_id == rule_id, Assignment.partner_id.in_(ids))
+        .where(Assignment.rule_id == rule_id)
         .group_by(Assignment.partner_id)
     )
     return {partner_id: value for partner_id, value in rows}

@@ -24,13 +24,13 @@ from distribution.models import (
     AssignmentStatus,
     Lead,
     LeadStatus,
-    Partner,
     PoolEligibility,
     RuleAction,
     Vendor,
 )
 from distribution.routing import candidates as cand
 from distribution.routing.conditions import Facts, check
+from distribution.routing.partners import PartnerCard
 from distribution.routing.rules import CompiledRule, CompiledRuleSet, published
 
 # A lead in one of these may be (re)routed; routing moves it to ROUTED first.
@@ -38,7 +38,6 @@ ROUTABLE = (LeadStatus.RECEIVED, LeadStatus.UNASSIGNED)
 DEFAULT_WINDOW_HOURS = 24
 DEFAULT_SLA_HOURS = 48
 DEFAULT_POOL_DAYS = 7
-_PUSH = (RuleAction.PUSH_PARTNER, RuleAction.PUSH_GROUP, RuleAction.HYBRID)
 
 
 @dataclass
@@ -48,8 +47,8 @@ class Decision:
     outcome: LeadStatus
     reason: str
     rule: CompiledRule | None = None
-    partner: Partner | None = None
-    pool: list[Partner] = field(default_factory=list)
+    partner: PartnerCard | None = None
+    pool: list[PartnerCard] = field(default_factory=list)
     trace: dict[str, Any] = field(default_factory=dict)
 
 
@@ -93,22 +92,22 @@ def decide(vendor: Vendor, lead: Any, rule_set: CompiledRuleSet | None = None) -
     named = rule.action is RuleAction.PUSH_PARTNER or (
         rule.action is RuleAction.HYBRID and "group" not in rule.params
     )
-    lineup = cand.gather(
-        vendor, lead, rule.params, named=named, capacity=rule.action in _PUSH, now=now
-    )
-    trace["candidates"] = [c.as_trace() for c in lineup.candidates]
-    eligible = lineup.eligible
-    if not eligible:
-        left_out = len(lineup.candidates)
-        why = f"{left_out} partners left out" if left_out else "no partner in its group"
-        return _finish(trace, LeadStatus.UNASSIGNED, f"{label}: nobody eligible ({why})", rule)
+    lineup = cand.gather(vendor, lead, rule.params, named=named, now=now)
+    if not lineup.eligible:
+        return _nobody(trace, label, lineup, rule)
     if rule.action is RuleAction.POOL:
+        trace["candidates"] = [c.as_trace() for c in lineup.candidates]
+        eligible = lineup.eligible
         decision = _finish(
             trace, LeadStatus.POOLED, f"{label}: pooled for {len(eligible)} partners", rule
         )
         decision.pool = [c.partner for c in eligible]
         return decision
-    chosen, why = cand.pick(eligible, rule.params.get("strategy", "round_robin"), rule.id)
+    choice = cand.choose(vendor, lineup, rule.params.get("strategy", "round_robin"), rule.id, now)
+    trace["candidates"] = [c.as_trace() for c in lineup.candidates]
+    if choice is None:  # everyone eligible is at a cap
+        return _nobody(trace, label, lineup, rule)
+    chosen, why = choice
     trace["pick"] = {"partner_id": chosen.partner.id, "name": chosen.partner.name, "why": why}
     decision = _finish(
         trace, LeadStatus.OFFERED, f"{label}: offered to {chosen.partner.name} ({why})", rule
@@ -171,7 +170,6 @@ def _hold_capacity(vendor: Vendor, lead: Lead, decision: Decision) -> Decision:
             {"partner_id": decision.partner.id, "excluded": candidate.excluded}
         )
         races = decision.trace["races"]
-        db.session.expire(decision.partner)
         decision = decide(vendor, lead)
         decision.trace["races"] = races
         if decision.outcome is not LeadStatus.OFFERED:
@@ -228,6 +226,15 @@ def _move(
     lead.status_reason = reason[:2000]
     events.record(lead, kind, from_status=from_status, to_status=status.value, actor=actor,
                   reason=reason, data=data)  # fmt: skip
+
+
+def _nobody(
+    trace: dict[str, Any], label: str, lineup: cand.Lineup, rule: CompiledRule
+) -> Decision:
+    trace["candidates"] = [c.as_trace() for c in lineup.candidates]
+    left_out = len(lineup.candidates)
+    why = f"{left_out} partners left out" if left_out else "no partner in its group"
+    return _finish(trace, LeadStatus.UNASSIGNED, f"{label}: nobody eligible ({why})", rule)
 
 
 def _finish(

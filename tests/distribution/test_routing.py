@@ -410,3 +410,20 @@ def test_caps_hold_under_concurrent_routing(app, world, is_postgres):
     assert db.session.scalar(select(func.count(Assignment.id))) == 5
     counts = Counter(db.session.scalars(select(Lead.status)))
     assert counts == {LeadStatus.OFFERED: 5, LeadStatus.UNASSIGNED: 27}
+
+
+def test_the_partner_index_sees_a_change_made_after_it_was_built(world):
+    vendor = world.vendor()
+    first = west_partner(world, vendor, "First")
+    second = west_partner(world, vendor, "Second")
+    publish(vendor, rule("All", strategy="least_loaded"))
+    one, two = leads(vendor, 2)
+    assert routed(one).partner.id == first.id  # the index is built here
+    first.paused_until = clock.now() + timedelta(days=1)
+    second.states = ["US-OR"]
+    db.session.commit()
+    decision = routed(two)
+    reasons = {c["name"]: c.get("excluded", "") for c in decision.trace["candidates"]}
+    assert reasons["First"].startswith("paused until")
+    assert reasons["Second"] == "territory: covers US-OR, not US-CA"
+    assert decision.outcome is LeadStatus.UNASSIGNED
