@@ -38,6 +38,18 @@ OPS: dict[str, str] = {
     "is_set": "is given",
     "not_set": "is not given",
 }
+# How the value reads after "the rule wants" in a failed condition's reason.
+_WANTS = {
+    "eq": "",
+    "ne": "anything but ",
+    "in": "one of ",
+    "not_in": "none of ",
+    "prefix": "a value starting with ",
+    "contains": "a value containing ",
+    "gte": "at least ",
+    "lte": "at most ",
+    "between": "between ",
+}
 _LIST_OPS = frozenset({"in", "not_in", "prefix"})
 _NUMBER_OPS = frozenset({"gte", "lte", "between"})
 _NO_VALUE_OPS = frozenset({"is_set", "not_set"})
@@ -75,7 +87,8 @@ def check(condition: Mapping[str, Any], facts: Facts) -> str | None:
     shown = "nothing" if actual in (None, "") else repr(actual)
     if op in _NO_VALUE_OPS:
         return f"{field} {OPS[op]} (it is {shown})"
-    return f"{field} is {shown}, rule wants it {OPS[op]} {describe_value(expected)}"
+    wanted = " and ".join(map(str, expected)) if op == "between" else describe_value(expected)
+    return f"{field} is {shown}, the rule wants {_WANTS[op]}{wanted}"
 
 
 def describe(condition: Mapping[str, Any]) -> str:

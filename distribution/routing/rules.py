@@ -50,6 +50,7 @@ class CompiledRule:
     acceptance_window_hours: int | None
     followup_sla_hours: int | None
     exclusive_hours: int | None
+    enabled: bool = True  # a compiled set holds only the enabled rules
 
 
 @dataclass

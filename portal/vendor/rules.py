@@ -32,7 +32,7 @@ class PublishForm(FlaskForm):
     pass
 
 
-@bp.route("/rules")
+@bp.route("/rules", endpoint="rules")
 @role_required(Role.VENDOR_ADMIN)
 def rules_index() -> str:
     vendor = _vendor()

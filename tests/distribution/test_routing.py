@@ -128,7 +128,7 @@ def test_each_condition(condition, holds):
 
 def test_a_failed_condition_says_what_it_saw_and_wanted():
     reason = check({"field": "state", "op": "in", "value": ["NY", "NJ"]}, FACTS)
-    assert reason == "state is 'CA', rule wants it is one of NY, NJ"
+    assert reason == "state is 'CA', the rule wants one of NY, NJ"
 
 
 def test_weekday_and_hour_are_read_in_the_vendors_time_zone():
