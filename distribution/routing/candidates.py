@@ -11,17 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from distribution.db import db
-from distribution.models import Assignment, AssignmentStatus, Partner, Vendor
+from distribution.models import Partner, Vendor
+from distribution.routing.ledger import DatabaseLedger, Ledger
 from distribution.routing.partners import PartnerCard, index_for
 
-OPEN_STATUSES = (AssignmentStatus.OFFERED, AssignmentStatus.ACCEPTED, AssignmentStatus.WORKING)
 STRATEGIES = ("round_robin", "weighted", "least_loaded", "best_capacity")
 
 
@@ -51,7 +50,13 @@ class Lineup:
 
 
 def gather(
-    vendor: Vendor, lead: Any, params: Mapping[str, Any], *, named: bool, now: datetime
+    vendor: Vendor,
+    lead: Any,
+    params: Mapping[str, Any],
+    *,
+    named: bool,
+    now: datetime,
+    ledger: Ledger,
 ) -> Lineup:
     """The partners a rule's action points at, each eligible or excluded with a reason.
 
@@ -65,7 +70,7 @@ def gather(
     partners = index_for(vendor).for_rule(
         params, named=named, territory=territory, country=getattr(lead, "country", None)
     )
-    had = _previous_holders(lead)
+    had = ledger.holders(lead)
     result = Lineup()
     for partner in partners:
         reason = _static_reason(partner, lead, territory, products, had, now)
@@ -74,7 +79,7 @@ def gather(
 
 
 def choose(
-    vendor: Vendor, lineup: Lineup, strategy: str, rule_id: int | None, now: datetime
+    lineup: Lineup, strategy: str, rule_id: int | None, now: datetime, ledger: Ledger
 ) -> tuple[Candidate, str] | None:
     """The eligible candidate ``strategy`` picks that is within its caps, and why; or None.
 
@@ -85,7 +90,7 @@ def choose(
     """
     eligible = lineup.eligible
     if strategy in ("least_loaded", "best_capacity"):
-        _check_capacity(vendor, eligible, now)
+        _check_capacity(ledger, eligible, now)
         eligible = [c for c in eligible if c.excluded is None]
         if not eligible:
             return None
@@ -96,18 +101,18 @@ def choose(
         room = _room(chosen)
         left = "no cap" if room == float("inf") else f"{int(room)} open leads left under its cap"
         return chosen, f"best capacity: {left}"
-    for candidate, why in _ranked(eligible, strategy, rule_id):
-        _check_capacity(vendor, [candidate], now)
+    for candidate, why in _ranked(eligible, strategy, rule_id, ledger):
+        _check_capacity(ledger, [candidate], now)
         if candidate.excluded is None:
             return candidate, why if len(eligible) > 1 else "the only eligible partner"
     return None
 
 
 def _ranked(
-    eligible: Sequence[Candidate], strategy: str, rule_id: int | None
+    eligible: Sequence[Candidate], strategy: str, rule_id: int | None, ledger: Ledger
 ) -> list[tuple[Candidate, str]]:
     if strategy == "weighted":
-        counts = _given_by_rule(rule_id, func.count(Assignment.id))
+        counts = ledger.given(rule_id, "count") if rule_id is not None else {}
 
         def share(c: Candidate) -> float:
             return counts.get(c.partner.id, 0) / max(c.partner.weight, 1)
@@ -118,7 +123,7 @@ def _ranked(
                 f"{c.partner.weight}, the furthest below its share")
             for c in ranked
         ]  # fmt: skip
-    last = _given_by_rule(rule_id, func.max(Assignment.id))
+    last = ledger.given(rule_id, "last") if rule_id is not None else {}
     ranked = sorted(eligible, key=lambda c: (last.get(c.partner.id, 0), c.partner.id))
     return [
         (c, "round robin: " + ("waited longest since its last lead from this rule"
@@ -130,7 +135,7 @@ def _ranked(
 def holds_capacity(vendor: Vendor, candidate: Candidate, now: datetime) -> bool:
     """Re-count one partner's caps (after locking its row) right before giving it a lead."""
     candidate.excluded = None
-    _check_capacity(vendor, [candidate], now)
+    _check_capacity(DatabaseLedger(vendor), [candidate], now)
     return candidate.excluded is None
 
 
@@ -187,43 +192,14 @@ def _static_reason(
     return None
 
 
-def _previous_holders(lead: Any) -> set[int]:
-    lead_id = getattr(lead, "id", None)
-    if lead_id is None:
-        return set()
-    return set(
-        db.session.scalars(select(Assignment.partner_id).where(Assignment.lead_id == lead_id))
-    )
-
-
-def _check_capacity(vendor: Vendor, candidates: list[Candidate], now: datetime) -> None:
-    capped = [c for c in candidates if c.partner.open_lead_cap is not None or c.partner.daily_cap]
+def _check_capacity(ledger: Ledger, candidates: list[Candidate], now: datetime) -> None:
     if not candidates:
         return
-    ids = [c.partner.id for c in candidates]
-    open_counts = dict(
-        db.session.execute(
-            select(Assignment.partner_id, func.count(Assignment.id))
-            .where(Assignment.partner_id.in_(ids), Assignment.status.in_(OPEN_STATUSES))
-            .group_by(Assignment.partner_id)
-        ).all()
-    )
-    day_counts: dict[int, int] = {}
-    if any(c.partner.daily_cap is not None for c in capped):
-        day_counts = dict(
-            db.session.execute(
-                select(Assignment.partner_id, func.count(Assignment.id))
-                .where(
-                    Assignment.partner_id.in_(ids),
-                    Assignment.offered_at >= _start_of_day(vendor, now),
-                )
-                .group_by(Assignment.partner_id)
-            ).all()
-        )
+    open_counts, today = ledger.loads([c.partner.id for c in candidates], now)
     for candidate in candidates:
         partner = candidate.partner
         candidate.open_leads = open_counts.get(partner.id, 0)
-        candidate.today = day_counts.get(partner.id, 0)
+        candidate.today = today.get(partner.id, 0)
         if partner.open_lead_cap is not None and candidate.open_leads >= partner.open_lead_cap:
             candidate.excluded = (
                 f"capacity: {candidate.open_leads} open leads, cap {partner.open_lead_cap}"
@@ -234,32 +210,10 @@ def _check_capacity(vendor: Vendor, candidates: list[Candidate], now: datetime) 
             )
 
 
-def _given_by_rule(rule_id: int | None, aggregate: Any) -> dict[int, int]:
-    """Per partner, an aggregate over the assignments this rule made (all of them:
-    the (rule, partner) index answers without a list of thousands of ids)."""
-    if rule_id is None:
-        return {}
-    rows = db.session.execute(
-        select(Assignment.partner_id, aggregate)
-        .where(Assignment.rule_id == rule_id)
-        .group_by(Assignment.partner_id)
-    )
-    return {partner_id: value for partner_id, value in rows}
-
-
 def _room(c: Candidate) -> float:
     if c.partner.open_lead_cap is None:
         return float("inf")
     return c.partner.open_lead_cap - c.open_leads
-
-
-def _start_of_day(vendor: Vendor, now: datetime) -> datetime:
-    try:
-        zone = ZoneInfo(vendor.timezone or "UTC")
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    local = now.astimezone(zone)
-    return datetime.combine(local.date(), time(0), tzinfo=zone)
 
 
 def _as_list(value: Any) -> list[str]:

@@ -30,6 +30,7 @@ from distribution.models import (
 )
 from distribution.routing import candidates as cand
 from distribution.routing.conditions import Facts, check
+from distribution.routing.ledger import DatabaseLedger, Ledger
 from distribution.routing.partners import PartnerCard
 from distribution.routing.rules import CompiledRule, CompiledRuleSet, published
 
@@ -52,9 +53,22 @@ class Decision:
     trace: dict[str, Any] = field(default_factory=dict)
 
 
-def decide(vendor: Vendor, lead: Any, rule_set: CompiledRuleSet | None = None) -> Decision:
-    """Where ``lead`` (stored or not) would go now under ``rule_set`` (the published one)."""
-    now = clock.now()
+def decide(
+    vendor: Vendor,
+    lead: Any,
+    rule_set: CompiledRuleSet | None = None,
+    *,
+    ledger: Ledger | None = None,
+    now: datetime | None = None,
+) -> Decision:
+    """Where ``lead`` (stored or not) would go under ``rule_set`` (the published one).
+
+    ``ledger`` answers what partners already hold (the database unless a simulation
+    keeps its own); ``now`` is when the decision is made (a simulation replays each
+    lead at its arrival).
+    """
+    now = now or clock.now()
+    ledger = ledger or DatabaseLedger(vendor)
     rule_set = rule_set if rule_set is not None else published(vendor)
     trace: dict[str, Any] = {"at": now.isoformat(timespec="seconds"), "tried": []}
     if rule_set is None:
@@ -92,7 +106,7 @@ def decide(vendor: Vendor, lead: Any, rule_set: CompiledRuleSet | None = None) -
     named = rule.action is RuleAction.PUSH_PARTNER or (
         rule.action is RuleAction.HYBRID and "group" not in rule.params
     )
-    lineup = cand.gather(vendor, lead, rule.params, named=named, now=now)
+    lineup = cand.gather(vendor, lead, rule.params, named=named, now=now, ledger=ledger)
     if not lineup.eligible:
         return _nobody(trace, label, lineup, rule)
     if rule.action is RuleAction.POOL:
@@ -103,7 +117,8 @@ def decide(vendor: Vendor, lead: Any, rule_set: CompiledRuleSet | None = None) -
         )
         decision.pool = [c.partner for c in eligible]
         return decision
-    choice = cand.choose(vendor, lineup, rule.params.get("strategy", "round_robin"), rule.id, now)
+    strategy = rule.params.get("strategy", "round_robin")
+    choice = cand.choose(lineup, strategy, rule.id, now, ledger)
     trace["candidates"] = [c.as_trace() for c in lineup.candidates]
     if choice is None:  # everyone eligible is at a cap
         return _nobody(trace, label, lineup, rule)
@@ -228,9 +243,7 @@ def _move(
                   reason=reason, data=data)  # fmt: skip
 
 
-def _nobody(
-    trace: dict[str, Any], label: str, lineup: cand.Lineup, rule: CompiledRule
-) -> Decision:
+def _nobody(trace: dict[str, Any], label: str, lineup: cand.Lineup, rule: CompiledRule) -> Decision:
     trace["candidates"] = [c.as_trace() for c in lineup.candidates]
     left_out = len(lineup.candidates)
     why = f"{left_out} partners left out" if left_out else "no partner in its group"

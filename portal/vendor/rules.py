@@ -17,6 +17,7 @@ from distribution.errors import InvalidInput
 from distribution.models import Lead, Partner, Role, RuleSet, Vendor
 from distribution.routing import decide, rules
 from distribution.routing.conditions import FIELDS, OPS, describe
+from distribution.routing.simulate import MAX_DAYS, simulate
 from portal.security import current_scope, get_or_404, role_required, scoped
 from portal.vendor.routes import bp
 
@@ -101,12 +102,16 @@ def rule_draft() -> str | Response:
 @role_required(Role.VENDOR_ADMIN)
 def rule_set(rule_set_id: int) -> str:
     row = get_or_404(RuleSet, rule_set_id)
+    days = request.args.get("days", type=int)
+    simulation = simulate(_vendor(), row, days) if days else None
     return render_template(
         "vendor/rule_set.html",
         rule_set=row,
+        simulation=simulation,
         form=PublishForm(),
         describe=describe,
         partners=_partner_names(),
+        max_days=MAX_DAYS,
     )
 
 

@@ -24,16 +24,17 @@ from distribution.models import (
 )
 from distribution.routing import decide, route, rules
 from distribution.routing.conditions import Facts, check, problems
+from distribution.routing.simulate import simulate
 
 ORIGIN = Origin(channel="api", actor="test")
 
 
-def leads(vendor, count=1, **fields):
+def leads(vendor, count=1, prefix="lead", **fields):
     """Store ``count`` distinct leads through intake; every one is received."""
     items = [
         (
             {
-                "email": f"lead{i}@example.com",
+                "email": f"{prefix}{i}@example.com",
                 "country": "US",
                 "state": "CA",
                 "postal_code": "94107",
@@ -427,3 +428,44 @@ def test_the_partner_index_sees_a_change_made_after_it_was_built(world):
     assert reasons["First"].startswith("paused until")
     assert reasons["Second"] == "territory: covers US-OR, not US-CA"
     assert decision.outcome is LeadStatus.UNASSIGNED
+
+
+# --- simulation ---------------------------------------------------------------
+
+
+def test_simulating_the_published_rules_agrees_with_real_routing(world):
+    vendor = world.vendor()
+    partners = [west_partner(world, vendor, f"P{i}") for i in range(3)]
+    partners[0].daily_cap = 4
+    world.partner(vendor, "Oregon only", "reseller", countries=["US"], states=["US-OR"])
+    db.session.commit()
+    rule_set = publish(
+        vendor,
+        rule("Widgets", [{"field": "product", "op": "eq", "value": "Widget"}], strategy="weighted"),
+        rule("Pool the rest", action="pool"),
+    )
+    stored = leads(vendor, 24) + leads(vendor, 6, prefix="gadget", product="Gadget")
+    real = {}
+    for lead in stored:
+        decision = routed(lead)
+        real[lead.id] = decision.partner.id if decision.partner else None
+    result = simulate(vendor, db.session.get(type(rule_set), rule_set.id), days=7)
+    assert result.destinations == real
+    assert all(line.would == line.did for line in result.partners)
+    assert "Oregon only" not in {line.name for line in result.partners}
+    assert result.outcomes == {"offered": 24, "pooled": 6}
+
+
+def test_simulating_a_draft_shows_who_would_gain_and_lose(world):
+    vendor = world.vendor()
+    west = west_partner(world, vendor, "West")
+    east = world.partner(vendor, "East", "broker", countries=["US"])
+    publish(vendor, rule("To West", action="push_partner", partner_id=west.id))
+    for lead in leads(vendor, 5):
+        routed(lead)
+    draft = rules.draft(vendor, [rule("To East", action="push_partner", partner_id=east.id)])
+    db.session.commit()
+    result = simulate(vendor, draft, days=30)
+    lines = {line.name: (line.would, line.did) for line in result.partners}
+    assert lines == {"East": (5, 0), "West": (0, 5)}
+    assert db.session.scalar(select(func.count(Assignment.id))) == 5  # nothing written

@@ -12,7 +12,7 @@ from distribution import accounts
 from distribution.db import db
 from distribution.intake.pipeline import Origin, ingest
 from distribution.models import Assignment, Lead, LeadStatus, Role, RuleSet, RuleSetStatus
-from distribution.routing import rules
+from distribution.routing import route, rules
 from portal import jobs
 from tests.conftest import csrf_token
 
@@ -146,3 +146,20 @@ def test_the_route_command_routes_waiting_leads(runner, world):
     result = runner.invoke(args=["leads", "route", "--vendor", "acme"])
     assert result.exit_code == 0, result.output
     assert "Routed 1 leads of acme: 1 offered." in result.output
+
+
+def test_a_draft_page_simulates_the_last_days(client, world, vendor_admin):
+    east = world.partner(vendor_admin, "East Coast", "broker", countries=["US"])
+    rules.publish(rules.draft(vendor_admin, ALL_TO_GROUP))
+    db.session.commit()
+    lead = waiting_lead(vendor_admin)
+    route(lead)
+    draft = rules.draft(
+        vendor_admin,
+        [{"name": "East", "action": "push_partner", "action_params": {"partner_id": east.id}}],
+    )
+    db.session.commit()
+    page = client.get(f"/vendor/rules/{draft.id}?days=30").get_data(as_text=True)
+    assert "1 leads of the last 30 days: 1 offered." in page
+    assert "<td>East Coast</td><td>1</td><td>0</td><td>+1</td>" in page
+    assert "<td>West Coast</td><td>0</td><td>1</td><td>-1</td>" in page

@@ -1,0 +1,129 @@
+"""What routing needs to know about hand-overs already made, from the database or in memory.
+
+Eligibility and strategies ask three questions: who already had this lead, how
+many open and today's leads each partner holds, and what each partner got from
+a rule so far. Real routing answers them from assignments (``DatabaseLedger``);
+a simulation answers them from the offers it has made itself (``MemoryLedger``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime, time
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from distribution.db import db
+from distribution.models import Assignment, AssignmentStatus, Vendor
+from distribution.routing.partners import PartnerIndex, index_for
+
+OPEN_STATUSES = (AssignmentStatus.OFFERED, AssignmentStatus.ACCEPTED, AssignmentStatus.WORKING)
+
+
+class Ledger(Protocol):
+    def holders(self, lead: Any) -> set[int]:
+        """The partners that already had ``lead``."""
+
+    def loads(self, partner_ids: list[int], now: datetime) -> tuple[dict[int, int], dict[int, int]]:
+        """Per partner: open leads, and leads offered since the start of ``now``'s day."""
+
+    def given(self, rule_id: int, kind: str) -> dict[int, int]:
+        """Per partner, for ``rule_id``: ``count`` of leads given, or ``last`` (a rising turn)."""
+
+
+class DatabaseLedger:
+    """The truth: assignments as stored, counted in the current transaction."""
+
+    def __init__(self, vendor: Vendor):
+        self.vendor = vendor
+
+    def holders(self, lead: Any) -> set[int]:
+        lead_id = getattr(lead, "id", None)
+        if lead_id is None:
+            return set()
+        stmt = select(Assignment.partner_id).where(Assignment.lead_id == lead_id)
+        return set(db.session.scalars(stmt))
+
+    def loads(self, partner_ids: list[int], now: datetime) -> tuple[dict[int, int], dict[int, int]]:
+        if not partner_ids:
+            return {}, {}
+        open_counts = self._count(
+            Assignment.partner_id.in_(partner_ids), Assignment.status.in_(OPEN_STATUSES)
+        )
+        today = self._count(
+            Assignment.partner_id.in_(partner_ids),
+            Assignment.offered_at >= start_of_day(self.vendor, now),
+        )
+        return open_counts, today
+
+    def given(self, rule_id: int, kind: str) -> dict[int, int]:
+        # All of the rule's assignments: the (rule, partner) index answers this without
+        # a list of thousands of partner ids.
+        aggregate = func.count(Assignment.id) if kind == "count" else func.max(Assignment.id)
+        rows = db.session.execute(
+            select(Assignment.partner_id, aggregate)
+            .where(Assignment.rule_id == rule_id)
+            .group_by(Assignment.partner_id)
+        )
+        return {partner_id: value for partner_id, value in rows}
+
+    @staticmethod
+    def _count(*where: Any) -> dict[int, int]:
+        rows = db.session.execute(
+            select(Assignment.partner_id, func.count(Assignment.id))
+            .where(*where)
+            .group_by(Assignment.partner_id)
+        )
+        return {partner_id: count for partner_id, count in rows}
+
+
+class MemoryLedger:
+    """The offers of a simulation, starting from none."""
+
+    def __init__(self, vendor: Vendor):
+        self.vendor = vendor
+        self.index: PartnerIndex = index_for(vendor)
+        self._holders: dict[int, set[int]] = {}
+        self._open: Counter[int] = Counter()
+        self._days: dict[int, list[datetime]] = {}
+        self._count: dict[int, Counter[int]] = {}
+        self._last: dict[int, dict[int, int]] = {}
+        self._turn = 0
+
+    def record(self, lead: Any, decision: Any, at: datetime) -> None:
+        """Count an offer the simulation made, as the database would after an offer."""
+        partner_id, rule_id = decision.partner.id, decision.rule.id
+        self._turn += 1
+        self._holders.setdefault(lead.id, set()).add(partner_id)
+        self._open[partner_id] += 1
+        self._days.setdefault(partner_id, []).append(at)
+        self._count.setdefault(rule_id, Counter())[partner_id] += 1
+        self._last.setdefault(rule_id, {})[partner_id] = self._turn
+
+    def holders(self, lead: Any) -> set[int]:
+        return set(self._holders.get(getattr(lead, "id", None), ()))
+
+    def loads(self, partner_ids: list[int], now: datetime) -> tuple[dict[int, int], dict[int, int]]:
+        start = start_of_day(self.vendor, now)
+        today = {p: sum(1 for at in self._days.get(p, ()) if start <= at) for p in partner_ids}
+        return {p: self._open[p] for p in partner_ids}, today
+
+    def given(self, rule_id: int, kind: str) -> dict[int, int]:
+        source: Iterable[tuple[int, int]] = (
+            self._count.get(rule_id, Counter()).items()
+            if kind == "count"
+            else self._last.get(rule_id, {}).items()
+        )
+        return dict(source)
+
+
+def start_of_day(vendor: Vendor, now: datetime) -> datetime:
+    """Midnight of ``now``'s day in the vendor's time zone, for daily caps."""
+    try:
+        zone = ZoneInfo(vendor.timezone or "UTC")
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    return datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
