@@ -132,20 +132,29 @@ def _ranked(
     ]  # fmt: skip
 
 
-def holds_capacity(vendor: Vendor, candidate: Candidate, now: datetime) -> bool:
-    """Re-count one partner's caps (after locking its row) right before giving it a lead."""
-    candidate.excluded = None
-    _check_capacity(DatabaseLedger(vendor), [candidate], now)
-    return candidate.excluded is None
+def reserve(vendor: Vendor, partner: PartnerCard, now: datetime) -> str | None:
+    """Lock the partner's row and re-count its caps; None when it has room, else why not.
 
-
-def lock(partner: PartnerCard) -> None:
-    """Hold the partner's row until commit, so concurrent routings count its caps in turn.
-
-    ``FOR UPDATE`` on PostgreSQL; SQLite has a single writer, and a deferred
-    transaction whose reads went stale fails to write rather than over-count.
+    On PostgreSQL the row stays locked (``FOR UPDATE``) until the routing commits,
+    so concurrent routings count a partner's caps in turn. A partner found full is
+    let go at once (its lock taken inside a savepoint that is rolled back), so a
+    routing never holds one partner while waiting for another: no lock cycles.
+    SQLite has a single writer, and a transaction whose reads went stale fails to
+    write rather than over-count.
     """
-    db.session.execute(select(Partner.id).where(Partner.id == partner.id).with_for_update()).first()
+    candidate = Candidate(partner)
+    stmt = select(Partner.id).where(Partner.id == partner.id).with_for_update()
+    if db.session.get_bind().dialect.name != "postgresql":
+        _check_capacity(DatabaseLedger(vendor), [candidate], now)
+        return candidate.excluded
+    savepoint = db.session.begin_nested()
+    db.session.execute(stmt).first()
+    _check_capacity(DatabaseLedger(vendor), [candidate], now)
+    if candidate.excluded is None:
+        savepoint.commit()
+    else:
+        savepoint.rollback()
+    return candidate.excluded
 
 
 def covers(partner: PartnerCard, lead: Any) -> str | None:

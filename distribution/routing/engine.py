@@ -39,6 +39,7 @@ ROUTABLE = (LeadStatus.RECEIVED, LeadStatus.UNASSIGNED)
 DEFAULT_WINDOW_HOURS = 24
 DEFAULT_SLA_HOURS = 48
 DEFAULT_POOL_DAYS = 7
+_RACES = 5  # capacity re-decisions before a lead is left unassigned
 
 
 @dataclass
@@ -174,21 +175,23 @@ def route(lead: Lead, actor: str = "routing") -> Decision | None:
 
 
 def _hold_capacity(vendor: Vendor, lead: Lead, decision: Decision) -> Decision:
-    """Lock the chosen partner and re-count its caps; on a lost race, decide again."""
-    for _attempt in range(5):
+    """Reserve the chosen partner's capacity; when another routing took it, decide again."""
+    races: list[dict[str, Any]] = []
+    for _attempt in range(_RACES):
         assert decision.partner is not None
-        cand.lock(decision.partner)
-        candidate = cand.Candidate(decision.partner)
-        if cand.holds_capacity(vendor, candidate, clock.now()):
-            return decision
-        decision.trace.setdefault("races", []).append(
-            {"partner_id": decision.partner.id, "excluded": candidate.excluded}
-        )
-        races = decision.trace["races"]
+        full = cand.reserve(vendor, decision.partner, clock.now())
+        if full is None:
+            break
+        races.append({"partner_id": decision.partner.id, "excluded": full})
         decision = decide(vendor, lead)
-        decision.trace["races"] = races
         if decision.outcome is not LeadStatus.OFFERED:
-            return decision
+            break
+    else:
+        reason = f"lost {_RACES} races for partner capacity in a row; routing it again will retry"
+        decision = _finish(decision.trace, LeadStatus.UNASSIGNED, reason, decision.rule)
+        decision.partner = None
+    if races:
+        decision.trace["races"] = races
     return decision
 
 

@@ -379,14 +379,15 @@ def test_least_loaded_and_best_capacity(world):
 
 
 @pytest.mark.postgres_only
-def test_caps_hold_under_concurrent_routing(app, world, is_postgres):
+def test_caps_hold_under_32_concurrent_routings(app, world, is_postgres):
     if not is_postgres:
         pytest.skip("SQLite serializes writers; the race is meaningful on PostgreSQL")
     vendor = world.vendor()
-    west_partner(world, vendor, "Capped", open_lead_cap=5)
-    publish(vendor, rule("All"))
-    ids = [lead.id for lead in leads(vendor, 32)]
-    barrier = threading.Barrier(8)
+    small = west_partner(world, vendor, "Small", open_lead_cap=5)
+    large = west_partner(world, vendor, "Large", open_lead_cap=7)
+    publish(vendor, rule("All", strategy="least_loaded"))
+    ids = [lead.id for lead in leads(vendor, 64)]
+    barrier = threading.Barrier(32)
     errors = []
 
     def worker(chunk):
@@ -401,16 +402,17 @@ def test_caps_hold_under_concurrent_routing(app, world, is_postgres):
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=worker, args=(ids[i::8],)) for i in range(8)]
+    threads = [threading.Thread(target=worker, args=(ids[i::32],)) for i in range(32)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert errors == []
     db.session.expire_all()
-    assert db.session.scalar(select(func.count(Assignment.id))) == 5
+    given = Counter(db.session.scalars(select(Assignment.partner_id)))
+    assert given == {small.id: 5, large.id: 7}
     counts = Counter(db.session.scalars(select(Lead.status)))
-    assert counts == {LeadStatus.OFFERED: 5, LeadStatus.UNASSIGNED: 27}
+    assert counts == {LeadStatus.OFFERED: 12, LeadStatus.UNASSIGNED: 52}
 
 
 def test_the_partner_index_sees_a_change_made_after_it_was_built(world):
