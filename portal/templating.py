@@ -35,7 +35,11 @@ NAVIGATION: dict[Role, tuple[NavLink, ...]] = {
         NavLink("Leads", "vendor.leads", ("vendor.lead",)),
         NavLink("Partners", "vendor.partners", ("vendor.partner",)),
         NavLink("Buyers", "vendor.buyers", ("vendor.buyer",)),
-        NavLink("Rules", "vendor.rules", ("vendor.rule_set", "vendor.rule_draft")),
+        NavLink(
+            "Rules",
+            "vendor.rules",
+            ("vendor.rule_set", "vendor.rule_draft", "vendor.reroute_leads"),
+        ),
         NavLink("Imports", "vendor.imports_index", ("vendor.import_",)),
         NavLink("API keys", "vendor.keys"),
         NavLink("Suppressions", "vendor.suppression_list"),

@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired
 from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.models import Lead, Partner, Role, RuleSet, Vendor
-from distribution.routing import decide, rules
+from distribution.routing import decide, reroute, rules
 from distribution.routing.conditions import FIELDS, OPS, describe
 from distribution.routing.simulate import MAX_DAYS, simulate
 from portal.security import current_scope, get_or_404, role_required, scoped
@@ -131,6 +131,36 @@ def publish_rule_set(rule_set_id: int) -> Response:
             db.session.commit()
             flash(f"Version {row.version} is now routing your leads; leads waiting are routed now.")
     return redirect(url_for("vendor.rule_set", rule_set_id=row.id))
+
+
+class RerouteForm(FlaskForm):
+    pass
+
+
+@bp.route("/rules/reroute", methods=["GET", "POST"])
+@role_required(Role.VENDOR_ADMIN)
+def reroute_leads() -> str | Response:
+    vendor = _vendor()
+    form = RerouteForm()
+    if request.method == "POST" and form.validate_on_submit():
+        ids = [int(i) for i in request.form.getlist("lead_id") if i.isdigit()]
+        moved = reroute.apply(vendor, ids, actor=f"user:{current_user.id}")
+        db.session.commit()
+        flash(f"Re-routed {len(moved)} of the {len(ids)} leads you picked.")
+        return redirect(url_for("vendor.reroute_leads", **_filters()))
+    moves = reroute.preview(vendor, _filters()) if request.args.get("preview") else None
+    return render_template(
+        "vendor/reroute.html",
+        form=form,
+        moves=moves,
+        filters=_filters(),
+        max_leads=reroute.MAX_LEADS,
+        partners=_partner_names(),
+    )
+
+
+def _filters() -> dict[str, str]:
+    return {name: request.values.get(name, "").strip() for name in reroute.FILTERS}
 
 
 def _vendor() -> Vendor:

@@ -22,7 +22,7 @@ from distribution.models import (
     LeadStatus,
     PoolEligibility,
 )
-from distribution.routing import decide, route, rules
+from distribution.routing import decide, reroute, route, rules
 from distribution.routing.conditions import Facts, check, problems
 from distribution.routing.simulate import simulate
 
@@ -471,3 +471,53 @@ def test_simulating_a_draft_shows_who_would_gain_and_lose(world):
     lines = {line.name: (line.would, line.did) for line in result.partners}
     assert lines == {"East": (5, 0), "West": (0, 5)}
     assert db.session.scalar(select(func.count(Assignment.id))) == 5  # nothing written
+
+
+# --- retroactive re-routing ------------------------------------------------------
+
+
+def test_a_territory_change_moves_exactly_the_previewed_leads(world):
+    vendor = world.vendor()
+    both = west_partner(world, vendor, "Both", states=["US-CA", "US-OR"])
+    oregon = west_partner(world, vendor, "Oregon", states=["US-OR"])
+    publish(vendor, rule("All", strategy="round_robin"))
+    california = leads(vendor, 2, prefix="ca")
+    northern = leads(vendor, 4, prefix="or", state="OR")
+    for lead in california + northern:
+        routed(lead)
+    held_by_both = {
+        a.lead_id for a in db.session.scalars(select(Assignment)) if a.partner_id == both.id
+    }
+    both.states = ["US-CA"]  # "Both" gives up Oregon
+    db.session.commit()
+
+    moves = reroute.preview(vendor, {})
+    moving = {m.lead.id for m in moves if not m.stays}
+    assert moving == held_by_both & {lead.id for lead in northern}
+    assert all(m.destination == "offer to Oregon" for m in moves if not m.stays)
+
+    done = reroute.apply(vendor, sorted(moving), actor="user:1")
+    db.session.commit()
+    assert {m.lead.id for m in done} == moving
+    offers = db.session.scalars(select(Assignment).order_by(Assignment.id)).all()
+    recalled = {a.lead_id for a in offers if a.status is AssignmentStatus.RECALLED}
+    assert recalled == moving
+    live = {a.lead_id: a.partner_id for a in offers if a.status is AssignmentStatus.OFFERED}
+    assert all(live[lead_id] == oregon.id for lead_id in moving)
+    assert len(live) == 6  # every lead still has exactly one open offer
+    kinds = db.session.scalars(
+        select(LeadEvent.kind).where(LeadEvent.lead_id == min(moving)).order_by(LeadEvent.id)
+    ).all()
+    assert kinds == ["received", "routed", "offered", "recalled", "routed", "offered"]
+
+
+def test_a_lead_that_stays_is_not_touched_by_apply(world):
+    vendor = world.vendor()
+    west_partner(world, vendor, "West")
+    publish(vendor, rule("All"))
+    (lead,) = leads(vendor)
+    routed(lead)
+    (move,) = reroute.preview(vendor, {"state": "CA"})
+    assert move.stays
+    assert reroute.apply(vendor, [lead.id], actor="user:1") == []
+    assert db.session.scalar(select(func.count(Assignment.id))) == 1

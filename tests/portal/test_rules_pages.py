@@ -8,10 +8,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from distribution import accounts
+from distribution import accounts, clock
 from distribution.db import db
 from distribution.intake.pipeline import Origin, ingest
-from distribution.models import Assignment, Lead, LeadStatus, Role, RuleSet, RuleSetStatus
+from distribution.models import (
+    Assignment,
+    Lead,
+    LeadStatus,
+    Partner,
+    Role,
+    RuleSet,
+    RuleSetStatus,
+)
 from distribution.routing import route, rules
 from portal import jobs
 from tests.conftest import csrf_token
@@ -163,3 +171,30 @@ def test_a_draft_page_simulates_the_last_days(client, world, vendor_admin):
     assert "1 leads of the last 30 days: 1 offered." in page
     assert "<td>East Coast</td><td>1</td><td>0</td><td>+1</td>" in page
     assert "<td>West Coast</td><td>0</td><td>1</td><td>-1</td>" in page
+
+
+def test_the_reroute_page_previews_and_moves_the_ticked_leads(client, world, vendor_admin):
+    west = db.session.scalars(select(Partner).where(Partner.name == "West Coast")).one()
+    world.partner(vendor_admin, "Pacific", "reseller", countries=["US"], states=["US-CA"])
+    rules.publish(rules.draft(vendor_admin, ALL_TO_GROUP))
+    db.session.commit()
+    first = waiting_lead(vendor_admin)
+    second = waiting_lead(vendor_admin, email="bob@example.com")
+    route(first)
+    route(second)
+    west.paused_until = clock.now() + timedelta(days=14)
+    db.session.commit()
+
+    page = client.get("/vendor/rules/reroute?preview=1&state=CA").get_data(as_text=True)
+    assert "2 open leads match; 1 would move." in page
+    assert "offer to Pacific" in page
+    token = csrf_token(client, "/vendor/rules/reroute?preview=1")
+    done = client.post(
+        "/vendor/rules/reroute",
+        data={"csrf_token": token, "lead_id": [str(first.id), str(second.id)], "state": "CA"},
+    )
+    assert done.status_code == 302
+    db.session.expire_all()
+    offers = {a.lead_id: a.partner.name for a in db.session.scalars(select(Assignment))
+              if a.status.value == "offered"}  # fmt: skip
+    assert offers == {first.id: "Pacific", second.id: "Pacific"}
