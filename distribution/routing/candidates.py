@@ -83,10 +83,11 @@ def choose(
 ) -> tuple[Candidate, str] | None:
     """The eligible candidate ``strategy`` picks that is within its caps, and why; or None.
 
-    Round robin and weighted shares rank first and count caps only down the
-    ranking until a partner has room (usually the first), so a rule over
-    thousands of partners costs a few small counts; least loaded and best
-    capacity are about load, so they count everyone.
+    Round robin and weighted shares rank first and count caps down the ranking
+    until one partner has room: the first partner alone (usually enough), then the
+    next 8, 64... in one query each, so a rule over thousands of partners costs a
+    small count even when many are full; least loaded and best capacity are
+    about load, so they count everyone.
     """
     eligible = lineup.eligible
     if strategy in ("least_loaded", "best_capacity"):
@@ -101,10 +102,15 @@ def choose(
         room = _room(chosen)
         left = "no cap" if room == float("inf") else f"{int(room)} open leads left under its cap"
         return chosen, f"best capacity: {left}"
-    for candidate, why in _ranked(eligible, strategy, rule_id, ledger):
-        _check_capacity(ledger, [candidate], now)
-        if candidate.excluded is None:
-            return candidate, why if len(eligible) > 1 else "the only eligible partner"
+    ranked = _ranked(eligible, strategy, rule_id, ledger)
+    start, size = 0, 1
+    while start < len(ranked):
+        chunk = ranked[start : start + size]
+        start, size = start + size, size * 8
+        _check_capacity(ledger, [candidate for candidate, _why in chunk], now)
+        for candidate, why in chunk:
+            if candidate.excluded is None:
+                return candidate, why if len(eligible) > 1 else "the only eligible partner"
     return None
 
 

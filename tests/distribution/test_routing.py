@@ -521,3 +521,29 @@ def test_a_lead_that_stays_is_not_touched_by_apply(world):
     assert move.stays
     assert reroute.apply(vendor, [lead.id], actor="user:1") == []
     assert db.session.scalar(select(func.count(Assignment.id))) == 1
+
+
+def test_round_robin_over_10000_leads_is_within_1_percent_of_even(world):
+    """Played by the simulator, which gives each lead what real routing gives it (above)."""
+    vendor = world.vendor()
+    partners = [west_partner(world, vendor, f"R{i}") for i in range(7)]
+    rule_set = publish(vendor, rule("All", strategy="round_robin"))
+    for start in range(0, 10_000, 2_000):
+        leads(vendor, 2_000, prefix=f"rr{start}-")
+    result = simulate(vendor, db.session.get(type(rule_set), rule_set.id), days=1)
+    got = Counter(result.destinations.values())
+    assert sum(got.values()) == 10_000
+    for partner in partners:
+        assert abs(got[partner.id] - 10_000 / 7) <= 100  # 1% of the leads
+
+
+def test_round_robin_walks_past_full_partners_to_one_with_room(world):
+    vendor = world.vendor()
+    full = [west_partner(world, vendor, f"Full {i}", open_lead_cap=0) for i in range(12)]
+    roomy = west_partner(world, vendor, "Roomy")
+    publish(vendor, rule("All", strategy="round_robin"))
+    (lead,) = leads(vendor)
+    decision = routed(lead)
+    assert decision.partner.id == roomy.id
+    reasons = {c["name"]: c.get("excluded") for c in decision.trace["candidates"]}
+    assert all(reasons[p.name] == "capacity: 0 open leads, cap 0" for p in full)
