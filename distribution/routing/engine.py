@@ -141,7 +141,8 @@ def route(lead: Lead, actor: str = "routing") -> Decision | None:
     """
     vendor = db.session.get(Vendor, lead.vendor_id)
     assert vendor is not None
-    if published(vendor) is None:
+    rule_set = published(vendor)
+    if rule_set is None:
         return None
     taken = db.session.execute(
         update(Lead)
@@ -153,9 +154,9 @@ def route(lead: Lead, actor: str = "routing") -> Decision | None:
         return None
     before = lead.status
     db.session.refresh(lead)
-    decision = decide(vendor, lead)
+    decision = decide(vendor, lead, rule_set)
     if decision.outcome is LeadStatus.OFFERED:
-        decision = _hold_capacity(vendor, lead, decision)
+        decision = _hold_capacity(vendor, lead, rule_set, decision)
     lead.routing_trace = decision.trace
     lead.rule_set_version = decision.trace.get("rule_set_version")
     lead.route_attempts = (lead.route_attempts or 0) + 1
@@ -174,7 +175,9 @@ def route(lead: Lead, actor: str = "routing") -> Decision | None:
     return decision
 
 
-def _hold_capacity(vendor: Vendor, lead: Lead, decision: Decision) -> Decision:
+def _hold_capacity(
+    vendor: Vendor, lead: Lead, rule_set: CompiledRuleSet, decision: Decision
+) -> Decision:
     """Reserve the chosen partner's capacity; when another routing took it, decide again."""
     races: list[dict[str, Any]] = []
     for _attempt in range(_RACES):
@@ -183,7 +186,7 @@ def _hold_capacity(vendor: Vendor, lead: Lead, decision: Decision) -> Decision:
         if full is None:
             break
         races.append({"partner_id": decision.partner.id, "excluded": full})
-        decision = decide(vendor, lead)
+        decision = decide(vendor, lead, rule_set)
         if decision.outcome is not LeadStatus.OFFERED:
             break
     else:

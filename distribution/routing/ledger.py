@@ -88,7 +88,7 @@ class MemoryLedger:
         self.index: PartnerIndex = index_for(vendor)
         self._holders: dict[int, set[int]] = {}
         self._open: Counter[int] = Counter()
-        self._days: dict[int, list[datetime]] = {}
+        self._days: Counter[tuple[int, datetime]] = Counter()  # (partner, local midnight)
         self._count: dict[int, Counter[int]] = {}
         self._last: dict[int, dict[int, int]] = {}
         self._turn = 0
@@ -99,7 +99,7 @@ class MemoryLedger:
         self._turn += 1
         self._holders.setdefault(lead.id, set()).add(partner_id)
         self._open[partner_id] += 1
-        self._days.setdefault(partner_id, []).append(at)
+        self._days[(partner_id, start_of_day(self.vendor, at))] += 1
         self._count.setdefault(rule_id, Counter())[partner_id] += 1
         self._last.setdefault(rule_id, {})[partner_id] = self._turn
 
@@ -107,8 +107,8 @@ class MemoryLedger:
         return set(self._holders.get(getattr(lead, "id", None), ()))
 
     def loads(self, partner_ids: list[int], now: datetime) -> tuple[dict[int, int], dict[int, int]]:
-        start = start_of_day(self.vendor, now)
-        today = {p: sum(1 for at in self._days.get(p, ()) if start <= at) for p in partner_ids}
+        day = start_of_day(self.vendor, now)
+        today = {p: self._days[(p, day)] for p in partner_ids}
         return {p: self._open[p] for p in partner_ids}, today
 
     def given(self, rule_id: int, kind: str) -> dict[int, int]:

@@ -61,9 +61,9 @@ def apply(vendor: Vendor, lead_ids: Sequence[int], actor: str) -> list[Move]:
     """Move the given leads that still move (not committed); returns the moves made."""
     moved = []
     leads = db.session.scalars(
-        select(Lead).where(
-            Lead.vendor_id == vendor.id, Lead.id.in_(list(lead_ids)), Lead.status.in_(OPEN)
-        ).order_by(Lead.id)
+        select(Lead)
+        .where(Lead.vendor_id == vendor.id, Lead.id.in_(list(lead_ids)), Lead.status.in_(OPEN))
+        .order_by(Lead.id)
     ).all()
     for lead in leads:
         move = _judge(vendor, lead)
