@@ -547,3 +547,28 @@ def test_round_robin_walks_past_full_partners_to_one_with_room(world):
     assert decision.partner.id == roomy.id
     reasons = {c["name"]: c.get("excluded") for c in decision.trace["candidates"]}
     assert all(reasons[p.name] == "capacity: 0 open leads, cap 0" for p in full)
+
+
+def test_a_hybrid_rule_offers_an_exclusive_window_first(world):
+    vendor = world.vendor()
+    first = west_partner(world, vendor, "First look")
+    publish(
+        vendor,
+        rule("Hybrid", action="hybrid", partner_id=first.id, exclusive_hours=6,
+             acceptance_window_hours=48),
+    )  # fmt: skip
+    (lead,) = leads(vendor)
+    decision = routed(lead)
+    offer = db.session.scalars(select(Assignment)).one()
+    assert decision.partner.id == first.id
+    assert offer.mode.value == "hybrid"
+    # The exclusive window, not the acceptance window, bounds the first look.
+    assert offer.expires_at - offer.offered_at == timedelta(hours=6)
+
+
+def test_a_hybrid_rule_needs_its_exclusive_window(world):
+    vendor = world.vendor()
+    partner = west_partner(world, vendor, "P")
+    with pytest.raises(InvalidInput) as caught:
+        rules.draft(vendor, [rule("Hybrid", action="hybrid", partner_id=partner.id)])
+    assert [e.field for e in caught.value.errors] == ["rules[1].exclusive_hours"]
