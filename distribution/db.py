@@ -1,7 +1,10 @@
 """The one SQLAlchemy handle of the project, bound to an app by ``portal.create_app``."""
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, Table, insert, text
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -36,3 +39,34 @@ def reserve_ids(model: type[Base], count: int) -> list[int] | None:
     with db.session.no_autoflush:  # the rows waiting for these keys must not go first
         rows = db.session.scalars(text(sql), {"table": model.__table__.name, "n": count})
         return list(rows)
+
+
+# Below this many rows COPY's set-up costs more than it saves.
+COPY_MIN_ROWS = 50
+
+
+def insert_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert plain rows (all with the same keys) in the session's transaction.
+
+    On PostgreSQL a batch goes through COPY, which writes rows several times faster
+    than even a pipelined executemany; each value first passes the column type's own
+    bind processing (enums to strings, aware datetimes, JSON), so what lands is what
+    an INSERT would have stored. Elsewhere, and for a handful of rows, one executemany.
+    """
+    if not rows:
+        return
+    connection = db.session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql" or len(rows) < COPY_MIN_ROWS:
+        connection.execute(insert(table), list(rows))
+        return
+    names = list(rows[0])
+    # The same per-type processors SQLAlchemy applies to an INSERT's parameters.
+    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+    pairs = list(zip(names, processors, strict=True))
+    columns = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
+    target = dialect.identifier_preparer.format_table(table)
+    driver = connection.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([process(row[n]) if process else row[n] for n, process in pairs])

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import insert
-
 from distribution import clock
-from distribution.db import db
+from distribution.db import db, insert_rows
 from distribution.models import Assignment, Lead, LeadEvent, LeadStatus
 
 
@@ -43,23 +41,23 @@ def record(
     return event
 
 
-def record_arrivals(leads: Sequence[Lead], *, actor: str, channel: str) -> None:
-    """The first event of each lead just stored by intake, in one executemany.
+def record_arrivals(rows: Sequence[Mapping[str, Any]], *, actor: str, channel: str) -> None:
+    """The first event of each lead just stored by intake (given as its row), in one insert.
 
     Its kind is what intake decided (received, rejected, duplicate, suppressed).
     """
     at = clock.now()
-    rows = [
+    events = [
         {
-            "vendor_id": lead.vendor_id,
-            "lead_id": lead.id,
-            "kind": "received" if lead.status is LeadStatus.RECEIVED else lead.status.value,
-            "to_status": lead.status.value,
+            "vendor_id": row["vendor_id"],
+            "lead_id": row["id"],
+            "kind": "received" if row["status"] is LeadStatus.RECEIVED else row["status"].value,
+            "to_status": row["status"].value,
             "actor": actor,
-            "reason": lead.status_reason,
-            "data": {"channel": channel, **({"errors": lead.errors} if lead.errors else {})},
+            "reason": row["status_reason"],
+            "data": {"channel": channel, **({"errors": row["errors"]} if row["errors"] else {})},
             "at": at,
         }
-        for lead in leads
+        for row in rows
     ]
-    db.session.execute(insert(LeadEvent.__table__), rows)
+    insert_rows(LeadEvent.__table__, events)

@@ -7,9 +7,10 @@ then costs hundreds of lookups, not hundreds of thousands.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, func, literal, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute
@@ -24,9 +25,13 @@ _ORIGINAL_EXCLUDED = (LeadStatus.REJECTED, LeadStatus.DUPLICATE)
 _CHUNK = 500
 
 
-def contact_phones(lead: Lead) -> list[str]:
+# A lead being decided by intake, as the row it will be stored as.
+LeadRow = Mapping[str, Any]
+
+
+def contact_phones(lead: LeadRow) -> list[str]:
     """The numbers a lead can be matched on: its phone and its mobile."""
-    return [p for p in (lead.phone, lead.mobile) if p]
+    return [p for p in (lead["phone"], lead["mobile"]) if p]
 
 
 @dataclass
@@ -37,17 +42,18 @@ class Matches:
     original_by_phone: dict[str, int] = field(default_factory=dict)
     suppressions: dict[tuple[SuppressionKind, str], Suppression] = field(default_factory=dict)
 
-    def original_id(self, lead: Lead) -> int | None:
+    def original_id(self, lead: LeadRow) -> int | None:
         """The earliest stored lead inside the window with this lead's email or phone."""
-        found = [self.original_by_email.get(lead.email)] if lead.email else []
+        email = lead["email"]
+        found = [self.original_by_email.get(email)] if email else []
         found += [self.original_by_phone.get(p) for p in contact_phones(lead)]
         return min((i for i in found if i is not None), default=None)
 
-    def suppression(self, lead: Lead) -> Suppression | None:
+    def suppression(self, lead: LeadRow) -> Suppression | None:
         """The entry matching this lead's email, its domain, or one of its phones."""
         keys = [(SuppressionKind.PHONE, p) for p in contact_phones(lead)]
-        if lead.email:
-            email = lead.email.lower()
+        if lead["email"]:
+            email = lead["email"].lower()
             keys += [
                 (SuppressionKind.EMAIL, email),
                 (SuppressionKind.DOMAIN, email.rsplit("@", 1)[-1]),
@@ -56,9 +62,9 @@ class Matches:
         return min(hits, key=lambda entry: entry.id, default=None)
 
 
-def load_matches(vendor: Vendor, leads: Sequence[Lead]) -> Matches:
+def load_matches(vendor: Vendor, leads: Sequence[LeadRow]) -> Matches:
     """Look up the originals and suppression entries for ``leads`` (not yet stored)."""
-    emails = {lead.email for lead in leads if lead.email}
+    emails = {lead["email"] for lead in leads if lead["email"]}
     phones = {p for lead in leads for p in contact_phones(lead)}
     matches = Matches()
     days = int(vendor.setting("dedupe_window_days", 30) or 0)

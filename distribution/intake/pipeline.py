@@ -10,7 +10,7 @@ routing. Every outcome writes the lead's first LeadEvent.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert
@@ -18,7 +18,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from connectors.fields import LEAD_FIELDS
 from distribution import clock, events
-from distribution.db import db, reserve_ids
+from distribution.db import db, insert_rows, reserve_ids
 from distribution.errors import FieldError
 from distribution.intake.matching import contact_phones, load_matches
 from distribution.intake.normalize import NormalizedLead, normalize
@@ -32,30 +32,55 @@ __all__ = ["DEFAULT_REQUIRED", "LEAD_FIELDS", "IntakeResult", "Origin", "ingest"
 RAW_PAYLOAD_CAP = 1024 * 1024
 
 
-@dataclass
 class IntakeResult:
-    lead: Lead
-    errors: list[FieldError] = field(default_factory=list)
+    """What intake decided for one lead: its stored row, and the errors if rejected.
+
+    The ORM ``Lead`` is made from the row only when ``lead`` is asked for: an import
+    of 100,000 rows needs the statuses, and building objects it never reads would
+    cost as much as normalizing the rows.
+    """
+
+    __slots__ = ("row", "errors", "_lead")
+
+    def __init__(self, row: dict[str, Any], errors: list[FieldError]):
+        self.row = row
+        self.errors = errors
+        self._lead: Lead | None = None
+
+    @property
+    def lead(self) -> Lead:
+        """The stored lead, in the session (only valid once ``ingest_many`` returned)."""
+        if self._lead is None:
+            lead = Lead(**self.row)
+            make_transient_to_detached(lead)
+            db.session.add(lead)
+            self._lead = lead
+        return self._lead
+
+    @property
+    def id(self) -> int:
+        return self.row["id"]
 
     @property
     def status(self) -> LeadStatus:
-        return self.lead.status
+        return self.row["status"]
 
     @property
     def accepted(self) -> bool:
-        return self.lead.status is not LeadStatus.REJECTED
+        return self.row["status"] is not LeadStatus.REJECTED
 
     def as_dict(self) -> dict[str, Any]:
-        result: dict[str, Any] = {"id": self.lead.id, "status": self.lead.status.value}
-        if self.lead.status_reason:
-            result["reason"] = self.lead.status_reason
-        if self.lead.duplicate_of_id:
-            result["duplicate_of"] = self.lead.duplicate_of_id
+        row = self.row
+        result: dict[str, Any] = {"id": row["id"], "status": row["status"].value}
+        if row["status_reason"]:
+            result["reason"] = row["status_reason"]
+        if row["duplicate_of_id"]:
+            result["duplicate_of"] = row["duplicate_of_id"]
         if self.errors:
             result["errors"] = [e.as_dict() for e in self.errors]
-        if self.lead.grade:
-            result["score"] = self.lead.score
-            result["grade"] = self.lead.grade
+        if row["grade"]:
+            result["score"] = row["score"]
+            result["grade"] = row["grade"]
         return result
 
 
@@ -95,82 +120,81 @@ def ingest_many(
     rules = vendor.setting("score_rules") or DEFAULT_SCORE_RULES
     bands = vendor.setting("grade_bands")
     results: list[IntakeResult] = []
-    candidates: list[tuple[IntakeResult, NormalizedLead]] = []
+    candidates: list[tuple[dict[str, Any], NormalizedLead]] = []
     for raw, payload in items:
         normalized = normalize(raw, default_region=region)
         errors = validate(normalized, required)
-        lead = _new_lead(vendor, normalized.fields, normalized.extras, payload, origin)
-        result = IntakeResult(lead=lead, errors=errors)
-        results.append(result)
+        row = _new_row(vendor, normalized.fields, normalized.extras, payload, origin)
+        results.append(IntakeResult(row, errors))
         if errors:
-            _decide(lead, LeadStatus.REJECTED, errors=errors)
+            _decide(row, LeadStatus.REJECTED, errors=errors)
         else:
-            candidates.append((result, normalized))
+            candidates.append((row, normalized))
 
-    matches = load_matches(vendor, [result.lead for result, _ in candidates])
+    matches = load_matches(vendor, [row for row, _ in candidates])
     earlier = _BatchContacts()
-    repeats: list[tuple[Lead, Lead]] = []  # (duplicate, its original from this batch)
-    for result, normalized in candidates:
-        lead = result.lead
-        original_id = matches.original_id(lead)
-        original_here = earlier.original(lead) if original_id is None else None
+    repeats: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (duplicate, original here)
+    for row, normalized in candidates:
+        original_id = matches.original_id(row)
+        original_here = earlier.original(row) if original_id is None else None
         if original_id is not None:
-            lead.duplicate_of_id = original_id
-            _decide(lead, LeadStatus.DUPLICATE, reason=f"repeats lead #{original_id}")
+            row["duplicate_of_id"] = original_id
+            _decide(row, LeadStatus.DUPLICATE, reason=f"repeats lead #{original_id}")
             continue
         if original_here is not None:
-            repeats.append((lead, original_here))
+            repeats.append((row, original_here))
             continue
-        earlier.add(lead)
-        suppression = matches.suppression(lead)
+        earlier.add(row)
+        suppression = matches.suppression(row)
         if suppression is not None:
-            lead.suppression_id = suppression.id
+            row["suppression_id"] = suppression.id
             entry = f"{suppression.kind.value} {suppression.value}"
             reason = f"matches suppressed {entry} ({suppression.reason})"
-            _decide(lead, LeadStatus.SUPPRESSED, reason=reason)
+            _decide(row, LeadStatus.SUPPRESSED, reason=reason)
             continue
         scored = score(normalized.fields | {"extras": normalized.extras}, rules, bands)
-        lead.score, lead.grade, lead.score_breakdown = scored.score, scored.grade, scored.breakdown
-        _decide(lead, LeadStatus.RECEIVED)
+        row["score"], row["grade"] = scored.score, scored.grade
+        row["score_breakdown"] = scored.breakdown
+        _decide(row, LeadStatus.RECEIVED)
 
     # Originals first, so the repeats of this batch can point at their ids.
-    waiting = {id(lead) for lead, _ in repeats}
-    _store([r.lead for r in results if id(r.lead) not in waiting], origin)
-    for lead, original in repeats:
-        lead.duplicate_of_id = original.id
-        _decide(lead, LeadStatus.DUPLICATE, reason=f"repeats lead #{original.id}")
-    _store([lead for lead, _ in repeats], origin)
+    waiting = {id(row) for row, _ in repeats}
+    _store([r.row for r in results if id(r.row) not in waiting], origin)
+    for row, original in repeats:
+        row["duplicate_of_id"] = original["id"]
+        _decide(row, LeadStatus.DUPLICATE, reason=f"repeats lead #{original['id']}")
+    _store([row for row, _ in repeats], origin)
     return results
 
 
 def store_unreadable(vendor: Vendor, payload: bytes, origin: Origin, message: str) -> IntakeResult:
     """Keep a body that could not be parsed at all as a rejected lead, so nothing is lost."""
-    lead = _new_lead(vendor, {}, {}, payload, origin)
+    row = _new_row(vendor, {}, {}, payload, origin)
     errors = [FieldError("body", message)]
-    _decide(lead, LeadStatus.REJECTED, errors=errors)
-    _store([lead], origin)
-    return IntakeResult(lead=lead, errors=errors)
+    _decide(row, LeadStatus.REJECTED, errors=errors)
+    _store([row], origin)
+    return IntakeResult(row, errors)
 
 
 class _BatchContacts:
     """The emails and phones of the leads kept so far in a batch; the first holder wins."""
 
     def __init__(self) -> None:
-        self._by_email: dict[str, tuple[int, Lead]] = {}
-        self._by_phone: dict[str, tuple[int, Lead]] = {}
+        self._by_email: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._by_phone: dict[str, tuple[int, dict[str, Any]]] = {}
         self._count = 0
 
-    def add(self, lead: Lead) -> None:
+    def add(self, row: dict[str, Any]) -> None:
         # Like stored leads, an earlier lead is matched on its phone column only.
         self._count += 1
-        if lead.email:
-            self._by_email.setdefault(lead.email, (self._count, lead))
-        if lead.phone:
-            self._by_phone.setdefault(lead.phone, (self._count, lead))
+        if row["email"]:
+            self._by_email.setdefault(row["email"], (self._count, row))
+        if row["phone"]:
+            self._by_phone.setdefault(row["phone"], (self._count, row))
 
-    def original(self, lead: Lead) -> Lead | None:
-        found = [self._by_email.get(lead.email)] if lead.email else []
-        found += [self._by_phone.get(p) for p in contact_phones(lead)]
+    def original(self, row: dict[str, Any]) -> dict[str, Any] | None:
+        found = [self._by_email.get(row["email"])] if row["email"] else []
+        found += [self._by_phone.get(p) for p in contact_phones(row)]
         first = min((f for f in found if f is not None), key=lambda f: f[0], default=None)
         return first[1] if first else None
 
@@ -178,15 +202,17 @@ class _BatchContacts:
 _LEAD_COLUMNS = frozenset(LEAD_FIELDS)
 
 
-def _new_lead(
+def _new_row(
     vendor: Vendor,
     fields: Mapping[str, Any],
     extras: Mapping[str, Any],
     payload: bytes | None,
     origin: Origin,
-) -> Lead:
+) -> dict[str, Any]:
+    """The lead's row as it will be inserted, every column of ``_INSERTED`` present."""
     now = clock.now()
-    lead = Lead(
+    row: dict[str, Any] = dict.fromkeys(_INSERTED)
+    row.update(
         vendor_id=vendor.id,
         channel=origin.channel,
         raw_payload=payload[:RAW_PAYLOAD_CAP] if payload is not None else None,
@@ -204,54 +230,49 @@ def _new_lead(
     )
     for name, value in fields.items():
         if name in _LEAD_COLUMNS:
-            setattr(lead, name, value)
-    if not lead.source and origin.api_key is not None:
-        lead.source = origin.api_key.name[:120]
-    return lead
+            row[name] = value
+    if not row["source"] and origin.api_key is not None:
+        row["source"] = origin.api_key.name[:120]
+    return row
 
 
 def _decide(
-    lead: Lead,
+    row: dict[str, Any],
     status: LeadStatus,
     *,
     errors: list[FieldError] | None = None,
     reason: str | None = None,
 ) -> None:
-    lead.status = status
-    lead.errors = [e.as_dict() for e in errors or []]
-    lead.status_reason = reason or (_summary(errors) if errors else None)
+    row["status"] = status
+    row["errors"] = [e.as_dict() for e in errors or []]
+    row["status_reason"] = reason or (_summary(errors) if errors else None)
 
 
-def _store(leads: list[Lead], origin: Origin) -> None:
-    """Insert decided leads and each one's first event, one executemany per table.
+def _store(rows: list[dict[str, Any]], origin: Origin) -> None:
+    """Insert decided leads and each one's first event, a statement (or COPY) per table.
 
-    The leads are built as ORM objects (the caller hands them back as results) but
-    written with plain Core inserts: the unit of work, and even the ORM's bulk
-    insert, cost more per row than everything else in an import together. Once
-    written they join the session as persistent objects, without another query.
+    The rows are written with plain Core inserts, never through the unit of work:
+    for an import, the ORM's per-object bookkeeping costs more than normalizing.
     """
-    if not leads:
+    if not rows:
         return
-    rows = [{name: getattr(lead, name) for name in _INSERTED} for lead in leads]
     table = Lead.__table__
     ids = reserve_ids(Lead, len(rows))
     if ids is None:
         returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         ids = list(db.session.scalars(returning, rows))
+        for row, lead_id in zip(rows, ids, strict=True):
+            row["id"] = lead_id
     else:
         for row, lead_id in zip(rows, ids, strict=True):
             row["id"] = lead_id
-        db.session.execute(insert(table), rows)
-    for lead, lead_id in zip(leads, ids, strict=True):
-        lead.id = lead_id
-        make_transient_to_detached(lead)
-        db.session.add(lead)
-    events.record_arrivals(leads, actor=origin.actor, channel=origin.channel)
-    if any(lead.status is LeadStatus.RECEIVED for lead in leads):
-        mark_due(leads[0].vendor_id)
+        insert_rows(table, rows)
+    events.record_arrivals(rows, actor=origin.actor, channel=origin.channel)
+    if any(row["status"] is LeadStatus.RECEIVED for row in rows):
+        mark_due(rows[0]["vendor_id"])
 
 
-# Every column _new_lead and _decide fill in; the rest keep their defaults.
+# Every column _new_row and _decide fill in; the rest keep their defaults.
 _INSERTED = (
     *LEAD_FIELDS,
     *[
