@@ -1,0 +1,244 @@
+"""HTTP destinations: render a form, XML or JSON post, and send it safely.
+
+Sending resolves and checks the destination (``ssrf.check_url``) at every
+attempt and connects to the checked address, keeping the URL's host name for
+the Host header and TLS (SNI and certificate check). Redirects are not
+followed, the answer is read streamed and cut at ``MAX_ANSWER_BYTES``, and an
+answer that trickles in is cut off once the timeout has passed since the start,
+not only when one read stalls.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import httpx
+
+from connectors.outbound import answers, payloads, redact, signing, ssrf
+from connectors.outbound.adf_out import adf_body
+from connectors.outbound.base import (
+    OutboundMessage,
+    SendResult,
+    sensitive_values,
+    timeout_of,
+)
+from connectors.outbound.errors import ConnectorError
+
+MAX_ANSWER_BYTES = 64 * 1024
+STORED_ANSWER_CHARS = 8 * 1024
+CONTENT_TYPES = {
+    "http_form": "application/x-www-form-urlencoded",
+    "http_xml": "application/xml; charset=utf-8",
+    "http_json": "application/json",
+}
+
+
+def render_http(
+    kind: str, lead: Mapping[str, Any], settings: Mapping[str, Any], *, purpose: str
+) -> OutboundMessage:
+    """The POST for an ``http_form``, ``http_xml`` or ``http_json`` destination."""
+    url = destination_url(settings.get("url"))
+    if kind == "http_form":
+        body = payloads.form_body(lead, settings)
+    elif kind == "http_json":
+        body = payloads.json_body(lead, settings)
+    else:
+        fmt = settings.get("format", "adf")
+        if fmt == "adf":
+            body = adf_body(lead, settings)
+        elif fmt == "template":
+            body = payloads.template_body(lead, settings)
+        else:
+            raise ConnectorError("format", f"{fmt!r} is not adf or template")
+    auth, secret_names = payloads.auth_headers(settings.get("auth"))
+    content_type = CONTENT_TYPES[kind]
+    return OutboundMessage(
+        kind=kind,
+        purpose=purpose,
+        transport="http",
+        method="POST",
+        url=url,
+        headers=tuple(payloads.base_headers(content_type) + auth),
+        body=body,
+        content_type=content_type,
+        timeout=timeout_of(settings),
+        answer=answers.parse_rules(settings.get("answer")),
+        secret_headers=frozenset(secret_names),
+        sensitive=sensitive_values(lead),
+    )
+
+
+def destination_url(url: Any, setting: str = "url") -> str:
+    """A syntactically usable http(s) URL (the address checks happen at send time)."""
+    if not isinstance(url, str) or not url.strip():
+        raise ConnectorError(setting, "is required")
+    url = url.strip()
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ConnectorError(setting, f"is not a valid URL: {exc}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConnectorError(setting, "must be an http:// or https:// URL with a host")
+    return url
+
+
+def send_http(
+    message: OutboundMessage,
+    *,
+    webhook_id: str,
+    secret: str | bytes | None = None,
+    timestamp: int | None = None,
+    timeout: float | None = None,
+    allow_hosts: Iterable[str] = (),
+) -> SendResult:
+    """Post ``message`` once and read the answer into a ``SendResult``."""
+    started = time.monotonic()
+    limit = timeout if timeout is not None else message.timeout
+    headers = signed_headers(message, webhook_id=webhook_id, secret=secret, timestamp=timestamp)
+    summary = redact.request_summary(
+        method=message.method,
+        url=message.url,
+        headers=headers,
+        body=redact.body_text(message.body, message.pdf),
+        secret_names=message.secret_headers,
+        sensitive=message.sensitive,
+    )
+
+    def result(outcome: str, detail: str, **fields: Any) -> SendResult:
+        return SendResult(
+            outcome=outcome,
+            retryable=outcome == "retry",
+            detail=detail,
+            request_summary=summary,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            **fields,
+        )
+
+    try:
+        target = ssrf.check_url(message.url, allow_hosts)
+    except ssrf.HostNotResolved as exc:
+        return result("retry", str(exc))
+    except ssrf.DestinationRefused as exc:
+        return result("rejected", str(exc))
+    try:
+        status, answer_headers, body, truncated = _exchange(
+            message, target, headers, limit, started
+        )
+    except httpx.TimeoutException:
+        return result("retry", f"no answer within {limit:g} s (timed out)")
+    except _DeadlinePassed:
+        return result("retry", f"the answer took longer than {limit:g} s (timed out)")
+    except httpx.HTTPError as exc:
+        return result("retry", f"could not reach {target.host}: {exc or type(exc).__name__}")
+    verdict = answers.classify(
+        message.answer,
+        status,
+        body,
+        location=answer_headers.get("location"),
+        retry_after=answer_headers.get("retry-after"),
+        truncated=truncated,
+    )
+    return result(
+        verdict.outcome,
+        verdict.detail,
+        status_code=status,
+        remote_id=verdict.remote_id,
+        price_cents=verdict.price_cents,
+        response_body=_stored_answer(body, truncated),
+        retry_after=verdict.retry_after,
+    )
+
+
+def signed_headers(
+    message: OutboundMessage,
+    *,
+    webhook_id: str,
+    secret: str | bytes | None,
+    timestamp: int | None,
+) -> list[tuple[str, str]]:
+    """The message's headers plus the Standard Webhooks id, timestamp and signature."""
+    stamp = int(time.time()) if timestamp is None else int(timestamp)
+    extra = signing.webhook_headers(webhook_id, stamp, message.body, secret)
+    return list(message.headers) + list(extra.items())
+
+
+class _DeadlinePassed(Exception):
+    """The answer trickled in for longer than the timeout."""
+
+
+def _exchange(
+    message: OutboundMessage,
+    target: ssrf.CheckedURL,
+    headers: list[tuple[str, str]],
+    limit: float,
+    started: float,
+) -> tuple[int, httpx.Headers, bytes, bool]:
+    url, extensions, host_header = _pinned(target)
+    request_headers = headers + ([("Host", host_header)] if host_header else [])
+    deadline = started + limit
+    with (
+        # trust_env=False: no proxy or .netrc from the environment between us and the check.
+        httpx.Client(
+            timeout=httpx.Timeout(limit), follow_redirects=False, trust_env=False
+        ) as client,
+        client.stream(
+            message.method,
+            url,
+            content=message.body,
+            headers=request_headers,
+            extensions=extensions,
+        ) as response,
+    ):
+        body, truncated = _read_capped(response, deadline)
+        return response.status_code, response.headers, body, truncated
+
+
+def _pinned(target: ssrf.CheckedURL) -> tuple[httpx.URL, dict[str, Any], str | None]:
+    """The URL pointed at the checked address, the TLS name, and the Host header to keep.
+
+    An allowlisted host is connected to as written: the operator vouched for it.
+    """
+    url = httpx.URL(target.url)
+    if target.allowlisted or url.host == target.connect_address:
+        return url, {}, None
+    pinned = url.copy_with(host=target.connect_address)
+    default_port = 443 if target.scheme == "https" else 80
+    host_header = url.host if target.port == default_port else f"{url.host}:{target.port}"
+    extensions = {"sni_hostname": url.host} if target.scheme == "https" else {}
+    return pinned, extensions, host_header
+
+
+def _read_capped(response: httpx.Response, deadline: float) -> tuple[bytes, bool]:
+    """At most ``MAX_ANSWER_BYTES`` of the answer, decompressed safely if it came compressed."""
+    encoding = response.headers.get("content-encoding", "identity").lower().strip()
+    decoder = zlib.decompressobj(wbits=47) if encoding in ("gzip", "deflate") else None
+    chunks: list[bytes] = []
+    size = 0
+    truncated = False
+    for raw in response.iter_raw():
+        chunk = raw
+        if decoder is not None:
+            try:
+                # Asked for no more than fits, so a compressed bomb stays small.
+                chunk = decoder.decompress(raw, MAX_ANSWER_BYTES - size + 1)
+            except zlib.error:
+                decoder = None  # mislabelled: keep the bytes as they came
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            truncated = True
+            break
+        if time.monotonic() > deadline:
+            raise _DeadlinePassed
+    body = b"".join(chunks)[:MAX_ANSWER_BYTES]
+    return body, truncated
+
+
+def _stored_answer(body: bytes, truncated: bool) -> str:
+    text = body.decode("utf-8", errors="replace")
+    if len(text) > STORED_ANSWER_CHARS or truncated:
+        return text[:STORED_ANSWER_CHARS] + "\n[... answer cut]"
+    return text

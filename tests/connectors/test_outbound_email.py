@@ -1,0 +1,155 @@
+"""Lead emails handed to a real SMTP server (aiosmtpd): parts, links, escaping, failures."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from connectors.outbound import ConnectorError, deliver, render, send
+from tests.connectors.outbound_peers import HOSTILE, SmtpInbox, a_lead, free_port
+
+LINKS = {
+    "accept": "https://portal.example.com/offers/9/accept?t=abc&x=1",
+    "decline": "https://portal.example.com/offers/9/decline?t=abc",
+}
+
+
+@pytest.fixture
+def inbox():
+    """An SMTP server on 127.0.0.1 that keeps what it receives."""
+    with SmtpInbox() as server:
+        yield server
+
+
+def settings_for(inbox: SmtpInbox, **extra) -> dict:
+    return {
+        "to": "Partner Desk <desk@partner.example.com>",
+        "from": "Leadrelay <leads@leadrelay.example.com>",
+        "smtp": inbox.settings(),
+        **extra,
+    }
+
+
+def parts(message):
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    return text, html
+
+
+def test_an_offer_mail_has_text_and_html_parts_with_the_links(inbox):
+    result = deliver("email", a_lead(), settings_for(inbox), links=LINKS, webhook_id="msg_offer_1")
+    assert (result.outcome, result.status_code) == ("delivered", 250)
+    [envelope] = inbox.envelopes
+    assert envelope.mail_from == "leads@leadrelay.example.com"
+    assert envelope.rcpt_tos == ["desk@partner.example.com"]
+    [message] = inbox.messages
+    # A folded header reads back with the fold's space in front: RFC 5322 allows it.
+    assert message["Subject"].strip().startswith("Lead offer #lead-1001: Grace Hopper")
+    assert message["Auto-Submitted"] == "auto-generated"
+    text, html = parts(message)
+    assert "Name: Grace Hopper" in text and "Email: grace@navy.example.com" in text
+    assert f"Accept this lead: {LINKS['accept']}" in text
+    assert f"Decline this lead: {LINKS['decline']}" in text
+    hrefs = re.findall(r'href="([^"]*)"', html)
+    assert hrefs == [LINKS["accept"].replace("&", "&amp;"), LINKS["decline"]]
+    assert "Navy Computing Lab" in html
+
+
+def test_the_message_id_comes_from_the_webhook_id_so_a_retry_is_recognisable(inbox):
+    message = render("email", a_lead(), settings_for(inbox), purpose="delivery")
+    first = send(message, webhook_id="msg_same")
+    second = send(message, webhook_id="msg_same")
+    assert first.remote_id == second.remote_id == "msg_same@leadrelay.example.com"
+    ids = [m["Message-ID"] for m in inbox.messages]
+    assert ids == ["<msg_same@leadrelay.example.com>"] * 2
+
+
+def test_hostile_values_are_escaped_in_html_and_cannot_add_headers(inbox):
+    deliver("email", a_lead(**HOSTILE), settings_for(inbox), links=LINKS, webhook_id="msg_h")
+    [envelope] = inbox.envelopes
+    assert envelope.rcpt_tos == ["desk@partner.example.com"]  # no Bcc smuggled in
+    [message] = inbox.messages
+    assert message["Bcc"] is None
+    text, html = parts(message)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<b>" not in html and "<evil/>" not in html
+    assert '<script>alert("x")</script>' in text  # plain text shows it as written
+    assert "\x00" not in text and "Zürich ☃" in text
+
+
+def test_an_offer_can_withhold_contact_details_until_accepted(inbox):
+    settings = settings_for(inbox, withhold_contact_in_offer=True)
+    deliver("email", a_lead(), settings, links=LINKS, webhook_id="msg_w")
+    [message] = inbox.messages
+    text, html = parts(message)
+    for hidden in ("grace@navy.example.com", "+14155550132", "Hopper", "1 Main St"):
+        assert hidden not in text and hidden not in html and hidden not in message["Subject"]
+    assert "Contact details are sent once you accept" in text
+    assert "Navy Computing Lab" in text
+
+
+def test_login_reaches_the_server():
+    with SmtpInbox(logins={"relay-user": "relay-pass"}) as server:
+        smtp = server.settings(username="relay-user", password="relay-pass")
+        result = deliver("email", a_lead(), settings_for(server, smtp=smtp), webhook_id="m1")
+        assert result.outcome == "delivered"
+        assert server.envelopes[0].login == "relay-user"
+        wrong = server.settings(username="relay-user", password="nope")
+        refused = deliver("email", a_lead(), settings_for(server, smtp=wrong), webhook_id="m2")
+        assert (refused.outcome, refused.retryable, refused.status_code) == ("rejected", False, 535)
+
+
+def test_a_permanent_recipient_refusal_is_rejected(inbox):
+    inbox.collector.rcpt_reply = "550 5.1.1 No such user"
+    result = deliver("email", a_lead(), settings_for(inbox), webhook_id="m")
+    assert (result.outcome, result.retryable, result.status_code) == ("rejected", False, 550)
+    assert "No such user" in result.detail
+
+
+def test_a_temporary_refusal_is_retried(inbox):
+    inbox.collector.data_reply = "451 4.3.0 Try again later"
+    result = deliver("email", a_lead(), settings_for(inbox), webhook_id="m")
+    assert (result.outcome, result.retryable, result.status_code) == ("retry", True, 451)
+
+
+def test_no_smtp_server_listening_is_retried():
+    settings = {
+        "to": "desk@partner.example.com",
+        "from": "leads@leadrelay.example.com",
+        "smtp": {"host": "127.0.0.1", "port": free_port()},
+        "timeout": 2,
+    }
+    result = deliver("email", a_lead(), settings, webhook_id="m")
+    assert (result.outcome, result.retryable) == ("retry", True)
+
+
+def test_the_summary_masks_contact_details_and_no_smtp_password(inbox):
+    smtp = inbox.settings(password="hunter2")
+    result = deliver("email", a_lead(), settings_for(inbox, smtp=smtp), webhook_id="m")
+    text = str(result.request_summary)
+    assert "grace@navy.example.com" not in text and "Hopper" not in text
+    assert "hunter2" not in text
+    assert result.request_summary["url"] == "mailto:desk@partner.example.com"
+
+
+@pytest.mark.parametrize(
+    ("change", "setting"),
+    [
+        ({"to": ""}, "to"),
+        ({"to": "not an address"}, "to"),
+        ({"to": "a@b.example\r\nBcc: x@y.example"}, "to"),
+        ({"from": None}, "from"),
+        ({"smtp": None}, "smtp"),
+        ({"smtp": {"host": "mail.example.com", "port": "smtp"}}, "smtp.port"),
+    ],
+)
+def test_bad_email_settings_name_the_setting(inbox, change, setting):
+    with pytest.raises(ConnectorError) as error:
+        render("email", a_lead(), {**settings_for(inbox), **change})
+    assert error.value.setting == setting
+
+
+def test_links_must_be_http_urls(inbox):
+    with pytest.raises(ConnectorError, match="links.accept"):
+        render("email", a_lead(), settings_for(inbox), links={"accept": "javascript:alert(1)"})
