@@ -16,35 +16,15 @@ from decimal import Decimal
 from email.message import EmailMessage
 from typing import Any
 
+from connectors.fields import LEAD_FIELDS
 from connectors.outbound.answers import AnswerRules
 from connectors.outbound.errors import ConnectorError
 
 KINDS: tuple[str, ...] = ("http_form", "http_xml", "http_json", "email", "fax")
 PURPOSES: tuple[str, ...] = ("offer", "delivery", "test")
 
-LEAD_KEYS: tuple[str, ...] = (
-    "id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "mobile",
-    "company",
-    "title",
-    "street",
-    "city",
-    "state",
-    "postal_code",
-    "country",
-    "product",
-    "interest",
-    "description",
-    "source",
-    "campaign",
-    "score",
-    "grade",
-    "received_at",
-)
+# Every normalized lead field, plus what intake adds (id, score, grade, arrival).
+LEAD_KEYS: tuple[str, ...] = ("id", *LEAD_FIELDS, "score", "grade", "received_at")
 # Computed from first and last name, so a vendor whose form has one "name" field works.
 FULL_NAME = "full_name"
 # The fields that identify a person: masked in every stored request summary.
