@@ -254,7 +254,7 @@ def _buyers(vendor: Vendor) -> list[Buyer]:
         db.session.add(
             Destination(
                 vendor_id=vendor.id, buyer_id=buyer.id, name=f"{buyer.name} API",
-                kind=DestinationKind.HTTP_JSON, url=url, settings={"timeout_seconds": 10},
+                kind=DestinationKind.HTTP_JSON, url=url, settings={"timeout": 10},
             )
         )  # fmt: skip
     db.session.flush()

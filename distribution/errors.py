@@ -39,3 +39,31 @@ class AccountLocked(DomainError):
 
     def __str__(self) -> str:
         return f"account locked for {self.minutes} more minute(s)"
+
+
+class NotFound(DomainError):
+    """Nothing by that id that this actor may see (foreign ids look exactly like missing ones)."""
+
+
+class ClaimConflict(DomainError):
+    """Someone else got there first: the lead was claimed, answered or moved on meanwhile."""
+
+
+class LimitReached(ClaimConflict):
+    """The partner is at its open-lead cap or its claims-per-day cap."""
+
+
+class OfferExpired(DomainError):
+    """The acceptance window of the offer has passed (whether or not the sweeper ran)."""
+
+
+class NotAllowedNow(DomainError):
+    """The action does not fit the hand-over's state (e.g. an outcome on a returned lead)."""
+
+
+class LinkRefused(DomainError):
+    """An e-mail action link that is forged (``invalid``), ``used`` or ``expired``."""
+
+    def __init__(self, message: str, kind: str = "invalid"):
+        super().__init__(message)
+        self.kind = kind

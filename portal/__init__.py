@@ -60,14 +60,22 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from portal.admin.routes import bp as admin_bp
+    from portal.api import fax, partner  # noqa: F401  (on api_bp)
     from portal.api.routes import bp as api_bp
     from portal.auth.routes import bp as auth_bp
     from portal.buyer.routes import bp as buyer_bp
     from portal.main.routes import bp as main_bp
     from portal.manager.routes import bp as manager_bp
+    from portal.partner.links import bp as offer_links_bp
     from portal.partner.routes import bp as partner_bp
     from portal.public.routes import bp as public_bp
-    from portal.vendor import imports, intake_settings, rules  # noqa: F401  (on vendor_bp)
+    from portal.vendor import (  # noqa: F401  (on vendor_bp)
+        deliveries,
+        destinations,
+        imports,
+        intake_settings,
+        rules,
+    )
     from portal.vendor.routes import bp as vendor_bp
 
     app.register_blueprint(main_bp)
@@ -78,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(buyer_bp, url_prefix="/buyer")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(public_bp)
+    app.register_blueprint(offer_links_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
@@ -99,6 +108,7 @@ def register_commands(app: Flask) -> None:
     cli.register(app)
     intake_cli.register(app)
     app.cli.add_command(jobs.worker_command())
+    app.cli.add_command(jobs.sweep_command())
 
 
 def _configure_logging(app: Flask) -> None:

@@ -51,6 +51,15 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "ROUTE_AFTER_INTAKE": env.get("ROUTE_AFTER_INTAKE", "1").lower() in TRUTHY,
         # How long a coalesced job (routing after intake) waits for a burst to settle.
         "JOB_SETTLE_SECONDS": float(env.get("JOB_SETTLE_SECONDS", "0.25")),
+        # How often the sweeper moves on expired offers, silent leads and stale pool leads.
+        "SWEEP_INTERVAL_SECONDS": float(env.get("SWEEP_INTERVAL_SECONDS", "60")),
+        # Send outbox deliveries in the background: as soon as the transaction that wrote
+        # them commits, and from the sweeper when a retry is due.
+        "SEND_AFTER_COMMIT": env.get("SEND_AFTER_COMMIT", "1").lower() in TRUTHY,
+        # Hosts the SSRF guard lets destinations post to although they are private.
+        "OUTBOUND_ALLOW_HOSTS": env.get("OUTBOUND_ALLOW_HOSTS", ""),
+        # How long a worker holds a delivery before another may take it over.
+        "DELIVERY_LEASE_SECONDS": float(env.get("DELIVERY_LEASE_SECONDS", "120")),
     }
     config.update(overrides)
     if "DATABASE_URL" in overrides:

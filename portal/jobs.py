@@ -169,13 +169,82 @@ def _rq_queue(redis_url: str | None, name: str) -> Any:
 def init_app(app: Flask) -> None:
     app.extensions["leadrelay.jobs"] = JobRunner(app)
     _listen_for_routing()
+    _start_sweeper_on_first_request(app)
+
+
+SWEEP_JOB = "distribution.sweeper.run"
+
+
+def _start_sweeper_on_first_request(app: Flask) -> None:
+    """Keep the sweeper going once the app serves (not for ``flask`` commands or tests).
+
+    With Redis: one self-rescheduling RQ job per queue (run by a worker started with
+    ``--with-scheduler``), whose Redis key each run renews; a request at most once an
+    interval re-seeds the chain if that key lapsed (the chain died). Without Redis: a
+    daemon timer thread in this process.
+    """
+    interval = float(app.config.get("SWEEP_INTERVAL_SECONDS") or 0)
+    if interval <= 0 or app.testing:
+        return
+    checked = {"at": 0.0}
+
+    @app.before_request
+    def _keep_sweeping() -> None:
+        if time.monotonic() - checked["at"] < interval:
+            return
+        first = checked["at"] == 0.0
+        checked["at"] = time.monotonic()
+        jobs = app.extensions["leadrelay.jobs"]
+        if jobs.uses_redis:
+            if _renew_sweeper_key(jobs, interval, only_if_absent=True):
+                jobs.enqueue("portal.jobs.sweep_and_reschedule", interval)
+        elif first:
+            threading.Thread(
+                target=_sweep_forever, args=(app, interval), name="leadrelay-sweeper", daemon=True
+            ).start()
+
+
+def _renew_sweeper_key(jobs: JobRunner, interval: float, only_if_absent: bool = False) -> bool:
+    from redis.exceptions import RedisError
+
+    try:
+        key = f"leadrelay:sweeper:{jobs.queue.name}"
+        ttl = int(interval * 3) + 1
+        return bool(jobs.queue.connection.set(key, 1, nx=only_if_absent, ex=ttl))
+    except RedisError:
+        return False
+
+
+def sweep_and_reschedule(interval: float) -> Any:
+    """The RQ job: sweep now, then come back in ``interval`` seconds (even after a failure)."""
+    from datetime import timedelta
+
+    try:
+        return resolve(SWEEP_JOB)()
+    finally:
+        jobs = runner()
+        if jobs.queue is not None and _renew_sweeper_key(jobs, interval):
+            jobs.queue.enqueue_in(
+                timedelta(seconds=interval), execute, "portal.jobs.sweep_and_reschedule", interval
+            )
+
+
+def _sweep_forever(app: Flask, interval: float) -> None:
+    while True:
+        time.sleep(interval)
+        with app.app_context():
+            try:
+                resolve(SWEEP_JOB)()
+            except Exception:
+                log.exception("sweep failed; trying again in %s s", interval)
 
 
 _listening = False
 
 
 def _listen_for_routing() -> None:
-    """After a commit that stored leads (or published rules), enqueue their routing.
+    """After a commit that stored leads (or published rules), enqueue their routing;
+    after one that wrote deliveries to the outbox, enqueue their sending.
 
     One listener for every channel: API, e-mail, quick-apply, imports, commands.
     The job runs after the commit, so it sees the leads; if Redis loses it, the
@@ -187,6 +256,8 @@ def _listen_for_routing() -> None:
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
+    from distribution.deliveries import SEND_JOB as SEND_DELIVERY_JOB
+    from distribution.deliveries import take_due as take_deliveries_due
     from distribution.routing.due import take_due
 
     @event.listens_for(Session, "after_commit")
@@ -201,9 +272,20 @@ def _listen_for_routing() -> None:
                 f"route-waiting:{vendor_id}", "distribution.routing.jobs.route_waiting", vendor_id
             )
 
+    @event.listens_for(Session, "after_commit")
+    def _enqueue_deliveries(session: Session) -> None:
+        due = take_deliveries_due(session)
+        if not due or not has_app_context():
+            return
+        if not current_app.config.get("SEND_AFTER_COMMIT", True):
+            return  # tests send by calling the domain; the sweeper still finds them
+        for delivery_id in sorted(due):
+            runner().enqueue(SEND_DELIVERY_JOB, delivery_id)
+
     @event.listens_for(Session, "after_soft_rollback")
     def _forget(session: Session, _previous: object) -> None:
         take_due(session)
+        take_deliveries_due(session)
 
     _listening = True
 
@@ -233,7 +315,37 @@ def worker_command() -> Any:
             raise click.UsageError("REDIS_URL is not set: without Redis, jobs run in-process.")
         connection = Redis.from_url(url)
         queue = current_app.config["RQ_QUEUE"]
+        _share_app_with_work_horses(current_app._get_current_object())
         click.echo(f"Worker on {queue} at {url} (burst={burst}, scheduler={with_scheduler})")
         Worker([queue], connection=connection).work(burst=burst, with_scheduler=with_scheduler)
 
     return worker
+
+
+def _share_app_with_work_horses(app: Flask) -> None:
+    """Make ``app`` the one ``execute`` uses, before RQ forks a work horse per job.
+
+    Set in the horse, the app would die with it and every job would build its own
+    (hundreds of milliseconds a job). The pool is emptied first so no horse
+    inherits a database connection of this process.
+    """
+    global _worker_app
+    from distribution.db import db
+
+    with app.app_context():
+        db.engine.dispose()
+    with _worker_app_lock:
+        _worker_app = app
+
+
+def sweep_command() -> Any:
+    """``flask sweep``: one sweep now (cron, or by hand after downtime)."""
+    import click
+
+    @click.command("sweep")
+    def sweep() -> None:
+        """Expire offers, recall silent leads, time out the pool, mark reminders."""
+        counts = resolve(SWEEP_JOB)()
+        click.echo(", ".join(f"{name.replace('_', ' ')}: {n}" for name, n in counts.items()))
+
+    return sweep

@@ -44,12 +44,14 @@ NAVIGATION: dict[Role, tuple[NavLink, ...]] = {
         NavLink("API keys", "vendor.keys"),
         NavLink("Suppressions", "vendor.suppression_list"),
         NavLink("Campaigns", "vendor.campaigns"),
-        NavLink("Deliveries", "vendor.deliveries", ("vendor.delivery",)),
+        NavLink("Deliveries", "vendor.deliveries", ("vendor.delivery", "vendor.destination")),
     ),
     Role.PARTNER_MANAGER: (NavLink("Partner follow-up", "manager.dashboard"),),
     Role.PARTNER_USER: (
         NavLink("My leads", "partner.dashboard", ("partner.lead",)),
+        NavLink("Offers", "partner.offer_list"),
         NavLink("Pool", "partner.pool"),
+        NavLink("Away", "partner.pause"),
     ),
     Role.BUYER_USER: (NavLink("Purchased leads", "buyer.dashboard", ("buyer.lead",)),),
 }

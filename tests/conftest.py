@@ -78,6 +78,7 @@ def _test_config(url: str, instance: Path) -> dict[str, object]:
         "REDIS_URL": None,
         # Tests route by calling the domain; a background thread would race their asserts.
         "ROUTE_AFTER_INTAKE": False,
+        "SEND_AFTER_COMMIT": False,
     }
 
 

@@ -29,6 +29,8 @@ INTROS = {
     "offer": "You have been offered a new lead. Accept it to take it on, or decline it so "
     "it can go to someone else.",
     "delivery": "A new lead has been delivered to you.",
+    "reminder": "Reminder: the deadline on this lead is close. Act on it now, or it moves on "
+    "to someone else.",
     "test": "This is a test message from Leadrelay; the lead below is sample data.",
 }
 _LINK_LABELS = {"accept": "Accept this lead", "decline": "Decline this lead"}

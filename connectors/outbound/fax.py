@@ -152,6 +152,7 @@ def lead_sheet_pdf(
     intro = {
         "offer": "You have been offered this lead. Please accept or decline it.",
         "delivery": "A new lead has been delivered to you.",
+        "reminder": "Reminder: the deadline on this lead is close.",
         "test": "TEST FAX - the lead below is sample data.",
     }[purpose]
     _lines(pdf, width, _LINE, intro, max_lines=2)

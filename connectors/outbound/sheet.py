@@ -21,7 +21,7 @@ _CONTACT_ROWS = frozenset({"Name", "Email", "Phone", "Mobile", "Street"})
 
 
 def check_purpose(purpose: str) -> str:
-    """``purpose`` if known ("offer", "delivery", "test"), else ``ConnectorError``."""
+    """``purpose`` if known (see ``PURPOSES``), else ``ConnectorError``."""
     if purpose not in PURPOSES:
         raise ConnectorError("purpose", f"{purpose!r} is not one of {', '.join(PURPOSES)}")
     return purpose
@@ -87,7 +87,12 @@ def title(lead: Mapping[str, Any], purpose: str, *, withhold_contact: bool = Fal
     who = None if withhold_contact else _value(lead, FULL_NAME)
     what = " - ".join(v for v in (who, _value(lead, "company"), _value(lead, "product")) if v)
     lead_id = _value(lead, "id")
-    heading = {"offer": "Lead offer", "delivery": "New lead", "test": "[TEST] Lead"}[purpose]
+    heading = {
+        "offer": "Lead offer",
+        "delivery": "New lead",
+        "reminder": "Reminder",
+        "test": "[TEST] Lead",
+    }[purpose]
     if lead_id:
         heading += f" #{lead_id}"
     return one_line(f"{heading}: {what}" if what else heading, 150)

@@ -1,6 +1,7 @@
 """All models, importable from one place: ``from distribution.models import Lead``."""
 
 from distribution.models.accounts import ApiKey, Buyer, Partner, User, Vendor
+from distribution.models.buyers import LedgerEntry, LedgerKind, ReturnStatus, Sale, SaleStatus
 from distribution.models.delivery import Delivery, DeliveryAttempt, Destination
 from distribution.models.leads import (
     Campaign,
@@ -51,14 +52,19 @@ __all__ = [
     "Lead",
     "LeadEvent",
     "LeadStatus",
+    "LedgerEntry",
+    "LedgerKind",
     "Partner",
     "PartnerKind",
     "PoolEligibility",
+    "ReturnStatus",
     "Role",
     "Rule",
     "RuleAction",
     "RuleSet",
     "RuleSetStatus",
+    "Sale",
+    "SaleStatus",
     "Suppression",
     "SuppressionKind",
     "User",

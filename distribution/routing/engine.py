@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from distribution import clock, events
+from distribution import buyers, clock, deliveries, events
 from distribution.db import db
 from distribution.models import (
     Assignment,
@@ -102,8 +102,7 @@ def decide(
             trace, LeadStatus.UNASSIGNED, f"held by {label} for a person to decide", rule
         )
     if rule.action is RuleAction.SELL:
-        reason = f"{label} sells to buyers, and no buyer marketplace is set up yet"
-        return _finish(trace, LeadStatus.UNASSIGNED, reason, rule)
+        return _to_buyers(vendor, lead, rule, trace, label, now, ledger)
     named = rule.action is RuleAction.PUSH_PARTNER or (
         rule.action is RuleAction.HYBRID and "group" not in rule.params
     )
@@ -170,9 +169,68 @@ def route(lead: Lead, actor: str = "routing") -> Decision | None:
         _offer(vendor, lead, decision, now, actor)
     elif decision.outcome is LeadStatus.POOLED:
         _pool(vendor, lead, decision, now, actor)
+    elif decision.outcome in (LeadStatus.SOLD, LeadStatus.NURTURE):
+        _sell(vendor, lead, decision, now, actor)
     else:
         _move(lead, LeadStatus.UNASSIGNED, "unassigned", decision.reason, actor)
     return decision
+
+
+# --- selling to buyers (the SELL action) ------------------------------------------
+
+
+def _to_buyers(
+    vendor: Vendor, lead: Any, rule: CompiledRule, trace: dict[str, Any], label: str,
+    now: datetime, ledger: Ledger,
+) -> Decision:  # fmt: skip
+    """SOLD (to be offered to the eligible buyers by ``route``), else the rule's fallback."""
+    line = buyers.lineup(vendor, lead, now)
+    trace["buyers"] = [c.as_trace() for c in line]
+    eligible = sum(1 for c in line if c.excluded is None)
+    if eligible:
+        return _finish(trace, LeadStatus.SOLD, f"{label}: offered to {eligible} buyers", rule)
+    why = f"{len(line)} buyers left out" if line else "no buyer is set up"
+    return _unsold(vendor, lead, rule, trace, f"{label}: no eligible buyer ({why})", now, ledger)
+
+
+def _unsold(
+    vendor: Vendor, lead: Any, rule: CompiledRule, trace: dict[str, Any], reason: str,
+    now: datetime, ledger: Ledger,
+) -> Decision:  # fmt: skip
+    """Where an unsold lead goes: ``fallback`` "pool", "nurture", else the unassigned queue."""
+    fallback = rule.params.get("fallback", "hold")
+    if fallback == "nurture":
+        return _finish(trace, LeadStatus.NURTURE, f"{reason}; to nurture", rule)
+    if fallback != "pool":
+        return _finish(trace, LeadStatus.UNASSIGNED, reason, rule)
+    lineup = cand.gather(vendor, lead, rule.params, named=False, now=now, ledger=ledger)
+    trace["candidates"] = [c.as_trace() for c in lineup.candidates]
+    if not lineup.eligible:
+        return _finish(trace, LeadStatus.UNASSIGNED, f"{reason}; no partner for the pool", rule)
+    pooled = f"{reason}; pooled for {len(lineup.eligible)} partners"
+    decision = _finish(trace, LeadStatus.POOLED, pooled, rule)
+    decision.pool = [c.partner for c in lineup.eligible]
+    return decision
+
+
+def _sell(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: str) -> None:
+    """Sell to the buyers ``decide`` found; when nobody buys, go on as the rule says."""
+    rule = decision.rule
+    assert rule is not None
+    if decision.outcome is LeadStatus.SOLD:
+        sale = buyers.sell(lead, params=rule.params, rule_id=rule.id, actor=actor)
+        lead.routing_trace = decision.trace | {"sale": sale.as_trace()}
+        if sale.sold:
+            return
+        label = f"rule {rule.position} '{rule.name}'"
+        reason = f"{label}: {sale.reason}"
+        decision = _unsold(vendor, lead, rule, dict(lead.routing_trace), reason, now,
+                           DatabaseLedger(vendor))  # fmt: skip
+        lead.routing_trace = decision.trace
+    if decision.outcome is LeadStatus.POOLED:
+        _pool(vendor, lead, decision, now, actor)
+    else:
+        _move(lead, decision.outcome, decision.outcome.value, decision.reason, actor)
 
 
 def _hold_capacity(
@@ -225,6 +283,8 @@ def _offer(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor:
         actor=actor, reason=decision.reason, assignment=offer,
         data={"expires_at": offer.expires_at.isoformat(timespec="seconds")},
     )  # fmt: skip
+    # Partners with their own systems get the offer pushed there too (after commit).
+    deliveries.queue_offer(offer, lead)
 
 
 def _pool(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: str) -> None:

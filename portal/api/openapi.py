@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from distribution.intake.pipeline import LEAD_FIELDS
+from distribution.models import FollowUpKind
+from distribution.offers import DECLINE_REASONS
+from distribution.work import LOST_REASONS, RETURN_REASONS, STAGES
 
 _TEXT = {"type": "string"}
 _ERROR = {
@@ -51,6 +54,185 @@ def _problem(description: str) -> dict[str, Any]:
         "description": description,
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
+
+
+_PARTNER_FAILURES = {
+    "401": _problem("No API key, or an unknown or revoked one"),
+    "403": _problem("A lead-source key: use a key issued to the partner"),
+}
+_LEAD_ID = {"name": "lead_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_HELD = {
+    "type": "object",
+    "description": "A hand-over as the partner sees it; `contact` only once it holds the lead.",
+    "required": ["lead_id", "status"],
+    "properties": {
+        "lead_id": {"type": "integer"},
+        "status": {
+            "type": "string",
+            "enum": ["offered", "accepted", "working", "won", "lost", "declined", "expired",
+                     "recalled", "returned"],
+        },
+        "mode": {"type": "string", "enum": ["push", "pull", "hybrid", "manual"]},
+        "stage": {"type": ["string", "null"]},
+        "offered_at": {"type": ["string", "null"], "format": "date-time"},
+        "expires_at": {"type": ["string", "null"], "format": "date-time"},
+        "accepted_at": {"type": ["string", "null"], "format": "date-time"},
+        "followup_due_at": {"type": ["string", "null"], "format": "date-time"},
+        "first_followup_at": {"type": ["string", "null"], "format": "date-time"},
+        "region": {"type": ["string", "null"]},
+        "product": {"type": ["string", "null"]},
+        "score": {"type": "integer"},
+        "grade": {"type": ["string", "null"]},
+        "contact": {"type": "object"},
+    },
+}  # fmt: skip
+_POOL_LEAD = {
+    "type": "object",
+    "description": "A pooled lead before a claim: no name, e-mail, phone or address.",
+    "properties": {
+        "lead_id": {"type": "integer"},
+        "region": _TEXT,
+        "country": {"type": ["string", "null"]},
+        "state": {"type": ["string", "null"]},
+        "product": {"type": ["string", "null"]},
+        "score": {"type": "integer"},
+        "grade": {"type": ["string", "null"]},
+        "received_at": {"type": "string", "format": "date-time"},
+        "age_hours": {"type": "number"},
+        "pooled_until": {"type": ["string", "null"], "format": "date-time"},
+        "seconds_left": {"type": ["integer", "null"]},
+    },
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _partner_action(
+    operation: str, summary: str, body: dict[str, Any] | None, ok: dict[str, Any], **answers: Any
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "operationId": operation,
+        "summary": summary,
+        "tags": ["partner"],
+        "parameters": [_LEAD_ID],
+        "responses": {
+            **ok,
+            "404": _problem("No such lead for this partner (another partner's ids look the same)"),
+            **answers,
+            **_PARTNER_FAILURES,
+        },
+    }
+    if body is not None:
+        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    return spec
+
+
+def _enum(choices: list[str]) -> dict[str, Any]:
+    return {"type": "string", "enum": choices}
+
+
+def _listing(key: str, item: str) -> dict[str, Any]:
+    schema = {"type": "object", "properties": {key: {"type": "array", "items": _ref(item)}}}
+    return _json(schema, "A list")
+
+
+def _partner_paths() -> dict[str, Any]:
+    conflict = {"409": _problem("Too late or already taken: already_claimed, limit_reached, "
+                                "offer_expired or not_allowed_now")}  # fmt: skip
+    invalid = {"422": _problem("A field is missing or not one of the allowed values")}
+    held = {"200": _json(_ref("PartnerLead"), "The hand-over after the action")}
+    sorts = {"type": "string", "enum": ["ending", "newest", "oldest", "score"]}
+    filters = [
+        {"name": name, "in": "query", "required": False, "schema": schema}
+        for name, schema in (("product", _TEXT), ("state", _TEXT), ("grade", _TEXT),
+                             ("min_score", {"type": "integer"}), ("sort", sorts))
+    ]  # fmt: skip
+    return {
+        "/partner/offers": {"get": {
+            "operationId": "partnerOffers", "tags": ["partner"],
+            "summary": "Offers waiting for this partner's answer, soonest deadline first",
+            "responses": {"200": _listing("offers", "PartnerLead"), **_PARTNER_FAILURES}}},
+        "/partner/pool": {"get": {
+            "operationId": "partnerPool", "tags": ["partner"], "parameters": filters,
+            "summary": "Pooled leads this partner may claim, contact details masked",
+            "responses": {"200": _listing("leads", "PoolLead"), **_PARTNER_FAILURES}}},
+        "/partner/leads": {"get": {
+            "operationId": "partnerLeads", "tags": ["partner"],
+            "summary": "Leads this partner holds and is working, with contact details",
+            "responses": {"200": _listing("leads", "PartnerLead"), **_PARTNER_FAILURES}}},
+        "/partner/leads/{lead_id}/claim": {"post": _partner_action(
+            "partnerClaim", "Claim a pooled lead: exactly one partner wins", None,
+            {"201": _json(_ref("PartnerLead"), "Claimed: the lead is yours")}, **conflict)},
+        "/partner/leads/{lead_id}/accept": {"post": _partner_action(
+            "partnerAccept", "Accept an offer inside its window", None, held, **conflict)},
+        "/partner/leads/{lead_id}/decline": {"post": _partner_action(
+            "partnerDecline", "Decline an offer with a reason (note required for 'other')",
+            {"type": "object", "required": ["reason"], "properties": {
+                "reason": _enum(list(DECLINE_REASONS)), "note": _TEXT}},
+            {"200": _json({"type": "object"}, "Declined; the lead moves on")},
+            **conflict, **invalid)},
+        "/partner/leads/{lead_id}/followups": {"post": _partner_action(
+            "partnerFollowUp", "Log a follow-up; the first one stops the recall clock",
+            {"type": "object", "required": ["kind"], "properties": {
+                "kind": _enum([k.value for k in FollowUpKind]), "note": _TEXT}},
+            {"201": _json({"type": "object"}, "Logged")}, **conflict, **invalid)},
+        "/partner/leads/{lead_id}/stage": {"post": _partner_action(
+            "partnerStage", "Move a held lead to a stage",
+            {"type": "object", "required": ["stage"], "properties": {
+                "stage": _enum(list(STAGES))}}, held, **conflict, **invalid)},
+        "/partner/leads/{lead_id}/outcome": {"post": _partner_action(
+            "partnerOutcome", "Close a held lead as won (amount) or lost (reason)",
+            {"type": "object", "required": ["outcome"], "properties": {
+                "outcome": _enum(["won", "lost"]),
+                "amount": {"type": ["number", "string"], "description": "won: e.g. 1250.50"},
+                "reason": _enum(list(LOST_REASONS)), "note": _TEXT}},
+            held, **conflict, **invalid)},
+        "/partner/leads/{lead_id}/return": {"post": _partner_action(
+            "partnerReturn", "Give a held lead back to the vendor with a reason",
+            {"type": "object", "required": ["reason"], "properties": {
+                "reason": _enum(list(RETURN_REASONS)), "note": _TEXT}},
+            {"200": _json({"type": "object"}, "Returned")}, **conflict, **invalid)},
+    }  # fmt: skip
+
+
+def _fax_paths() -> dict[str, Any]:
+    """The fax API's status callback: public, the signed token in the URL is the credential."""
+    status = {
+        "type": "object",
+        "description": (
+            "The shapes common fax APIs post: the fax id as fax_id, faxId, FaxSid, id or sid, "
+            "the status as status, fax_status, FaxStatus or state, also inside data or "
+            "data.payload."
+        ),
+        "additionalProperties": True,
+    }
+    done = {"type": "object", "properties": {"status": _enum(["delivered", "failed", "noted"])}}
+    return {
+        "/fax/callback/{token}": {"post": {
+            "operationId": "faxStatusCallback",
+            "summary": "A fax API reports whether a delivery's fax went through",
+            "tags": ["callbacks"],
+            "security": [],
+            "parameters": [{"name": "token", "in": "path", "required": True,
+                            "schema": {"type": "string"},
+                            "description": "Signed delivery id, from the callback_url we sent"}],
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": status},
+                "application/x-www-form-urlencoded": {"schema": status},
+            }},
+            "responses": {
+                "200": _json(done, "Recorded (noted: still under way, or about another fax)"),
+                "400": _problem("No fax id or no known status in the body"),
+                "404": _problem("The token is not one we signed"),
+            },
+        }},
+    }  # fmt: skip
 
 
 def document(server_url: str = "/api/v1") -> dict[str, Any]:
@@ -175,6 +357,8 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
                     },
                 }
             },
+            **_partner_paths(),
+            **_fax_paths(),
         },
         "components": {
             "securitySchemes": {
@@ -186,6 +370,8 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
                 "FieldError": _FIELD_ERROR,
                 "LeadIn": _LEAD_IN,
                 "Result": _RESULT,
+                "PartnerLead": _HELD,
+                "PoolLead": _POOL_LEAD,
                 "BatchResult": {
                     "type": "object",
                     "required": ["summary", "results"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
-from distribution import overview
+from distribution import destinations, overview
 from distribution.models import Lead, LeadStatus, Partner, Role
 from portal.security import current_scope, get_or_404, role_required
 
@@ -23,6 +23,7 @@ def dashboard() -> str:
         open_offers=overview.open_offer_count(scope),
         partner_count=overview.partner_count(scope),
         recent=overview.recent_leads(scope),
+        paused_destinations=destinations.paused(scope),
     )
 
 
@@ -75,6 +76,7 @@ def partner(partner_id: int) -> str:
         "vendor/partner.html",
         partner=row,
         assignments=overview.open_assignments(current_scope(), row),
+        destinations=destinations.for_partner(row),
     )
 
 

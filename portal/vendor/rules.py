@@ -174,9 +174,7 @@ def _base_rules(vendor: Vendor, rule_set_id: int | None) -> list[dict[str, Any]]
     if rule_set_id is not None:
         source = get_or_404(RuleSet, rule_set_id)
     else:
-        source = db.session.scalars(
-            scoped(RuleSet).where(RuleSet.status == "published")
-        ).first()
+        source = db.session.scalars(scoped(RuleSet).where(RuleSet.status == "published")).first()
     if source is None:
         return [
             {

@@ -300,7 +300,7 @@ def test_hold_sell_no_match_and_no_rule_set_leave_the_lead_unassigned_with_a_rea
     decision = routed(high)
     expected = "held by rule 1 'Review' for a person to decide"
     if high.grade not in ("A", "B"):
-        expected = "rule 2 'Sell' sells to buyers, and no buyer marketplace is set up yet"
+        expected = "rule 2 'Sell': no eligible buyer (no buyer is set up)"
     assert (high.status, decision.reason) == (LeadStatus.UNASSIGNED, expected)
     (german,) = leads(vendor, 1, email="nobody@example.com", country="DE", state=None)
     assert routed(german).reason == "no rule matched"

@@ -1,0 +1,375 @@
+"""Destinations: where a partner's or buyer's own system takes leads, checked when saved.
+
+Settings are checked by rendering a sample lead with them and, for HTTP and fax
+API destinations, by the SSRF guard on the URL they post to (checked again at
+every send). The signing secret is generated here and shown once; afterwards
+pages only say that one is set. The same goes for the credentials in the
+settings (``SECRET_SETTINGS``): an edit that leaves one blank keeps it.
+
+Also here: the "send a test" push, pausing and switching off, the signed fax
+status callback, and the vendor's view of the delivery log (lists and retry by hand).
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+import time
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import func, select
+
+from connectors import outbound
+from connectors.outbound.dispatch import SAMPLE_LEAD
+from distribution import clock, deliveries
+from distribution.db import db
+from distribution.deliveries import allowed_hosts
+from distribution.errors import FieldError, InvalidInput, NotFound
+from distribution.models import (
+    Buyer,
+    Delivery,
+    DeliveryStatus,
+    Destination,
+    DestinationKind,
+    LeadEvent,
+    Partner,
+    Vendor,
+)
+from distribution.overview import Page
+from distribution.tenancy import Scope
+
+# Settings that are credentials: stored, used, never shown again (path inside settings).
+SECRET_SETTINGS: tuple[tuple[str, str], ...] = (
+    ("auth", "password"),
+    ("auth", "token"),
+    ("auth", "header_value"),
+    ("smtp", "password"),
+)
+# How long a vendor may pause a destination by hand, in hours.
+PAUSE_CHOICES = (1, 8, 24, 24 * 7)
+DEAD_LETTER = (DeliveryStatus.FAILED, DeliveryStatus.REJECTED)
+LOG_PAGE_SIZE = 50
+# The public endpoint a fax API posts its status to (portal/api/fax.py).
+FAX_CALLBACK_ENDPOINT = "api.fax_callback"
+_FAX_SALT = "leadrelay.fax-callback.v1"
+
+
+def save(
+    vendor: Vendor,
+    *,
+    name: str,
+    kind: str,
+    settings: dict[str, Any],
+    partner: Partner | None = None,
+    buyer: Buyer | None = None,
+    destination: Destination | None = None,
+) -> tuple[Destination, str | None]:
+    """Create or update a destination; returns it and a new signing secret, if one was made.
+
+    On an update a credential left blank keeps its stored value (the form never
+    shows it). Raises ``InvalidInput`` naming the field (``name``, ``kind``,
+    ``settings.url``...).
+    """
+    errors = []
+    if destination is not None:
+        settings = _keep_secrets(destination.settings or {}, settings)
+    name = (name or "").strip()
+    if not name:
+        errors.append(FieldError("name", "is required"))
+    if kind not in {k.value for k in DestinationKind}:
+        known = ", ".join(k.value for k in DestinationKind)
+        errors.append(FieldError("kind", f"'{kind}' is not one of {known}"))
+    if (partner is None) == (buyer is None):
+        errors.append(FieldError("owner", "a destination belongs to one partner or one buyer"))
+    if not errors:
+        try:
+            outbound.check_settings(kind, settings, allow_hosts=allowed_hosts())
+        except (outbound.ConnectorError, outbound.DestinationRefused) as exc:
+            errors.append(FieldError(_setting_field(exc), getattr(exc, "message", str(exc))))
+    if errors:
+        raise InvalidInput(errors)
+    new_secret = None
+    if destination is None:
+        new_secret = outbound.generate_secret()
+        destination = Destination(
+            vendor_id=vendor.id,
+            partner_id=partner.id if partner else None,
+            buyer_id=buyer.id if buyer else None,
+            signing_secret=new_secret,
+            active=True,
+            consecutive_failures=0,
+            created_at=clock.now(),
+        )
+        db.session.add(destination)
+    destination.name = name[:120]
+    destination.kind = DestinationKind(kind)
+    destination.url = str(settings.get("url") or "")[:2000] or None
+    destination.settings = dict(settings)
+    db.session.flush()
+    return destination, new_secret
+
+
+def rotate_secret(destination: Destination) -> str:
+    """A new signing secret, returned once (the receiver must be told it)."""
+    destination.signing_secret = outbound.generate_secret()
+    return destination.signing_secret
+
+
+def for_partner(partner: Partner) -> list[Destination]:
+    """The partner's destinations, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Destination)
+            .where(Destination.vendor_id == partner.vendor_id, Destination.partner_id == partner.id)
+            .order_by(Destination.id)
+        )
+    )
+
+
+def _setting_field(exc: Exception) -> str:
+    setting = getattr(exc, "setting", None)
+    if setting:
+        return f"settings.{setting}"
+    return "settings.url" if isinstance(exc, outbound.DestinationRefused) else "settings"
+
+
+def for_buyer(buyer: Buyer) -> list[Destination]:
+    """The buyer's destinations, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Destination)
+            .where(Destination.vendor_id == buyer.vendor_id, Destination.buyer_id == buyer.id)
+            .order_by(Destination.id)
+        )
+    )
+
+
+# --- credentials: kept, never shown ---------------------------------------------------
+
+
+def secrets_set(destination: Destination) -> frozenset[str]:
+    """Which credentials the destination has stored ("auth.password", "smtp.password"...)."""
+    settings = destination.settings or {}
+    return frozenset(
+        f"{group}.{key}"
+        for group, key in SECRET_SETTINGS
+        if isinstance(settings.get(group), Mapping) and settings[group].get(key)
+    )
+
+
+def shown_settings(destination: Destination) -> dict[str, Any]:
+    """The settings as a page may show them: every credential replaced by "(set)"."""
+    shown = copy.deepcopy(dict(destination.settings or {}))
+    for group, key in SECRET_SETTINGS:
+        if isinstance(shown.get(group), dict) and shown[group].get(key):
+            shown[group][key] = "(set)"
+    return shown
+
+
+def _keep_secrets(stored: Mapping[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` with each blank credential taken from ``stored``.
+
+    An auth credential is kept only while the auth type stays the same: a token
+    must not turn into a password because the form left both blank.
+    """
+    merged = copy.deepcopy(dict(settings))
+    for group, key in SECRET_SETTINGS:
+        old, new = stored.get(group), merged.get(group)
+        if not isinstance(old, Mapping) or not old.get(key) or not isinstance(new, dict):
+            continue
+        if new.get(key):
+            continue
+        if group == "auth" and old.get("type") != new.get("type"):
+            continue
+        new[key] = old[key]
+    return merged
+
+
+# --- switching on and off -------------------------------------------------------------
+
+
+def pause(destination: Destination, hours: int) -> None:
+    """Hold the destination's deliveries for ``hours``; they wait, nothing is lost."""
+    if hours not in PAUSE_CHOICES:
+        raise InvalidInput([FieldError("hours", f"pause for one of {PAUSE_CHOICES} hours")])
+    destination.paused_until = clock.now() + timedelta(hours=hours)
+
+
+def resume(destination: Destination) -> None:
+    """End a pause (by hand or after failures) and send what waited."""
+    deliveries.resume(destination)
+
+
+def switch(destination: Destination, *, on: bool) -> None:
+    """Switch a destination on or off; while off, nothing is queued to it and
+    deliveries already queued fail (visible in the dead-letter view, retryable)."""
+    destination.active = on
+
+
+def paused(scope: Scope) -> list[Destination]:
+    """Active destinations of ``scope`` that are paused now, the longest pause first."""
+    return list(
+        db.session.scalars(
+            scope.select(Destination)
+            .where(Destination.active.is_(True), Destination.paused_until > clock.now())
+            .order_by(Destination.paused_until.desc(), Destination.id)
+        )
+    )
+
+
+# --- "send a test" --------------------------------------------------------------------
+
+
+def send_test(destination: Destination) -> tuple[str, outbound.SendResult]:
+    """Send the sample lead to ``destination`` once, as a test; returns the request as
+    text and what came back. The same path as a real delivery (SSRF guard, signature
+    with the destination's secret), but no Delivery row is written.
+
+    Raises ``InvalidInput`` naming the setting when the settings cannot render.
+    """
+    webhook_id = f"msg_test_{secrets.token_urlsafe(12)}"
+    timestamp = int(time.time())
+    try:
+        message = outbound.render(
+            destination.kind.value, SAMPLE_LEAD, destination.settings or {}, purpose="test"
+        )
+    except outbound.ConnectorError as exc:
+        raise InvalidInput([FieldError(_setting_field(exc), exc.message)]) from None
+    request_text = outbound.format_message(
+        message, webhook_id=webhook_id, secret=destination.signing_secret, timestamp=timestamp
+    )
+    result = outbound.send(
+        message,
+        webhook_id=webhook_id,
+        secret=destination.signing_secret,
+        timestamp=timestamp,
+        allow_hosts=allowed_hosts(),
+    )
+    return request_text, result
+
+
+# --- the fax API's status callback ----------------------------------------------------
+
+
+def send_settings(destination: Destination, delivery: Delivery | None = None) -> dict[str, Any]:
+    """The settings one delivery is sent with: a fax API destination also gets the
+    ``callback_url`` of this delivery, so the API can report whether the fax went
+    through."""
+    settings = dict(destination.settings or {})
+    is_fax_api = destination.kind is DestinationKind.FAX and settings.get("mode", "api") == "api"
+    if delivery is not None and is_fax_api:
+        settings["callback_url"] = fax_callback_url(delivery)
+    return settings
+
+
+def fax_callback_url(delivery: Delivery) -> str:
+    """The public URL a fax API posts the status of ``delivery``'s fax to.
+
+    Built on ``PUBLIC_URL``, not on a request: deliveries are sent by background jobs.
+    """
+    public = urlsplit(current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000")
+    urls = current_app.url_map.bind(
+        public.netloc, script_name=public.path or "/", url_scheme=public.scheme or "https"
+    )
+    token = _fax_serializer().dumps(delivery.id)
+    return urls.build(FAX_CALLBACK_ENDPOINT, {"token": token}, force_external=True)
+
+
+def apply_fax_callback(token: str, data: Mapping[str, Any]) -> str:
+    """Record what a fax API says about the fax of the delivery ``token`` names.
+
+    Returns what was done: "delivered", "failed", or "noted" when there is nothing
+    to record yet (still queued, busy and retried by the API) or the callback is
+    about another fax than the delivery's latest. Raises ``NotFound`` for a token
+    that is not ours and ``outbound.ConnectorError`` for a body that is not a status.
+    """
+    try:
+        delivery_id = _fax_serializer().loads(token)
+    except BadSignature:
+        raise NotFound("no such fax callback") from None
+    delivery = db.session.get(Delivery, delivery_id) if isinstance(delivery_id, int) else None
+    if delivery is None:
+        raise NotFound("no such fax callback")
+    remote_id, outcome = outbound.parse_fax_callback(data)
+    if delivery.remote_id and remote_id != delivery.remote_id:
+        return "noted"
+    if outcome == "delivered":
+        if not _fax_confirmed(delivery):
+            deliveries.apply_fax_status(delivery, "delivered", f"fax {remote_id} delivered")
+        return "delivered"
+    if outcome == "rejected":
+        if delivery.status is not DeliveryStatus.FAILED:
+            deliveries.apply_fax_status(delivery, "failed", f"fax {remote_id} failed")
+        return "failed"
+    return "noted"
+
+
+def _fax_confirmed(delivery: Delivery) -> bool:
+    """Whether a callback already confirmed this delivery's fax (APIs repeat callbacks)."""
+    if delivery.status is not DeliveryStatus.DELIVERED:
+        return False
+    events = db.session.scalars(
+        select(LeadEvent.data).where(
+            LeadEvent.lead_id == delivery.lead_id, LeadEvent.kind == "fax_delivered"
+        )
+    )
+    return any((data or {}).get("delivery_id") == delivery.id for data in events)
+
+
+def _fax_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_FAX_SALT)
+
+
+# --- the vendor's delivery log --------------------------------------------------------
+
+
+def delivery_log(
+    scope: Scope,
+    *,
+    statuses: Iterable[DeliveryStatus] = (),
+    destination_id: int | None = None,
+    page: int = 1,
+) -> Page:
+    """One page of ``scope``'s deliveries, newest first, optionally by status and destination."""
+    stmt = scope.select(Delivery)
+    wanted = tuple(statuses)
+    if wanted:
+        stmt = stmt.where(Delivery.status.in_(wanted))
+    if destination_id is not None:
+        stmt = stmt.where(Delivery.destination_id == destination_id)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // LOG_PAGE_SIZE))
+    number = min(max(page, 1), pages)
+    items = db.session.scalars(
+        stmt.order_by(Delivery.created_at.desc(), Delivery.id.desc())
+        .offset((number - 1) * LOG_PAGE_SIZE)
+        .limit(LOG_PAGE_SIZE)
+    ).all()
+    return Page(items=list(items), total=total, number=number, size=LOG_PAGE_SIZE)
+
+
+def retry_by_hand(scope: Scope, delivery_ids: Iterable[int]) -> list[Delivery]:
+    """Put the failed or rejected ones among ``delivery_ids`` back in the outbox.
+
+    Ids outside ``scope``, sales and pings to buyers (decided once, when the lead
+    was sold), and deliveries that are no longer failed or rejected (someone
+    retried them meanwhile), are left alone. Sent once the caller commits.
+    """
+    ids = {int(i) for i in delivery_ids}
+    if not ids:
+        return []
+    rows = db.session.scalars(
+        scope.select(Delivery)
+        .where(
+            Delivery.id.in_(ids),
+            Delivery.status.in_(DEAD_LETTER),
+            Delivery.purpose.not_in(deliveries.NOT_RETRYABLE_PURPOSES),
+        )
+        .order_by(Delivery.id)
+    ).all()
+    return deliveries.retry(rows)

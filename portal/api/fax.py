@@ -1,0 +1,39 @@
+"""The fax API's status callback: a public URL per delivery, named by a signed token.
+
+No API key: the fax service only knows the callback URL we gave it when the fax
+was sent (``distribution.destinations.fax_callback_url``). A token we did not
+sign answers 404, exactly like one for a delivery that does not exist.
+"""
+
+from __future__ import annotations
+
+from flask import Response, request
+
+from connectors.outbound import ConnectorError
+from distribution import destinations
+from distribution.db import db
+from distribution.errors import NotFound
+from portal.api.answers import answer, problem
+from portal.api.routes import bp
+
+MAX_CALLBACK_BYTES = 64 * 1024
+
+
+@bp.route("/fax/callback/<token>", methods=["POST"])
+def fax_callback(token: str) -> Response:
+    if (request.content_length or 0) > MAX_CALLBACK_BYTES:
+        return problem(413, "too_large", f"the body is over the {MAX_CALLBACK_BYTES}-byte limit")
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            return problem(400, "bad_request", "the body is not a JSON object")
+    else:
+        data = request.form.to_dict(flat=True)
+    try:
+        outcome = destinations.apply_fax_callback(token, data)
+    except NotFound:
+        return problem(404, "not_found", "no such fax callback")
+    except ConnectorError as exc:
+        return problem(400, "bad_request", str(exc))
+    db.session.commit()
+    return answer(200, {"status": outcome})

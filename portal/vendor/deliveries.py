@@ -1,0 +1,141 @@
+"""Vendor pages for the delivery log: every push, the dead letters, retry by hand."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from distribution import destinations
+from distribution.db import db
+from distribution.models import Delivery, DeliveryStatus, Destination, Role
+from portal.security import current_scope, get_or_404, role_required, scoped
+from portal.vendor.routes import bp
+
+
+class RetryForm(FlaskForm):
+    """Only the CSRF token; the delivery ids come as repeated ``delivery_id`` fields."""
+
+
+@bp.route("/deliveries")
+@role_required(Role.VENDOR_ADMIN)
+def deliveries() -> str:
+    status = _status(request.args.get("status"))
+    destination_id = _destination_id()
+    page = destinations.delivery_log(
+        current_scope(),
+        statuses=(status,) if status else (),
+        destination_id=destination_id,
+        page=request.args.get("page", 1, type=int) or 1,
+    )
+    return render_template(
+        "vendor/deliveries.html",
+        page=page,
+        status=status,
+        statuses=list(DeliveryStatus),
+        destination_id=destination_id,
+        names=_destination_names(),
+        filters=_filters(status=status.value if status else None, destination=destination_id),
+        dead=False,
+    )
+
+
+@bp.route("/deliveries/dead-letters")
+@role_required(Role.VENDOR_ADMIN)
+def delivery_dead_letters() -> str:
+    destination_id = _destination_id()
+    page = destinations.delivery_log(
+        current_scope(),
+        statuses=destinations.DEAD_LETTER,
+        destination_id=destination_id,
+        page=request.args.get("page", 1, type=int) or 1,
+    )
+    return render_template(
+        "vendor/deliveries.html",
+        page=page,
+        status=None,
+        statuses=list(DeliveryStatus),
+        destination_id=destination_id,
+        names=_destination_names(),
+        filters=_filters(destination=destination_id),
+        dead=True,
+        form=RetryForm(),
+    )
+
+
+@bp.route("/deliveries/retry", methods=["POST"])
+@role_required(Role.VENDOR_ADMIN)
+def delivery_retry() -> Response:
+    """Retry the deliveries posted (one, or every one the dead-letter page showed)."""
+    if not RetryForm().validate_on_submit():
+        abort(400)
+    ids = [int(i) for i in request.form.getlist("delivery_id") if i.isdigit()]
+    moved = destinations.retry_by_hand(current_scope(), ids)
+    db.session.commit()
+    if moved:
+        flash(f"{len(moved)} {_plural(len(moved))} back in the outbox; sending now.", "success")
+    else:
+        flash("Nothing to retry: those deliveries are no longer failed or rejected.", "info")
+    if request.form.get("back") == "delivery" and len(ids) == 1:
+        return redirect(url_for("vendor.delivery", delivery_id=ids[0]))
+    destination_id = request.form.get("destination", type=int)
+    return redirect(url_for("vendor.delivery_dead_letters", **_filters(destination=destination_id)))
+
+
+@bp.route("/deliveries/<int:delivery_id>")
+@role_required(Role.VENDOR_ADMIN)
+def delivery(delivery_id: int) -> str:
+    row = get_or_404(Delivery, delivery_id)
+    target = current_scope().get(Destination, row.destination_id) if row.destination_id else None
+    return render_template(
+        "vendor/delivery.html",
+        delivery=row,
+        destination=target,
+        attempts=[(a, _pretty(a.request_summary)) for a in row.attempts_log],
+        retryable=row.status in destinations.DEAD_LETTER,
+        form=RetryForm(),
+    )
+
+
+def _status(value: str | None) -> DeliveryStatus | None:
+    if not value:
+        return None
+    try:
+        return DeliveryStatus(value)
+    except ValueError:
+        abort(400)
+
+
+def _destination_id() -> int | None:
+    value = request.args.get("destination", "")
+    if not value:
+        return None
+    if not value.isdigit():
+        abort(400)
+    return int(value)
+
+
+def _filters(**values: Any) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value not in (None, "")}
+
+
+def _destination_names() -> dict[int, str]:
+    rows = db.session.execute(scoped(Destination, Destination.id, Destination.name)).all()
+    return dict(rows)
+
+
+def _pretty(summary: str | None) -> str:
+    """A stored request summary as indented JSON (as stored when it is not JSON)."""
+    if not summary:
+        return ""
+    try:
+        return json.dumps(json.loads(summary), indent=2, ensure_ascii=False)
+    except ValueError:
+        return summary
+
+
+def _plural(count: int) -> str:
+    return "delivery is" if count == 1 else "deliveries are"

@@ -1,0 +1,293 @@
+"""The delivery outbox against real local peers: an HTTP endpoint and an SMTP inbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from connectors import outbound
+from distribution import clock, deliveries, destinations, sweeper
+from distribution.db import db
+from distribution.errors import InvalidInput
+from distribution.models import (
+    Assignment,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Destination,
+    LeadEvent,
+)
+from distribution.offer_links import offer_links
+from tests.connectors.outbound_peers import BuyerEndpoint, SmtpInbox
+from tests.handover import leads, publish, routed, rule, west_partner
+
+
+@pytest.fixture
+def endpoint():
+    """A partner system on 127.0.0.1 that records what it is sent."""
+    with BuyerEndpoint() as peer:
+        yield peer
+
+
+@pytest.fixture
+def loopback(app):
+    """Let 127.0.0.1 past the SSRF guard, the one way tests reach their peers."""
+    app.config["OUTBOUND_ALLOW_HOSTS"] = "127.0.0.1"
+
+
+def _offer_with_destination(world, kind: str, settings: dict):
+    vendor = world.vendor()
+    partner = west_partner(world, vendor, "Pacific")
+    destination, secret = destinations.save(
+        vendor, name="Pacific CRM", kind=kind, settings=settings, partner=partner
+    )
+    publish(vendor, rule("West", action="push_partner", partner_id=partner.id))
+    (lead,) = leads(vendor)
+    routed(lead)
+    delivery = db.session.scalars(select(Delivery).where(Delivery.lead_id == lead.id)).one()
+    return lead, destination, secret, delivery
+
+
+def test_an_offer_is_pushed_signed_and_logged(world, endpoint, loopback):
+    lead, destination, secret, delivery = _offer_with_destination(
+        world, "http_json", {"url": endpoint.url}
+    )
+    assert delivery.status is DeliveryStatus.PENDING and delivery.purpose == "offer"
+
+    assert deliveries.send(delivery.id) == "delivered"
+
+    got = endpoint.last
+    assert got.json()["email"] == lead.email
+    assert got.headers["webhook-id"] == delivery.webhook_id
+    outbound.verify(got.body, got.headers, secret)  # the receiver can check who sent it
+    db.session.refresh(delivery)
+    assert delivery.status is DeliveryStatus.DELIVERED and delivery.attempts == 1
+    (attempt,) = delivery.attempts_log
+    assert attempt.outcome == "delivered" and attempt.response_status == 200
+    assert lead.email not in (attempt.request_summary or "")  # contact details masked
+    kinds = db.session.scalars(select(LeadEvent.kind).where(LeadEvent.lead_id == lead.id)).all()
+    assert "delivered" in kinds
+
+
+def test_a_failing_endpoint_is_retried_on_schedule_with_the_same_id(world, endpoint, loopback):
+    _lead, _destination, _secret, delivery = _offer_with_destination(
+        world, "http_form", {"url": endpoint.url}
+    )
+    endpoint.reply(503, "busy")
+
+    assert deliveries.send(delivery.id) == "retry_wait"
+    db.session.refresh(delivery)
+    wait = delivery.next_attempt_at - clock.now()
+    assert timedelta(seconds=30) <= wait <= timedelta(seconds=37.5)
+    assert deliveries.send(delivery.id) == "skipped"  # not due yet
+    assert deliveries.due_ids() == []
+
+    clock.advance(timedelta(seconds=40))
+    assert deliveries.due_ids() == [delivery.id]
+    assert deliveries.send(delivery.id) == "delivered"
+    ids = {r.headers["webhook-id"] for r in endpoint.received}
+    assert len(endpoint.received) == 2 and ids == {delivery.webhook_id}
+
+
+def test_a_clear_rejection_is_final(world, endpoint, loopback):
+    _lead, _destination, _secret, delivery = _offer_with_destination(
+        world, "http_json", {"url": endpoint.url}
+    )
+    endpoint.reply(400, {"status": "rejected", "reason": "outside our territory"})
+
+    assert deliveries.send(delivery.id) == "rejected"
+    clock.advance(timedelta(days=1))
+    assert deliveries.due_ids() == []
+    assert len(endpoint.received) == 1
+
+
+def test_after_the_last_attempt_it_fails_and_can_be_retried_by_hand(world, endpoint, loopback):
+    _lead, destination, _secret, delivery = _offer_with_destination(
+        world, "http_json", {"url": endpoint.url}
+    )
+    for _ in range(deliveries.MAX_ATTEMPTS):
+        endpoint.reply(500, "down")
+        deliveries.send(delivery.id)
+        clock.advance(timedelta(hours=8))  # past the longest step and its jitter
+    db.session.refresh(delivery)
+    assert delivery.status is DeliveryStatus.FAILED
+    assert delivery.attempts == deliveries.MAX_ATTEMPTS
+    assert "500" in (delivery.last_error or "")
+    assert destination.consecutive_failures == 1
+
+    deliveries.retry([delivery])
+    db.session.commit()
+    assert deliveries.send(delivery.id) == "delivered"
+    assert len(endpoint.received) == deliveries.MAX_ATTEMPTS + 1
+
+
+def test_a_destination_that_keeps_failing_is_paused(world, endpoint, loopback):
+    _lead, destination, _secret, delivery = _offer_with_destination(
+        world, "http_json", {"url": endpoint.url}
+    )
+    destination.consecutive_failures = deliveries.PAUSE_AFTER_FAILURES - 1
+    db.session.commit()
+    for _ in range(deliveries.MAX_ATTEMPTS):
+        endpoint.reply(502, "bad gateway")
+        deliveries.send(delivery.id)
+        clock.advance(timedelta(hours=8))  # past the longest step and its jitter
+    db.session.refresh(destination)
+    assert destination.paused_until is not None
+
+    # A new delivery to a paused destination waits for the pause, without an attempt.
+    delivery.status = DeliveryStatus.PENDING
+    delivery.attempts = 0
+    delivery.next_attempt_at = clock.now()
+    destination.paused_until = clock.now() + timedelta(hours=1)
+    db.session.commit()
+    sent_before = len(endpoint.received)
+    assert deliveries.send(delivery.id) == "retry_wait"
+    assert len(endpoint.received) == sent_before
+    deliveries.resume(destination)
+    db.session.commit()
+    assert deliveries.send(delivery.id) == "delivered"
+
+
+def test_a_lease_left_by_a_dead_worker_runs_out_and_the_delivery_goes_again(
+    world, endpoint, loopback
+):
+    _lead, _destination, _secret, delivery = _offer_with_destination(
+        world, "http_json", {"url": endpoint.url}
+    )
+    # A worker leased it and died before writing anything back.
+    delivery.status = DeliveryStatus.SENDING
+    delivery.lease_until = clock.now() + timedelta(seconds=120)
+    db.session.commit()
+    assert deliveries.send(delivery.id) == "skipped"
+    assert deliveries.due_ids() == []
+
+    clock.advance(timedelta(seconds=121))
+    assert deliveries.due_ids() == [delivery.id]
+    assert deliveries.send(delivery.id) == "delivered"
+    assert len(endpoint.received) == 1
+
+
+def test_private_addresses_are_refused_when_saved_and_when_sent(world, endpoint, app):
+    vendor = world.vendor()
+    partner = west_partner(world, vendor, "Pacific")
+    for url in ("http://10.0.0.7/leads", "http://169.254.169.254/latest", endpoint.url):
+        with pytest.raises(InvalidInput) as refused:
+            destinations.save(
+                vendor, name="CRM", kind="http_json", settings={"url": url}, partner=partner
+            )
+        assert refused.value.errors[0].field == "settings.url"
+
+    # Saved while allowed, sent after the allowance was withdrawn: refused, not retried.
+    app.config["OUTBOUND_ALLOW_HOSTS"] = "127.0.0.1"
+    destinations.save(
+        vendor, name="CRM", kind="http_json", settings={"url": endpoint.url}, partner=partner
+    )
+    publish(vendor, rule("West", action="push_partner", partner_id=partner.id))
+    (lead,) = leads(vendor)
+    routed(lead)
+    delivery = db.session.scalars(select(Delivery).where(Delivery.lead_id == lead.id)).one()
+    app.config["OUTBOUND_ALLOW_HOSTS"] = ""
+    assert deliveries.send(delivery.id) == "rejected"
+    assert endpoint.received == []
+
+
+def test_an_offer_email_carries_accept_and_decline_links(world, loopback):
+    with SmtpInbox() as inbox:
+        lead, _destination, _secret, delivery = _offer_with_destination(
+            world,
+            "email",
+            {"to": "leads@pacific.example.com", "from": "offers@leadrelay.test",
+             "smtp": inbox.settings()},
+        )  # fmt: skip
+        assert deliveries.send(delivery.id) == "delivered"
+        (message,) = inbox.messages
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert lead.email in text
+    links = offer_links(db.session.get(Assignment, delivery.assignment_id))
+    for url in links.values():
+        assert url in text and url.replace("&", "&amp;") in html
+    assert message["To"] == "leads@pacific.example.com"
+
+
+def test_a_partner_without_a_system_gets_the_offer_by_email(world, app):
+    vendor = world.vendor()
+    partner = west_partner(world, vendor, "Pacific", contact_email="leads@pacific.example.com")
+    publish(vendor, rule("West", action="push_partner", partner_id=partner.id))
+    (lead,) = leads(vendor)
+    routed(lead)
+    delivery = db.session.scalars(select(Delivery).where(Delivery.lead_id == lead.id)).one()
+    assert delivery.destination_id is None and delivery.purpose == "offer"
+
+    with SmtpInbox() as inbox:
+        app.config["SMTP_URL"] = f"smtp://127.0.0.1:{inbox.port}"
+        assert deliveries.send(delivery.id) == "delivered"
+        (message,) = inbox.messages
+    assert message["To"] == "leads@pacific.example.com"
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    links = offer_links(db.session.get(Assignment, delivery.assignment_id))
+    assert links["accept"] in text and links["decline"] in text
+    # Before it accepts, the partner sees the lead, not the person's contact details.
+    assert lead.email not in text and lead.last_name not in text
+
+
+def test_without_smtp_the_offer_email_is_written_to_the_log(world, caplog):
+    vendor = world.vendor()
+    partner = west_partner(world, vendor, "Pacific", contact_email="leads@pacific.example.com")
+    publish(vendor, rule("West", action="push_partner", partner_id=partner.id))
+    (lead,) = leads(vendor)
+    routed(lead)
+    delivery = db.session.scalars(select(Delivery).where(Delivery.lead_id == lead.id)).one()
+    with caplog.at_level("INFO", logger="distribution.deliveries"):
+        assert deliveries.send(delivery.id) == "delivered"
+    assert "leads@pacific.example.com" in caplog.text
+    (attempt,) = db.session.get(Delivery, delivery.id).attempts_log
+    assert attempt.error == "no SMTP_URL: written to the log"
+
+
+def test_the_sweeper_reminds_the_partner_by_email_before_the_offer_expires(world, app):
+    vendor = world.vendor()
+    partner = west_partner(world, vendor, "Pacific", contact_email="leads@pacific.example.com")
+    publish(vendor, rule("West", action="push_partner", partner_id=partner.id,
+                         acceptance_window_hours=4))  # fmt: skip
+    (lead,) = leads(vendor)
+    routed(lead)
+    clock.advance(timedelta(hours=3, minutes=30))
+    sweeper.sweep()
+    reminder = db.session.scalars(
+        select(Delivery).where(Delivery.lead_id == lead.id, Delivery.purpose == "reminder")
+    ).one()
+    with SmtpInbox() as inbox:
+        app.config["SMTP_URL"] = f"smtp://127.0.0.1:{inbox.port}"
+        assert deliveries.send(reminder.id) == "delivered"
+        (message,) = inbox.messages
+    assert message["Subject"].startswith(f"Reminder #{lead.id}")
+    sweeper.sweep()  # a second sweep reminds no one twice
+    count = select(func.count()).select_from(Delivery).where(Delivery.purpose == "reminder")
+    assert db.session.scalar(count) == 1
+
+
+def test_a_partner_with_nobody_to_write_to_is_a_visible_rejection(world):
+    vendor = world.vendor()
+    partner = west_partner(world, vendor, "Pacific")
+    publish(vendor, rule("West", action="push_partner", partner_id=partner.id))
+    (lead,) = leads(vendor)
+    routed(lead)
+    delivery = db.session.scalars(select(Delivery).where(Delivery.lead_id == lead.id)).one()
+    assert deliveries.send(delivery.id) == "rejected"
+    assert "no contact e-mail" in db.session.get(Delivery, delivery.id).last_error
+    assert db.session.scalar(select(func.count()).select_from(DeliveryAttempt)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Destination)) == 0
+
+
+def test_smtp_url_is_read_into_settings():
+    assert deliveries.smtp_settings("smtps://ann%40x.com:p%2Fw@mail.example.com") == {
+        "host": "mail.example.com", "port": 465, "username": "ann@x.com", "password": "p/w",
+        "ssl": True, "starttls": False,
+    }  # fmt: skip
+    assert deliveries.smtp_settings("smtp://relay:587?starttls=1")["starttls"] is True
+    assert deliveries.smtp_settings(None) is None
+    with pytest.raises(ValueError, match="SMTP_URL"):
+        deliveries.smtp_settings("http://relay")
