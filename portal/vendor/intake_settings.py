@@ -15,13 +15,15 @@ from wtforms.validators import DataRequired, Length, Optional
 from distribution import accounts, suppressions
 from distribution.db import db
 from distribution.errors import InvalidInput
-from distribution.models import ApiKey, Campaign, Role, Suppression, Vendor
+from distribution.models import ApiKey, Campaign, Partner, Role, Suppression, Vendor
 from portal.security import current_scope, get_or_404, role_required, scoped
 from portal.vendor.routes import bp
 
 
 class KeyForm(FlaskForm):
-    name = StringField("Source name", validators=[DataRequired(), Length(max=120)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    # "" for a lead source; "<partner id>" for a partner working leads through the API.
+    owner = SelectField("For", choices=[("", "A lead source (posts leads)")], default="")
 
 
 class SuppressionForm(FlaskForm):
@@ -58,17 +60,29 @@ def _vendor() -> Vendor:
 @role_required(Role.VENDOR_ADMIN)
 def keys() -> str | tuple[str, int]:
     form = KeyForm()
+    partners = db.session.scalars(scoped(Partner).order_by(Partner.name)).all()
+    form.owner.choices = [form.owner.choices[0]] + [
+        (str(p.id), f"Partner {p.name} (works its leads through the partner API)")
+        for p in partners
+    ]
     new_key = None
     if form.validate_on_submit():
-        key, new_key = accounts.create_api_key(_vendor(), form.name.data, created_by=current_user)
+        partner = get_or_404(Partner, form.owner.data) if form.owner.data else None
+        key, new_key = accounts.create_api_key(
+            _vendor(), form.name.data, partner=partner, created_by=current_user
+        )
         db.session.commit()
         flash(f"Key '{key.name}' created. Copy it now: it will not be shown again.", "success")
-    listed = db.session.scalars(
-        scoped(ApiKey).where(ApiKey.partner_id.is_(None)).order_by(ApiKey.id)
-    )
+    listed = db.session.scalars(scoped(ApiKey).order_by(ApiKey.id)).all()
     status = 400 if request.method == "POST" and not new_key else 200
     return render_template(
-        "vendor/keys.html", form=form, keys=list(listed), new_key=new_key, revoke=PlainForm()
+        "vendor/keys.html",
+        form=form,
+        keys=[k for k in listed if k.partner_id is None],
+        partner_keys=[k for k in listed if k.partner_id is not None],
+        partner_names={p.id: p.name for p in partners},
+        new_key=new_key,
+        revoke=PlainForm(),
     ), status
 
 

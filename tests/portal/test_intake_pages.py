@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from distribution import accounts
 from distribution.db import db
-from distribution.models import Campaign, Lead, LeadStatus, Role, Suppression
+from distribution.models import ApiKey, Campaign, Lead, LeadStatus, Role, Suppression
 from tests.conftest import csrf_token
 
 
@@ -35,6 +35,38 @@ def test_a_key_is_shown_once_works_and_can_be_revoked(client, vendor):
         f"/vendor/keys/{key.id}/revoke", data={"csrf_token": csrf_token(client, "/vendor/keys")}
     )
     assert accounts.find_api_key(plaintext) is None
+
+
+def test_a_partner_key_made_on_the_page_works_the_partner_api_for_that_partner_only(
+    client, world, vendor
+):
+    pacific = world.partner(vendor, "Pacific")
+    other_vendor = world.vendor("globex")
+    theirs = world.partner(other_vendor, "Theirs")
+    page = client.get("/vendor/keys").get_data(as_text=True)
+    assert "Partner Pacific" in page and "Theirs" not in page  # only this vendor's partners
+
+    refused = client.post(
+        "/vendor/keys",
+        data={"csrf_token": csrf_token(client, "/vendor/keys"), "name": "CRM",
+              "owner": str(theirs.id)},
+    )  # fmt: skip
+    assert refused.status_code == 400 and not db.session.scalars(select(ApiKey)).all()
+
+    page = client.post(
+        "/vendor/keys",
+        data={"csrf_token": csrf_token(client, "/vendor/keys"), "name": "CRM",
+              "owner": str(pacific.id)},
+    ).get_data(as_text=True)  # fmt: skip
+    plaintext = re.search(r'<code class="secret">(lr_[^<]+)</code>', page).group(1)
+    key = accounts.find_api_key(plaintext)
+    assert key.partner_id == pacific.id
+    api = client.get("/api/v1/partner/offers", headers={"X-API-Key": plaintext})
+    assert api.status_code == 200
+    assert client.get("/api/v1/leads/1", headers={"X-API-Key": plaintext}).status_code in (
+        403,
+        404,
+    )
 
 
 def test_keys_of_another_vendor_cannot_be_revoked(client, world, vendor):
