@@ -54,10 +54,12 @@ DEFAULT_LEASE_SECONDS = 120
 # Failed deliveries in a row after which a destination is paused, and for how long.
 PAUSE_AFTER_FAILURES = 5
 PAUSE_FOR = timedelta(hours=1)
-# A pending delivery whose job has not run after this long is enqueued again.
-STALE_PENDING = timedelta(seconds=60)
 
 SEND_JOB = "distribution.deliveries.send"
+# The job enqueued once per burst of commits that wrote deliveries (and by the sweeper).
+DRAIN_JOB = "distribution.deliveries.send_due"
+DRAIN_KEY = "deliveries-due"
+BATCH = 100
 DEFAULT_MAIL_FROM = "Leadrelay <no-reply@leadrelay.invalid>"
 _DUE_KEY = "leadrelay.deliveries_due"
 _SENDABLE = (DeliveryStatus.PENDING, DeliveryStatus.RETRY_WAIT)
@@ -152,7 +154,7 @@ def take_due(session: Session) -> set[int]:
 
 
 def send(delivery_id: int) -> str:
-    """The job: lease the delivery, send it once, record the attempt. Returns its status.
+    """Lease one delivery, send it once, record the attempt. Returns its status.
 
     Does nothing (returns "skipped") when the delivery is not due, already sent, or
     leased by another worker.
@@ -164,48 +166,119 @@ def send(delivery_id: int) -> str:
     db.session.commit()
     delivery = db.session.get(Delivery, delivery_id)
     assert delivery is not None
-    if delivery.destination_id is None:
-        result = _send_notice(delivery)
-        _record(delivery, None, result, now)
+    _send_leased(delivery, now)
+    db.session.commit()
+    return delivery.status.value
+
+
+def send_due(batch: int = BATCH) -> dict[str, int]:
+    """The job the outbox enqueues: send everything due, ``batch`` deliveries at a time.
+
+    One job drains a burst of commits (enqueued once per burst, like routing), so
+    each batch costs two commits and a handful of queries however many it holds,
+    and a worker keeps its connections to a partner warm from one post to the next.
+    Several drains at once share the work: each leases rows the others skipped.
+    Returns how many ended in each status.
+    """
+    counts: dict[str, int] = {}
+    while True:
+        now = clock.now()
+        ids = _lease_batch(now, batch)
         db.session.commit()
-        return delivery.status.value
+        if not ids:
+            return counts
+        loaded = _preload(ids)  # held: the session keeps unchanged rows only weakly
+        # One flush at the commit writes the batch's attempts and events together.
+        with db.session.no_autoflush:
+            for delivery in loaded[Delivery]:
+                _send_leased(delivery, now)
+                counts[delivery.status.value] = counts.get(delivery.status.value, 0) + 1
+        db.session.commit()
+
+
+def _send_leased(delivery: Delivery, now: datetime) -> None:
+    """Send a delivery this worker holds the lease of, and record what happened."""
+    if delivery.destination_id is None:
+        _record(delivery, None, _send_notice(delivery), now)
+        return
     destination = db.session.get(Destination, delivery.destination_id)
     if destination is None or not destination.active:
         _finish(delivery, DeliveryStatus.FAILED, "the destination was removed or switched off")
-        db.session.commit()
-        return delivery.status.value
+        return
     if destination.paused_until is not None and destination.paused_until > now:
         # Not an attempt: wait for the pause to end.
         delivery.status = DeliveryStatus.RETRY_WAIT
         delivery.attempts -= 1
         delivery.next_attempt_at = destination.paused_until
         delivery.lease_until = None
-        db.session.commit()
-        return delivery.status.value
-    result = _attempt(delivery, destination)
-    _record(delivery, destination, result, now)
-    db.session.commit()
-    return delivery.status.value
+        return
+    _record(delivery, destination, _attempt(delivery, destination), now)
+
+
+def _preload(ids: list[int]) -> dict[type, list[Any]]:
+    """A batch's deliveries (in id order) and the rows they refer to, a query per table."""
+    rows = db.session.scalars(select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id))
+    loaded: dict[type, list[Any]] = {Delivery: list(rows)}
+    for model, column in (
+        (Destination, Delivery.destination_id),
+        (Lead, Delivery.lead_id),
+        (Assignment, Delivery.assignment_id),
+    ):
+        wanted = {getattr(row, column.key) for row in loaded[Delivery]} - {None}
+        found = db.session.scalars(select(model).where(model.id.in_(wanted))) if wanted else []
+        loaded[model] = list(found)
+    return loaded
+
+
+def _due_clause(now: datetime) -> Any:
+    """Due: pending or waiting for a retry whose time has come, or leased by a worker
+    whose lease ran out (it died mid-send)."""
+    return or_(
+        and_(
+            Delivery.status.in_(_SENDABLE),
+            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+        ),
+        and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now),
+    )
+
+
+def _lease_values(now: datetime) -> dict[str, Any]:
+    lease = timedelta(
+        seconds=float(current_app.config.get("DELIVERY_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
+    )
+    return {
+        "status": DeliveryStatus.SENDING,
+        "lease_until": now + lease,
+        "attempts": Delivery.attempts + 1,
+    }
+
+
+def _lease_batch(now: datetime, size: int) -> list[int]:
+    """Lease up to ``size`` due deliveries in one UPDATE; rows another worker has locked
+    are skipped (PostgreSQL), not waited for."""
+    pick = (
+        select(Delivery.id)
+        .where(_due_clause(now))
+        .order_by(Delivery.id)
+        .limit(size)
+        .with_for_update(skip_locked=True)
+    )
+    leased = db.session.scalars(
+        update(Delivery)
+        .where(Delivery.id.in_(pick.scalar_subquery()), _due_clause(now))
+        .values(**_lease_values(now))
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(leased)
 
 
 def _lease(delivery_id: int, now: datetime) -> bool:
     """Take the delivery for one send, atomically: a conditional UPDATE, not read-then-write."""
-    lease = timedelta(
-        seconds=float(current_app.config.get("DELIVERY_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
-    )
-    due = and_(
-        Delivery.status.in_(_SENDABLE),
-        or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
-    )
-    abandoned = and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now)
     result = db.session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id, or_(due, abandoned))
-        .values(
-            status=DeliveryStatus.SENDING,
-            lease_until=now + lease,
-            attempts=Delivery.attempts + 1,
-        )
+        .where(Delivery.id == delivery_id, _due_clause(now))
+        .values(**_lease_values(now))
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
@@ -429,22 +502,11 @@ def allowed_hosts() -> tuple[str, ...]:
 
 
 def due_ids(now: datetime | None = None, limit: int = 1000) -> list[int]:
-    """Deliveries that should be sending and are not: due retries, pending ones whose
-    job never ran (Redis was down), and leases that ran out (a worker died)."""
-    now = now or clock.now()
-    stale = now - STALE_PENDING
+    """Deliveries that should be sending and are not: pending ones (their job may have
+    been lost with Redis), due retries, and leases that ran out (a worker died)."""
     rows = db.session.scalars(
         select(Delivery.id)
-        .where(
-            or_(
-                and_(
-                    Delivery.status == DeliveryStatus.RETRY_WAIT,
-                    Delivery.next_attempt_at <= now,
-                ),
-                and_(Delivery.status == DeliveryStatus.PENDING, Delivery.created_at <= stale),
-                and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now),
-            )
-        )
+        .where(_due_clause(now or clock.now()))
         .order_by(Delivery.id)
         .limit(limit)
     )
@@ -452,19 +514,19 @@ def due_ids(now: datetime | None = None, limit: int = 1000) -> list[int]:
 
 
 def sweep(now: datetime | None = None) -> int:
-    """Enqueue every delivery ``due_ids`` finds; returns how many.
+    """Enqueue a drain (``send_due``) when anything is due; returns how many are due.
 
     With ``SEND_AFTER_COMMIT`` off (the tests), nothing is sent in the background:
     deliveries wait for an explicit ``send``.
     """
-    from portal.jobs import enqueue
-
     if not current_app.config.get("SEND_AFTER_COMMIT", True):
         return 0
-    ids = due_ids(now)
-    for delivery_id in ids:
-        enqueue(SEND_JOB, delivery_id)
-    return len(ids)
+    due = len(due_ids(now))
+    if due:
+        from portal.jobs import runner
+
+        runner().enqueue_once(DRAIN_KEY, DRAIN_JOB)
+    return due
 
 
 def retry(deliveries: Iterable[Delivery]) -> list[Delivery]:

@@ -40,6 +40,8 @@ from distribution.models import (
     FollowUpKind,
     Lead,
     LeadStatus,
+    LedgerEntry,
+    LedgerKind,
     Partner,
     PoolEligibility,
     Role,
@@ -47,6 +49,8 @@ from distribution.models import (
     RuleAction,
     RuleSet,
     RuleSetStatus,
+    Sale,
+    SaleStatus,
     User,
     Vendor,
 )
@@ -57,6 +61,10 @@ DEMO_SLUG = "northwind"
 DEMO_PASSWORD = "northwind-demo"  # noqa: S105  (published demo logins)
 PLATFORM_ADMIN_EMAIL = "admin@leadrelay.example.com"
 WINDOW = timedelta(hours=24)  # acceptance window of the push rules
+# The partner whose login is printed first gets fresh offers and pool leads to try.
+SHOWCASE_PARTNER = "Pacific Coast Systems"
+# (minutes ago, pooled?) of its fresh leads: two offers, two pool leads.
+SHOWCASE = ((9, False), (38, False), (55, True), (140, True))
 SLA = timedelta(hours=48)  # first follow-up due after acceptance
 RECALL_GRACE = timedelta(hours=24)  # overdue leads are reminded, then recalled
 POOL_DAYS = timedelta(days=7)
@@ -416,6 +424,61 @@ class _Story:
         for draft in sorted(drafts, key=lambda d: d.received_at):
             self._play(draft)
             db.session.flush()
+        self._showcase(self.by_name[SHOWCASE_PARTNER])
+
+    def _showcase(self, partner: Partner) -> None:
+        """Work waiting for the partner whose login is printed first, whatever the story
+        above dealt it: two fresh offers to accept or decline, two leads in its pool."""
+        west, america = self.rules[2], self.rules[3]
+        home = [g for g in GEO if g[0] == "US" and f"US-{g[1]}" in partner.states]
+        for minutes, pooled in SHOWCASE:
+            draft = self._draft(LEAD_COUNT)
+            country, state, city, postal, prefix, _ = self.rng.choice(home)
+            draft.fields.update(country=country, state=state, city=city, postal_code=postal,
+                                phone=self._phone(prefix, country))  # fmt: skip
+            at = self.now - timedelta(minutes=minutes)
+            lead = Lead(vendor_id=self.vendor.id, status=LeadStatus.RECEIVED, received_at=at,
+                        **draft.fields)  # fmt: skip
+            lead.raw_payload, lead.raw_content_type = _raw(draft.fields, draft.fields["channel"])
+            lead.consent_at, lead.updated_at, lead.errors = at, at, []
+            db.session.add(lead)
+            db.session.flush()
+            self._move(lead, at, "received", LeadStatus.RECEIVED,
+                       data={"channel": lead.channel, "source": lead.source},
+                       actor=lead.channel)  # fmt: skip
+            routed_at = at + timedelta(seconds=2)
+            if not pooled:
+                self._trace(lead, routed_at, west, [partner])
+                self._offer_open(lead, routed_at, west, partner)
+                continue
+            others = [p for p in self.partners if _covers(p, lead, products=False)]
+            self._trace(lead, routed_at, america, others)
+            self.excluded, self.eligible = set(), set()
+            lead.pooled_until = routed_at + POOL_DAYS
+            for holder in {p.id: p for p in [partner, *others]}.values():
+                db.session.add(
+                    PoolEligibility(
+                        vendor_id=self.vendor.id,
+                        lead_id=lead.id,
+                        partner_id=holder.id,
+                        created_at=routed_at,
+                    )
+                )
+            self._move(lead, routed_at, "pooled", LeadStatus.POOLED,
+                       reason=f"rule {america.position} '{america.name}'",
+                       data={"pooled_until": lead.pooled_until.isoformat()})  # fmt: skip
+        db.session.flush()
+
+    def _offer_open(self, lead: Lead, at: datetime, rule: Rule, partner: Partner) -> None:
+        offer = Assignment(
+            vendor_id=self.vendor.id, lead_id=lead.id, partner_id=partner.id, rule_id=rule.id,
+            mode=AssignmentMode.PUSH, status=AssignmentStatus.OFFERED, offered_at=at,
+            expires_at=at + WINDOW,
+        )  # fmt: skip
+        db.session.add(offer)
+        db.session.flush()
+        data = {"partner": partner.name, "expires_at": offer.expires_at.isoformat()}
+        self._move(lead, at, "offered", LeadStatus.OFFERED, assignment=offer, data=data)
 
     def _draft(self, index: int) -> _Draft:
         rng = self.rng
@@ -540,6 +603,11 @@ class _Story:
 
     def _route(self, lead: Lead, at: datetime) -> None:
         rule, candidates = self._match(lead)
+        reason = self._trace(lead, at, rule, candidates)
+        self._route_on(lead, at, rule, candidates, reason)
+
+    def _trace(self, lead: Lead, at: datetime, rule: Rule, candidates: list[Partner]) -> str:
+        """Record how ``rule`` routed ``lead`` (the trace and the "routed" event)."""
         lead.rule_set_version, lead.route_attempts = 1, 1
         reason = f"rule {rule.position} '{rule.name}'"
         # The shape routing.decide writes, so the lead page reads demo leads alike.
@@ -552,6 +620,10 @@ class _Story:
         }  # fmt: skip
         self._move(lead, at, "routed", LeadStatus.ROUTED, reason=reason,
                    data={"rule_id": rule.id, "action": rule.action.value})  # fmt: skip
+        return reason
+
+    def _route_on(self, lead: Lead, at: datetime, rule: Rule, candidates: list[Partner],
+                  reason: str) -> None:  # fmt: skip
         if rule.action is RuleAction.SELL:
             return self._sell(lead, at)
         if rule.action is RuleAction.HOLD:
@@ -611,6 +683,13 @@ class _Story:
                 response_body=json.dumps({"status": "accepted", "id": remote}),
             )
         )  # fmt: skip
+        sale = Sale(vendor_id=self.vendor.id, lead_id=lead.id, buyer_id=buyer.id,
+                    delivery_id=delivery.id, price_cents=price, exclusive=buyer.exclusive,
+                    status=SaleStatus.SOLD, sold_at=sent)  # fmt: skip
+        db.session.add(sale)
+        db.session.flush()
+        db.session.add(LedgerEntry(vendor_id=self.vendor.id, buyer_id=buyer.id, sale_id=sale.id,
+                                   kind=LedgerKind.SALE, amount_cents=price, at=sent))  # fmt: skip
         data = {"buyer": buyer.name, "price_cents": price, "delivery_id": delivery.id}
         self._move(lead, sent, "sold", LeadStatus.SOLD, data=data)
 

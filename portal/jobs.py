@@ -256,7 +256,8 @@ def _listen_for_routing() -> None:
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
-    from distribution.deliveries import SEND_JOB as SEND_DELIVERY_JOB
+    from distribution.deliveries import DRAIN_JOB as DRAIN_DELIVERIES_JOB
+    from distribution.deliveries import DRAIN_KEY as DRAIN_DELIVERIES_KEY
     from distribution.deliveries import take_due as take_deliveries_due
     from distribution.routing.due import take_due
 
@@ -279,8 +280,8 @@ def _listen_for_routing() -> None:
             return
         if not current_app.config.get("SEND_AFTER_COMMIT", True):
             return  # tests send by calling the domain; the sweeper still finds them
-        for delivery_id in sorted(due):
-            runner().enqueue(SEND_DELIVERY_JOB, delivery_id)
+        # One drain per burst of commits: it sends every delivery due, a batch at a time.
+        runner().enqueue_once(DRAIN_DELIVERIES_KEY, DRAIN_DELIVERIES_JOB)
 
     @event.listens_for(Session, "after_soft_rollback")
     def _forget(session: Session, _previous: object) -> None:
@@ -305,10 +306,16 @@ def worker_command() -> Any:
     @click.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
     @click.option("--with-scheduler", is_flag=True, help="Also run RQ's scheduler.")
-    def worker(burst: bool, with_scheduler: bool) -> None:
+    @click.option(
+        "--fork/--no-fork",
+        default=False,
+        help="Run each job in a forked child (isolated, but every job starts cold) instead"
+        " of in the worker itself, which keeps its database and HTTP connections warm.",
+    )
+    def worker(burst: bool, with_scheduler: bool, fork: bool) -> None:
         """Run background jobs from Redis (REDIS_URL must be set)."""
         from redis import Redis
-        from rq import Worker
+        from rq import SimpleWorker, Worker
 
         url = current_app.config.get("REDIS_URL")
         if not url:
@@ -316,8 +323,14 @@ def worker_command() -> Any:
         connection = Redis.from_url(url)
         queue = current_app.config["RQ_QUEUE"]
         _share_app_with_work_horses(current_app._get_current_object())
-        click.echo(f"Worker on {queue} at {url} (burst={burst}, scheduler={with_scheduler})")
-        Worker([queue], connection=connection).work(burst=burst, with_scheduler=with_scheduler)
+        click.echo(
+            f"Worker on {queue} at {url} (burst={burst}, scheduler={with_scheduler},"
+            f" fork={fork})"
+        )
+        worker_class = Worker if fork else SimpleWorker
+        worker_class([queue], connection=connection).work(
+            burst=burst, with_scheduler=with_scheduler
+        )
 
     return worker
 

@@ -10,8 +10,10 @@ not only when one read stalls.
 
 from __future__ import annotations
 
+import threading
 import time
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -179,21 +181,47 @@ def _exchange(
     url, extensions, host_header = _pinned(target)
     request_headers = headers + ([("Host", host_header)] if host_header else [])
     deadline = started + limit
-    with (
-        # trust_env=False: no proxy or .netrc from the environment between us and the check.
-        httpx.Client(
-            timeout=httpx.Timeout(limit), follow_redirects=False, trust_env=False
-        ) as client,
-        client.stream(
-            message.method,
-            url,
-            content=message.body,
-            headers=request_headers,
-            extensions=extensions,
-        ) as response,
-    ):
+    client = _client_for(url, extensions.get("sni_hostname") or host_header or url.host)
+    with client.stream(
+        message.method,
+        url,
+        content=message.body,
+        headers=request_headers,
+        extensions=extensions,
+        timeout=httpx.Timeout(limit),
+    ) as response:
         body, truncated = _read_capped(response, deadline)
         return response.status_code, response.headers, body, truncated
+
+
+_clients = threading.local()
+# Clients kept per thread; each talks to one address under one name only.
+_MAX_CLIENTS = 32
+
+
+def _client_for(url: httpx.URL, name: str) -> httpx.Client:
+    """A kept-alive client for one (address, port, TLS name), reused by this thread.
+
+    Building a client loads the CA store (tens of milliseconds) and a new one
+    opens a new connection; a worker sending to the same partner again reuses
+    both. One client per name as well as per address, so a TLS connection made
+    for one host name is never reused for another on the same address.
+    """
+    cache: OrderedDict[tuple[str, str, int | None, str], httpx.Client] = getattr(
+        _clients, "cache", None
+    ) or OrderedDict()
+    _clients.cache = cache
+    key = (url.scheme, url.host, url.port, name)
+    client = cache.get(key)
+    if client is None:
+        # trust_env=False: no proxy or .netrc from the environment between us and the check.
+        client = httpx.Client(follow_redirects=False, trust_env=False)
+        cache[key] = client
+        if len(cache) > _MAX_CLIENTS:
+            _, oldest = cache.popitem(last=False)
+            oldest.close()
+    cache.move_to_end(key)
+    return client
 
 
 def _pinned(target: ssrf.CheckedURL) -> tuple[httpx.URL, dict[str, Any], str | None]:

@@ -6,9 +6,10 @@ import re
 
 from sqlalchemy import func, select
 
-from distribution import accounts, clock
+from distribution import accounts, clock, demo
 from distribution.db import db
 from distribution.models import ApiKey, Lead, Role, User
+from tests.conftest import AuthActions
 
 
 def _table_counts() -> dict[str, int]:
@@ -39,12 +40,12 @@ def test_demo_twice_gives_the_same_data_and_working_logins(runner, auth):
     assert _status_counts() == statuses
 
     # The story is varied enough for every screen to have something to show.
-    assert sum(statuses.values()) == 300
+    assert sum(statuses.values()) == demo.LEAD_COUNT + len(demo.SHOWCASE)
     for status in ("received", "rejected", "duplicate", "suppressed", "offered", "pooled",
                    "assigned", "won", "lost", "sold", "unassigned"):  # fmt: skip
         assert statuses.get(status, 0) > 0, f"no demo lead is {status}"
     for table in ("partner", "buyer", "rule", "assignment", "pool_eligibility", "follow_up",
-                  "delivery", "suppression", "lead_event"):  # fmt: skip
+                  "delivery", "suppression", "lead_event", "sale", "ledger_entry"):  # fmt: skip
         assert counts[table] > 0, f"the demo left {table} empty"
     every_lead_has_a_story = db.session.scalar(
         select(func.count()).select_from(Lead).where(~Lead.events.any())
@@ -139,3 +140,19 @@ def test_vendors_create_reports_a_taken_slug(runner, world):
     result = runner.invoke(args=["vendors", "create", "--slug", "acme", "--name", "Acme"])
     assert result.exit_code == 1
     assert "slug: 'acme' is already taken" in result.output
+
+
+def test_the_first_demo_partner_login_has_offers_and_pool_leads_to_try(runner, client):
+    output = runner.invoke(args=["demo"]).output
+    partner_logins = [row for row in LOGIN_ROW.findall(output) if row[0] == "partner_user"]
+    _role, email, password = partner_logins[0]
+    AuthActions(client).login(email, password)
+    offers = client.get("/partner/offers").get_data(as_text=True)
+    pool = client.get("/partner/pool").get_data(as_text=True)
+    assert _heading_count("Offers", offers) == 2
+    assert _heading_count("Pool", pool) == 2
+
+
+def _heading_count(title: str, page: str) -> int:
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    return int(re.search(rf"{title} \( ?(\d+) ?\)", text).group(1))

@@ -1,0 +1,295 @@
+"""Deliveries per second through one RQ worker process, against a plain httpx loop.
+
+    .venv/bin/python -m bench.deliveries [--deliveries 500] [--warm 20]
+
+On PostgreSQL (bench.ingest's schema) and the Redis at REDIS_URL (default
+127.0.0.1:6379, on a queue of this run's own). One vendor routes ``--deliveries``
+leads to a partner whose destination posts JSON to an HTTP endpoint on
+127.0.0.1, run in a separate process. In the same run, and to the same endpoint:
+
+- the baseline: one process posts the very bodies and signed headers the
+  connector renders for those deliveries, in a plain loop over one ``httpx.Client``;
+- the pipeline: the same deliveries sent as the outbox sends them after a burst
+  of commits (one ``distribution.deliveries.send_due`` drain job on RQ) by one
+  ``flask worker`` (started and warmed beforehand), timed from the enqueue until
+  the database shows every one delivered.
+
+The figure is pipeline deliveries/s divided by baseline posts/s. For context it
+also prints the loop's rate with a new ``httpx.Client`` per post, which is what
+each send of the connector pays. Target (issue "Push delivery"): at least 0.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+from sqlalchemy import func, select
+
+from bench.ingest import ROOT, database_url, free_port, prepare
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+ANSWER = b'{"status": "accepted"}'
+
+
+class _Accepting(BaseHTTPRequestHandler):
+    """Reads the post and accepts it: the cheapest partner system there is."""
+
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out as two writes: without this, Nagle and delayed ACKs
+    # hold every answer on a kept-alive connection back by tens of milliseconds.
+    disable_nagle_algorithm = True
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(ANSWER)))
+        self.end_headers()
+        self.wfile.write(ANSWER)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _serve(port: int) -> None:
+    ThreadingHTTPServer(("127.0.0.1", port), _Accepting).serve_forever()
+
+
+def start_endpoint(port: int) -> multiprocessing.Process:
+    process = multiprocessing.get_context("fork").Process(target=_serve, args=(port,), daemon=True)
+    process.start()
+    _wait_listening(port)
+    return process
+
+
+def _wait_listening(port: int) -> None:
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"nothing listens on 127.0.0.1:{port}")
+
+
+def build(vendor_id: int, url: str, count: int) -> tuple[list[int], str]:
+    """``count`` leads routed to one partner with an HTTP JSON destination; delivery ids."""
+    from distribution import destinations, directory, events
+    from distribution.db import db
+    from distribution.models import Delivery, Lead, LeadStatus, Vendor
+    from distribution.routing import route, rules
+
+    vendor = db.session.get(Vendor, vendor_id)
+    partner = directory.create_partner(
+        vendor, "Pacific", "reseller", countries=["US"], states=["US-CA"]
+    )
+    db.session.flush()
+    _destination, secret = destinations.save(
+        vendor, name="Pacific CRM", kind="http_json", settings={"url": url}, partner=partner
+    )
+    spec = {"name": "West", "conditions": [], "action": "push_partner",
+            "action_params": {"partner_id": partner.id}}  # fmt: skip
+    rules.publish(rules.draft(vendor, [spec]))
+    db.session.commit()
+    for i in range(count):
+        lead = Lead(
+            vendor_id=vendor.id, status=LeadStatus.RECEIVED, extras={}, first_name="Ada",
+            last_name=f"Lovelace{i}", email=f"ada{i}@bench.example.com", phone="+14155550100",
+            company="Analytical Engines", country="US", state="CA", postal_code="94107",
+            product="Widget Pro", score=60,
+        )  # fmt: skip
+        db.session.add(lead)
+        db.session.flush()
+        events.record(lead, "received", to_status="received", actor="bench")
+        route(lead)
+    db.session.commit()
+    ids = list(db.session.scalars(select(Delivery.id).order_by(Delivery.id)))
+    assert len(ids) == count, f"{len(ids)} deliveries for {count} leads"
+    return ids, secret
+
+
+def payloads(delivery_ids: list[int], secret: str) -> list[tuple[str, bytes, list]]:
+    """What the connector would post for each delivery: URL, body, signed headers."""
+    from connectors import outbound
+    from connectors.outbound.http import signed_headers
+    from distribution.db import db
+    from distribution.deliveries import lead_payload
+    from distribution.models import Delivery, Destination, Lead
+
+    posts = []
+    for delivery in db.session.scalars(select(Delivery).where(Delivery.id.in_(delivery_ids))):
+        destination = db.session.get(Destination, delivery.destination_id)
+        lead = db.session.get(Lead, delivery.lead_id)
+        message = outbound.render(
+            destination.kind.value, lead_payload(lead), destination.settings, purpose="offer"
+        )
+        headers = signed_headers(
+            message, webhook_id=delivery.webhook_id, secret=secret, timestamp=None
+        )
+        posts.append((message.url, message.body, headers))
+    return posts
+
+
+def plain_loop(posts: list[tuple[str, bytes, list]], fresh_client: bool = False) -> float:
+    """Posts per second from one process, over one client or a new client per post."""
+
+    def post(client: httpx.Client, url: str, body: bytes, headers: list) -> None:
+        response = client.post(url, content=body, headers=headers)
+        if response.status_code != 200:
+            raise SystemExit(f"the endpoint answered {response.status_code}")
+
+    options = {"timeout": 10.0, "follow_redirects": False, "trust_env": False}
+    started = time.perf_counter()
+    if fresh_client:
+        for url, body, headers in posts:
+            with httpx.Client(**options) as client:
+                post(client, url, body, headers)
+    else:
+        with httpx.Client(**options) as client:
+            for url, body, headers in posts:
+                post(client, url, body, headers)
+    return len(posts) / (time.perf_counter() - started)
+
+
+def start_worker(queue: str) -> subprocess.Popen:
+    env = os.environ | {
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": REDIS_URL,
+        "RQ_QUEUE": queue,
+        "OUTBOUND_ALLOW_HOSTS": "127.0.0.1",
+        "LEADRELAY_ENV": "development",
+        "SECRET_KEY": "bench",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_delivered(delivery_ids: list[int], deadline: float = 600) -> None:
+    from distribution.db import db
+    from distribution.models import Delivery, DeliveryStatus
+
+    give_up = time.monotonic() + deadline
+    while True:
+        done = db.session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.DELIVERED)
+        )
+        db.session.rollback()
+        if done == len(delivery_ids):
+            return
+        if time.monotonic() > give_up:
+            raise SystemExit(f"only {done} of {len(delivery_ids)} delivered in {deadline} s")
+        time.sleep(0.02)
+
+
+def through_worker(app, warm_ids: list[int], timed_ids: list[int]) -> float:
+    """Deliveries per second through one worker, warmed with ``warm_ids`` first.
+
+    The worker gets what the outbox enqueues after a burst of commits: one drain
+    job (``send_due``) for everything due. The timed deliveries are held back (not
+    yet due) while the warm-up drains, then released at once.
+    """
+    from sqlalchemy import update
+
+    from distribution import clock
+    from distribution.db import db
+    from distribution.deliveries import DRAIN_JOB, DRAIN_KEY
+    from distribution.models import Delivery
+    from portal.jobs import JobRunner
+
+    runner = JobRunner(app)
+    if not runner.uses_redis:
+        raise SystemExit(f"no Redis at {REDIS_URL}")
+
+    def due_at(ids: list[int], when) -> None:
+        db.session.execute(
+            update(Delivery).where(Delivery.id.in_(ids)).values(next_attempt_at=when)
+        )
+        db.session.commit()
+
+    due_at(timed_ids, clock.now() + timedelta(days=1))
+    worker = start_worker(app.config["RQ_QUEUE"])
+    try:
+        runner.enqueue_once(DRAIN_KEY, DRAIN_JOB)
+        wait_delivered(warm_ids)
+        due_at(timed_ids, clock.now())
+        started = time.perf_counter()
+        runner.enqueue_once(DRAIN_KEY, DRAIN_JOB)
+        wait_delivered(timed_ids)
+        return len(timed_ids) / (time.perf_counter() - started)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+        runner.queue.delete(delete_jobs=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--deliveries", type=int, default=500)
+    parser.add_argument("--warm", type=int, default=20)
+    args = parser.parse_args()
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per post
+    vendor_id, _key = prepare()
+    port = free_port()
+    endpoint = start_endpoint(port)
+    from distribution.db import db
+    from portal import create_app
+
+    app = create_app(
+        {
+            "DATABASE_URL": database_url(),
+            "SECRET_KEY": "bench",
+            "REDIS_URL": REDIS_URL,
+            "RQ_QUEUE": f"leadrelay-bench-{uuid.uuid4().hex[:8]}",
+            "OUTBOUND_ALLOW_HOSTS": "127.0.0.1",
+            "SEND_AFTER_COMMIT": False,  # the bench enqueues by itself, after the baseline
+            "ROUTE_AFTER_INTAKE": False,
+        }
+    )
+    try:
+        with app.app_context():
+            url = f"http://127.0.0.1:{port}/leads"
+            ids, secret = build(vendor_id, url, args.warm + args.deliveries)
+            warm_ids, timed_ids = ids[: args.warm], ids[args.warm :]
+            posts = payloads(timed_ids, secret)
+            db.session.rollback()
+            plain_loop(posts[: args.warm])
+            baseline = plain_loop(posts)
+            fresh = plain_loop(posts, fresh_client=True)
+            worker = through_worker(app, warm_ids, timed_ids)
+    finally:
+        endpoint.terminate()
+        endpoint.join(timeout=10)
+    ratio = worker / baseline
+    print(f"plain loop, one httpx.Client:   {baseline:8.1f} posts/s")
+    print(f"plain loop, a client per post:  {fresh:8.1f} posts/s  (what each connector send pays)")
+    print(f"one RQ worker:                  {worker:8.1f} deliveries/s")
+    print(
+        f"worker/loop ratio: {ratio:.3f}  (target >= 0.5); against a client per post:"
+        f" {worker / fresh:.2f}  [{args.deliveries} deliveries, {args.warm} to warm up]"
+    )
+    print(json.dumps({"name": "deliveries_vs_plain_loop", "figure": round(ratio, 3),
+                      "target": ">= 0.5"}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
