@@ -103,10 +103,11 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from portal import cli, intake_cli
+    from portal import cli, intake_cli, reports_cli
 
     cli.register(app)
     intake_cli.register(app)
+    reports_cli.register(app)
     app.cli.add_command(jobs.worker_command())
     app.cli.add_command(jobs.sweep_command())
 

@@ -46,12 +46,18 @@ NAVIGATION: dict[Role, tuple[NavLink, ...]] = {
         NavLink("Campaigns", "vendor.campaigns"),
         NavLink("Deliveries", "vendor.deliveries", ("vendor.delivery", "vendor.destination")),
     ),
-    Role.PARTNER_MANAGER: (NavLink("Partner follow-up", "manager.dashboard"),),
+    Role.PARTNER_MANAGER: (
+        NavLink("Partner follow-up", "manager.dashboard", ("manager.partner", "manager.drill")),
+        NavLink("Trends", "manager.trends"),
+        NavLink("Sources", "manager.source_quality", ("manager.source_leads",)),
+        NavLink("Planning", "manager.plan"),
+    ),
     Role.PARTNER_USER: (
         NavLink("My leads", "partner.dashboard", ("partner.lead",)),
         NavLink("Offers", "partner.offer_list"),
         NavLink("Pool", "partner.pool"),
         NavLink("Away", "partner.pause"),
+        NavLink("Scorecard", "partner.scorecard"),
     ),
     Role.BUYER_USER: (NavLink("Purchased leads", "buyer.dashboard", ("buyer.lead",)),),
 }

@@ -29,7 +29,10 @@ class Series:
 
 
 def line_chart(
-    title: str, x_labels: Sequence[str], series: Sequence[Series], y_max: float = 100.0,
+    title: str,
+    x_labels: Sequence[str],
+    series: Sequence[Series],
+    y_max: float = 100.0,
     unit: str = "%",
 ) -> Markup:
     """An SVG line chart of ``series`` over ``x_labels`` from 0 to ``y_max``."""
@@ -55,16 +58,23 @@ def line_chart(
             Markup(
                 '<line class="grid" x1="{l}" x2="{r}" y1="{y:.1f}" y2="{y:.1f}"/>'
                 '<text class="axis" x="{tx}" y="{ty:.1f}" text-anchor="end">{v:g}{u}</text>'
-            ).format(l=LEFT, r=WIDTH - RIGHT, y=y(value), tx=LEFT - 4, ty=y(value) + 4,
-                     v=round(value, 1), u=unit)  # fmt: skip
+            ).format(
+                l=LEFT,
+                r=WIDTH - RIGHT,
+                y=y(value),
+                tx=LEFT - 4,
+                ty=y(value) + 4,
+                v=round(value, 1),
+                u=unit,
+            )  # fmt: skip
         )
     every = max(1, count // 8)
     for i, label in enumerate(x_labels):
         if i % every == 0:
             parts.append(
-                Markup('<text class="axis" x="{:.1f}" y="{}" text-anchor="middle">{}</text>').format(
-                    x(i), HEIGHT - BOTTOM + 16, label
-                )
+                Markup(
+                    '<text class="axis" x="{:.1f}" y="{}" text-anchor="middle">{}</text>'
+                ).format(x(i), HEIGHT - BOTTOM + 16, label)
             )
     for n, line in enumerate(series):
         colour, dash = STYLES[n % len(STYLES)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
 from distribution.reports.figures import GROUPS
@@ -18,13 +19,17 @@ class _GetForm(FlaskForm):
 
 
 class PeriodForm(_GetForm):
-    period = SelectField("Period", choices=list(PRESETS.items()), default=DEFAULT_PRESET)
+    period = SelectField(
+        "Period", choices=[SelectChoice(k, v) for k, v in PRESETS.items()], default=DEFAULT_PRESET
+    )
     from_ = DateField("From", validators=[Optional()], name="from")
     to = DateField("To", validators=[Optional()])
 
 
 class DashboardForm(PeriodForm):
-    group = SelectField("Group by", choices=list(GROUPS.items()), default="partner")
+    group = SelectField(
+        "Group by", choices=[SelectChoice(k, v) for k, v in GROUPS.items()], default="partner"
+    )
 
 
 class PlanForm(_GetForm):
@@ -40,5 +45,9 @@ class PlanForm(_GetForm):
                                  validators=[Optional(), NumberRange(min=0, max=100)])  # fmt: skip
     months = IntegerField("Months to plan", default=6,
                           validators=[Optional(), NumberRange(min=1, max=24)])  # fmt: skip
-    monthly_growth = DecimalField("Target growth per month, %", places=1, default=0,
-                                  validators=[Optional(), NumberRange(min=-50, max=100)])  # fmt: skip
+    monthly_growth = DecimalField(
+        "Target growth per month, %",
+        places=1,
+        default=0,
+        validators=[Optional(), NumberRange(min=-50, max=100)],
+    )

@@ -19,6 +19,9 @@ from distribution.db import db
 from distribution.errors import DomainError, InvalidInput, NotFound
 from distribution.handover import Actor
 from distribution.models import Partner, Role
+from portal.manager.forms import PeriodForm
+from portal.manager.routes import current_period, period_form
+from portal.manager.scorecard import scorecard_context
 from portal.partner.forms import (
     ActionForm,
     DeclineForm,
@@ -306,3 +309,26 @@ def pause() -> Response | str:
         flash(message, "success")
         return redirect(url_for("partner.pause"))
     return render_template("partner/pause.html", partner=partner, form=form, now=clock.now())
+
+
+# --- scorecard --------------------------------------------------------------------
+
+
+@bp.route("/scorecard", defaults={"partner_id": None})
+@bp.route("/scorecard/<int:partner_id>")
+@role_required(Role.PARTNER_USER)
+def scorecard(partner_id: int | None) -> str:
+    """The partner's own figures; any other partner's id is a 404, like a missing one."""
+    scope = current_scope()
+    if partner_id is not None and partner_id != scope.partner_id:
+        abort(404)
+    partner = scope.get(Partner, scope.partner_id)
+    if partner is None:
+        abort(404)
+    chosen = current_period()
+    return render_template(
+        "partner/scorecard.html",
+        **scorecard_context(partner, chosen),
+        form=period_form(PeriodForm, chosen),
+        manager_view=False,
+    )

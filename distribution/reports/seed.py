@@ -1,0 +1,291 @@
+"""A large, realistic hand-over history for trying the reports at scale (``flask reports seed``).
+
+Leads arrive over the last ``days`` days, more on weekdays and in working hours;
+about one in eight stops at intake (rejected, duplicate, suppressed). Each
+partner has a steady character (how fast and how reliably it answers and
+follows up), so the dashboard has partners to flag. Most leads are pushed, some
+claimed from the pool; a declined or expired offer goes on to a second partner.
+Rows go in through ``insert_rows`` (COPY on PostgreSQL) in batches, ids drawn
+up front, so a million leads take minutes, not hours.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from distribution import clock, directory
+from distribution.db import db, insert_rows, reserve_ids
+from distribution.models import (
+    Assignment,
+    AssignmentMode,
+    AssignmentStatus,
+    Lead,
+    LeadStatus,
+    Partner,
+    PartnerKind,
+    Vendor,
+)
+
+BATCH = 50_000
+SOURCES = {
+    "web": ["spring", "summer", "brand", ""],
+    "google-ads": ["search-a", "search-b", "display"],
+    "trade-show": ["expo-east", "expo-west"],
+    "list-broker": ["bulk-q1", "bulk-q2"],
+    "referral": [""],
+}
+# Share of each source's leads stopped at intake: (rejected, duplicate, suppressed).
+JUNK = {
+    "web": (0.05, 0.03, 0.01),
+    "google-ads": (0.08, 0.04, 0.01),
+    "trade-show": (0.02, 0.05, 0.0),
+    "list-broker": (0.2, 0.1, 0.05),
+    "referral": (0.01, 0.01, 0.0),
+}
+TIERS = ["platinum", "gold", "silver", "registered"]
+REGIONS = ["West", "East", "Central", "South", "EMEA", "APAC"]
+DECLINES = ["no_capacity", "outside_territory", "not_our_product", "poor_quality"]
+RETURNS = ["not_ready", "wrong_territory", "bad_data", "duplicate"]
+LOSSES = ["no_budget", "competitor", "no_response", "not_interested"]
+WINDOW = timedelta(hours=4)
+SLA = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Character:
+    """How one partner behaves, drawn once."""
+
+    partner_id: int
+    reliability: float  # 0.5 (lets leads die) .. 1.0 (answers everything in time)
+
+
+def seed(
+    vendor_slug: str,
+    leads: int,
+    partners: int,
+    days: int = 365,
+    now: datetime | None = None,
+    rng_seed: int = 8,
+    progress: Callable[[int], None] | None = None,
+) -> Vendor:
+    """Add ``partners`` partners and ``leads`` leads with their hand-overs to a vendor.
+
+    The vendor is created if it does not exist. Commits once per batch.
+    """
+    now = now or clock.now()
+    rng = random.Random(rng_seed)
+    vendor = directory.find_vendor(vendor_slug) or directory.create_vendor(
+        vendor_slug, vendor_slug.replace("-", " ").title(), timezone="America/New_York"
+    )
+    db.session.flush()
+    people = _partners(vendor, partners, rng)
+    start = now - timedelta(days=days)
+    done = 0
+    while done < leads:
+        size = min(BATCH, leads - done)
+        lead_rows, assignment_rows = _batch(vendor.id, people, size, start, now, rng)
+        _store(Lead, lead_rows)
+        _store(Assignment, assignment_rows)
+        db.session.commit()
+        done += size
+        if progress is not None:
+            progress(done)
+    return vendor
+
+
+def _partners(vendor: Vendor, count: int, rng: random.Random) -> list[Character]:
+    first = db.session.scalar(select(func.count()).where(Partner.vendor_id == vendor.id)) or 0
+    rows = []
+    for i in range(first, first + count):
+        rows.append({
+            "vendor_id": vendor.id, "name": f"Partner {i + 1:05d}",
+            "kind": rng.choice(list(PartnerKind)), "tier": rng.choice(TIERS),
+            "region": rng.choice(REGIONS), "countries": ["US"], "states": [],
+            "postal_prefixes": [], "products": [], "weight": 1, "active": True,
+            "open_lead_cap": rng.choice([None, 25, 50, 100, 200]),
+            "created_at": clock.now(),
+        })  # fmt: skip
+    _store(Partner, rows)
+    db.session.flush()
+    ids = db.session.scalars(select(Partner.id).where(Partner.vendor_id == vendor.id))
+    return [Character(pid, 0.5 + 0.5 * rng.random() ** 0.5) for pid in ids]
+
+
+def _store(model: Any, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        insert_rows(model.__table__, rows)
+
+
+def _ids(model: Any, count: int) -> list[int]:
+    reserved = reserve_ids(model, count)
+    if reserved is not None:
+        return reserved
+    top = db.session.scalar(select(func.max(model.id))) or 0
+    return list(range(top + 1, top + 1 + count))
+
+
+def _arrival(start: datetime, now: datetime, rng: random.Random) -> datetime:
+    """A moment between ``start`` and ``now``: weekdays and working hours more likely."""
+    span = (now - start).total_seconds()
+    while True:
+        moment = start + timedelta(seconds=rng.random() * span)
+        weight = (0.35 if moment.weekday() >= 5 else 1.0) * (
+            1.0 if 13 <= moment.hour <= 23 else 0.3  # 8:00 to 18:00 in the Americas
+        )
+        if rng.random() < weight:
+            return moment
+
+
+def _minutes(rng: random.Random, median: float, spread: float = 0.9) -> timedelta:
+    return timedelta(minutes=median * math.exp(rng.gauss(0, spread)))
+
+
+def _batch(
+    vendor_id: int,
+    people: list[Character],
+    size: int,
+    start: datetime,
+    now: datetime,
+    rng: random.Random,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    lead_ids = _ids(Lead, size)
+    leads: list[dict[str, Any]] = []
+    handovers: list[dict[str, Any]] = []
+    sources = list(SOURCES)
+    for lead_id in lead_ids:
+        source = rng.choices(sources, weights=(40, 25, 10, 15, 10))[0]
+        received = _arrival(start, now, rng)
+        status = _intake_status(JUNK[source], rng)
+        if status is None:
+            status = _hand_over(vendor_id, lead_id, received, people, now, rng, handovers)
+        leads.append({
+            "id": lead_id, "vendor_id": vendor_id, "status": status, "first_name": "Seed",
+            "last_name": f"Lead {lead_id}", "email": f"lead{lead_id}@seed.example.com",
+            "country": "US", "state": "CA", "product": "Widget", "source": source,
+            "campaign": rng.choice(SOURCES[source]) or None, "score": rng.randint(0, 100),
+            "grade": rng.choice("ABCD"), "score_breakdown": [], "extras": {}, "errors": [],
+            "channel": "api", "route_attempts": 1, "received_at": received,
+            "updated_at": received,
+        })  # fmt: skip
+    assignment_ids = _ids(Assignment, len(handovers))
+    for row, ident in zip(handovers, assignment_ids, strict=True):
+        row["id"] = ident
+    return leads, handovers
+
+
+def _intake_status(junk: tuple[float, float, float], rng: random.Random) -> LeadStatus | None:
+    draw = rng.random()
+    for share, status in zip(
+        junk, (LeadStatus.REJECTED, LeadStatus.DUPLICATE, LeadStatus.SUPPRESSED), strict=True
+    ):
+        if draw < share:
+            return status
+        draw -= share
+    return None
+
+
+def _hand_over(
+    vendor_id: int,
+    lead_id: int,
+    received: datetime,
+    people: list[Character],
+    now: datetime,
+    rng: random.Random,
+    out: list[dict[str, Any]],
+) -> LeadStatus:
+    """One or two hand-overs of a lead; returns the lead's status after them."""
+    offered = received + _minutes(rng, 2, 0.5)
+    for attempt in range(2):
+        who = rng.choice(people)
+        row, moved_on = _one(vendor_id, lead_id, who, offered, now, rng, pull=rng.random() < 0.2)
+        out.append(row)
+        if not moved_on or attempt == 1 or row["closed_at"] is None:
+            return _lead_status(row["status"])
+        offered = row["closed_at"] + _minutes(rng, 2, 0.5)
+        if offered >= now:
+            return LeadStatus.UNASSIGNED
+    return LeadStatus.UNASSIGNED
+
+
+def _lead_status(status: AssignmentStatus) -> LeadStatus:
+    return {
+        AssignmentStatus.OFFERED: LeadStatus.OFFERED,
+        AssignmentStatus.WON: LeadStatus.WON,
+        AssignmentStatus.LOST: LeadStatus.LOST,
+        AssignmentStatus.RETURNED: LeadStatus.NURTURE,
+    }.get(status, LeadStatus.ASSIGNED if status.value in ("accepted", "working") else
+         LeadStatus.UNASSIGNED)  # fmt: skip
+
+
+def _one(
+    vendor_id: int,
+    lead_id: int,
+    who: Character,
+    offered: datetime,
+    now: datetime,
+    rng: random.Random,
+    pull: bool,
+) -> tuple[dict[str, Any], bool]:
+    """One hand-over row and whether the lead moved on from it (declined, expired, recalled)."""
+    q = who.reliability
+    row: dict[str, Any] = {
+        "vendor_id": vendor_id, "lead_id": lead_id, "partner_id": who.partner_id,
+        "rule_id": None, "mode": AssignmentMode.PULL if pull else AssignmentMode.PUSH,
+        "status": AssignmentStatus.OFFERED, "stage": None, "offered_at": offered,
+        "expires_at": None if pull else offered + WINDOW, "accepted_at": None,
+        "followup_due_at": None, "first_followup_at": None, "reminded_at": None,
+        "closed_at": None, "decline_reason": None, "return_reason": None, "lost_reason": None,
+        "reason_note": None, "won_amount_cents": None, "accepted_via": None,
+    }  # fmt: skip
+    if pull:
+        accepted = offered
+    else:
+        draw = rng.random()
+        if draw < 0.08:
+            at = offered + _minutes(rng, 20)
+            if at >= now or at >= offered + WINDOW:
+                return row, False
+            row |= {"status": AssignmentStatus.DECLINED, "closed_at": at,
+                    "decline_reason": rng.choice(DECLINES)}  # fmt: skip
+            return row, True
+        delay = _minutes(rng, 20 + (1 - q) * 200)
+        if draw > 0.08 + 0.92 * (0.55 + 0.45 * q) or delay >= WINDOW:
+            if offered + WINDOW >= now:
+                return row, False
+            row |= {"status": AssignmentStatus.EXPIRED, "closed_at": offered + WINDOW}
+            return row, True
+        accepted = offered + delay
+        if accepted >= now:
+            return row, False
+    row |= {"status": AssignmentStatus.ACCEPTED, "accepted_at": accepted,
+            "followup_due_at": accepted + SLA, "accepted_via": "portal"}  # fmt: skip
+    followup = accepted + _minutes(rng, 60 + (1 - q) * 900, 1.1)
+    if rng.random() > 0.5 + 0.5 * q or followup >= accepted + SLA:
+        if accepted + SLA >= now:
+            return row, False
+        row |= {"status": AssignmentStatus.RECALLED, "closed_at": accepted + SLA}
+        return row, True
+    if followup >= now:
+        return row, False
+    row |= {"status": AssignmentStatus.WORKING, "first_followup_at": followup}
+    closed = followup + _minutes(rng, 60 * 24 * 12, 0.8)
+    if closed >= now:
+        return row, False
+    draw = rng.random()
+    if draw < 0.1 + 0.2 * q:
+        cents = int(rng.lognormvariate(math.log(500_000), 0.7))
+        row |= {"status": AssignmentStatus.WON, "closed_at": closed, "won_amount_cents": cents}
+    elif draw < 0.75:
+        row |= {"status": AssignmentStatus.LOST, "closed_at": closed,
+                "lost_reason": rng.choice(LOSSES)}  # fmt: skip
+    elif draw < 0.85:
+        row |= {"status": AssignmentStatus.RETURNED, "closed_at": closed,
+                "return_reason": rng.choice(RETURNS)}  # fmt: skip
+    return row, False

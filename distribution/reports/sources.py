@@ -1,0 +1,198 @@
+"""Source and campaign quality: from where a lead came to what partners made of it.
+
+The unit is the lead, and a period picks the leads *received* in it. A lead
+counts as accepted, followed up or won when any of its hand-overs was (a lead
+re-routed after a decline and won by the second partner is a won lead of its
+source). Shares: rejected, duplicate and suppressed of volume; acceptance of
+the leads handed to a partner; follow-up and close rate of accepted leads;
+revenue per lead over the whole volume, since the junk a source sends is part
+of what it costs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func
+
+from distribution import clock
+from distribution.db import db
+from distribution.errors import FieldError, InvalidInput
+from distribution.models import Assignment, AssignmentStatus, Lead, LeadStatus
+from distribution.reports.figures import CONDITIONS
+from distribution.reports.period import Period
+from distribution.tenancy import Scope
+
+A = Assignment
+LEAD_FIGURES = {
+    "volume": "Leads received",
+    "rejected": "Rejected",
+    "duplicate": "Duplicates",
+    "suppressed": "Suppressed",
+    "handed": "Handed to a partner",
+    "accepted": "Accepted",
+    "followed_up": "Followed up in time",
+    "won": "Won",
+    "returned": "Returned at least once",
+}
+
+
+@dataclass
+class SourceRow:
+    """One source and campaign with its lead counts, revenue and return reasons."""
+
+    source: str
+    campaign: str
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEAD_FIGURES, 0))
+    revenue_cents: int = 0
+    returns: dict[str, int] = field(default_factory=dict)
+
+    def share(self, part: str, whole: str) -> float | None:
+        base = self.counts[whole]
+        return self.counts[part] / base if base else None
+
+    @property
+    def revenue_per_lead(self) -> float | None:
+        volume = self.counts["volume"]
+        return self.revenue_cents / volume if volume else None
+
+
+def _in_period(period: Period) -> list[ColumnElement[bool]]:
+    return [Lead.received_at >= period.start, Lead.received_at < period.end]
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.max(case((condition, 1), else_=0))
+
+
+def quality(scope: Scope, period: Period, now: datetime | None = None) -> list[SourceRow]:
+    """Per source and campaign of the leads received in ``period``, largest volume first."""
+    now = now or clock.now()
+    per_lead = (
+        scope.select(Assignment)
+        .with_only_columns(
+            A.lead_id.label("lead_id"),
+            _flag(CONDITIONS["accepted"][1](now)).label("accepted"),
+            _flag(CONDITIONS["followed_up"][1](now)).label("followed_up"),
+            _flag(A.status == AssignmentStatus.WON).label("won"),
+            _flag(A.status == AssignmentStatus.RETURNED).label("returned"),
+            func.sum(case((A.status == AssignmentStatus.WON, A.won_amount_cents), else_=0)).label(
+                "revenue"
+            ),
+        )
+        .join(Lead, Lead.id == A.lead_id)
+        .where(*_in_period(period))
+        .group_by(A.lead_id)
+        .subquery()
+    )
+    source, campaign = func.coalesce(Lead.source, ""), func.coalesce(Lead.campaign, "")
+
+    def status_count(status: LeadStatus) -> ColumnElement[int]:
+        return func.sum(case((Lead.status == status, 1), else_=0))
+
+    stmt = (
+        scope.select(Lead)
+        .with_only_columns(
+            source,
+            campaign,
+            func.count(),
+            status_count(LeadStatus.REJECTED),
+            status_count(LeadStatus.DUPLICATE),
+            status_count(LeadStatus.SUPPRESSED),
+            func.count(per_lead.c.lead_id),
+            func.coalesce(func.sum(per_lead.c.accepted), 0),
+            func.coalesce(func.sum(per_lead.c.followed_up), 0),
+            func.coalesce(func.sum(per_lead.c.won), 0),
+            func.coalesce(func.sum(per_lead.c.returned), 0),
+            func.coalesce(func.sum(per_lead.c.revenue), 0),
+        )
+        .outerjoin(per_lead, per_lead.c.lead_id == Lead.id)
+        .where(*_in_period(period))
+        .group_by(source, campaign)
+    )
+    rows: dict[tuple[str, str], SourceRow] = {}
+    for src, camp, *numbers in db.session.execute(stmt):
+        row = SourceRow(src, camp)
+        row.counts = {name: int(n or 0) for name, n in zip(LEAD_FIGURES, numbers, strict=False)}
+        row.revenue_cents = int(numbers[-1] or 0)
+        rows[(src, camp)] = row
+    reason = func.coalesce(A.return_reason, "")
+    returns = (
+        scope.select(Assignment)
+        .with_only_columns(source, campaign, reason, func.count())
+        .join(Lead, Lead.id == A.lead_id)
+        .where(*_in_period(period), A.status == AssignmentStatus.RETURNED)
+        .group_by(source, campaign, reason)
+    )
+    for src, camp, why, n in db.session.execute(returns):
+        if (src, camp) in rows:
+            rows[(src, camp)].returns[why or "unknown"] = int(n)
+    return sorted(rows.values(), key=lambda r: (-r.counts["volume"], r.source, r.campaign))
+
+
+def _held(scope: Scope, condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    inner = scope.select(Assignment).with_only_columns(A.id)
+    return exists(inner.where(A.lead_id == Lead.id, condition))
+
+
+def lead_condition(scope: Scope, figure: str, now: datetime) -> ColumnElement[bool]:
+    """The lead-level condition behind a source figure (as ``quality`` counts it)."""
+    if figure == "volume":
+        return Lead.id.is_not(None)
+    if figure in ("rejected", "duplicate", "suppressed"):
+        return Lead.status == LeadStatus(figure)
+    if figure == "handed":
+        return _held(scope, A.id.is_not(None))
+    if figure in ("accepted", "followed_up"):
+        return _held(scope, CONDITIONS[figure][1](now))
+    if figure in ("won", "returned"):
+        return _held(scope, A.status == AssignmentStatus(figure))
+    raise InvalidInput([FieldError("figure", f"pick one of {', '.join(LEAD_FIGURES)}")])
+
+
+def drill(
+    scope: Scope,
+    period: Period,
+    source: str,
+    campaign: str,
+    figure: str,
+    now: datetime | None = None,
+) -> Select[Any]:
+    """The leads of ``source`` / ``campaign`` received in ``period`` that ``figure`` counts."""
+    now = now or clock.now()
+    return (
+        scope.select(Lead)
+        .where(
+            *_in_period(period),
+            and_(
+                func.coalesce(Lead.source, "") == source,
+                func.coalesce(Lead.campaign, "") == campaign,
+            ),
+            lead_condition(scope, figure, now),
+        )
+        .order_by(Lead.received_at, Lead.id)
+    )
+
+
+def drill_ids(
+    scope: Scope,
+    period: Period,
+    source: str,
+    campaign: str,
+    figure: str,
+    now: datetime | None = None,
+) -> list[int]:
+    """The ids of the leads behind a source figure."""
+    stmt = drill(scope, period, source, campaign, figure, now).with_only_columns(Lead.id)
+    return list(db.session.scalars(stmt))
+
+
+def total_leads(scope: Scope, period: Period) -> int:
+    return (
+        db.session.scalar(
+            scope.select(Lead).with_only_columns(func.count()).where(*_in_period(period))
+        )
+        or 0
+    )

@@ -1,0 +1,60 @@
+"""``flask reports ...``: the weekly digest to partner managers and a large seeded data set."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from distribution.db import db
+from distribution.reports import digest, seed
+
+reports = AppGroup("reports", help="Partner-manager reports: the weekly digest, seed data.")
+
+
+def _sender() -> str:
+    host = urlsplit(current_app.config.get("PUBLIC_URL") or "").hostname or "localhost"
+    return current_app.config.get("MAIL_FROM") or f"Leadrelay reports <reports@{host}>"
+
+
+@reports.command("digest")
+@click.option("--vendor", "vendor_slug", help="Only this vendor (slug); default every vendor.")
+def digest_command(vendor_slug: str | None) -> None:
+    """Mail last week's partner follow-up figures to each vendor's partner managers."""
+    results = digest.send_weekly(
+        current_app.config.get("SMTP_URL"),
+        current_app.config.get("PUBLIC_URL") or "",
+        _sender(),
+        vendor_slug=vendor_slug,
+    )
+    failed = False
+    for r in results:
+        to = ", ".join(r.recipients) or "nobody"
+        click.echo(f"{r.vendor}: {r.outcome} ({to}){': ' + r.detail if r.detail else ''}")
+        failed |= r.outcome in ("retry", "rejected")
+    if failed:
+        raise SystemExit(1)
+
+
+@reports.command("seed")
+@click.option("--vendor", "vendor_slug", default="bench", show_default=True)
+@click.option("--leads", type=click.IntRange(1), default=100_000, show_default=True)
+@click.option("--partners", type=click.IntRange(1), default=100, show_default=True)
+@click.option("--days", type=click.IntRange(7, 3660), default=365, show_default=True)
+def seed_command(vendor_slug: str, leads: int, partners: int, days: int) -> None:
+    """Add partners and leads with realistic hand-over histories (fast bulk inserts)."""
+    vendor = seed.seed(
+        vendor_slug,
+        leads,
+        partners,
+        days,
+        progress=lambda n: click.echo(f"{n:,} of {leads:,} leads", err=True),
+    )
+    db.session.commit()
+    click.echo(f"Seeded {leads:,} leads and {partners:,} partners for vendor '{vendor.slug}'.")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(reports)

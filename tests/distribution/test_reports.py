@@ -1,0 +1,234 @@
+"""Report figures against values counted by hand on a small fixed history (tests/reports_data)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from distribution.db import db
+from distribution.errors import InvalidInput
+from distribution.reports import drill, figures, period, planning, sources
+from distribution.reports.figures import percentile
+from distribution.tenancy import Scope
+from tests.reports_data import REPORT_AT, TZ, build
+
+HOUR = 3600.0
+WEEK = period.Period(date(2026, 1, 5), date(2026, 1, 11), TZ)
+
+
+@pytest.fixture
+def history(world):
+    """The fixed hand-over history of ``tests.reports_data``."""
+    return build(world)
+
+
+def by_label(rows):
+    return {row.label: row for row in rows}
+
+
+def test_partner_figures_of_the_local_week(history):
+    scope = Scope.for_vendor(history.vendor.id)
+    rows = figures.grouped(scope, WEEK, "partner", now=REPORT_AT)
+    assert [r.label for r in rows] == ["Gamma", "Alpha", "Beta"]  # flagged first, worst first
+    alpha, beta, gamma = (by_label(rows)[n].figures for n in ("Alpha", "Beta", "Gamma"))
+
+    assert alpha.counts == {
+        "offered": 6, "accepted": 4, "declined": 1, "expired": 1, "recalled": 1,
+        "timed_accept": 4, "followup_due": 4, "followed_up": 3, "late_followup": 1,
+        "with_followup": 3, "won": 1, "lost": 1, "returned": 1, "open": 0,
+    }  # fmt: skip
+    assert (alpha.accepted_rate, alpha.declined_rate) == (4 / 6, 1 / 6)
+    assert (alpha.expired_rate, alpha.recalled_rate) == (1 / 6, 1 / 6)
+    # accepted after 1 h, 3 h, 2 h, 1 h: median 1.5 h, p90 2 h + 0.7 * 1 h
+    assert alpha.accept_median == pytest.approx(1.5 * HOUR)
+    assert alpha.accept_p90 == pytest.approx(2.7 * HOUR)
+    assert (alpha.followup_rate, alpha.followup_median) == (0.75, pytest.approx(5 * HOUR))
+    assert (alpha.won_rate, alpha.revenue_cents) == (0.25, 100_000)
+    assert (alpha.declines, alpha.returns) == ({"no_capacity": 1}, {"bad_data": 1})
+    assert (alpha.dying, alpha.needs_attention) == (2, True)
+
+    assert (beta.offered, beta.accepted, beta.declined, beta.expired, beta.open) == (3, 2, 1, 0, 1)
+    assert beta.accept_median == beta.accept_p90 == pytest.approx(0.5 * HOUR)
+    assert (beta.followup_rate, beta.followup_median) == (1.0, pytest.approx(HOUR))
+    assert (beta.won_rate, beta.revenue_cents, beta.declines) == (
+        0.5, 25_000, {"outside_territory": 1},
+    )  # fmt: skip
+    assert not beta.needs_attention
+
+    # Pool claims: accepted when taken, so no time to accept; one silent past its SLA.
+    assert (gamma.offered, gamma.accepted, gamma.timed_accept, gamma.accept_median) == (
+        2, 2, 0, None,
+    )  # fmt: skip
+    assert (gamma.followup_due, gamma.followed_up, gamma.late_followup) == (2, 1, 1)
+    assert gamma.followup_median == pytest.approx(20 * HOUR)
+    assert (gamma.won, gamma.revenue_cents, gamma.open, gamma.recalled) == (1, 200_000, 1, 0)
+
+
+def test_a_follow_up_deadline_still_running_does_not_count_yet(history):
+    scope = Scope.for_vendor(history.vendor.id)
+    before_deadline = REPORT_AT.replace(day=9, hour=11)  # Gamma's g2 is due at 12:00 on the 9th
+    gamma = by_label(figures.grouped(scope, WEEK, "partner", now=before_deadline))["Gamma"]
+    assert (gamma.figures.followup_due, gamma.figures.followed_up) == (1, 1)
+    assert gamma.figures.followup_rate == 1.0
+
+
+def test_tier_kind_and_region_groups(history):
+    scope = Scope.for_vendor(history.vendor.id)
+    tiers = by_label(figures.grouped(scope, WEEK, "tier", now=REPORT_AT))
+    gold = tiers["gold"].figures
+    assert (gold.offered, gold.accepted, gold.won, gold.revenue_cents) == (8, 6, 2, 300_000)
+    assert gold.accept_median == pytest.approx(1.5 * HOUR)  # Alpha's four; claims are not timed
+    assert gold.followup_median == pytest.approx(7.5 * HOUR)  # 2, 5, 10, 20 h
+    assert tiers["silver"].figures.offered == 3
+    kinds = by_label(figures.grouped(scope, WEEK, "kind", now=REPORT_AT))
+    assert {k: r.figures.offered for k, r in kinds.items()} == {
+        "reseller": 6, "distributor": 3, "broker": 2,
+    }  # fmt: skip
+    regions = by_label(figures.grouped(scope, WEEK, "region", now=REPORT_AT))
+    assert {k: r.figures.offered for k, r in regions.items()} == {"West": 9, "East": 2}
+    assert figures.total(scope, WEEK, now=REPORT_AT).offered == 11
+
+
+def test_the_period_edges_are_local_midnights(history):
+    scope = Scope.for_vendor(history.vendor.id)
+    assert WEEK.start.isoformat() == "2026-01-05T05:00:00+00:00"
+    drilled = drill.drill_ids(scope, WEEK, "partner", str(history.alpha.id), "offered",
+                              now=REPORT_AT)  # fmt: skip
+    assert drilled == history.ids("a1", "a2", "a3", "a4", "a5", "a6")
+    # The same dates read in UTC: a0 (04:30 UTC on the 5th) is in, a6 is out.
+    utc_week = period.Period(WEEK.first, WEEK.last, "UTC")
+    drilled = drill.drill_ids(scope, utc_week, "partner", str(history.alpha.id), "offered",
+                              now=REPORT_AT)  # fmt: skip
+    assert drilled == history.ids("a0", "a1", "a2", "a3", "a4", "a5")
+
+
+def test_presets_follow_the_vendor_calendar():
+    # 03:00 UTC on Monday 12 Jan is still Sunday the 11th in New York.
+    at = REPORT_AT.replace(day=12, hour=3)
+    assert period.preset("this_week", TZ, at) == period.Period(
+        date(2026, 1, 5), date(2026, 1, 11), TZ, "this_week"
+    )
+    assert period.preset("this_week", "UTC", at).first == date(2026, 1, 12)
+    assert period.preset("last_month", TZ, at).first == date(2025, 12, 1)
+    assert period.preset("last_quarter", TZ, at) == period.Period(
+        date(2025, 10, 1), date(2025, 12, 31), TZ, "last_quarter"
+    )
+    summer = period.Period(date(2026, 7, 1), date(2026, 7, 1), TZ)
+    assert (summer.start.hour, summer.end.hour) == (4, 4)  # daylight saving: UTC-4
+
+
+@pytest.mark.parametrize(
+    ("partner", "figure", "names"),
+    [
+        ("alpha", "accepted", ("a1", "a2", "a5", "a6")),
+        ("alpha", "declined", ("a3",)),
+        ("alpha", "expired", ("a4",)),
+        ("alpha", "recalled", ("a2",)),
+        ("alpha", "followed_up", ("a1", "a5", "a6")),
+        ("alpha", "won", ("a1",)),
+        ("alpha", "returned", ("a5",)),
+        ("beta", "open", ("b2",)),
+        ("gamma", "late_followup", ("g2",)),
+        ("gamma", "timed_accept", ()),
+    ],
+)
+def test_drill_down_lists_exactly_the_counted_leads(history, partner, figure, names):
+    scope = Scope.for_vendor(history.vendor.id)
+    who = getattr(history, partner)
+    drilled = drill.drill_ids(scope, WEEK, "partner", str(who.id), figure, now=REPORT_AT)
+    counted = by_label(figures.grouped(scope, WEEK, "partner", now=REPORT_AT))[who.name]
+    assert drilled == history.ids(*names)
+    assert len(drilled) == counted.figures.counts[figure]
+
+
+def test_drill_down_by_group_and_reason(history):
+    scope = Scope.for_vendor(history.vendor.id)
+    gold_won = drill.drill_ids(scope, WEEK, "tier", "gold", "won", now=REPORT_AT)
+    assert gold_won == history.ids("a1", "g1")
+    declined = drill.drill_ids(scope, WEEK, "total", "all", "declined", reason="no_capacity",
+                               now=REPORT_AT)  # fmt: skip
+    assert declined == history.ids("a3")
+
+
+def test_weekly_trend_splits_on_local_weeks(history):
+    scope = Scope.for_vendor(history.vendor.id)
+    two_weeks = period.Period(date(2026, 1, 5), date(2026, 1, 18), TZ)
+    weeks = figures.weekly(scope, two_weeks, now=REPORT_AT)
+    assert [(w.first.day, f.offered, f.accepted, f.expired) for w, f in weeks] == [
+        (5, 11, 8, 1),
+        (12, 1, 0, 1),  # b4; a6 (04:30 UTC on the 12th) belongs to the week before
+    ]
+
+
+def test_a_partner_scope_sees_its_own_figures_only(history):
+    scope = Scope.for_partner(history.vendor.id, history.beta.id)
+    rows = figures.grouped(scope, WEEK, "partner", now=REPORT_AT)
+    assert [(r.label, r.figures.offered) for r in rows] == [("Beta", 3)]
+    assert drill.drill_ids(scope, WEEK, "partner", str(history.alpha.id), "offered") == []
+
+
+def test_source_and_campaign_quality(history):
+    scope = Scope.for_vendor(history.vendor.id)
+    rows = {(r.source, r.campaign): r for r in sources.quality(scope, WEEK, now=REPORT_AT)}
+    web = rows[("web", "spring")]
+    assert web.counts == {
+        "volume": 8, "rejected": 1, "duplicate": 1, "suppressed": 0, "handed": 6,
+        "accepted": 4, "followed_up": 3, "won": 1, "returned": 1,
+    }  # fmt: skip
+    assert (web.revenue_cents, web.revenue_per_lead, web.returns) == (
+        100_000, 12_500, {"bad_data": 1},
+    )  # fmt: skip
+    assert (web.share("rejected", "volume"), web.share("won", "accepted")) == (1 / 8, 1 / 4)
+    fair = rows[("fair", "=1+2")]
+    assert (fair.counts["volume"], fair.counts["suppressed"], fair.counts["accepted"]) == (4, 1, 2)
+    assert fair.revenue_cents == 25_000
+    pool_leads = rows[("web", "")]
+    assert (pool_leads.counts["volume"], pool_leads.counts["followed_up"]) == (2, 1)
+    assert sources.drill_ids(scope, WEEK, "web", "spring", "won", now=REPORT_AT) == [
+        history.leads["a1"].id
+    ]
+    assert sources.drill_ids(scope, WEEK, "web", "spring", "rejected") == [history.leads["r1"].id]
+
+
+def test_percentile_interpolates_like_postgres():
+    assert percentile([], 0.5) is None
+    assert percentile([4.0], 0.9) == 4.0
+    assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
+    assert percentile([10.0, 20.0, 30.0, 40.0], 0.9) == pytest.approx(37.0)
+
+
+def test_planning_actuals_and_the_month_capacity_runs_out(history):
+    for partner in (history.alpha, history.beta, history.gamma):
+        partner.open_lead_cap = 1
+    db.session.commit()
+    actual = planning.actuals(Scope.for_vendor(history.vendor.id), TZ, now=REPORT_AT)
+    # 16 leads in 90 days; 13 handed over, 9 of them accepted, 4 of those won.
+    assert actual.leads_per_month == pytest.approx(16 * 30.4 / 90)
+    assert (actual.handover_rate, actual.accept_rate, actual.close_rate) == (13 / 16, 9 / 13, 4 / 9)
+    assert actual.average_deal_cents == (50_000 + 100_000 + 25_000 + 200_000) // 4
+    # Accepted to closed: 1.5, 17, 24, 17, 28.5, 46.5 and 45 hours.
+    assert actual.hold_days == pytest.approx(179.5 / 7 / 24)
+    assert actual.accepted_capacity_per_month == pytest.approx(3 * 30.4 / (179.5 / 7 / 24))
+    given = planning.PlanInput(
+        monthly_target_cents=1_000_000, average_deal_cents=100_000, close_rate=0.5,
+        accept_rate=0.5, handover_rate=0.8, months=4, monthly_growth=1.0,
+    )  # fmt: skip
+    result = planning.plan(given, actual, date(2026, 1, 20))
+    assert [(m.month.month, m.deals, m.accepted, m.handed, m.leads) for m in result.months] == [
+        (1, 10, 20, 40, 50), (2, 20, 40, 80, 100), (3, 40, 80, 160, 200), (4, 80, 160, 320, 400),
+    ]  # fmt: skip
+    assert result.runs_out is result.months[3]
+    history.gamma.open_lead_cap = None
+    db.session.commit()
+    unbounded = planning.actuals(Scope.for_vendor(history.vendor.id), TZ, now=REPORT_AT)
+    assert unbounded.uncapped_partners == 1
+    assert planning.plan(given, unbounded, date(2026, 1, 20)).runs_out is None
+
+
+def test_a_plan_refuses_impossible_rates():
+    given = planning.PlanInput(0, 100, 0.0, 0.5, 1.5)
+    with pytest.raises(InvalidInput) as caught:
+        given.check()
+    fields = {e.field for e in caught.value.errors}
+    assert fields == {"monthly_target", "close_rate", "handover_rate"}
