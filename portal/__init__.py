@@ -60,7 +60,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from portal.admin.routes import bp as admin_bp
-    from portal.api import fax, partner  # noqa: F401  (on api_bp)
+    from portal.api import buyer, fax, partner  # noqa: F401  (on api_bp)
     from portal.api.routes import bp as api_bp
     from portal.auth.routes import bp as auth_bp
     from portal.buyer.routes import bp as buyer_bp
@@ -70,6 +70,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.partner.routes import bp as partner_bp
     from portal.public.routes import bp as public_bp
     from portal.vendor import (  # noqa: F401  (on vendor_bp)
+        buyers,
         deliveries,
         destinations,
         imports,

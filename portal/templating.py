@@ -59,7 +59,13 @@ NAVIGATION: dict[Role, tuple[NavLink, ...]] = {
         NavLink("Away", "partner.pause"),
         NavLink("Scorecard", "partner.scorecard"),
     ),
-    Role.BUYER_USER: (NavLink("Purchased leads", "buyer.dashboard", ("buyer.lead",)),),
+    Role.BUYER_USER: (
+        NavLink(
+            "Purchased leads", "buyer.dashboard", ("buyer.lead", "buyer.sale", "buyer.return_sale")
+        ),
+        NavLink("Returns", "buyer.returns_list"),
+        NavLink("Statements", "buyer.statement_page", ("buyer.statement_",)),
+    ),
 }
 
 ROLE_LABELS = {

@@ -168,7 +168,7 @@ class User(UserMixin, db.Model):
 
 
 class ApiKey(db.Model):
-    """A machine credential: a lead source of a vendor, or a partner's CRM.
+    """A machine credential: a lead source of a vendor, a partner's CRM, or a buyer's system.
 
     Only a SHA-256 of the key is kept (keys are long and random, so a fast hash
     is enough); ``prefix`` is the part shown in lists so people can tell keys apart.
@@ -179,6 +179,8 @@ class ApiKey(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor.id"), index=True)
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)
+    # A buyer's key reads its purchases and asks for returns, nothing else.
+    buyer_id: Mapped[int | None] = mapped_column(ForeignKey("buyer.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)

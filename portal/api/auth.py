@@ -1,4 +1,4 @@
-"""API-key authentication for machine callers (lead sources, partner CRMs)."""
+"""API-key authentication for machine callers (lead sources, partner CRMs, buyers' systems)."""
 
 from __future__ import annotations
 
@@ -50,8 +50,9 @@ def vendor_key_required(view: F) -> F:
                 "the API key is unknown or revoked",
                 headers={"WWW-Authenticate": 'Bearer realm="leadrelay", error="invalid_token"'},
             )
-        if key.partner_id is not None:
-            return problem(403, "forbidden", "a partner key cannot post leads; use a source key")
+        if key.partner_id is not None or key.buyer_id is not None:
+            owner = "partner" if key.partner_id is not None else "buyer"
+            return problem(403, "forbidden", f"a {owner} key cannot post leads; use a source key")
         _touch(key)
         g.api_key = key
         g.vendor = key.vendor
@@ -78,10 +79,38 @@ def partner_key_required(view: F) -> F:
                 headers={"WWW-Authenticate": 'Bearer realm="leadrelay"'},
             )
         if key.partner_id is None:
-            return problem(403, "forbidden", "a lead-source key cannot act for a partner")
+            what = "buyer" if key.buyer_id is not None else "lead-source"
+            return problem(403, "forbidden", f"a {what} key cannot act for a partner")
         _touch(key)
         g.api_key = key
         g.scope = Scope.for_partner(key.vendor_id, key.partner_id)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def buyer_key_required(view: F) -> F:
+    """401 without a live key, 403 for any key but a buyer's; sets ``g.api_key``, ``g.scope``.
+
+    ``g.scope`` is the buyer's tenancy scope: everything the view reads goes through it.
+    """
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        plaintext = presented_key()
+        key = accounts.find_api_key(plaintext) if plaintext else None
+        if key is None:
+            return problem(
+                401,
+                "unauthorized",
+                "send your buyer API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+                headers={"WWW-Authenticate": 'Bearer realm="leadrelay"'},
+            )
+        if key.buyer_id is None:
+            return problem(403, "forbidden", "only a key issued to a buyer can act for a buyer")
+        _touch(key)
+        g.api_key = key
+        g.scope = Scope.for_buyer(key.vendor_id, key.buyer_id)
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from distribution.buyers import RETURN_REASONS as BUYER_RETURN_REASONS
 from distribution.intake.pipeline import LEAD_FIELDS
 from distribution.models import FollowUpKind
 from distribution.offers import DECLINE_REASONS
@@ -201,6 +202,82 @@ def _partner_paths() -> dict[str, Any]:
     }  # fmt: skip
 
 
+_BUYER_FAILURES = {
+    "401": _problem("No API key, or an unknown or revoked one"),
+    "403": _problem("Not a buyer's key: ask the vendor for a key issued to your buyer account"),
+    "429": _problem("Too many requests for this key; retry later"),
+}
+_SALE_ID = {"name": "sale_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+_SALE = {
+    "type": "object",
+    "description": "A lead this buyer bought: the price, the lead and the state of its return.",
+    "required": ["id", "lead_id", "price_cents", "status", "sold_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "lead_id": {"type": "integer"},
+        "price_cents": {"type": "integer"},
+        "exclusive": {"type": "boolean"},
+        "status": _enum(["sold", "returned"]),
+        "sold_at": {"type": "string", "format": "date-time"},
+        "return_window_closes_at": {"type": "string", "format": "date-time"},
+        "returnable": {"type": "boolean", "description": "Not returned yet and inside the window"},
+        "return": {"type": ["object", "null"], "properties": {
+            "status": _enum(["pending", "approved", "refused"]),
+            "reason": _enum(list(BUYER_RETURN_REASONS)), "note": {"type": ["string", "null"]},
+            "requested_at": _TIME, "decided_at": _TIME}},
+        "lead": {"type": "object", "properties": {
+            "product": {"type": ["string", "null"]}, "score": {"type": ["integer", "null"]},
+            "grade": {"type": ["string", "null"]}, "source": {"type": ["string", "null"]},
+            "received_at": _TIME, "contact": {"type": "object"}}},
+    },
+}  # fmt: skip
+
+
+def _buyer_paths() -> dict[str, Any]:
+    """A buyer's system: its purchases and returns, with a key issued to the buyer."""
+    query = [
+        {"name": "limit", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}},
+        {"name": "since", "in": "query", "required": False,
+         "schema": {"type": "string", "format": "date-time"},
+         "description": "Only sales at or after this time (with a zone, e.g. ...Z)"},
+    ]  # fmt: skip
+    missing = _problem("No such sale for this buyer (another buyer's ids look the same)")
+    return {
+        "/buyer/sales": {"get": {
+            "operationId": "buyerSales", "tags": ["buyer"], "parameters": query,
+            "summary": "Leads this buyer bought, newest first",
+            "responses": {"200": _listing("sales", "BuyerSale"),
+                          "422": _problem("limit or since is not valid"), **_BUYER_FAILURES}}},
+        "/buyer/sales/{sale_id}": {"get": {
+            "operationId": "buyerSale", "tags": ["buyer"], "parameters": [_SALE_ID],
+            "summary": "One sale of this buyer",
+            "responses": {"200": _json(_ref("BuyerSale"), "The sale"), "404": missing,
+                          **_BUYER_FAILURES}}},
+        "/buyer/sales/{sale_id}/return": {"post": {
+            "operationId": "buyerReturn", "tags": ["buyer"], "parameters": [_SALE_ID],
+            "summary": "Return a bought lead with a reason, inside the buyer's return window",
+            "description": (
+                "Approved at once when the buyer's policy auto-approves returns (the price is "
+                "credited), otherwise pending until the vendor decides. Refused when the window "
+                "has closed, when it would take the buyer over its maximum return rate, or when "
+                "the lead was already returned."
+            ),
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["reason"], "properties": {
+                    "reason": _enum(list(BUYER_RETURN_REASONS)), "note": _TEXT}}}}},
+            "responses": {
+                "200": _json(_ref("BuyerSale"), "The sale with its return (pending or approved)"),
+                "404": missing,
+                "409": _problem("return_refused: the window closed, the return rate is used "
+                                "up, or a return was already asked"),
+                "422": _problem("The reason is missing or not one of the allowed values"),
+                **_BUYER_FAILURES,
+            }}},
+    }  # fmt: skip
+
+
 def _fax_paths() -> dict[str, Any]:
     """The fax API's status callback: public, the signed token in the URL is the credential."""
     status = {
@@ -358,6 +435,7 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
                 }
             },
             **_partner_paths(),
+            **_buyer_paths(),
             **_fax_paths(),
         },
         "components": {
@@ -372,6 +450,7 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
                 "Result": _RESULT,
                 "PartnerLead": _HELD,
                 "PoolLead": _POOL_LEAD,
+                "BuyerSale": _SALE,
                 "BatchResult": {
                     "type": "object",
                     "required": ["summary", "results"],

@@ -78,9 +78,3 @@ def partner(partner_id: int) -> str:
         assignments=overview.open_assignments(current_scope(), row),
         destinations=destinations.for_partner(row),
     )
-
-
-@bp.route("/buyers")
-@role_required(Role.VENDOR_ADMIN)
-def buyers() -> str:
-    return render_template("vendor/buyers.html", buyers=overview.buyers(current_scope()))
