@@ -21,7 +21,6 @@ import secrets
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
@@ -33,15 +32,12 @@ from distribution import clock
 from distribution.db import db
 from distribution.models import (
     Assignment,
-    AssignmentStatus,
     Delivery,
     DeliveryAttempt,
     DeliveryStatus,
     Destination,
     Lead,
     LeadEvent,
-    Partner,
-    User,
 )
 
 log = logging.getLogger(__name__)
@@ -60,7 +56,6 @@ SEND_JOB = "distribution.deliveries.send"
 DRAIN_JOB = "distribution.deliveries.send_due"
 DRAIN_KEY = "deliveries-due"
 BATCH = 100
-DEFAULT_MAIL_FROM = "Leadrelay <no-reply@leadrelay.invalid>"
 _DUE_KEY = "leadrelay.deliveries_due"
 _SENDABLE = (DeliveryStatus.PENDING, DeliveryStatus.RETRY_WAIT)
 # Buyer posts are sent once, synchronously, by the sale itself (distribution.buyers).
@@ -82,24 +77,7 @@ def queue(
     assignment: Assignment | None = None,
 ) -> Delivery:
     """Add a pending delivery of ``lead`` to ``destination``; sent once the caller commits."""
-    delivery = Delivery(
-        webhook_id=f"msg_{secrets.token_urlsafe(18)}",
-        vendor_id=lead.vendor_id,
-        lead_id=lead.id,
-        assignment_id=assignment.id if assignment is not None else None,
-        destination_id=destination.id,
-        partner_id=destination.partner_id,
-        buyer_id=destination.buyer_id,
-        purpose=purpose,
-        status=DeliveryStatus.PENDING,
-        attempts=0,
-        next_attempt_at=clock.now(),
-        created_at=clock.now(),
-    )
-    db.session.add(delivery)
-    db.session.flush()
-    _mark_due(delivery.id)
-    return delivery
+    return _add(lead, purpose, assignment, destination)
 
 
 def queue_offer(assignment: Assignment, lead: Lead) -> list[Delivery]:
@@ -121,19 +99,27 @@ def queue_offer(assignment: Assignment, lead: Lead) -> list[Delivery]:
 
 def queue_notice(lead: Lead, assignment: Assignment, *, purpose: str) -> Delivery:
     """An e-mail to the people of the partner holding ``assignment`` (an offer or a
-    reminder), sent through the outbox like any delivery, over ``SMTP_URL``."""
+    reminder), sent through the outbox like any delivery (``distribution.notices``)."""
+    return _add(lead, purpose, assignment, None)
+
+
+def _add(
+    lead: Lead, purpose: str, assignment: Assignment | None, destination: Destination | None
+) -> Delivery:
+    now = clock.now()
     delivery = Delivery(
         webhook_id=f"msg_{secrets.token_urlsafe(18)}",
         vendor_id=lead.vendor_id,
         lead_id=lead.id,
-        assignment_id=assignment.id,
-        destination_id=None,
-        partner_id=assignment.partner_id,
+        assignment_id=assignment.id if assignment is not None else None,
+        destination_id=destination.id if destination is not None else None,
+        partner_id=destination.partner_id if destination is not None else assignment.partner_id,
+        buyer_id=destination.buyer_id if destination is not None else None,
         purpose=purpose,
         status=DeliveryStatus.PENDING,
         attempts=0,
-        next_attempt_at=clock.now(),
-        created_at=clock.now(),
+        next_attempt_at=now,
+        created_at=now,
     )
     db.session.add(delivery)
     db.session.flush()
@@ -199,7 +185,9 @@ def send_due(batch: int = BATCH) -> dict[str, int]:
 def _send_leased(delivery: Delivery, now: datetime) -> None:
     """Send a delivery this worker holds the lease of, and record what happened."""
     if delivery.destination_id is None:
-        _record(delivery, None, _send_notice(delivery), now)
+        from distribution import notices  # it uses this module's helpers
+
+        _record(delivery, None, notices.send(delivery), now)
         return
     destination = db.session.get(Destination, delivery.destination_id)
     if destination is None or not destination.active:
@@ -310,85 +298,6 @@ def _attempt(delivery: Delivery, destination: Destination) -> outbound.SendResul
     except outbound.ConnectorError as exc:
         # The destination's settings cannot render this lead: retrying will not help.
         return outbound.SendResult(outcome="rejected", retryable=False, detail=str(exc))
-
-
-def _send_notice(delivery: Delivery) -> outbound.SendResult:
-    """Mail an offer or a reminder to the partner's contact address, or its users'."""
-    lead = db.session.get(Lead, delivery.lead_id)
-    assignment = db.session.get(Assignment, delivery.assignment_id)
-    assert lead is not None and assignment is not None
-    if delivery.purpose == "offer" and assignment.status is not AssignmentStatus.OFFERED:
-        return outbound.SendResult(
-            outcome="rejected", retryable=False, detail="the offer was already answered"
-        )
-    recipients = notice_recipients(assignment.partner_id)
-    if not recipients:
-        return outbound.SendResult(
-            outcome="rejected",
-            retryable=False,
-            detail="the partner has no contact e-mail and no active users",
-        )
-    links = None
-    if assignment.status is AssignmentStatus.OFFERED and assignment.expires_at is not None:
-        from distribution.offer_links import offer_links
-
-        links = offer_links(assignment)
-    settings = {
-        "to": recipients,
-        "from": current_app.config.get("MAIL_FROM") or DEFAULT_MAIL_FROM,
-        "smtp": smtp_settings(current_app.config.get("SMTP_URL")),
-        # Contact details are the partner's once it accepts, not before.
-        "withhold_contact_in_offer": True,
-    }
-    if settings["smtp"] is None:
-        message = outbound.render("email", lead_payload(lead), settings | {"smtp": {"host": "-"}},
-                                  purpose=delivery.purpose, links=links)  # fmt: skip
-        log.info("no SMTP_URL: e-mail not sent\n%s", outbound.format_message(message))
-        return outbound.SendResult(
-            outcome="delivered", retryable=False, detail="no SMTP_URL: written to the log"
-        )
-    return outbound.deliver(
-        "email",
-        lead_payload(lead),
-        settings,
-        purpose=delivery.purpose,
-        links=links,
-        webhook_id=delivery.webhook_id,
-    )
-
-
-def notice_recipients(partner_id: int | None) -> list[str]:
-    """Where a partner's notices go: its contact address, else its active users."""
-    partner = db.session.get(Partner, partner_id) if partner_id else None
-    if partner is None:
-        return []
-    if partner.contact_email:
-        return [partner.contact_email]
-    return list(
-        db.session.scalars(
-            select(User.email)
-            .where(User.partner_id == partner.id, User.active.is_(True))
-            .order_by(User.id)
-        )
-    )
-
-
-def smtp_settings(url: str | None) -> dict[str, Any] | None:
-    """``smtp://user:pass@host:port`` (``smtps://`` for SSL, ``?starttls=1``) as settings."""
-    if not url:
-        return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-        raise ValueError("SMTP_URL must look like smtp://user:password@host:587")
-    query = parse_qs(parts.query)
-    return {
-        "host": parts.hostname,
-        "port": parts.port or (465 if parts.scheme == "smtps" else 25),
-        "username": unquote(parts.username) if parts.username else None,
-        "password": unquote(parts.password) if parts.password else None,
-        "ssl": parts.scheme == "smtps",
-        "starttls": query.get("starttls", ["0"])[0].lower() in ("1", "true", "yes"),
-    }
 
 
 def _record(

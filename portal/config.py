@@ -46,6 +46,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "RATELIMIT_HEADERS_ENABLED": True,
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or None,
         "SMTP_URL": env.get("SMTP_URL") or None,
+        # The sender of the mails Leadrelay writes itself (offers, reminders, digests).
+        "MAIL_FROM": env.get("MAIL_FROM") or None,
         "PUBLIC_URL": env.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         # Route new leads in the background as soon as intake commits them.
         "ROUTE_AFTER_INTAKE": env.get("ROUTE_AFTER_INTAKE", "1").lower() in TRUTHY,

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from connectors import outbound
-from distribution import clock, deliveries, destinations, sweeper
+from distribution import clock, deliveries, destinations, notices, sweeper
 from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.models import (
@@ -240,7 +240,7 @@ def test_without_smtp_the_offer_email_is_written_to_the_log(world, caplog):
     (lead,) = leads(vendor)
     routed(lead)
     delivery = db.session.scalars(select(Delivery).where(Delivery.lead_id == lead.id)).one()
-    with caplog.at_level("INFO", logger="distribution.deliveries"):
+    with caplog.at_level("INFO", logger="distribution.notices"):
         assert deliveries.send(delivery.id) == "delivered"
     assert "leads@pacific.example.com" in caplog.text
     (attempt,) = db.session.get(Delivery, delivery.id).attempts_log
@@ -283,11 +283,11 @@ def test_a_partner_with_nobody_to_write_to_is_a_visible_rejection(world):
 
 
 def test_smtp_url_is_read_into_settings():
-    assert deliveries.smtp_settings("smtps://ann%40x.com:p%2Fw@mail.example.com") == {
+    assert notices.smtp_settings("smtps://ann%40x.com:p%2Fw@mail.example.com") == {
         "host": "mail.example.com", "port": 465, "username": "ann@x.com", "password": "p/w",
         "ssl": True, "starttls": False,
     }  # fmt: skip
-    assert deliveries.smtp_settings("smtp://relay:587?starttls=1")["starttls"] is True
-    assert deliveries.smtp_settings(None) is None
+    assert notices.smtp_settings("smtp://relay:587?starttls=1")["starttls"] is True
+    assert notices.smtp_settings(None) is None
     with pytest.raises(ValueError, match="SMTP_URL"):
-        deliveries.smtp_settings("http://relay")
+        notices.smtp_settings("http://relay")

@@ -1,0 +1,106 @@
+"""E-mails to a partner's people: offers and reminders for partners without a system.
+
+A partner whose leads are not pushed to a destination of its own still hears of
+each offer (with its signed accept and decline links) and of deadlines about to
+run out, by e-mail to its contact address or else to its active users. The mail
+is an outbox delivery like any other (``distribution.deliveries``: leased,
+retried, logged); this module only renders and sends it, over the operator's
+relay ``SMTP_URL``, or writes it to the log when none is set.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from flask import current_app
+from sqlalchemy import select
+
+from connectors import outbound
+from distribution.db import db
+from distribution.deliveries import lead_payload
+from distribution.models import Assignment, AssignmentStatus, Delivery, Lead, Partner, User
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAIL_FROM = "Leadrelay <no-reply@leadrelay.invalid>"
+
+
+def send(delivery: Delivery) -> outbound.SendResult:
+    """Mail an offer or a reminder to the partner's contact address, or its users'."""
+    lead = db.session.get(Lead, delivery.lead_id)
+    assignment = db.session.get(Assignment, delivery.assignment_id)
+    assert lead is not None and assignment is not None
+    if delivery.purpose == "offer" and assignment.status is not AssignmentStatus.OFFERED:
+        return outbound.SendResult(
+            outcome="rejected", retryable=False, detail="the offer was already answered"
+        )
+    to = recipients(assignment.partner_id)
+    if not to:
+        return outbound.SendResult(
+            outcome="rejected",
+            retryable=False,
+            detail="the partner has no contact e-mail and no active users",
+        )
+    links = None
+    if assignment.status is AssignmentStatus.OFFERED and assignment.expires_at is not None:
+        from distribution.offer_links import offer_links
+
+        links = offer_links(assignment)
+    settings = {
+        "to": to,
+        "from": current_app.config.get("MAIL_FROM") or DEFAULT_MAIL_FROM,
+        "smtp": smtp_settings(current_app.config.get("SMTP_URL")),
+        # Contact details are the partner's once it accepts, not before.
+        "withhold_contact_in_offer": True,
+    }
+    if settings["smtp"] is None:
+        message = outbound.render("email", lead_payload(lead), settings | {"smtp": {"host": "-"}},
+                                  purpose=delivery.purpose, links=links)  # fmt: skip
+        log.info("no SMTP_URL: e-mail not sent\n%s", outbound.format_message(message))
+        return outbound.SendResult(
+            outcome="delivered", retryable=False, detail="no SMTP_URL: written to the log"
+        )
+    return outbound.deliver(
+        "email",
+        lead_payload(lead),
+        settings,
+        purpose=delivery.purpose,
+        links=links,
+        webhook_id=delivery.webhook_id,
+    )
+
+
+def recipients(partner_id: int | None) -> list[str]:
+    """Where a partner's notices go: its contact address, else its active users."""
+    partner = db.session.get(Partner, partner_id) if partner_id else None
+    if partner is None:
+        return []
+    if partner.contact_email:
+        return [partner.contact_email]
+    return list(
+        db.session.scalars(
+            select(User.email)
+            .where(User.partner_id == partner.id, User.active.is_(True))
+            .order_by(User.id)
+        )
+    )
+
+
+def smtp_settings(url: str | None) -> dict[str, Any] | None:
+    """``smtp://user:pass@host:port`` (``smtps://`` for SSL, ``?starttls=1``) as settings."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError("SMTP_URL must look like smtp://user:password@host:587")
+    query = parse_qs(parts.query)
+    return {
+        "host": parts.hostname,
+        "port": parts.port or (465 if parts.scheme == "smtps" else 25),
+        "username": unquote(parts.username) if parts.username else None,
+        "password": unquote(parts.password) if parts.password else None,
+        "ssl": parts.scheme == "smtps",
+        "starttls": query.get("starttls", ["0"])[0].lower() in ("1", "true", "yes"),
+    }
