@@ -67,7 +67,7 @@ def main() -> None:
 
     from distribution.db import db
     from distribution.models import Vendor
-    from distribution.reports import figures, period, seed, sources
+    from distribution.reports import figures, period, rollup, seed, sources
     from distribution.tenancy import Scope
     from portal import create_app
 
@@ -83,6 +83,12 @@ def main() -> None:
             seed.seed("bench", args.leads, args.partners, progress=progress)
             print(f"seed: {time.perf_counter() - started:.0f} s")
             db.session.execute(text("ANALYZE"))
+            db.session.commit()
+        started = time.perf_counter()
+        rolled = rollup.rollup(vendor_slug="bench")
+        print(f"roll-up: {rolled.as_dict()} in {time.perf_counter() - started:.1f} s")
+        if rolled.days:
+            db.session.execute(text("ANALYZE report_span, report_rollup"))
             db.session.commit()
         vendor = db.session.scalars(db.select(Vendor).where(Vendor.slug == "bench")).one()
         scope = Scope.for_vendor(vendor.id)

@@ -9,9 +9,11 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from distribution.db import db
-from distribution.reports import digest, seed
+from distribution.reports import digest, rollup, seed
 
-reports = AppGroup("reports", help="Partner-manager reports: the weekly digest, seed data.")
+reports = AppGroup(
+    "reports", help="Partner-manager reports: the weekly digest, the roll-up, seed data."
+)
 
 
 def _sender() -> str:
@@ -36,6 +38,14 @@ def digest_command(vendor_slug: str | None) -> None:
         failed |= r.outcome in ("retry", "rejected")
     if failed:
         raise SystemExit(1)
+
+
+@reports.command("rollup")
+@click.option("--vendor", "vendor_slug", help="Only this vendor (slug); default every vendor.")
+def rollup_command(vendor_slug: str | None) -> None:
+    """Roll closed days, weeks and months up for the dashboard (again where they changed)."""
+    result = rollup.rollup(vendor_slug=vendor_slug)
+    click.echo(f"Rolled {result.days} days, {result.weeks} weeks, {result.months} months.")
 
 
 @reports.command("seed")

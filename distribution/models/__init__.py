@@ -11,6 +11,7 @@ from distribution.models.leads import (
     LeadEvent,
     Suppression,
 )
+from distribution.models.reports import ReportRollup, ReportSpan
 from distribution.models.routing import Rule, RuleSet
 from distribution.models.types import (
     OPEN_ASSIGNMENT_STATUSES,
@@ -57,6 +58,8 @@ __all__ = [
     "Partner",
     "PartnerKind",
     "PoolEligibility",
+    "ReportRollup",
+    "ReportSpan",
     "ReturnStatus",
     "Role",
     "Rule",

@@ -2,6 +2,7 @@
 
 * ``period``: report periods on the vendor's local calendar;
 * ``figures``: per partner, tier, kind, region or week, counted in SQL;
+* ``rollup``, ``rolled``, ``tally``: closed days rolled up per partner, and read back;
 * ``drill``: the exact assignments and leads behind any figure;
 * ``sources``: source and campaign quality, lead by lead;
 * ``planning``: leads needed for a revenue target, against flow and capacity;

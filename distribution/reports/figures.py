@@ -31,7 +31,7 @@ the same way in Python.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -48,7 +48,9 @@ from distribution.models import (
     AssignmentStatus,
     Partner,
 )
+from distribution.reports import rolled
 from distribution.reports.period import Period
+from distribution.reports.tally import Tally, percentile
 from distribution.tenancy import Scope
 
 A = Assignment
@@ -270,9 +272,118 @@ def aggregate(
     join_partner: bool = False,
     where: Iterable[ColumnElement[bool]] = (),
     now: datetime | None = None,
+    rolled_key: Callable[[int, int], Any] | None = None,
+    pieces: Sequence[Period] | None = None,
 ) -> dict[Any, Figures]:
-    """Figures of the assignments offered in ``period``, grouped by ``key``."""
+    """Figures of the assignments offered in ``period``, grouped by ``key``.
+
+    With ``rolled_key`` (the group of a partner's roll-up row, from the partner id
+    and the index of its piece of ``pieces``), closed days come from the roll-up
+    and only the rest is counted from the assignments, the durations included,
+    so medians and percentiles stay exact (``distribution.reports.tally``).
+    Without it, or when no rolled span covers any of the period, all is counted
+    from the assignments in one statement, percentiles by ``percentile_cont``.
+    """
     now = now or clock.now()
+    where = list(where)
+    coverage = None
+    if rolled_key is not None and not where:
+        coverage = rolled.plan(scope, period, now, pieces)
+    if coverage is None or not coverage.spans:
+        return _exact(scope, period, key, join_partner, where, now)
+    found: dict[Any, Tally] = {}
+    if coverage.live:
+        ranges = or_(*(and_(A.offered_at >= s, A.offered_at < e) for s, e in coverage.live))
+        live = tallies(scope, [ranges], [key], join_partner=join_partner, now=now)
+        found.update((k[0], tally) for k, tally in live.items())
+    for partner_id, piece, tally in rolled.load(scope, coverage.spans):
+        k = rolled_key(partner_id, piece)
+        mine = found.get(k)
+        if mine is None:
+            found[k] = tally
+        else:
+            mine.add(tally)
+    return {k: figures_of(tally) for k, tally in found.items()}
+
+
+def figures_of(tally: Tally) -> Figures:
+    """The figures of a tally, medians and percentiles of its exact durations."""
+    counts = dict.fromkeys(COUNTED, 0)
+    counts.update(tally.counts)
+    figures = Figures(
+        counts=counts,
+        revenue_cents=tally.revenue_cents,
+        declines=dict(tally.declines),
+        returns=dict(tally.returns),
+    )
+    accept = sorted(tally.accept_seconds())
+    figures.accept_median = percentile(accept, 0.5)
+    figures.accept_p90 = percentile(accept, 0.9)
+    figures.followup_median = percentile(tally.followup_seconds(), 0.5)
+    return figures
+
+
+def tallies(
+    scope: Scope,
+    where: Iterable[ColumnElement[bool]],
+    keys: Sequence[ColumnElement[Any]],
+    *,
+    join_partner: bool = False,
+    now: datetime,
+) -> dict[tuple[Any, ...], Tally]:
+    """Tallies of the assignments matching ``where``, grouped by ``keys`` (tuples of values).
+
+    Counts and reasons are summed in SQL; the durations come back one row per
+    accepted hand-over, exact.
+    """
+    labelled = [k.label(f"k{i}") for i, k in enumerate(keys)]
+    width = len(labelled)
+    stmt = scope.select(Assignment).where(*where)
+    if join_partner:
+        stmt = stmt.join(Partner, Partner.id == A.partner_id)
+    columns: list[Any] = [*labelled, *(_count(cond(now)) for _label, cond in CONDITIONS.values())]
+    columns.append(func.sum(case((_status(AssignmentStatus.WON), A.won_amount_cents), else_=0)))
+    found: dict[tuple[Any, ...], Tally] = {}
+    for row in db.session.execute(stmt.with_only_columns(*columns).group_by(*labelled)):
+        counts = {name: int(n or 0) for name, n in zip(COUNTED, row[width:], strict=False)}
+        found[tuple(row[:width])] = Tally(counts, int(row[width + len(COUNTED)] or 0))
+    reason = func.coalesce(A.decline_reason, A.return_reason, "")
+    reasons = (
+        stmt.with_only_columns(*labelled, A.status, reason, func.count())
+        .where(_status(AssignmentStatus.DECLINED, AssignmentStatus.RETURNED))
+        .group_by(*labelled, A.status, reason)
+    )
+    for row in db.session.execute(reasons):
+        tally = found.get(tuple(row[:width]))
+        if tally is not None:
+            status, why, n = row[width:]
+            bucket = tally.declines if status == AssignmentStatus.DECLINED else tally.returns
+            bucket[why or "unknown"] = int(n)
+    durations = stmt.with_only_columns(
+        *labelled,
+        case((_timed_accept(now), seconds_between(A.accepted_at, A.offered_at))),
+        case((_with_followup(now), seconds_between(A.first_followup_at, A.accepted_at))),
+    ).where(A.accepted_at.is_not(None))
+    for row in db.session.execute(durations):
+        tally = found.get(tuple(row[:width]))
+        accept_s, followup_s = row[width:]
+        if tally is not None:
+            if accept_s is not None:
+                tally.accept_values.append(float(accept_s))
+            if followup_s is not None:
+                tally.followup_values.append(float(followup_s))
+    return found
+
+
+def _exact(
+    scope: Scope,
+    period: Period,
+    key: ColumnElement[Any],
+    join_partner: bool,
+    where: Iterable[ColumnElement[bool]],
+    now: datetime,
+) -> dict[Any, Figures]:
+    """All live: counts, exact medians and percentiles straight from the assignments."""
     key = key.label("k")
     accept_s = case((_timed_accept(now), seconds_between(A.accepted_at, A.offered_at)))
     followup_s = case((_with_followup(now), seconds_between(A.first_followup_at, A.accepted_at)))
@@ -364,17 +475,6 @@ def _reasons(
         bucket[why or "unknown"] = int(n)
 
 
-def percentile(values: list[float], p: float) -> float | None:
-    """The ``p`` quantile with linear interpolation, as PostgreSQL's ``percentile_cont``."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = p * (len(ordered) - 1)
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 # --- reports ----------------------------------------------------------------
 
 
@@ -382,7 +482,14 @@ def grouped(
     scope: Scope, period: Period, group: str = "partner", now: datetime | None = None
 ) -> list[Row]:
     """The dashboard table: one row per group, flagged rows first, worst first."""
-    found = aggregate(scope, period, group_key(group), join_partner=_needs_partner(group), now=now)
+    found = aggregate(
+        scope,
+        period,
+        group_key(group),
+        join_partner=_needs_partner(group),
+        now=now,
+        rolled_key=_rolled_key(scope, group),
+    )
     rows: list[Row] = []
     if group == "partner":
         partners = db.session.scalars(scope.select(Partner).order_by(Partner.name))
@@ -397,17 +504,41 @@ def grouped(
     return rows
 
 
+def _rolled_key(scope: Scope, group: str) -> Callable[[int, int], Any]:
+    """The group of a partner's roll-up row, as ``group_key(group)`` names it live."""
+    group_key(group)  # an unknown group fails here, as it does live
+    if group == "partner":
+        return lambda partner_id, _piece: partner_id
+    if group == "total":
+        return lambda _partner_id, _piece: "all"
+    column = {"tier": Partner.tier, "kind": Partner.kind,
+              "region": func.coalesce(Partner.region, "")}[group]  # fmt: skip
+    of = dict(db.session.execute(scope.select(Partner).with_only_columns(Partner.id, column)).all())
+    return lambda partner_id, _piece: of.get(partner_id)
+
+
 def total(scope: Scope, period: Period, now: datetime | None = None) -> Figures:
     """The figures of every assignment of ``scope`` offered in ``period``."""
-    return aggregate(scope, period, group_key("total"), now=now).get("all", Figures())
+    found = aggregate(
+        scope, period, group_key("total"), now=now, rolled_key=_rolled_key(scope, "total")
+    )
+    return found.get("all", Figures())
 
 
 def weekly(
     scope: Scope, period: Period, now: datetime | None = None
 ) -> list[tuple[Period, Figures]]:
     """One line per local week of ``period`` (weeks with no offers included, empty)."""
-    found = aggregate(scope, period, week_key(period), now=now)
-    return [(week, found.get(i, Figures())) for i, week in enumerate(period.weeks())]
+    weeks = period.weeks()
+    found = aggregate(
+        scope,
+        period,
+        week_key(period),
+        now=now,
+        rolled_key=lambda _partner_id, piece: piece,
+        pieces=weeks,
+    )
+    return [(week, found.get(i, Figures())) for i, week in enumerate(weeks)]
 
 
 def figure_condition(figure: str, now: datetime) -> ColumnElement[bool]:

@@ -11,7 +11,7 @@ from distribution.errors import InvalidInput
 from distribution.reports import drill, figures, period, planning, sources
 from distribution.reports.figures import percentile
 from distribution.tenancy import Scope
-from tests.reports_data import REPORT_AT, TZ, build
+from tests.reports_data import REPORT_AT, TZ, build, t
 
 HOUR = 3600.0
 WEEK = period.Period(date(2026, 1, 5), date(2026, 1, 11), TZ)
@@ -232,3 +232,142 @@ def test_a_plan_refuses_impossible_rates():
         given.check()
     fields = {e.field for e in caught.value.errors}
     assert fields == {"monthly_target", "close_rate", "handover_rate"}
+
+
+# --- the roll-up ----------------------------------------------------------------
+
+
+def _same(rolled_up, live):
+    assert rolled_up.counts == live.counts
+    assert (rolled_up.revenue_cents, rolled_up.declines, rolled_up.returns) == (
+        live.revenue_cents, live.declines, live.returns,
+    )  # fmt: skip
+    for name in ("accept_median", "accept_p90", "followup_median"):
+        expected = getattr(live, name)
+        got = getattr(rolled_up, name)
+        assert got == (None if expected is None else pytest.approx(expected)), name
+
+
+def _everything(scope, now):
+    """Every report of the week and fortnight, as figures keyed by what they are."""
+    two_weeks = period.Period(date(2026, 1, 5), date(2026, 1, 18), TZ)
+    found = {("total",): figures.total(scope, WEEK, now=now)}
+    for group in ("partner", "tier", "kind", "region"):
+        for row in figures.grouped(scope, WEEK, group, now=now):
+            found[(group, row.key)] = row.figures
+    for week, fig in figures.weekly(scope, two_weeks, now=now):
+        found[("week", week.first)] = fig
+    return found
+
+
+def _spans(vendor_id):
+    from distribution.models import ReportSpan
+
+    spans = db.session.scalars(db.select(ReportSpan).where(ReportSpan.vendor_id == vendor_id))
+    return {(s.grain, s.first_day): s for s in spans}
+
+
+def test_closed_days_are_rolled_and_read_the_same_as_live(history):
+    from distribution.reports import rolled, rollup
+
+    vendor = Scope.for_vendor(history.vendor.id)
+    beta = Scope.for_partner(history.vendor.id, history.beta.id)
+    live = _everything(vendor, REPORT_AT)
+    live_beta = _everything(beta, REPORT_AT)
+
+    rollup.rollup(now=REPORT_AT)  # the history's sweeps rolled some days already
+    spans = _spans(history.vendor.id)
+    # From Monday 29 Dec (the week of 1 Jan) to yesterday in New York, Mon 19 Jan.
+    grains = [grain for grain, _day in spans]
+    assert (grains.count("day"), grains.count("week"), grains.count("month")) == (22, 3, 0)
+    assert not any(span.dirty for span in spans.values())
+    assert ("day", date(2026, 1, 20)) not in spans  # today is counted live
+    week = spans[("week", date(2026, 1, 5))]
+    assert (week.start_at, week.tz, week.dirty) == (WEEK.start, TZ, False)
+    coverage = rolled.plan(vendor, WEEK, REPORT_AT)
+    assert list(coverage.spans) == [week.id] and coverage.live == []
+
+    rolled_up = _everything(vendor, REPORT_AT)
+    assert rolled_up.keys() == live.keys()
+    for key, fig in rolled_up.items():
+        _same(fig, live[key])
+    for key, fig in _everything(beta, REPORT_AT).items():
+        _same(fig, live_beta[key])
+    # The hand-counted values hold on the roll-up too.
+    alpha = by_label(figures.grouped(vendor, WEEK, "partner", now=REPORT_AT))["Alpha"].figures
+    assert alpha.accept_p90 == pytest.approx(2.7 * HOUR)
+    assert (alpha.followup_median, alpha.declines) == (pytest.approx(5 * HOUR), {"no_capacity": 1})
+    # A second run has nothing to do.
+    assert rollup.rollup(now=REPORT_AT).as_dict() == {"days": 0, "weeks": 0, "months": 0}
+
+
+def test_a_late_change_marks_its_spans_dirty_and_is_rolled_again(history):
+    from distribution import clock, work
+    from distribution.reports import rollup
+    from tests.reports_data import ACTOR
+
+    rollup.rollup(now=REPORT_AT)
+    later = REPORT_AT.replace(hour=13)
+    b2 = history.leads["b2"]  # offered Wed 7 Jan, followed up, still being worked
+    with clock.frozen_at(later):
+        work.record_outcome(Scope.for_partner(history.vendor.id, history.beta.id), b2.id,
+                            "won", ACTOR, amount_cents=70_000)  # fmt: skip
+        db.session.commit()
+    spans = _spans(history.vendor.id)
+    dirty = {key for key, span in spans.items() if span.dirty}
+    assert dirty == {("day", date(2026, 1, 7)), ("week", date(2026, 1, 5))}
+
+    scope = Scope.for_vendor(history.vendor.id)
+    beta = by_label(figures.grouped(scope, WEEK, "partner", now=later))["Beta"].figures
+    assert (beta.won, beta.open, beta.revenue_cents) == (2, 0, 95_000)  # read live meanwhile
+    live = _everything(scope, later)
+
+    assert rollup.rollup(now=later).as_dict() == {"days": 1, "weeks": 1, "months": 0}
+    assert not any(span.dirty for span in _spans(history.vendor.id).values())
+    for key, fig in _everything(scope, later).items():
+        _same(fig, live[key])
+
+
+def test_a_follow_up_deadline_passing_makes_a_rolled_day_stale(history):
+    from distribution.reports import rolled, rollup
+
+    # Rolled at 11:00 UTC on the 9th: Gamma's claim of g2 (8 Jan) is due at 12:00.
+    before = REPORT_AT.replace(day=9, hour=11)
+    rollup.rollup(now=before)
+    day = _spans(history.vendor.id)[("day", date(2026, 1, 8))]
+    assert day.stale_at == REPORT_AT.replace(day=9, hour=12)
+    scope = Scope.for_vendor(history.vendor.id)
+    assert rolled.plan(scope, WEEK, before.replace(minute=30)).live == [
+        (period.local_midnight(date(2026, 1, 9), TZ), WEEK.end)  # not closed yet on the 9th
+    ]
+    # Past the deadline the 8th is counted live again, with the 9th to the 11th.
+    coverage = rolled.plan(scope, WEEK, REPORT_AT)
+    assert coverage.live == [(period.local_midnight(date(2026, 1, 8), TZ), WEEK.end)]
+    gamma = by_label(figures.grouped(scope, WEEK, "partner", now=REPORT_AT))["Gamma"].figures
+    assert (gamma.followup_due, gamma.late_followup) == (2, 1)  # counted live, due by now
+    assert rollup.rollup(now=REPORT_AT).days >= 1
+    again = by_label(figures.grouped(scope, WEEK, "partner", now=REPORT_AT))["Gamma"].figures
+    assert (again.followup_due, again.late_followup) == (2, 1)
+    assert rolled.plan(scope, WEEK, REPORT_AT).live == []
+
+
+def test_a_hand_over_added_to_a_rolled_day_is_counted(history):
+    from distribution.models import Assignment, AssignmentMode, AssignmentStatus
+    from distribution.reports import rollup
+
+    rollup.rollup(now=REPORT_AT)
+    scope = Scope.for_vendor(history.vendor.id)
+    db.session.add(
+        Assignment(
+            vendor_id=history.vendor.id, lead_id=history.leads["r1"].id,
+            partner_id=history.alpha.id, mode=AssignmentMode.PUSH,
+            status=AssignmentStatus.EXPIRED, offered_at=t(7, 16),
+        )
+    )  # fmt: skip
+    db.session.commit()
+    assert _spans(history.vendor.id)[("day", date(2026, 1, 7))].dirty
+    alpha = by_label(figures.grouped(scope, WEEK, "partner", now=REPORT_AT))["Alpha"].figures
+    assert (alpha.offered, alpha.expired) == (7, 2)
+    assert rollup.rollup(now=REPORT_AT).days == 1
+    alpha = by_label(figures.grouped(scope, WEEK, "partner", now=REPORT_AT))["Alpha"].figures
+    assert (alpha.offered, alpha.expired, alpha.accept_median) == (7, 2, pytest.approx(1.5 * HOUR))

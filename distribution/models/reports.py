@@ -1,0 +1,97 @@
+"""The report roll-up: hand-over figures per partner, counted once per closed stretch of days.
+
+A ``ReportSpan`` is one local day, week (Monday to Sunday) or month of a vendor's
+calendar, held as the half-open UTC range ``[start_at, end_at)`` of its local
+midnights in ``tz``. Its ``ReportRollup`` rows hold, per partner, the counts of
+the assignments *offered* in that range as they stood at ``rolled_at``, and their
+durations (to accept, to first follow-up) packed as float64 arrays, so medians
+and percentiles of any set of spans stay exact (see ``distribution.reports.tally``).
+
+A span is usable while it is ready (``rolled_at`` set), clean, in the zone of the
+period asked for, and ``rolled_at <= now < stale_at``: ``stale_at`` is the first
+follow-up deadline, after ``rolled_at``, of a lead accepted and not yet followed
+up, when "follow-up due" would change without any row changing. Database
+triggers on ``assignment`` (created by the migration) set ``dirty`` on every span
+whose range holds an assignment that was inserted, deleted, or changed in a
+column the figures read; the roll-up job (``distribution.reports.rollup``) counts
+those spans again.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from distribution.db import db
+from distribution.models.types import JSONType, UTCDateTime
+
+_BIGID = BigInteger().with_variant(Integer, "sqlite")
+
+SPAN_GRAINS = ("day", "week", "month")
+
+
+class ReportSpan(db.Model):
+    """One rolled day, week or month of a vendor's local calendar."""
+
+    __tablename__ = "report_span"
+    __table_args__ = (
+        UniqueConstraint("vendor_id", "grain", "first_day"),
+        # The triggers look spans up by the moment an assignment was offered.
+        Index("ix_report_span_vendor_end", "vendor_id", "end_at"),
+    )
+
+    id: Mapped[int] = mapped_column(_BIGID, primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor.id"))
+    grain: Mapped[str] = mapped_column(String(8))  # day | week | month
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    tz: Mapped[str] = mapped_column(String(64))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: being rolled
+    stale_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: never by itself
+    dirty: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ReportRollup(db.Model):
+    """The figures of one partner over one span (partners with no offers have no row)."""
+
+    __tablename__ = "report_rollup"
+    __table_args__ = (UniqueConstraint("span_id", "partner_id"),)
+
+    id: Mapped[int] = mapped_column(_BIGID, primary_key=True)
+    span_id: Mapped[int] = mapped_column(ForeignKey("report_span.id"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
+    # Counts named as in distribution.reports.figures.CONDITIONS ("open" is open_now).
+    offered: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    declined: Mapped[int] = mapped_column(Integer, default=0)
+    expired: Mapped[int] = mapped_column(Integer, default=0)
+    recalled: Mapped[int] = mapped_column(Integer, default=0)
+    timed_accept: Mapped[int] = mapped_column(Integer, default=0)
+    followup_due: Mapped[int] = mapped_column(Integer, default=0)
+    followed_up: Mapped[int] = mapped_column(Integer, default=0)
+    late_followup: Mapped[int] = mapped_column(Integer, default=0)
+    with_followup: Mapped[int] = mapped_column(Integer, default=0)
+    won: Mapped[int] = mapped_column(Integer, default=0)
+    lost: Mapped[int] = mapped_column(Integer, default=0)
+    returned: Mapped[int] = mapped_column(Integer, default=0)
+    open_now: Mapped[int] = mapped_column(Integer, default=0)
+    revenue_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    # {"declines": {reason: n}, "returns": {reason: n}}, or None when there are neither
+    reasons: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    accept_seconds: Mapped[bytes] = mapped_column(LargeBinary, default=b"")  # float64 LE
+    followup_seconds: Mapped[bytes] = mapped_column(LargeBinary, default=b"")

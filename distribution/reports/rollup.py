@@ -1,0 +1,293 @@
+"""The roll-up job: each closed local day counted once per partner, summed into weeks, months.
+
+``rollup()`` (``flask reports rollup``, or a call from the sweeper) walks every
+vendor's calendar from the month of its first hand-over to yesterday and rolls
+
+* every day with no span yet, in another zone than the vendor's now, marked
+  dirty by the triggers on ``assignment``, or gone stale (a follow-up deadline
+  it counted as "not due yet" has passed), from the assignments;
+* every closed week and month whose span is missing, dirty or stale, or older
+  than one of its days, by adding up its days' rows.
+
+Each span is rolled in two transactions so no change is lost: the first sets
+the span clean and not ready (``rolled_at`` NULL) and commits; the second counts
+and sets ``rolled_at``, leaving ``dirty`` alone. A hand-over changed after the
+first commit marks the span dirty again (so reports skip it and the next run
+rolls it again); one changed before it is in what the second one counts. On
+PostgreSQL the first transaction also takes a SHARE lock on ``assignment``
+while it creates new spans, so a writer that fired its trigger before the span
+existed has committed before anything is counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, delete, func, literal, or_, select, text, update
+
+from distribution import clock
+from distribution.db import db, insert_rows
+from distribution.models import Assignment, ReportRollup, ReportSpan, Vendor
+from distribution.reports.figures import tallies
+from distribution.reports.period import local_midnight, today
+from distribution.reports.rolled import COUNT_COLUMNS
+from distribution.reports.tally import Tally, add, pack
+from distribution.tenancy import Scope
+
+A = Assignment
+S = ReportSpan
+DAYS_PER_BATCH = 31
+
+
+@dataclass
+class RollResult:
+    days: int = 0
+    weeks: int = 0
+    months: int = 0
+
+    def add(self, other: RollResult) -> None:
+        self.days += other.days
+        self.weeks += other.weeks
+        self.months += other.months
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def rollup(now: datetime | None = None, vendor_slug: str | None = None) -> RollResult:
+    """Roll every vendor's closed days, weeks and months that need it; commits."""
+    now = now or clock.now()
+    stmt = select(Vendor.id, Vendor.timezone).order_by(Vendor.id)
+    if vendor_slug is not None:
+        stmt = stmt.where(Vendor.slug == vendor_slug)
+    result = RollResult()
+    for vendor_id, tz in db.session.execute(stmt).all():
+        result.add(roll_vendor(vendor_id, tz or "UTC", now))
+    return result
+
+
+def run() -> dict[str, int]:
+    """The background job: one roll-up now."""
+    return rollup().as_dict()
+
+
+def roll_vendor(vendor_id: int, tz: str, now: datetime) -> RollResult:
+    """Roll one vendor's calendar up to yesterday (local)."""
+    result = RollResult()
+    first_at = db.session.scalar(select(func.min(A.offered_at)).where(A.vendor_id == vendor_id))
+    yesterday = today(tz, now) - timedelta(days=1)
+    if first_at is None:
+        return result
+    first_day = today(tz, first_at)
+    month = first_day.replace(day=1)
+    start = month - timedelta(days=month.weekday())  # whole weeks and months from here
+    if start > yesterday:
+        return result
+    spans = _spans(vendor_id, "day")
+    todo = [day for day in _days(start, yesterday) if _needs(spans.get(day), tz, now)]
+    for i in range(0, len(todo), DAYS_PER_BATCH):
+        _roll_days(vendor_id, tz, todo[i : i + DAYS_PER_BATCH], now)
+        result.days += len(todo[i : i + DAYS_PER_BATCH])
+    for grain in ("week", "month"):
+        rolled = _roll_coarse(vendor_id, tz, grain, start, yesterday, now)
+        setattr(result, f"{grain}s", rolled)
+    return result
+
+
+def _days(first: date, last: date) -> Iterable[date]:
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+def _spans(vendor_id: int, grain: str) -> dict[date, Any]:
+    rows = db.session.execute(
+        select(S.first_day, S.id, S.tz, S.rolled_at, S.stale_at, S.dirty).where(
+            S.vendor_id == vendor_id, S.grain == grain
+        )
+    )
+    return {row.first_day: row for row in rows}
+
+
+def _needs(span: Any, tz: str, now: datetime) -> bool:
+    if span is None or span.dirty or span.tz != tz or span.rolled_at is None:
+        return True
+    return span.stale_at is not None and span.stale_at <= now
+
+
+def _claim(vendor_id: int, tz: str, grain: str, ranges: list[tuple[date, date]]) -> dict[date, int]:
+    """Make the spans exist, clean and not ready, and commit; their ids by first day."""
+    firsts = [first for first, _last in ranges]
+    held = {
+        span.first_day: span
+        for span in db.session.scalars(
+            select(S).where(S.vendor_id == vendor_id, S.grain == grain, S.first_day.in_(firsts))
+        )
+    }
+    if len(held) < len(ranges) and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("LOCK TABLE assignment IN SHARE MODE"))
+    for first, last in ranges:
+        span = held.get(first)
+        if span is None:
+            span = held[first] = S(vendor_id=vendor_id, grain=grain, first_day=first)
+            db.session.add(span)
+        span.last_day, span.tz = last, tz
+        span.start_at = local_midnight(first, tz)
+        span.end_at = local_midnight(last + timedelta(days=1), tz)
+        span.rolled_at = span.stale_at = None
+        span.dirty = False
+    db.session.flush()
+    ids = {first: span.id for first, span in held.items()}
+    db.session.commit()
+    return ids
+
+
+def _roll_days(vendor_id: int, tz: str, days: list[date], now: datetime) -> None:
+    ids = _claim(vendor_id, tz, "day", [(d, d) for d in days])
+    try:
+        ends = [local_midnight(d + timedelta(days=1), tz) for d in days]
+        ranges = or_(
+            *(
+                and_(A.offered_at >= local_midnight(d, tz), A.offered_at < e)
+                for d, e in zip(days, ends, strict=True)
+            )
+        )
+        whens = [(A.offered_at < e, i) for i, e in enumerate(ends[:-1])]
+        day_index = case(*whens, else_=len(days) - 1) if whens else literal(0)
+        found = tallies(Scope.for_vendor(vendor_id), [ranges], [A.partner_id, day_index], now=now)
+        pending = db.session.execute(
+            select(day_index.label("d"), func.min(A.followup_due_at))
+            .where(
+                A.vendor_id == vendor_id,
+                ranges,
+                A.accepted_at.is_not(None),
+                A.first_followup_at.is_(None),
+                A.followup_due_at > now,
+            )
+            .group_by("d")
+        )
+        stale = {int(i): at for i, at in pending}
+        span_ids = [ids[d] for d in days]
+        rows = [
+            _row(span_ids[int(i)], partner_id, tally) for (partner_id, i), tally in found.items()
+        ]
+        _store(span_ids, rows)
+        for i, span_id in enumerate(span_ids):
+            db.session.execute(
+                update(S).where(S.id == span_id).values(rolled_at=now, stale_at=stale.get(i))
+            )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def _row(span_id: int, partner_id: int, tally: Tally) -> dict[str, Any]:
+    row: dict[str, Any] = {"span_id": span_id, "partner_id": partner_id}
+    for name, column in COUNT_COLUMNS.items():
+        row[column] = int(tally.counts.get(name, 0))
+    row["revenue_cents"] = int(tally.revenue_cents)
+    reasons = {"declines": tally.declines, "returns": tally.returns}
+    row["reasons"] = reasons if tally.declines or tally.returns else None
+    row["accept_seconds"] = b"".join(tally.accept_packed) + pack(tally.accept_values)
+    row["followup_seconds"] = b"".join(tally.followup_packed) + pack(tally.followup_values)
+    return row
+
+
+def _store(span_ids: list[int], rows: list[dict[str, Any]]) -> None:
+    db.session.execute(delete(ReportRollup).where(ReportRollup.span_id.in_(span_ids)))
+    insert_rows(ReportRollup.__table__, rows)
+
+
+def _coarse_ranges(grain: str, start: date, last: date) -> list[tuple[date, date]]:
+    """The whole weeks or months from ``start``'s on, ending by ``last``."""
+    found = []
+    if grain == "week":
+        first = start - timedelta(days=start.weekday())
+        while first + timedelta(days=6) <= last:
+            found.append((first, first + timedelta(days=6)))
+            first += timedelta(days=7)
+        return found
+    first = start.replace(day=1)
+    while True:
+        following = (first + timedelta(days=32)).replace(day=1)
+        if following - timedelta(days=1) > last:
+            return found
+        found.append((first, following - timedelta(days=1)))
+        first = following
+
+
+def _roll_coarse(
+    vendor_id: int, tz: str, grain: str, start: date, last: date, now: datetime
+) -> int:
+    """Sum day rows into the weeks or months that need it; how many were rolled."""
+    days = _spans(vendor_id, "day")
+    spans = _spans(vendor_id, grain)
+    todo = []
+    for first, end in _coarse_ranges(grain, start, last):
+        parts = [days.get(d) for d in _days(first, end)]
+        if any(p is None or _needs(p, tz, now) for p in parts):
+            continue  # a day is not rolled (or changed since): the days serve meanwhile
+        span = spans.get(first)
+        newest = max(p.rolled_at for p in parts)
+        if _needs(span, tz, now) or span.rolled_at < newest:
+            todo.append((first, end))
+    for first, end in todo:
+        _sum_days(vendor_id, tz, grain, first, end, now)
+    return len(todo)
+
+
+def _sum_days(vendor_id: int, tz: str, grain: str, first: date, last: date, now: datetime) -> None:
+    ident = _claim(vendor_id, tz, grain, [(first, last)])[first]
+    try:
+        parts = db.session.execute(
+            select(S.id, S.rolled_at, S.stale_at).where(
+                S.vendor_id == vendor_id,
+                S.grain == "day",
+                S.first_day >= first,
+                S.first_day <= last,
+                S.tz == tz,
+                S.dirty.is_(False),
+                S.rolled_at.is_not(None),
+            )
+        ).all()
+        if len(parts) != (last - first).days + 1:
+            # A day changed since we looked: leave the span to the next run.
+            db.session.execute(update(S).where(S.id == ident).values(dirty=True))
+            db.session.commit()
+            return
+        r = ReportRollup
+        names = list(COUNT_COLUMNS)
+        stmt = select(
+            r.partner_id,
+            r.revenue_cents,
+            r.reasons,
+            r.accept_seconds,
+            r.followup_seconds,
+            *(getattr(r, COUNT_COLUMNS[n]) for n in names),
+        ).where(r.span_id.in_([p.id for p in parts]))
+        merged: dict[int, Tally] = {}
+        for partner_id, revenue, reasons, accept, followup, *counts in db.session.execute(stmt):
+            tally = merged.setdefault(partner_id, Tally())
+            tally.add_counts(dict(zip(names, counts, strict=True)))
+            tally.revenue_cents += int(revenue or 0)
+            reasons = reasons or {}
+            add(tally.declines, reasons.get("declines") or {})
+            add(tally.returns, reasons.get("returns") or {})
+            tally.accept_packed.append(bytes(accept or b""))
+            tally.followup_packed.append(bytes(followup or b""))
+        _store([ident], [_row(ident, partner_id, t) for partner_id, t in merged.items()])
+        stale = [p.stale_at for p in parts if p.stale_at is not None]
+        db.session.execute(
+            update(S)
+            .where(S.id == ident)
+            .values(rolled_at=max(p.rolled_at for p in parts), stale_at=min(stale, default=None))
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
