@@ -14,13 +14,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy import select
 
-from connectors.outbound.base import OutboundMessage, SendResult, SmtpSettings
-from connectors.outbound.smtp import send_smtp, wire_bytes
-from distribution import clock
+from connectors.outbound.base import OutboundMessage, SendResult
+from connectors.outbound.smtp import send_smtp, smtp_settings, wire_bytes
+from distribution import clock, notices
 from distribution.db import db
 from distribution.models import Role, User, Vendor
 from distribution.reports import figures
@@ -28,7 +27,6 @@ from distribution.reports.period import Period, preset
 from distribution.tenancy import Scope
 
 log = logging.getLogger(__name__)
-TRUE = ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -37,23 +35,6 @@ class DigestResult:
     recipients: list[str]
     outcome: str  # delivered | logged | retry | rejected | skipped
     detail: str = ""
-
-
-def smtp_from_url(url: str) -> SmtpSettings:
-    """``smtp://[user[:password]@]host[:port][?starttls=1]`` or ``smtps://...`` as settings."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-        raise ValueError("SMTP_URL: use smtp://[user:password@]host[:port] or smtps://...")
-    query = parse_qs(parts.query)
-    use_ssl = parts.scheme == "smtps"
-    return SmtpSettings(
-        host=parts.hostname,
-        port=parts.port or (465 if use_ssl else 25),
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-        starttls=not use_ssl and (query.get("starttls", ["0"])[0].lower() in TRUE),
-        ssl=use_ssl,
-    )
 
 
 def recipients(vendor: Vendor) -> list[str]:
@@ -137,7 +118,7 @@ def send(mail: EmailMessage, smtp_url: str | None, key: str) -> SendResult | Non
         body=wire_bytes(mail),
         content_type="message/rfc822",
         email=mail,
-        smtp=smtp_from_url(smtp_url),
+        smtp=smtp_settings(notices.smtp_settings(smtp_url)),
     )
     return send_smtp(message, webhook_id=key)
 
