@@ -31,7 +31,7 @@ from distribution.models import (
 from distribution.routing.candidates import gather
 from distribution.routing.engine import DEFAULT_POOL_DAYS, DEFAULT_SLA_HOURS, route
 from distribution.routing.ledger import DatabaseLedger
-from distribution.tenancy import Scope
+from distribution.tenancy import Scope, row_id
 
 
 @dataclass(frozen=True)
@@ -57,10 +57,10 @@ SWEEPER = Actor("sweeper", "system")
 
 def lead_id_of(value: Any) -> int:
     """``value`` as a lead id; anything that is not one is simply not found."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound(f"no lead {value!r}") from None
+    ident = row_id(value)
+    if ident is None:
+        raise NotFound(f"no lead {value!r}")
+    return ident
 
 
 def assignment_for(scope: Scope, lead_id: Any) -> Assignment:

@@ -99,11 +99,14 @@ def pool_leads(
     stmt = _claimable(scope, clock.now())
     for name in ("country", "state", "product", "grade"):
         value = str(filters.get(name) or "").strip()
+        if "\x00" in value:
+            return []  # no stored value has a NUL (PostgreSQL refuses the query outright)
         if value:
             stmt = stmt.where(getattr(Lead, name) == value)
     min_score = str(filters.get("min_score") or "").strip()
-    if min_score.isdigit():
-        stmt = stmt.where(Lead.score >= int(min_score))
+    if min_score.isdecimal():  # isdigit() lets "²" through, which int() refuses
+        # A score is a 32-bit column: a higher floor matches nothing and must not overflow.
+        stmt = stmt.where(Lead.score >= min(int(min_score), 2**31 - 1))
     stmt = stmt.order_by(*SORTS.get(sort, SORTS["ending"])).limit(LIMIT)
     return [PoolLead(*row) for row in db.session.execute(stmt)]
 

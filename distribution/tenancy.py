@@ -58,9 +58,8 @@ class Scope:
 
     def get(self, model: type[M], ident: Any) -> M | None:
         """The row with primary key ``ident`` if this scope may see it, else ``None``."""
-        try:
-            ident = int(ident)
-        except (TypeError, ValueError):
+        ident = row_id(ident)
+        if ident is None:
             return None
         pk = model.__mapper__.primary_key[0]  # type: ignore[attr-defined]
         return db.session.scalars(self.select(model).where(pk == ident)).first()
@@ -75,6 +74,20 @@ class Scope:
         elif self.buyer_id is not None:
             clauses.append(_buyer_clause(model, self.buyer_id))
         return clauses
+
+
+# The largest id a row can have in any of our databases (SQLite's INTEGER, BIGINT);
+# a larger number is not an error to raise from the driver but an id that is not there.
+MAX_ROW_ID = 2**63 - 1
+
+
+def row_id(value: Any) -> int | None:
+    """``value`` as a primary key, or None when it cannot be one (not a whole number, too big)."""
+    try:
+        ident = int(value)
+    except (TypeError, ValueError):
+        return None
+    return ident if -MAX_ROW_ID <= ident <= MAX_ROW_ID else None
 
 
 def _vendor_clause(model: type, vendor_id: int | None) -> Any:

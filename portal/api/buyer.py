@@ -136,7 +136,7 @@ def _leads(ids: set[int]) -> dict[int, Lead]:
 def _limit(raw: str | None) -> int:
     if not raw:
         return 100
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not raw.isdecimal() or not 1 <= int(raw) <= MAX_LIMIT:
         raise InvalidInput([FieldError("limit", f"must be a whole number from 1 to {MAX_LIMIT}")])
     return int(raw)
 

@@ -106,6 +106,17 @@ _POOL_LEAD = {
 }
 
 
+def _also_xml(responses: dict[str, Any]) -> dict[str, Any]:
+    """``responses`` with an XML twin of each JSON body: XML senders are answered in XML."""
+    xml = {"schema": {"type": "string", "description": "The same fields, as a <response> document"}}
+    return {
+        code: spec | {"content": spec["content"] | {"application/xml": xml}}
+        if "application/json" in spec.get("content", {})
+        else spec
+        for code, spec in responses.items()
+    }
+
+
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -148,6 +159,8 @@ def _partner_paths() -> dict[str, Any]:
                                 "offer_expired or not_allowed_now")}  # fmt: skip
     invalid = {"422": _problem("A field is missing or not one of the allowed values")}
     held = {"200": _json(_ref("PartnerLead"), "The hand-over after the action")}
+    # The listings are rate-limited per key (the actions on one lead are not).
+    limited = _PARTNER_FAILURES | {"429": _problem("Too many requests for this key; retry later")}
     sorts = {"type": "string", "enum": ["ending", "newest", "oldest", "score"]}
     filters = [
         {"name": name, "in": "query", "required": False, "schema": schema}
@@ -158,15 +171,21 @@ def _partner_paths() -> dict[str, Any]:
         "/partner/offers": {"get": {
             "operationId": "partnerOffers", "tags": ["partner"],
             "summary": "Offers waiting for this partner's answer, soonest deadline first",
-            "responses": {"200": _listing("offers", "PartnerLead"), **_PARTNER_FAILURES}}},
+            "responses": {"200": _listing("offers", "PartnerLead"), **limited}}},
         "/partner/pool": {"get": {
             "operationId": "partnerPool", "tags": ["partner"], "parameters": filters,
             "summary": "Pooled leads this partner may claim, contact details masked",
-            "responses": {"200": _listing("leads", "PoolLead"), **_PARTNER_FAILURES}}},
+            "responses": {"200": _listing("leads", "PoolLead"), **limited}}},
         "/partner/leads": {"get": {
             "operationId": "partnerLeads", "tags": ["partner"],
             "summary": "Leads this partner holds and is working, with contact details",
-            "responses": {"200": _listing("leads", "PartnerLead"), **_PARTNER_FAILURES}}},
+            "responses": {"200": _listing("leads", "PartnerLead"), **limited}}},
+        "/partner/leads/{lead_id}": {"get": {
+            "operationId": "partnerLead", "tags": ["partner"], "parameters": [_LEAD_ID],
+            "summary": "One lead this partner holds or held, with contact details while held",
+            "responses": {"200": _json(_ref("PartnerLead"), "The partner's hand-over of the lead"),
+                          "404": _problem("No such lead for this partner"),
+                          **_PARTNER_FAILURES}}},
         "/partner/leads/{lead_id}/claim": {"post": _partner_action(
             "partnerClaim", "Claim a pooled lead: exactly one partner wins", None,
             {"201": _json(_ref("PartnerLead"), "Claimed: the lead is yours")}, **conflict)},
@@ -363,30 +382,32 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
                             "text/csv": {"schema": {"type": "string"}},
                         },
                     },
-                    "responses": {
-                        "201": {
-                            "description": "Stored; one result, or a summary and one per item",
-                            "headers": {"Location": {"schema": _TEXT}},
-                            "content": {
-                                "application/json": {
-                                    "schema": {
-                                        "oneOf": [
-                                            {"$ref": "#/components/schemas/Result"},
-                                            {"$ref": "#/components/schemas/BatchResult"},
-                                        ]
+                    "responses": _also_xml(
+                        {
+                            "201": {
+                                "description": "Stored; one result, or a summary and one per item",
+                                "headers": {"Location": {"schema": _TEXT}},
+                                "content": {
+                                    "application/json": {
+                                        "schema": {
+                                            "oneOf": [
+                                                {"$ref": "#/components/schemas/Result"},
+                                                {"$ref": "#/components/schemas/BatchResult"},
+                                            ]
+                                        }
                                     }
-                                }
+                                },
                             },
-                        },
-                        "400": _problem("The body could not be read (kept as a rejected lead)"),
-                        "413": _problem("The body or the batch is over the limit"),
-                        "415": _problem("A content type Leadrelay does not read"),
-                        "422": {
-                            "description": "Stored as rejected; the errors name each field",
-                            "content": {"application/json": {"schema": {"type": "object"}}},
-                        },
-                        **auth_failures,
-                    },
+                            "400": _problem("The body could not be read (kept as a rejected lead)"),
+                            "413": _problem("The body or the batch is over the limit"),
+                            "415": _problem("A content type Leadrelay does not read"),
+                            "422": {
+                                "description": "Stored as rejected; the errors name each field",
+                                "content": {"application/json": {"schema": {"type": "object"}}},
+                            },
+                            **auth_failures,
+                        }
+                    ),
                 }
             },
             "/leads/{lead_id}": {

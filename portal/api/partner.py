@@ -45,6 +45,24 @@ def _body() -> dict[str, Any]:
     return data if isinstance(data, dict) else request.form.to_dict()
 
 
+def _note(body: dict[str, Any]) -> str | None:
+    """The optional free-text note; anything but text is refused, not stored as its repr."""
+    return _text(body, "note")
+
+
+def _text(body: dict[str, Any], name: str) -> str | None:
+    """Optional text field ``name``: refused when it is not text or holds a NUL character
+    (no database column can store one)."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput([FieldError(name, "must be text")])
+    if "\x00" in value:
+        raise InvalidInput([FieldError(name, "must not contain NUL characters")])
+    return value
+
+
 def _run(action: Callable[[], Any], view: Callable[[Any], dict[str, Any]], status: int = 200):
     """One domain action, committed, answered; domain errors become problem answers."""
     try:
@@ -154,8 +172,8 @@ def partner_accept(lead_id: str) -> Response:
 def partner_decline(lead_id: str) -> Response:
     body = _body()
     return _run(
-        lambda: offers.decline(g.scope, lead_id, str(body.get("reason") or ""),
-                               body.get("note"), _actor()),
+        lambda: offers.decline(g.scope, lead_id, _text(body, "reason") or "",
+                               _note(body), _actor()),
         lambda _went: {"lead_id": int(lead_id), "status": "declined"},
     )  # fmt: skip
 
@@ -166,7 +184,7 @@ def partner_followup(lead_id: str) -> Response:
     body = _body()
     return _run(
         lambda: work.log_followup(g.scope, lead_id, str(body.get("kind") or ""),
-                                  body.get("note"), _actor()),
+                                  _note(body), _actor()),
         lambda f: {"id": f.id, "lead_id": int(lead_id), "kind": f.kind.value,
                    "note": f.note, "at": f.at.isoformat()},
         201,
@@ -191,8 +209,8 @@ def partner_outcome(lead_id: str) -> Response:
     def record() -> Assignment:
         return work.record_outcome(
             g.scope, lead_id, str(body.get("outcome") or ""), _actor(),
-            amount_cents=_cents(body.get("amount")), reason=body.get("reason"),
-            note=body.get("note"),
+            amount_cents=_cents(body.get("amount")), reason=_text(body, "reason"),
+            note=_note(body),
         )  # fmt: skip
 
     return _run(record, held_view)
@@ -203,8 +221,8 @@ def partner_outcome(lead_id: str) -> Response:
 def partner_return(lead_id: str) -> Response:
     body = _body()
     return _run(
-        lambda: work.return_lead(g.scope, lead_id, str(body.get("reason") or ""),
-                                 body.get("note"), _actor()),
+        lambda: work.return_lead(g.scope, lead_id, _text(body, "reason") or "",
+                                 _note(body), _actor()),
         lambda _went: {"lead_id": int(lead_id), "status": "returned"},
     )  # fmt: skip
 

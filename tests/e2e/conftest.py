@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,24 @@ def screenshots() -> Path:
     """Where the smoke journey leaves one screenshot per role."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+def log_in(page, base_url: str, email: str, password: str, lands_on: str) -> None:
+    """Log in through the login form and wait for the landing page."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base_url}/auth/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{base_url}{lands_on}")
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 10.0) -> bool:
+    """Poll ``condition`` (work done by a background thread) until it holds or time runs out."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

@@ -77,6 +77,22 @@ def test_decline_and_return_through_the_api(client, crm):
     assert returned.status is LeadStatus.NURTURE
 
 
+def test_reasons_and_notes_that_are_not_plain_text_are_refused_by_name(client, crm):
+    vendor, west, _ = crm
+    (lead,) = leads(vendor, 1)
+    routed(lead)
+    client.post(f"/api/v1/partner/leads/{lead.id}/accept", headers=west)
+    for path, body, field in (
+        ("outcome", {"outcome": "lost", "reason": ["price"]}, "reason"),
+        ("followups", {"kind": "call", "note": "rang\x00back"}, "note"),
+        ("return", {"reason": {"code": "duplicate"}}, "reason"),
+    ):
+        answer = client.post(f"/api/v1/partner/leads/{lead.id}/{path}", json=body, headers=west)
+        assert answer.status_code == 422, (path, answer.get_data(as_text=True))
+        assert answer.get_json()["errors"][0]["field"] == field
+    assert lead.status is LeadStatus.ASSIGNED  # nothing moved
+
+
 def test_the_pool_and_a_lost_claim_through_the_api(client, crm):
     vendor, west, rival = crm
     gadgets = leads(vendor, 2, prefix="gadget", product="Gadget")
