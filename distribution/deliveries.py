@@ -432,9 +432,11 @@ def sweep(now: datetime | None = None) -> int:
         return 0
     due = len(due_ids(now))
     if due:
-        from portal.jobs import runner
+        from portal.jobs import enqueue
 
-        runner().enqueue_once(DRAIN_KEY, DRAIN_JOB)
+        # Not enqueue_once: a worker killed while its drain waited to start leaves the
+        # once-key behind for minutes, and the sweeper is what must get past that.
+        enqueue(DRAIN_JOB)
     return due
 
 

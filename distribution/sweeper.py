@@ -4,10 +4,10 @@
 first follow-up by their deadline, sends pooled leads nobody claimed back to
 the vendor for nurture, reminds the partner of offers and follow-up deadlines
 about to run out (``reminded_at``, a ``reminder`` event and an e-mail through
-the outbox), enqueues the outbox deliveries that are due again, and rolls up the
-report figures of closed days that changed. Each item is its own transaction,
-and each move is a conditional UPDATE, so several sweepers at once never move
-an item twice.
+the outbox), enqueues the outbox deliveries that are due again and the routing
+of leads left waiting, and rolls up the report figures of closed days that
+changed. Each item is its own transaction, and each move is a conditional
+UPDATE, so several sweepers at once never move an item twice.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from distribution.db import db
 from distribution.handover import SWEEPER
 from distribution.models import Assignment, AssignmentStatus, Lead
 from distribution.reports import rollup
+from distribution.routing import jobs as routing_jobs
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class SweepResult:
     pool_timeouts: int = 0
     reminders: int = 0
     deliveries: int = 0
+    routing_runs: int = 0
     report_days: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -61,6 +63,7 @@ def sweep(now: datetime | None = None, remind_before: timedelta = REMIND_BEFORE)
     result.reminders = _remind(now, remind_before)
     # Deliveries whose retry is due, whose job Redis lost, or whose worker died.
     result.deliveries = deliveries.sweep(now)
+    result.routing_runs = routing_jobs.sweep(now)
     # Closed days whose figures changed (or were never rolled) for the manager reports.
     result.report_days = rollup.rollup(now).days
     if any(result.as_dict().values()):

@@ -44,6 +44,10 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         or env.get("REDIS_URL")
         or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # With Redis down the limiter would fail every limited request with a 500;
+        # count in this process's memory instead until Redis answers again.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or None,
         "SMTP_URL": env.get("SMTP_URL") or None,
         # The sender of the mails Leadrelay writes itself (offers, reminders, digests).

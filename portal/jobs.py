@@ -20,6 +20,11 @@ from flask import Flask, current_app, has_app_context
 
 log = logging.getLogger(__name__)
 
+# How long a coalescing key holds off a second run. A run still queued after that
+# may get a twin, which is harmless; a run lost with a killed worker or with Redis
+# stops blocking new ones after this long.
+ONCE_KEY_SECONDS = 30
+
 _worker_app: Flask | None = None
 _worker_app_lock = threading.Lock()
 
@@ -93,7 +98,10 @@ class JobRunner:
             from redis.exceptions import RedisError
 
             try:
-                return bool(self.queue.connection.set(self._once_key(key), 1, nx=True, ex=300))
+                claimed = self.queue.connection.set(
+                    self._once_key(key), 1, nx=True, ex=ONCE_KEY_SECONDS
+                )
+                return bool(claimed)
             except RedisError:
                 return True  # enqueue anyway; a spare run costs little
         with self._pool_lock:
@@ -114,7 +122,8 @@ class JobRunner:
             self._waiting.discard(key)
 
     def _once_key(self, key: str) -> str:
-        # Per queue: if Redis loses the job, the key still expires after 5 minutes.
+        # Per queue; expires by itself if the job is lost (Redis, or a worker killed
+        # before the job started).
         return f"leadrelay:once:{self.queue.name}:{key}"
 
     def _thread_pool(self) -> ThreadPoolExecutor:
@@ -324,11 +333,13 @@ def worker_command() -> Any:
         queue = current_app.config["RQ_QUEUE"]
         _share_app_with_work_horses(current_app._get_current_object())
         click.echo(
-            f"Worker on {queue} at {url} (burst={burst}, scheduler={with_scheduler},"
-            f" fork={fork})"
+            f"Worker on {queue} at {url} (burst={burst}, scheduler={with_scheduler}, fork={fork})"
         )
         worker_class = Worker if fork else SimpleWorker
-        worker_class([queue], connection=connection).work(
+        # RQ retries a scheduler lock it could not take only at its maintenance interval
+        # (10 min by default): after a scheduler worker is killed, its successor would wait
+        # that long for the lock (61 s TTL) and nothing would run the sweeper meanwhile.
+        worker_class([queue], connection=connection, maintenance_interval=60).work(
             burst=burst, with_scheduler=with_scheduler
         )
 

@@ -1,21 +1,49 @@
 """Background routing: every lead waiting as received gets routed, a commit per lead.
 
 Intake and publishing enqueue ``route_waiting`` after they commit; the database
-is the truth, so a lost enqueue only delays a lead until the next call.
+is the truth, so a lost enqueue only delays a lead until the sweeper (``sweep``)
+finds it still waiting.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
+from distribution import clock
 from distribution.db import db
 from distribution.models import Lead, LeadStatus, Vendor
 from distribution.routing.engine import route
 from distribution.routing.rules import published
 
 log = logging.getLogger(__name__)
+
+ROUTE_JOB = "distribution.routing.jobs.route_waiting"
+# A received lead older than this has lost its routing job (Redis, a killed worker).
+STRANDED_AFTER = timedelta(minutes=1)
+
+
+def sweep(now: datetime | None = None) -> int:
+    """Enqueue routing for every vendor with leads left waiting; returns how many vendors.
+
+    Off with ``ROUTE_AFTER_INTAKE`` (the tests route by calling the domain).
+    """
+    if not current_app.config.get("ROUTE_AFTER_INTAKE", True):
+        return 0
+    before = (now or clock.now()) - STRANDED_AFTER
+    vendors = db.session.scalars(
+        select(Lead.vendor_id)
+        .where(Lead.status == LeadStatus.RECEIVED, Lead.received_at <= before)
+        .distinct()
+    ).all()
+    from portal.jobs import enqueue
+
+    for vendor_id in vendors:
+        enqueue(ROUTE_JOB, vendor_id)
+    return len(vendors)
 
 
 def route_waiting(vendor_id: int, limit: int | None = None) -> dict[str, int]:

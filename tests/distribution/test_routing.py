@@ -572,3 +572,24 @@ def test_a_hybrid_rule_needs_its_exclusive_window(world):
     with pytest.raises(InvalidInput) as caught:
         rules.draft(vendor, [rule("Hybrid", action="hybrid", partner_id=partner.id)])
     assert [e.field for e in caught.value.errors] == ["rules[1].exclusive_hours"]
+
+
+def test_the_sweeper_routes_leads_whose_routing_job_was_lost(app, world):
+    from distribution.routing import jobs as routing_jobs
+    from portal.jobs import runner
+
+    vendor = world.vendor()
+    partner = west_partner(world, vendor, "Pacific")
+    publish(vendor, rule("West", action="push_partner", partner_id=partner.id))
+    (stranded,) = leads(vendor, 1, prefix="old")  # its job was lost with Redis
+    clock.advance(timedelta(minutes=2))
+    (fresh,) = leads(vendor, 1, prefix="new")  # its job may still be on its way
+
+    assert routing_jobs.sweep() == 0  # routing after intake is off: tests route by hand
+    app.config["ROUTE_AFTER_INTAKE"] = True
+    assert routing_jobs.sweep() == 1
+    runner().wait_idle()
+    db.session.expire_all()
+    assert stranded.status is LeadStatus.OFFERED
+    # The vendor's run routes everything waiting, the fresh lead too: one run per vendor.
+    assert fresh.status is LeadStatus.OFFERED
