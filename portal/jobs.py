@@ -238,6 +238,29 @@ def sweep_and_reschedule(interval: float) -> Any:
             )
 
 
+def _watch_sweeper(app: Flask) -> None:
+    """In a worker with the scheduler: re-seed the sweeper chain whenever it lapsed.
+
+    The chain lives in Redis; a Redis that restarts empty loses it, and in a quiet
+    hour no web request would come by to start it again.
+    """
+    interval = float(app.config.get("SWEEP_INTERVAL_SECONDS") or 0)
+    if interval <= 0:
+        return
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            jobs = app.extensions["leadrelay.jobs"]
+            try:
+                if jobs.uses_redis and _renew_sweeper_key(jobs, interval, only_if_absent=True):
+                    jobs.enqueue("portal.jobs.sweep_and_reschedule", interval)
+            except Exception:
+                log.exception("could not re-seed the sweeper; trying again in %s s", interval)
+
+    threading.Thread(target=watch, name="leadrelay-sweeper-watch", daemon=True).start()
+
+
 def _sweep_forever(app: Flask, interval: float) -> None:
     while True:
         time.sleep(interval)
@@ -332,6 +355,8 @@ def worker_command() -> Any:
         connection = Redis.from_url(url)
         queue = current_app.config["RQ_QUEUE"]
         _share_app_with_work_horses(current_app._get_current_object())
+        if with_scheduler:
+            _watch_sweeper(current_app._get_current_object())
         click.echo(
             f"Worker on {queue} at {url} (burst={burst}, scheduler={with_scheduler}, fork={fork})"
         )
