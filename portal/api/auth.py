@@ -61,59 +61,60 @@ def vendor_key_required(view: F) -> F:
     return wrapped  # type: ignore[return-value]
 
 
-def partner_key_required(view: F) -> F:
-    """401 without a live key, 403 for a vendor's source key; sets ``g.api_key``, ``g.scope``.
+def _holder_key_required(
+    who: str, refusal: Callable[[ApiKey], str | None], scope_of: Callable[[ApiKey], Scope]
+) -> Callable[[F], F]:
+    """A decorator for keys that act for a partner or a buyer: 401 without a live key,
+    403 with ``refusal(key)`` when it names a reason; sets ``g.api_key`` and ``g.scope``
+    (``scope_of(key)``), through which everything the view reads goes."""
 
-    ``g.scope`` is the partner's tenancy scope: everything the view reads goes through it.
-    """
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            plaintext = presented_key()
+            key = accounts.find_api_key(plaintext) if plaintext else None
+            if key is None:
+                return problem(
+                    401,
+                    "unauthorized",
+                    f"send your {who} API key as 'Authorization: Bearer <key>' or"
+                    " 'X-API-Key: <key>'",
+                    headers={"WWW-Authenticate": 'Bearer realm="leadrelay"'},
+                )
+            refused = refusal(key)
+            if refused is not None:
+                return problem(403, "forbidden", refused)
+            _touch(key)
+            g.api_key = key
+            g.scope = scope_of(key)
+            return view(*args, **kwargs)
 
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        plaintext = presented_key()
-        key = accounts.find_api_key(plaintext) if plaintext else None
-        if key is None:
-            return problem(
-                401,
-                "unauthorized",
-                "send your partner API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
-                headers={"WWW-Authenticate": 'Bearer realm="leadrelay"'},
-            )
-        if key.partner_id is None:
-            what = "buyer" if key.buyer_id is not None else "lead-source"
-            return problem(403, "forbidden", f"a {what} key cannot act for a partner")
-        _touch(key)
-        g.api_key = key
-        g.scope = Scope.for_partner(key.vendor_id, key.partner_id)
-        return view(*args, **kwargs)
+        return wrapped  # type: ignore[return-value]
 
-    return wrapped  # type: ignore[return-value]
+    return decorator
 
 
-def buyer_key_required(view: F) -> F:
-    """401 without a live key, 403 for any key but a buyer's; sets ``g.api_key``, ``g.scope``.
+def _not_a_partner_key(key: ApiKey) -> str | None:
+    if key.partner_id is not None:
+        return None
+    what = "buyer" if key.buyer_id is not None else "lead-source"
+    return f"a {what} key cannot act for a partner"
 
-    ``g.scope`` is the buyer's tenancy scope: everything the view reads goes through it.
-    """
 
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        plaintext = presented_key()
-        key = accounts.find_api_key(plaintext) if plaintext else None
-        if key is None:
-            return problem(
-                401,
-                "unauthorized",
-                "send your buyer API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
-                headers={"WWW-Authenticate": 'Bearer realm="leadrelay"'},
-            )
-        if key.buyer_id is None:
-            return problem(403, "forbidden", "only a key issued to a buyer can act for a buyer")
-        _touch(key)
-        g.api_key = key
-        g.scope = Scope.for_buyer(key.vendor_id, key.buyer_id)
-        return view(*args, **kwargs)
+def _not_a_buyer_key(key: ApiKey) -> str | None:
+    if key.buyer_id is not None:
+        return None
+    return "only a key issued to a buyer can act for a buyer"
 
-    return wrapped  # type: ignore[return-value]
+
+# For a partner's CRM: 403 for a source or buyer key; ``g.scope`` is the partner's.
+partner_key_required = _holder_key_required(
+    "partner", _not_a_partner_key, lambda key: Scope.for_partner(key.vendor_id, key.partner_id)
+)
+# For a buyer's system: 403 for any key but a buyer's; ``g.scope`` is the buyer's.
+buyer_key_required = _holder_key_required(
+    "buyer", _not_a_buyer_key, lambda key: Scope.for_buyer(key.vendor_id, key.buyer_id)
+)
 
 
 def _touch(key: ApiKey) -> None:
