@@ -16,20 +16,23 @@ destination whose deliveries keep failing is paused, and the vendor sees it.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from connectors import outbound
 from connectors.fields import LEAD_FIELDS
 from distribution import clock
-from distribution.db import db
+from distribution.db import db, insert_rows
 from distribution.models import (
     Assignment,
     Delivery,
@@ -56,7 +59,12 @@ SEND_JOB = "distribution.deliveries.send"
 DRAIN_JOB = "distribution.deliveries.send_due"
 DRAIN_KEY = "deliveries-due"
 BATCH = 100
+# Sends of one batch in flight at once (``DELIVERY_CONCURRENCY``): the HTTP and SMTP
+# exchanges overlap; reading and writing the database stays on the job's thread.
+DEFAULT_CONCURRENCY = 4
 _DUE_KEY = "leadrelay.deliveries_due"
+# Destination kinds whose offers carry signed accept and decline links.
+LINKED_KINDS = ("email", "fax")
 _SENDABLE = (DeliveryStatus.PENDING, DeliveryStatus.RETRY_WAIT)
 # Buyer posts are sent once, synchronously, by the sale itself (distribution.buyers).
 NOT_RETRYABLE_PURPOSES = ("sale", "ping")
@@ -152,7 +160,13 @@ def send(delivery_id: int) -> str:
     db.session.commit()
     delivery = db.session.get(Delivery, delivery_id)
     assert delivery is not None
-    _send_leased(delivery, now)
+    prepared = _prepare(delivery, now)
+    if prepared is not None:
+        destination, exchange = prepared
+        result = _run(exchange)
+        rows = _Rows()
+        _record(delivery, destination, result, now, rows)
+        rows.write()
     db.session.commit()
     return delivery.status.value
 
@@ -161,61 +175,158 @@ def send_due(batch: int = BATCH) -> dict[str, int]:
     """The job the outbox enqueues: send everything due, ``batch`` deliveries at a time.
 
     One job drains a burst of commits (enqueued once per burst, like routing), so
-    each batch costs two commits and a handful of queries however many it holds,
-    and a worker keeps its connections to a partner warm from one post to the next.
-    Several drains at once share the work: each leases rows the others skipped.
-    Returns how many ended in each status.
+    each batch costs two commits and a handful of queries however many it holds.
+    The exchanges with the other side run on a few threads (``DELIVERY_CONCURRENCY``),
+    each keeping its connections warm from one post to the next, while this thread,
+    the only one that touches the database, leases and reads the next batch; then
+    it records the batch in flight and commits. Several drains at once share the
+    work: each leases rows the others skipped. Returns how many ended in each status.
     """
     counts: dict[str, int] = {}
-    while True:
-        now = clock.now()
-        ids = _lease_batch(now, batch)
-        db.session.commit()
-        if not ids:
-            return counts
-        loaded = _preload(ids)  # held: the session keeps unchanged rows only weakly
-        # One flush at the commit writes the batch's attempts and events together.
+    session = db.session()
+    expire_on_commit = session.expire_on_commit
+    # The next batch is read before the one in flight commits; its rows must stay loaded.
+    session.expire_on_commit = False
+    try:
+        in_flight: _Batch | None = None
+        while True:
+            now = clock.now()
+            ids = _lease_batch(now, batch)
+            db.session.commit()
+            started = _Batch.start(ids, now) if ids else None
+            if in_flight is not None:
+                in_flight.settle(counts)
+            elif started is None:
+                return counts
+            in_flight = started
+    finally:
+        session.expire_on_commit = expire_on_commit
+
+
+class _Batch:
+    """Leased deliveries whose exchanges are running; ``settle`` records them."""
+
+    def __init__(self, now: datetime, loaded: dict[type, list[Any]]) -> None:
+        self.now = now
+        self.loaded = loaded  # held: the session keeps unchanged rows only weakly
+        self.sending: list[tuple[Delivery, Destination | None, Future[outbound.SendResult]]] = []
+
+    @classmethod
+    def start(cls, ids: list[int], now: datetime) -> _Batch:
+        started = cls(now, _preload(ids))
         with db.session.no_autoflush:
-            for delivery in loaded[Delivery]:
-                _send_leased(delivery, now)
-                counts[delivery.status.value] = counts.get(delivery.status.value, 0) + 1
+            for delivery in started.loaded[Delivery]:
+                prepared = _prepare(delivery, now)
+                if prepared is not None:
+                    destination, exchange = prepared
+                    started.sending.append((delivery, destination, _submit(exchange)))
+        return started
+
+    def settle(self, counts: dict[str, int]) -> None:
+        """Wait for the exchanges, record every one, and commit the batch."""
+        results = [future.result() for _delivery, _destination, future in self.sending]
+        rows = _Rows()
+        with db.session.no_autoflush:
+            for (delivery, destination, _future), result in zip(self.sending, results, strict=True):
+                _record(delivery, destination, result, self.now, rows)
+            rows.write()
+        for delivery in self.loaded[Delivery]:
+            counts[delivery.status.value] = counts.get(delivery.status.value, 0) + 1
         db.session.commit()
 
 
-def _send_leased(delivery: Delivery, now: datetime) -> None:
-    """Send a delivery this worker holds the lease of, and record what happened."""
+class _Rows:
+    """What recording a batch of sends writes, gathered and written together before
+    its commit: attempt and event rows inserted at once (COPY on PostgreSQL), and
+    one UPDATE per distinct change of the deliveries (all the delivered ones of a
+    batch share one), instead of a unit-of-work object or statement each."""
+
+    def __init__(self) -> None:
+        self.at = clock.now()
+        self.attempts: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+        self.changes: dict[Delivery, dict[str, Any]] = {}
+
+    def change(self, delivery: Delivery, **values: Any) -> None:
+        self.changes.setdefault(delivery, {}).update(values)
+
+    def write(self) -> None:
+        insert_rows(DeliveryAttempt.__table__, self.attempts)
+        insert_rows(LeadEvent.__table__, self.events)
+        groups: dict[tuple[tuple[str, Any], ...], list[Delivery]] = {}
+        for delivery, values in self.changes.items():
+            groups.setdefault(tuple(sorted(values.items())), []).append(delivery)
+        for values, group in groups.items():
+            db.session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_([delivery.id for delivery in group]))
+                .values(dict(values))
+                .execution_options(synchronize_session=False)
+            )
+            for delivery in group:  # what the row now holds, without another flush
+                for name, value in values:
+                    set_committed_value(delivery, name, value)
+
+
+# A send with everything it needs already read from the database: safe on any thread.
+Exchange = Callable[[], outbound.SendResult]
+
+
+def _prepare(delivery: Delivery, now: datetime) -> tuple[Destination | None, Exchange] | None:
+    """Read what sending a leased delivery needs, on this thread.
+
+    Returns the destination (None for an e-mail to the partner's people) and the
+    exchange to run, or None when there is nothing to send: the destination was
+    removed or switched off (the delivery fails) or is paused (it waits).
+    """
     if delivery.destination_id is None:
         from distribution import notices  # it uses this module's helpers
 
-        _record(delivery, None, notices.send(delivery), now)
-        return
+        return None, notices.prepare(delivery)
     destination = db.session.get(Destination, delivery.destination_id)
     if destination is None or not destination.active:
         _finish(delivery, DeliveryStatus.FAILED, "the destination was removed or switched off")
-        return
+        return None
     if destination.paused_until is not None and destination.paused_until > now:
         # Not an attempt: wait for the pause to end.
         delivery.status = DeliveryStatus.RETRY_WAIT
         delivery.attempts -= 1
         delivery.next_attempt_at = destination.paused_until
         delivery.lease_until = None
-        return
-    _record(delivery, destination, _attempt(delivery, destination), now)
+        return None
+    return destination, _exchange(delivery, destination)
 
 
 def _preload(ids: list[int]) -> dict[type, list[Any]]:
-    """A batch's deliveries (in id order) and the rows they refer to, a query per table."""
-    rows = db.session.scalars(select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id))
-    loaded: dict[type, list[Any]] = {Delivery: list(rows)}
-    for model, column in (
-        (Destination, Delivery.destination_id),
-        (Lead, Delivery.lead_id),
-        (Assignment, Delivery.assignment_id),
-    ):
-        wanted = {getattr(row, column.key) for row in loaded[Delivery]} - {None}
-        found = db.session.scalars(select(model).where(model.id.in_(wanted))) if wanted else []
-        loaded[model] = list(found)
-    return loaded
+    """A batch's deliveries (in id order) and the rows they refer to, a query per table.
+
+    Read afresh even when the session already holds them (``send_due`` keeps rows
+    loaded across commits): a delivery can come due again within one long drain.
+    """
+    fresh = {"populate_existing": True}
+
+    def load(model: Any, wanted: set[int | None]) -> list[Any]:
+        wanted -= {None}
+        query = select(model).where(model.id.in_(wanted))
+        return list(db.session.scalars(query, execution_options=fresh)) if wanted else []
+
+    deliveries = list(
+        db.session.scalars(
+            select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id),
+            execution_options=fresh,
+        )
+    )
+    destinations = load(Destination, {d.destination_id for d in deliveries})
+    # Assignments serve the accept and decline links of e-mails and fax sheets only.
+    linked = {d.id for d in destinations if d.kind.value in LINKED_KINDS}
+    assignments = {d.assignment_id for d in deliveries if d.destination_id in linked}
+    assignments |= {d.assignment_id for d in deliveries if d.destination_id is None}
+    return {
+        Delivery: deliveries,
+        Destination: destinations,
+        Lead: load(Lead, {d.lead_id for d in deliveries}),
+        Assignment: load(Assignment, assignments),
+    }
 
 
 def _due_clause(now: datetime) -> Any:
@@ -272,32 +383,61 @@ def _lease(delivery_id: int, now: datetime) -> bool:
     return result.rowcount == 1
 
 
-def _attempt(delivery: Delivery, destination: Destination) -> outbound.SendResult:
+def _exchange(delivery: Delivery, destination: Destination) -> Exchange:
     from distribution import destinations  # it imports this module
 
     lead = db.session.get(Lead, delivery.lead_id)
     assert lead is not None
+    kind = destination.kind.value
     links = None
-    if delivery.purpose == "offer" and delivery.assignment_id is not None:
+    # Only e-mails and fax sheets carry accept and decline links; HTTP posts do not.
+    if kind in LINKED_KINDS and delivery.purpose == "offer" and delivery.assignment_id:
         from distribution.offer_links import offer_links
 
         assignment = db.session.get(Assignment, delivery.assignment_id)
         if assignment is not None and assignment.expires_at is not None:
             links = offer_links(assignment)
+    payload = lead_payload(lead)
+    settings = destinations.send_settings(destination, delivery)
+    purpose, webhook_id, secret = delivery.purpose, delivery.webhook_id, destination.signing_secret
+    allow = allowed_hosts()
+
+    def exchange() -> outbound.SendResult:
+        try:
+            return outbound.deliver(
+                kind, payload, settings, purpose=purpose, links=links,
+                webhook_id=webhook_id, secret=secret, allow_hosts=allow,
+            )  # fmt: skip
+        except outbound.ConnectorError as exc:
+            # The destination's settings cannot render this lead: retrying will not help.
+            return outbound.SendResult(outcome="rejected", retryable=False, detail=str(exc))
+
+    return exchange
+
+
+def _run(exchange: Exchange) -> outbound.SendResult:
+    """Run one exchange; a fault of ours becomes a retry with the error, not a lost batch."""
     try:
-        return outbound.deliver(
-            destination.kind.value,
-            lead_payload(lead),
-            destinations.send_settings(destination, delivery),
-            purpose=delivery.purpose,
-            links=links,
-            webhook_id=delivery.webhook_id,
-            secret=destination.signing_secret,
-            allow_hosts=allowed_hosts(),
+        return exchange()
+    except Exception as exc:
+        log.exception("sending a delivery failed")
+        return outbound.SendResult(
+            outcome="retry", retryable=True, detail=f"internal error: {type(exc).__name__}: {exc}"
         )
-    except outbound.ConnectorError as exc:
-        # The destination's settings cannot render this lead: retrying will not help.
-        return outbound.SendResult(outcome="rejected", retryable=False, detail=str(exc))
+
+
+_pool: tuple[int, int, ThreadPoolExecutor] | None = None
+
+
+def _submit(exchange: Exchange) -> Future[outbound.SendResult]:
+    """Start ``exchange`` on the process's pool of ``DELIVERY_CONCURRENCY`` threads."""
+    global _pool
+    size = max(1, int(current_app.config.get("DELIVERY_CONCURRENCY", DEFAULT_CONCURRENCY)))
+    # One pool per process and size: its threads keep their HTTP clients (and so their
+    # connections) from batch to batch. A forked child starts a pool of its own.
+    if _pool is None or _pool[:2] != (os.getpid(), size):
+        _pool = (os.getpid(), size, ThreadPoolExecutor(size, thread_name_prefix="delivery"))
+    return _pool[2].submit(_run, exchange)
 
 
 def _record(
@@ -305,39 +445,50 @@ def _record(
     destination: Destination | None,
     result: outbound.SendResult,
     now: datetime,
+    rows: _Rows,
 ) -> None:
-    db.session.add(
-        DeliveryAttempt(
-            delivery_id=delivery.id,
-            number=delivery.attempts,
-            started_at=now,
-            duration_ms=result.duration_ms,
-            request_summary=_summary_text(result.request_summary),
-            response_status=result.status_code,
-            response_body=result.response_body or None,
-            outcome=result.outcome,
-            error=result.detail or None,
-        )
+    """Log the attempt and move the delivery (and its destination's failure count) on."""
+    rows.attempts.append(
+        {
+            "delivery_id": delivery.id,
+            "number": delivery.attempts,
+            "started_at": now,
+            "duration_ms": result.duration_ms,
+            "request_summary": _summary_text(result.request_summary),
+            "response_status": result.status_code,
+            "response_body": result.response_body or None,
+            "outcome": result.outcome,
+            "error": result.detail or None,
+        }
     )
-    delivery.lease_until = None
     if result.outcome == "delivered":
-        delivery.status = DeliveryStatus.DELIVERED
-        delivery.delivered_at = clock.now()
-        delivery.remote_id = result.remote_id
-        delivery.price_cents = result.price_cents
-        delivery.last_error = None
-        if destination is not None:
+        rows.change(
+            delivery,
+            status=DeliveryStatus.DELIVERED,
+            delivered_at=rows.at,
+            lease_until=None,
+            remote_id=result.remote_id,
+            price_cents=result.price_cents,
+            last_error=None,
+        )
+        if destination is not None and destination.consecutive_failures:
             destination.consecutive_failures = 0
         where = destination.name if destination is not None else "the partner by e-mail"
-        _event(delivery, "delivered", f"{delivery.purpose} to {where}")
+        _event(delivery, "delivered", f"{delivery.purpose} to {where}", rows)
         return
-    delivery.last_error = result.detail or f"HTTP {result.status_code}"
+    error = result.detail or f"HTTP {result.status_code}"
     if result.outcome == "retry" and delivery.attempts < MAX_ATTEMPTS:
-        delivery.status = DeliveryStatus.RETRY_WAIT
-        delivery.next_attempt_at = now + retry_delay(delivery.attempts, result.retry_after)
+        wait = retry_delay(delivery.attempts, result.retry_after)
+        rows.change(
+            delivery,
+            status=DeliveryStatus.RETRY_WAIT,
+            next_attempt_at=now + wait,
+            lease_until=None,
+            last_error=error,
+        )
         return
     status = DeliveryStatus.REJECTED if result.outcome == "rejected" else DeliveryStatus.FAILED
-    _finish(delivery, status, delivery.last_error)
+    _finish(delivery, status, error, rows)
     if destination is None:
         return
     destination.consecutive_failures = (destination.consecutive_failures or 0) + 1
@@ -345,28 +496,37 @@ def _record(
         destination.paused_until = now + PAUSE_FOR
 
 
-def _finish(delivery: Delivery, status: DeliveryStatus, reason: str | None) -> None:
-    delivery.status = status
-    delivery.lease_until = None
-    delivery.next_attempt_at = None
-    delivery.last_error = reason
-    _event(delivery, f"delivery_{status.value}", reason)
+def _finish(
+    delivery: Delivery, status: DeliveryStatus, reason: str | None, rows: _Rows | None = None
+) -> None:
+    """The delivery's last word: sent no more, unless a person retries it."""
+    values = {"status": status, "lease_until": None, "next_attempt_at": None, "last_error": reason}
+    if rows is None:
+        for name, value in values.items():
+            setattr(delivery, name, value)
+    else:
+        rows.change(delivery, **values)
+    _event(delivery, f"delivery_{status.value}", reason, rows)
 
 
-def _event(delivery: Delivery, kind: str, reason: str | None) -> None:
-    db.session.add(
-        LeadEvent(
-            vendor_id=delivery.vendor_id,
-            lead_id=delivery.lead_id,
-            kind=kind,
-            actor="delivery",
-            reason=(reason or "")[:2000] or None,
-            assignment_id=delivery.assignment_id,
-            partner_id=delivery.partner_id,
-            data={"delivery_id": delivery.id, "webhook_id": delivery.webhook_id},
-            at=clock.now(),
-        )
-    )
+def _event(delivery: Delivery, kind: str, reason: str | None, rows: _Rows | None = None) -> None:
+    """The delivery's news on the lead's timeline: into ``rows`` when a batch collects
+    them, else added to the session."""
+    row = {
+        "vendor_id": delivery.vendor_id,
+        "lead_id": delivery.lead_id,
+        "kind": kind,
+        "actor": "delivery",
+        "reason": (reason or "")[:2000] or None,
+        "assignment_id": delivery.assignment_id,
+        "partner_id": delivery.partner_id,
+        "data": {"delivery_id": delivery.id, "webhook_id": delivery.webhook_id},
+        "at": clock.now(),
+    }
+    if rows is None:
+        db.session.add(LeadEvent(**row))
+    else:
+        rows.events.append(row)
 
 
 def retry_delay(attempts: int, retry_after: float | None = None) -> timedelta:

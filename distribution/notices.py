@@ -11,6 +11,7 @@ relay ``SMTP_URL``, or writes it to the log when none is set.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -29,20 +30,19 @@ DEFAULT_MAIL_FROM = "Leadrelay <no-reply@leadrelay.invalid>"
 
 def send(delivery: Delivery) -> outbound.SendResult:
     """Mail an offer or a reminder to the partner's contact address, or its users'."""
+    return prepare(delivery)()
+
+
+def prepare(delivery: Delivery) -> Callable[[], outbound.SendResult]:
+    """Read what mailing ``delivery`` needs; the returned call sends it, on any thread."""
     lead = db.session.get(Lead, delivery.lead_id)
     assignment = db.session.get(Assignment, delivery.assignment_id)
     assert lead is not None and assignment is not None
     if delivery.purpose == "offer" and assignment.status is not AssignmentStatus.OFFERED:
-        return outbound.SendResult(
-            outcome="rejected", retryable=False, detail="the offer was already answered"
-        )
+        return _decided("rejected", "the offer was already answered")
     to = recipients(assignment.partner_id)
     if not to:
-        return outbound.SendResult(
-            outcome="rejected",
-            retryable=False,
-            detail="the partner has no contact e-mail and no active users",
-        )
+        return _decided("rejected", "the partner has no contact e-mail and no active users")
     links = None
     if assignment.status is AssignmentStatus.OFFERED and assignment.expires_at is not None:
         from distribution.offer_links import offer_links
@@ -55,21 +55,20 @@ def send(delivery: Delivery) -> outbound.SendResult:
         # Contact details are the partner's once it accepts, not before.
         "withhold_contact_in_offer": True,
     }
+    payload, purpose, webhook_id = lead_payload(lead), delivery.purpose, delivery.webhook_id
     if settings["smtp"] is None:
-        message = outbound.render("email", lead_payload(lead), settings | {"smtp": {"host": "-"}},
-                                  purpose=delivery.purpose, links=links)  # fmt: skip
+        message = outbound.render("email", payload, settings | {"smtp": {"host": "-"}},
+                                  purpose=purpose, links=links)  # fmt: skip
         log.info("no SMTP_URL: e-mail not sent\n%s", outbound.format_message(message))
-        return outbound.SendResult(
-            outcome="delivered", retryable=False, detail="no SMTP_URL: written to the log"
-        )
-    return outbound.deliver(
-        "email",
-        lead_payload(lead),
-        settings,
-        purpose=delivery.purpose,
-        links=links,
-        webhook_id=delivery.webhook_id,
+        return _decided("delivered", "no SMTP_URL: written to the log")
+    return lambda: outbound.deliver(
+        "email", payload, settings, purpose=purpose, links=links, webhook_id=webhook_id
     )
+
+
+def _decided(outcome: str, detail: str) -> Callable[[], outbound.SendResult]:
+    result = outbound.SendResult(outcome=outcome, retryable=False, detail=detail)
+    return lambda: result
 
 
 def recipients(partner_id: int | None) -> list[str]:

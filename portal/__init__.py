@@ -116,6 +116,9 @@ def register_commands(app: Flask) -> None:
 def _configure_logging(app: Flask) -> None:
     if not app.debug and not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # A line per post is noise beside the delivery log, which keeps every attempt,
+    # and costs a busy worker real time; httpx's warnings and errors still show.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @event.listens_for(Engine, "connect")

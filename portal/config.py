@@ -66,6 +66,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "OUTBOUND_ALLOW_HOSTS": env.get("OUTBOUND_ALLOW_HOSTS", ""),
         # How long a worker holds a delivery before another may take it over.
         "DELIVERY_LEASE_SECONDS": float(env.get("DELIVERY_LEASE_SECONDS", "120")),
+        # Sends one worker has in flight at once while it drains the outbox.
+        "DELIVERY_CONCURRENCY": int(env.get("DELIVERY_CONCURRENCY", "4")),
     }
     config.update(overrides)
     if "DATABASE_URL" in overrides:

@@ -79,7 +79,7 @@ def destination_url(url: Any, setting: str = "url") -> str:
         raise ConnectorError(setting, "is required")
     url = url.strip()
     try:
-        parsed = httpx.URL(url)
+        parsed = ssrf.parse_url(url)
     except httpx.InvalidURL as exc:
         raise ConnectorError(setting, f"is not a valid URL: {exc}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
@@ -207,9 +207,9 @@ def _client_for(url: httpx.URL, name: str) -> httpx.Client:
     both. One client per name as well as per address, so a TLS connection made
     for one host name is never reused for another on the same address.
     """
-    cache: OrderedDict[tuple[str, str, int | None, str], httpx.Client] = getattr(
-        _clients, "cache", None
-    ) or OrderedDict()
+    cache: OrderedDict[tuple[str, str, int | None, str], httpx.Client] = (
+        getattr(_clients, "cache", None) or OrderedDict()
+    )
     _clients.cache = cache
     key = (url.scheme, url.host, url.port, name)
     client = cache.get(key)
@@ -229,7 +229,7 @@ def _pinned(target: ssrf.CheckedURL) -> tuple[httpx.URL, dict[str, Any], str | N
 
     An allowlisted host is connected to as written: the operator vouched for it.
     """
-    url = httpx.URL(target.url)
+    url = ssrf.parse_url(target.url)
     if target.allowlisted or url.host == target.connect_address:
         return url, {}, None
     pinned = url.copy_with(host=target.connect_address)

@@ -12,6 +12,7 @@ when a URL is saved; ``send`` calls it again before every attempt.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 from collections.abc import Iterable
@@ -32,6 +33,13 @@ _METADATA = frozenset(
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 _SCHEMES = frozenset({"http", "https"})
+
+
+@functools.lru_cache(maxsize=1024)
+def parse_url(url: str) -> httpx.URL:
+    """``httpx.URL(url)``, parsed once per text: a destination's URL is read at every
+    render, check and send. ``httpx.URL`` objects are immutable, so sharing is safe."""
+    return httpx.URL(url)
 
 
 class DestinationRefused(ValueError):
@@ -67,7 +75,7 @@ def check_url(url: str, allow_hosts: Iterable[str] = ()) -> CheckedURL:
     the address checks but not the scheme check.
     """
     try:
-        parsed = httpx.URL(url)
+        parsed = parse_url(url)
     except (httpx.InvalidURL, TypeError) as exc:
         raise DestinationRefused(f"{url!r} is not a valid URL: {exc}") from None
     scheme = parsed.scheme.lower()

@@ -291,3 +291,75 @@ def test_smtp_url_is_read_into_settings():
     assert notices.smtp_settings(None) is None
     with pytest.raises(ValueError, match="SMTP_URL"):
         notices.smtp_settings("http://relay")
+
+
+def test_a_drain_sends_batches_concurrently_and_records_each_outcome(world, app, loopback):
+    """One drain, in batches of 4 with 4 sends in flight, to a partner with three
+    systems: one accepts, one refuses outright, one is down. Every delivery ends in
+    its own state, with one attempt and its own event, whatever order the answers came in."""
+    app.config["DELIVERY_CONCURRENCY"] = 4
+    vendor = world.vendor()
+    partner = west_partner(world, vendor, "Pacific")
+    with BuyerEndpoint() as accepting, BuyerEndpoint() as refusing, BuyerEndpoint() as down:
+        for peer, name in ((accepting, "accepts"), (refusing, "refuses"), (down, "down")):
+            destinations.save(
+                vendor, name=name, kind="http_json", settings={"url": peer.url}, partner=partner
+            )
+        for _ in range(3):
+            refusing.reply(400, "duplicate lead")
+            down.reply(503, "maintenance")
+        publish(vendor, rule("West", action="push_partner", partner_id=partner.id))
+        for lead in leads(vendor, count=3):
+            routed(lead)
+
+        counts = deliveries.send_due(batch=4)
+
+        assert counts == {"delivered": 3, "rejected": 3, "retry_wait": 3}
+        received = {
+            peer: sorted(r.headers["webhook-id"] for r in peer.received)
+            for peer in (accepting, refusing, down)
+        }
+    rows = db.session.scalars(select(Delivery).order_by(Delivery.id)).all()
+    by_name = {name: [] for name in ("accepts", "refuses", "down")}
+    for delivery in rows:
+        by_name[db.session.get(Destination, delivery.destination_id).name].append(delivery)
+    expected = {
+        "accepts": (accepting, DeliveryStatus.DELIVERED),
+        "refuses": (refusing, DeliveryStatus.REJECTED),
+        "down": (down, DeliveryStatus.RETRY_WAIT),
+    }
+    for name, (peer, status) in expected.items():
+        sent = by_name[name]
+        assert {d.status for d in sent} == {status}, name
+        assert received[peer] == sorted(d.webhook_id for d in sent), name
+        assert all(d.lease_until is None and d.attempts == 1 for d in sent), name
+    assert all(d.delivered_at is not None and d.last_error is None for d in by_name["accepts"])
+    assert all(d.next_attempt_at > clock.now() for d in by_name["down"])
+    assert all("503" in d.last_error or "maintenance" in d.last_error for d in by_name["down"])
+    attempts = db.session.scalars(select(DeliveryAttempt)).all()
+    assert sorted((a.delivery_id, a.number) for a in attempts) == [(d.id, 1) for d in rows]
+    kinds = db.session.scalars(
+        select(LeadEvent.kind).where(LeadEvent.actor == "delivery").order_by(LeadEvent.kind)
+    ).all()
+    assert kinds == ["delivered"] * 3 + ["delivery_rejected"] * 3
+    refused = db.session.scalars(select(Destination).where(Destination.name == "refuses")).one()
+    assert refused.consecutive_failures == 3
+
+
+def test_a_delivery_due_again_is_read_afresh_by_the_next_drain(world, endpoint, loopback):
+    """A drain keeps rows loaded across its commits; the retry of the same delivery
+    must still be numbered and recorded from what the database holds."""
+    _lead, _destination, _secret, delivery = _offer_with_destination(
+        world, "http_json", {"url": endpoint.url}
+    )
+    endpoint.reply(503, "busy")
+    assert deliveries.send_due() == {"retry_wait": 1}
+    clock.advance(timedelta(seconds=40))
+    assert deliveries.send_due() == {"delivered": 1}
+
+    numbers = db.session.scalars(
+        select(DeliveryAttempt.number).where(DeliveryAttempt.delivery_id == delivery.id)
+    ).all()
+    assert sorted(numbers) == [1, 2]
+    db.session.refresh(delivery)
+    assert delivery.status is DeliveryStatus.DELIVERED and delivery.attempts == 2
