@@ -19,6 +19,7 @@ import logging
 import os
 import random
 import secrets
+import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -204,35 +205,80 @@ def send_due(batch: int = BATCH) -> dict[str, int]:
 
 
 class _Batch:
-    """Leased deliveries whose exchanges are running; ``settle`` records them."""
+    """Leased deliveries whose exchanges are running; ``settle`` records them.
+
+    The exchanges with a destination that answers quickly run one after another
+    on one thread: threads would only take turns at the interpreter lock, since
+    sending is then mostly our own work. Those with a slow destination (or one
+    not heard from yet) run side by side, as their time goes into waiting.
+    """
 
     def __init__(self, now: datetime, loaded: dict[type, list[Any]]) -> None:
         self.now = now
         self.loaded = loaded  # held: the session keeps unchanged rows only weakly
-        self.sending: list[tuple[Delivery, Destination | None, Future[outbound.SendResult]]] = []
+        self.sending: list[tuple[list[tuple[Delivery, Destination | None]], Future[Any]]] = []
 
     @classmethod
     def start(cls, ids: list[int], now: datetime) -> _Batch:
         started = cls(now, _preload(ids))
+        # An exchange not begun by half the lease is left for the next batch (a slow
+        # destination could otherwise keep a batch going past its lease, and another
+        # worker would send the same deliveries). One begun before then ends while the
+        # lease holds, for any timeout up to the other half (10 s by default, of 60 s).
+        begin_by = time.monotonic() + _lease_seconds() / 2
+        in_turn: dict[int | None, list[tuple[Delivery, Destination | None, Exchange]]] = {}
         with db.session.no_autoflush:
             for delivery in started.loaded[Delivery]:
                 prepared = _prepare(delivery, now)
-                if prepared is not None:
-                    destination, exchange = prepared
-                    started.sending.append((delivery, destination, _submit(exchange)))
+                if prepared is None:
+                    continue
+                destination, exchange = prepared
+                if _answers_quickly(delivery.destination_id):
+                    in_turn.setdefault(delivery.destination_id, []).append(
+                        (delivery, destination, exchange)
+                    )
+                else:
+                    started.sending.append(
+                        ([(delivery, destination)], _submit([exchange], begin_by))
+                    )
+        for group in in_turn.values():
+            sent = [(delivery, destination) for delivery, destination, _exchange in group]
+            exchanges = [exchange for *_sent, exchange in group]
+            started.sending.append((sent, _submit(exchanges, begin_by)))
         return started
 
     def settle(self, counts: dict[str, int]) -> None:
         """Wait for the exchanges, record every one, and commit the batch."""
-        results = [future.result() for _delivery, _destination, future in self.sending]
+        done = [(sent, future.result()) for sent, future in self.sending]
         rows = _Rows()
         with db.session.no_autoflush:
-            for (delivery, destination, _future), result in zip(self.sending, results, strict=True):
-                _record(delivery, destination, result, self.now, rows)
+            for sent, results in done:
+                for (delivery, destination), result in zip(sent, results, strict=True):
+                    if result is not _UNSENT:
+                        _note_pace(delivery.destination_id, result)
+                    _record(delivery, destination, result, self.now, rows)
             rows.write()
         for delivery in self.loaded[Delivery]:
             counts[delivery.status.value] = counts.get(delivery.status.value, 0) + 1
         db.session.commit()
+
+
+# An exchange this short (milliseconds) is mostly our own work, not waiting.
+QUICK_MS = 20
+# Per destination (None: the partner e-mails), a running mean of its exchanges' time.
+_pace: dict[int | None, float] = {}
+
+
+def _answers_quickly(destination_id: int | None) -> bool:
+    return _pace.get(destination_id, QUICK_MS) < QUICK_MS
+
+
+def _note_pace(destination_id: int | None, result: outbound.SendResult) -> None:
+    before = _pace.get(destination_id)
+    now = float(result.duration_ms)
+    _pace[destination_id] = now if before is None else 0.8 * before + 0.2 * now
+    if len(_pace) > 10_000:  # a worker that met very many destinations starts over
+        _pace.clear()
 
 
 class _Rows:
@@ -341,13 +387,14 @@ def _due_clause(now: datetime) -> Any:
     )
 
 
+def _lease_seconds() -> float:
+    return float(current_app.config.get("DELIVERY_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
+
+
 def _lease_values(now: datetime) -> dict[str, Any]:
-    lease = timedelta(
-        seconds=float(current_app.config.get("DELIVERY_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
-    )
     return {
         "status": DeliveryStatus.SENDING,
-        "lease_until": now + lease,
+        "lease_until": now + timedelta(seconds=_lease_seconds()),
         "attempts": Delivery.attempts + 1,
     }
 
@@ -429,15 +476,22 @@ def _run(exchange: Exchange) -> outbound.SendResult:
 _pool: tuple[int, int, ThreadPoolExecutor] | None = None
 
 
-def _submit(exchange: Exchange) -> Future[outbound.SendResult]:
-    """Start ``exchange`` on the process's pool of ``DELIVERY_CONCURRENCY`` threads."""
+# What an exchange left unbegun by its batch's time limit returns (see ``_Batch.start``).
+_UNSENT = outbound.SendResult(outcome="unsent", retryable=True, detail="left for the next batch")
+
+
+def _submit(exchanges: list[Exchange], begin_by: float) -> Future[list[outbound.SendResult]]:
+    """Run ``exchanges`` in turn on the process's pool of ``DELIVERY_CONCURRENCY`` threads,
+    each only if it can begin before ``begin_by`` (``time.monotonic``)."""
     global _pool
     size = max(1, int(current_app.config.get("DELIVERY_CONCURRENCY", DEFAULT_CONCURRENCY)))
     # One pool per process and size: its threads keep their HTTP clients (and so their
     # connections) from batch to batch. A forked child starts a pool of its own.
     if _pool is None or _pool[:2] != (os.getpid(), size):
         _pool = (os.getpid(), size, ThreadPoolExecutor(size, thread_name_prefix="delivery"))
-    return _pool[2].submit(_run, exchange)
+    return _pool[2].submit(
+        lambda: [_run(e) if time.monotonic() < begin_by else _UNSENT for e in exchanges]
+    )
 
 
 def _record(
@@ -448,6 +502,16 @@ def _record(
     rows: _Rows,
 ) -> None:
     """Log the attempt and move the delivery (and its destination's failure count) on."""
+    if result is _UNSENT:
+        # Not an attempt: back in the outbox, due at once.
+        rows.change(
+            delivery,
+            status=DeliveryStatus.RETRY_WAIT,
+            attempts=delivery.attempts - 1,
+            next_attempt_at=now,
+            lease_until=None,
+        )
+        return
     rows.attempts.append(
         {
             "delivery_id": delivery.id,

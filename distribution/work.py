@@ -57,6 +57,8 @@ RETURN_REASONS = {
     "not_our_product": ("Not a product we sell", "reroute"),
     "other": ("Other (say why)", "reroute"),
 }
+# Where a returned lead goes: kept for later, or offered to the next partner.
+DISPOSITIONS = {"nurture": "Keep it in nurture", "reroute": "Route it to another partner"}
 MAX_AMOUNT_CENTS = 10**13
 
 
@@ -157,10 +159,10 @@ def return_lead(scope: Scope, lead_id: Any, reason: str, note: str | None, actor
     if not moved:
         raise _why_not(held, now)
     lead = _lead(held)
-    label, disposition = RETURN_REASONS[reason]
+    label, _default = RETURN_REASONS[reason]
     vendor = db.session.get(Vendor, lead.vendor_id)
     assert vendor is not None
-    disposition = (vendor.setting("return_dispositions") or {}).get(reason, disposition)
+    disposition = return_dispositions(vendor)[reason]
     why = label + (f": {note}" if note else "")
     data = {"return_reason": reason, "disposition": disposition}
     if disposition == "nurture":
@@ -170,6 +172,38 @@ def return_lead(scope: Scope, lead_id: Any, reason: str, note: str | None, actor
     set_lead_status(lead, LeadStatus.UNASSIGNED, "returned", actor, reason=why,
                     assignment=held, data=data)  # fmt: skip
     return move_on(lead, held, actor)
+
+
+def return_dispositions(vendor: Vendor) -> dict[str, str]:
+    """Where a lead returned for each reason goes at ``vendor``: its choice, else ours."""
+    chosen = vendor.setting("return_dispositions") or {}
+    return {
+        reason: chosen[reason] if chosen.get(reason) in DISPOSITIONS else default
+        for reason, (_label, default) in RETURN_REASONS.items()
+    }
+
+
+def set_return_dispositions(vendor: Vendor, chosen: dict[str, Any]) -> dict[str, str]:
+    """Choose, per return reason, whether the lead goes to nurture or to another partner.
+
+    Reasons left out keep their current choice. Nothing changes unless every
+    entry is good; ``InvalidInput`` names each bad one.
+    """
+    errors = [
+        FieldError(reason, "is not a return reason")
+        for reason in chosen
+        if reason not in RETURN_REASONS
+    ]
+    errors += [
+        FieldError(reason, f"pick one of {', '.join(DISPOSITIONS)}")
+        for reason, value in chosen.items()
+        if reason in RETURN_REASONS and value not in DISPOSITIONS
+    ]
+    if errors:
+        raise InvalidInput(errors)
+    dispositions = return_dispositions(vendor) | dict(chosen)
+    vendor.settings = (vendor.settings or {}) | {"return_dispositions": dispositions}
+    return dispositions
 
 
 def recall(assignment_id: int, now: datetime, actor: Actor) -> bool:

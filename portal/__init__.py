@@ -75,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
         destinations,
         imports,
         intake_settings,
+        partner_returns,
         rules,
     )
     from portal.vendor.routes import bp as vendor_bp

@@ -363,3 +363,30 @@ def test_a_delivery_due_again_is_read_afresh_by_the_next_drain(world, endpoint, 
     assert sorted(numbers) == [1, 2]
     db.session.refresh(delivery)
     assert delivery.status is DeliveryStatus.DELIVERED and delivery.attempts == 2
+
+
+def test_a_slow_destination_never_keeps_a_batch_past_its_lease(world, app, endpoint, loopback):
+    """Sends not begun by half the lease go back to the outbox without an attempt, so
+    no delivery is still being sent once another worker could lease it; all arrive once."""
+    app.config.update(DELIVERY_LEASE_SECONDS=2, DELIVERY_CONCURRENCY=1)
+    vendor = world.vendor()
+    partner = west_partner(world, vendor, "Pacific")
+    destinations.save(
+        vendor, name="Slow CRM", kind="http_json", settings={"url": endpoint.url}, partner=partner
+    )
+    publish(vendor, rule("West", action="push_partner", partner_id=partner.id))
+    for _ in range(3):
+        endpoint.reply(200, "OK", delay=0.6)  # the third can only begin after 1.2 s
+    for lead in leads(vendor, count=3):
+        routed(lead)
+
+    counts = deliveries.send_due()
+
+    assert counts["delivered"] == 3 and counts.get("retry_wait", 0) >= 1
+    sent = db.session.scalars(select(Delivery)).all()
+    assert {d.status for d in sent} == {DeliveryStatus.DELIVERED}
+    assert sorted(r.headers["webhook-id"] for r in endpoint.received) == sorted(
+        d.webhook_id for d in sent
+    )
+    attempts = db.session.scalars(select(DeliveryAttempt.number)).all()
+    assert sorted(attempts) == [1, 1, 1] and all(d.attempts == 1 for d in sent)

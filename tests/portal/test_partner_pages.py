@@ -8,9 +8,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from distribution import clock, offer_links
+from distribution import clock, offer_links, work
 from distribution.db import db
-from distribution.models import Assignment, AssignmentStatus, LeadStatus, Role
+from distribution.errors import InvalidInput
+from distribution.models import (
+    Assignment,
+    AssignmentStatus,
+    LeadEvent,
+    LeadStatus,
+    Role,
+    Vendor,
+)
 from portal.jobs import sweep_and_reschedule
 from tests.conftest import csrf_token
 from tests.handover import leads, publish, routed, rule, west_partner
@@ -209,3 +217,53 @@ def test_on_rq_the_sweeper_job_sweeps_and_books_its_next_run(app, desk, redis_qu
     app.extensions["leadrelay.jobs"] = redis_queue
     assert sweep_and_reschedule(60)["expired"] == 1
     assert len(redis_queue.queue.scheduled_job_registry.get_job_ids()) == 1
+
+
+def test_the_vendor_decides_where_returned_leads_go(client, auth, world, desk):
+    """"Not ready" sends a lead to nurture by default; the vendor admin makes it go to
+    another partner instead, and the next return follows that choice."""
+    vendor, west, _rival = desk
+    world.user(Role.VENDOR_ADMIN, vendor, email="admin@acme.example.com")
+    other = world.vendor("globex")
+    world.user(Role.VENDOR_ADMIN, other, email="admin@globex.example.com")
+    auth.login("admin@acme.example.com")
+    page = client.get("/vendor/partner-returns").get_data(as_text=True)
+    assert "Not ready to buy" in page and "Keep it in nurture" in page
+    assert "/vendor/partner-returns" in client.get("/vendor/partners").get_data(as_text=True)
+
+    refused = post(client, "/vendor/partner-returns", "/vendor/partner-returns",
+                   {"not_ready": "delete_it"})  # fmt: skip
+    assert refused.status_code == 422 and "Not a valid choice" in refused.get_data(as_text=True)
+    chosen = {reason: "nurture" for reason in work.RETURN_REASONS} | {"not_ready": "reroute"}
+    saved = post(client, "/vendor/partner-returns", "/vendor/partner-returns", chosen)
+    assert saved.status_code == 302
+    db.session.refresh(vendor)
+    assert work.return_dispositions(vendor)["not_ready"] == "reroute"
+    assert work.return_dispositions(vendor)["wrong_territory"] == "nurture"
+    # Another vendor's choices are its own.
+    assert work.return_dispositions(db.session.get(Vendor, other.id))["not_ready"] == "nurture"
+
+    # West returns a pushed lead as "not ready": routed again instead of nurtured, and
+    # routing leaves West out, so nobody else being eligible, it waits unassigned.
+    (lead,) = push(vendor, west)
+    auth.logout()
+    auth.login("west@example.com")
+    post(client, "/partner/offers", f"/partner/offers/{lead.id}/accept")
+    page = f"/partner/leads/{lead.id}"
+    post(client, page, f"{page}/return", {"reason": "not_ready"})
+    db.session.refresh(lead)
+    assert lead.status is LeadStatus.UNASSIGNED
+    returned = db.session.scalars(
+        select(LeadEvent).where(LeadEvent.lead_id == lead.id, LeadEvent.kind == "returned")
+    ).one()
+    assert returned.data["disposition"] == "reroute"
+
+
+def test_return_dispositions_name_the_bad_entry(world):
+    vendor = world.vendor()
+    with pytest.raises(InvalidInput) as refused:
+        work.set_return_dispositions(vendor, {"not_ready": "bin", "lost_it": "nurture"})
+    fields = {e.field: e.message for e in refused.value.errors}
+    assert fields == {"lost_it": "is not a return reason",
+                      "not_ready": "pick one of nurture, reroute"}  # fmt: skip
+    assert work.return_dispositions(vendor)["not_ready"] == "nurture"  # nothing changed
