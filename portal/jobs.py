@@ -347,6 +347,7 @@ def worker_command() -> Any:
     def worker(burst: bool, with_scheduler: bool, fork: bool) -> None:
         """Run background jobs from Redis (REDIS_URL must be set)."""
         from redis import Redis
+        from redis.exceptions import ConnectionError as RedisConnectionError
         from rq import SimpleWorker, Worker
 
         url = current_app.config.get("REDIS_URL")
@@ -364,9 +365,25 @@ def worker_command() -> Any:
         # RQ retries a scheduler lock it could not take only at its maintenance interval
         # (10 min by default): after a scheduler worker is killed, its successor would wait
         # that long for the lock (61 s TTL) and nothing would run the sweeper meanwhile.
-        worker_class([queue], connection=connection, maintenance_interval=60).work(
-            burst=burst, with_scheduler=with_scheduler
-        )
+        #
+        # RQ leaves its loop on an error it did not expect, such as Redis going away
+        # as a job ends, and cannot start while Redis is down. Either way, wait and
+        # serve the queue again rather than leave it unserved until a supervisor
+        # notices the process is gone.
+        while True:
+            rq_worker = None
+            try:  # building a worker already talks to Redis
+                rq_worker = worker_class([queue], connection=connection, maintenance_interval=60)
+                rq_worker.work(burst=burst, with_scheduler=with_scheduler)
+            except RedisConnectionError as exc:
+                log.warning("Redis is unreachable (%s); the worker tries again in 2 s", exc)
+            else:
+                if burst or rq_worker._shutdown_requested_date is not None:  # asked to stop
+                    return
+                log.warning("the worker stopped on an error; it starts again in 2 s")
+            time.sleep(2)
+            if rq_worker is not None and rq_worker._shutdown_requested_date is not None:
+                return  # a stop was asked for meanwhile
 
     return worker
 

@@ -458,3 +458,29 @@ def test_leads_routed_while_redis_is_down_are_all_delivered_once(
     )
     # One request per lead, unless a retry was recorded for it as an attempt.
     assert inbox.requests_per_id() == logged
+
+
+def test_a_worker_started_while_redis_is_down_waits_for_it_and_then_works(
+    app, world, inbox, private_redis, workers
+):
+    """RQ gives up when Redis is away (at start, or as a job ends); `flask worker`
+    waits for Redis and serves the queue again instead of leaving it unserved."""
+    runner = _use_redis(app, private_redis.url)
+    try:
+        vendor, _secret = partner_with_http_destination(world, inbox.url)
+        private_redis.stop()
+        worker = workers.start()
+        wait_for(lambda: "Redis is unreachable" in workers.output(), "the worker to wait")
+        private_redis.start()
+        (lead,) = leads(vendor)
+        routed(lead)  # enqueued on the Redis that is back; no sweep runs here
+
+        def delivered() -> bool:
+            db.session.rollback()
+            return [d.status for d in fresh_deliveries()] == [DeliveryStatus.DELIVERED]
+
+        wait_for(delivered, "the restarted worker to deliver")
+    finally:
+        _forget_queue(runner)
+    assert worker.poll() is None, workers.output()  # the same process, still serving
+    assert len(inbox.accepted) == 1
