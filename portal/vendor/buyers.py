@@ -28,10 +28,10 @@ from distribution.buyers.setup import GRADES, api_keys_of, cap_usage, issue_api_
 from distribution.buyers.setup import values_of as buyer_values
 from distribution.db import db
 from distribution.errors import InvalidInput
-from distribution.models import ApiKey, Buyer, Role, Sale, Vendor
+from distribution.models import ApiKey, Buyer, Role, Sale
 from portal.security import current_scope, get_or_404, role_required
 from portal.vendor.buyer_forms import BuyerForm, KeyForm, ReturnDecisionForm
-from portal.vendor.routes import bp
+from portal.vendor.routes import bp, current_vendor
 
 NEW_BUYER = {"active": True, "timezone": "UTC", "return_window_hours": "72", "weight": "1",
              "priority": "0", "pricing": "fixed", "schedule_mode": "always",
@@ -61,7 +61,7 @@ def buyer_new() -> str | tuple[str, int] | Response:
         form.fill(NEW_BUYER)
     elif form.validate_on_submit():
         try:
-            buyer = save_buyer(_vendor(), form.values())
+            buyer = save_buyer(current_vendor(), form.values())
         except InvalidInput as exc:
             db.session.rollback()
             form.show_errors(exc.errors)
@@ -81,7 +81,7 @@ def buyer_edit(buyer_id: int) -> str | tuple[str, int] | Response:
         form.fill(buyer_values(buyer))
     elif form.validate_on_submit():
         try:
-            save_buyer(_vendor(), form.values(), buyer)
+            save_buyer(current_vendor(), form.values(), buyer)
         except InvalidInput as exc:
             db.session.rollback()
             form.show_errors(exc.errors)
@@ -172,7 +172,7 @@ def buyer_statement_csv(buyer_id: int) -> Response:
 @role_required(Role.VENDOR_ADMIN)
 def buyer_returns() -> str:
     scope = current_scope()
-    month = request.args.get("month") or _this_month(_vendor().timezone)
+    month = request.args.get("month") or _this_month(current_vendor().timezone)
     try:
         first = first_of_month(month)
     except InvalidInput:
@@ -235,9 +235,3 @@ def _csv_download(text: str, filename: str) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-def _vendor() -> Vendor:
-    vendor = db.session.get(Vendor, current_scope().vendor_id)
-    assert vendor is not None
-    return vendor

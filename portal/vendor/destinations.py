@@ -16,7 +16,7 @@ from wtforms import SelectField
 from distribution import destinations
 from distribution.db import db
 from distribution.errors import InvalidInput
-from distribution.models import Buyer, Destination, Partner, Role, Vendor
+from distribution.models import Buyer, Destination, Partner, Role
 from portal.security import current_scope, get_or_404, role_required, scoped
 from portal.vendor.destination_forms import (
     KIND_LABELS,
@@ -24,7 +24,7 @@ from portal.vendor.destination_forms import (
     YES_NO_RULES,
     DestinationForm,
 )
-from portal.vendor.routes import bp
+from portal.vendor.routes import bp, current_vendor
 
 
 class ActionForm(FlaskForm):
@@ -70,7 +70,7 @@ def destination_new() -> str | tuple[str, int]:
         if settings is not None:
             try:
                 destination, secret = destinations.save(
-                    _vendor(),
+                    current_vendor(),
                     name=form.name.data,
                     kind=form.kind.data,
                     settings=settings,
@@ -106,7 +106,7 @@ def destination_edit(destination_id: int) -> str | tuple[str, int] | Response:
         if settings is not None:
             try:
                 destinations.save(
-                    _vendor(),
+                    current_vendor(),
                     name=form.name.data,
                     kind=form.kind.data,
                     settings=settings,
@@ -222,12 +222,6 @@ def _form_page(form: DestinationForm, row: Destination | None) -> tuple[str, int
         rule_names=RULE_NAMES,
         yes_no_rules=YES_NO_RULES,
     ), (422 if failed else 200)
-
-
-def _vendor() -> Vendor:
-    vendor = db.session.get(Vendor, current_scope().vendor_id)
-    assert vendor is not None
-    return vendor
 
 
 def _choices(model: type[Partner] | type[Buyer]) -> list[tuple[int, str]]:

@@ -26,11 +26,11 @@ from connectors.errors import ParseError
 from distribution import imports
 from distribution.db import db
 from distribution.intake.pipeline import LEAD_FIELDS
-from distribution.models import Job, Role, Vendor
+from distribution.models import Job, Role
 from portal import jobs
 from portal.intake_cli import upload_dir
 from portal.security import current_scope, get_or_404, role_required, scoped
-from portal.vendor.routes import bp
+from portal.vendor.routes import bp, current_vendor
 
 _TOKEN_LENGTH = 32
 
@@ -47,12 +47,6 @@ class UploadForm(FlaskForm):
 
 class StartForm(FlaskForm):
     """Only the CSRF token; the column choices are read from the request."""
-
-
-def _vendor() -> Vendor:
-    vendor = db.session.get(Vendor, current_scope().vendor_id)
-    assert vendor is not None
-    return vendor
 
 
 @bp.route("/imports", methods=["GET", "POST"])
@@ -108,13 +102,15 @@ def import_mapping(token: str) -> str | Response | tuple[str, int]:
     }
     form = StartForm()
     if request.method == "POST" and request.form.get("action") == "start" and form.validate():
-        job = imports.create_import_job(_vendor(), current_user, meta["filename"], stored, mapping)
+        job = imports.create_import_job(
+            current_vendor(), current_user, meta["filename"], stored, mapping
+        )
         db.session.commit()
         job.rq_job_id = jobs.enqueue("distribution.imports.run_import", job.id)
         db.session.commit()
         flash(f"Import of {meta['filename']} started.", "success")
         return redirect(url_for("vendor.import_job", job_id=job.id))
-    rows = imports.preview(_vendor(), stored, meta["kind"], mapping)
+    rows = imports.preview(current_vendor(), stored, meta["kind"], mapping)
     return render_template(
         "vendor/imports/mapping.html",
         form=form,

@@ -15,9 +15,9 @@ from wtforms.validators import DataRequired, Length, Optional
 from distribution import accounts, suppressions
 from distribution.db import db
 from distribution.errors import InvalidInput
-from distribution.models import ApiKey, Campaign, Partner, Role, Suppression, Vendor
+from distribution.models import ApiKey, Campaign, Partner, Role, Suppression
 from portal.security import current_scope, get_or_404, role_required, scoped
-from portal.vendor.routes import bp
+from portal.vendor.routes import bp, current_vendor
 
 
 class KeyForm(FlaskForm):
@@ -50,26 +50,19 @@ class PlainForm(FlaskForm):
     """Only the CSRF token (revoke, delete buttons)."""
 
 
-def _vendor() -> Vendor:
-    vendor = db.session.get(Vendor, current_scope().vendor_id)
-    assert vendor is not None
-    return vendor
-
-
 @bp.route("/keys", methods=["GET", "POST"])
 @role_required(Role.VENDOR_ADMIN)
 def keys() -> str | tuple[str, int]:
     form = KeyForm()
     partners = db.session.scalars(scoped(Partner).order_by(Partner.name)).all()
     form.owner.choices = [form.owner.choices[0]] + [
-        (str(p.id), f"Partner {p.name} (works its leads through the partner API)")
-        for p in partners
+        (str(p.id), f"Partner {p.name} (works its leads through the partner API)") for p in partners
     ]
     new_key = None
     if form.validate_on_submit():
         partner = get_or_404(Partner, form.owner.data) if form.owner.data else None
         key, new_key = accounts.create_api_key(
-            _vendor(), form.name.data, partner=partner, created_by=current_user
+            current_vendor(), form.name.data, partner=partner, created_by=current_user
         )
         db.session.commit()
         flash(f"Key '{key.name}' created. Copy it now: it will not be shown again.", "success")
@@ -106,7 +99,7 @@ def suppression_list() -> str | tuple[str, int]:
     if request.form.get("form") == "one" and form.validate_on_submit():
         try:
             entry, new = suppressions.add(
-                _vendor(),
+                current_vendor(),
                 form.kind.data,
                 form.value.data,
                 form.reason.data,
@@ -124,7 +117,7 @@ def suppression_list() -> str | tuple[str, int]:
                 getattr(form, error.field, form.value).errors.append(error.message)
             status = 422
     elif request.form.get("form") == "bulk" and bulk.validate_on_submit():
-        added, problems = suppressions.import_csv(_vendor(), bulk.lines.data, current_user)
+        added, problems = suppressions.import_csv(current_vendor(), bulk.lines.data, current_user)
         db.session.commit()
         flash(f"{added} entries added.", "success")
         for problem in problems[:20]:
@@ -187,5 +180,5 @@ def campaigns() -> str | tuple[str, int]:
                 status = 422
     listed = db.session.scalars(scoped(Campaign).order_by(Campaign.id)).all()
     return render_template(
-        "vendor/campaigns.html", form=form, campaigns=listed, vendor=_vendor()
+        "vendor/campaigns.html", form=form, campaigns=listed, vendor=current_vendor()
     ), status

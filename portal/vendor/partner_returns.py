@@ -10,9 +10,9 @@ from wtforms import SelectField
 from distribution import work
 from distribution.db import db
 from distribution.errors import InvalidInput
-from distribution.models import Role, Vendor
-from portal.security import current_scope, role_required
-from portal.vendor.routes import bp
+from distribution.models import Role
+from portal.security import role_required
+from portal.vendor.routes import bp, current_vendor
 
 
 def _form(current: dict[str, str]) -> FlaskForm:
@@ -30,8 +30,7 @@ def _form(current: dict[str, str]) -> FlaskForm:
 @bp.route("/partner-returns", methods=["GET", "POST"])
 @role_required(Role.VENDOR_ADMIN)
 def return_settings() -> str | tuple[str, int] | Response:
-    vendor = db.session.get(Vendor, current_scope().vendor_id)
-    assert vendor is not None
+    vendor = current_vendor()
     form = _form(work.return_dispositions(vendor))
     if form.validate_on_submit():
         chosen = {reason: form[reason].data for reason in work.RETURN_REASONS}

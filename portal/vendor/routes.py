@@ -5,10 +5,18 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 
 from distribution import destinations, overview
-from distribution.models import Lead, LeadStatus, Partner, Role
+from distribution.db import db
+from distribution.models import Lead, LeadStatus, Partner, Role, Vendor
 from portal.security import current_scope, get_or_404, role_required
 
 bp = Blueprint("vendor", __name__)
+
+
+def current_vendor() -> Vendor:
+    """The vendor whose administrator is signed in (every page here is one vendor's)."""
+    vendor = db.session.get(Vendor, current_scope().vendor_id)
+    assert vendor is not None
+    return vendor
 
 
 @bp.route("/")

@@ -18,8 +18,8 @@ from distribution.models import Lead, Partner, Role, RuleSet, Vendor
 from distribution.routing import decide, reroute, rules
 from distribution.routing.conditions import FIELDS, OPS, describe
 from distribution.routing.simulate import MAX_DAYS, simulate
-from portal.security import current_scope, get_or_404, role_required, scoped
-from portal.vendor.routes import bp
+from portal.security import get_or_404, role_required, scoped
+from portal.vendor.routes import bp, current_vendor
 
 TRY_FIELDS = ("country", "state", "postal_code", "product", "score", "grade", "source", "campaign")
 
@@ -36,7 +36,7 @@ class PublishForm(FlaskForm):
 @bp.route("/rules", endpoint="rules")
 @role_required(Role.VENDOR_ADMIN)
 def rules_index() -> str:
-    vendor = _vendor()
+    vendor = current_vendor()
     current = rules.published(vendor)
     tried = None
     if request.args.get("try"):
@@ -64,7 +64,7 @@ def rules_index() -> str:
 @bp.route("/rules/draft", methods=["GET", "POST"])
 @role_required(Role.VENDOR_ADMIN)
 def rule_draft() -> str | Response:
-    vendor = _vendor()
+    vendor = current_vendor()
     form = DraftForm()
     errors: list[str] = []
     if request.method == "GET":
@@ -103,7 +103,7 @@ def rule_draft() -> str | Response:
 def rule_set(rule_set_id: int) -> str:
     row = get_or_404(RuleSet, rule_set_id)
     days = request.args.get("days", type=int)
-    simulation = simulate(_vendor(), row, days) if days else None
+    simulation = simulate(current_vendor(), row, days) if days else None
     return render_template(
         "vendor/rule_set.html",
         rule_set=row,
@@ -140,7 +140,7 @@ class RerouteForm(FlaskForm):
 @bp.route("/rules/reroute", methods=["GET", "POST"])
 @role_required(Role.VENDOR_ADMIN)
 def reroute_leads() -> str | Response:
-    vendor = _vendor()
+    vendor = current_vendor()
     form = RerouteForm()
     if request.method == "POST" and form.validate_on_submit():
         ids = [int(i) for i in request.form.getlist("lead_id") if i.isdigit()]
@@ -161,12 +161,6 @@ def reroute_leads() -> str | Response:
 
 def _filters() -> dict[str, str]:
     return {name: request.values.get(name, "").strip() for name in reroute.FILTERS}
-
-
-def _vendor() -> Vendor:
-    vendor = db.session.get(Vendor, current_scope().vendor_id)
-    assert vendor is not None
-    return vendor
 
 
 def _base_rules(vendor: Vendor, rule_set_id: int | None) -> list[dict[str, Any]]:
