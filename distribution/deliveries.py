@@ -226,24 +226,23 @@ class _Batch:
         # worker would send the same deliveries). One begun before then ends while the
         # lease holds, for any timeout up to the other half (10 s by default, of 60 s).
         begin_by = time.monotonic() + _lease_seconds() / 2
+        # Each group runs in turn on one thread: a quick destination's all together,
+        # any other delivery alone.
+        groups: list[list[tuple[Delivery, Destination | None, Exchange]]] = []
         in_turn: dict[int | None, list[tuple[Delivery, Destination | None, Exchange]]] = {}
         with db.session.no_autoflush:
             for delivery in started.loaded[Delivery]:
                 prepared = _prepare(delivery, now)
                 if prepared is None:
                     continue
-                destination, exchange = prepared
+                item = (delivery, *prepared)
                 if _answers_quickly(delivery.destination_id):
-                    in_turn.setdefault(delivery.destination_id, []).append(
-                        (delivery, destination, exchange)
-                    )
+                    in_turn.setdefault(delivery.destination_id, []).append(item)
                 else:
-                    started.sending.append(
-                        ([(delivery, destination)], _submit([exchange], begin_by))
-                    )
-        for group in in_turn.values():
+                    groups.append([item])
+        for group in [*groups, *in_turn.values()]:
             sent = [(delivery, destination) for delivery, destination, _exchange in group]
-            exchanges = [exchange for *_sent, exchange in group]
+            exchanges = [exchange for _delivery, _destination, exchange in group]
             started.sending.append((sent, _submit(exchanges, begin_by)))
         return started
 
@@ -334,11 +333,7 @@ def _prepare(delivery: Delivery, now: datetime) -> tuple[Destination | None, Exc
         _finish(delivery, DeliveryStatus.FAILED, "the destination was removed or switched off")
         return None
     if destination.paused_until is not None and destination.paused_until > now:
-        # Not an attempt: wait for the pause to end.
-        delivery.status = DeliveryStatus.RETRY_WAIT
-        delivery.attempts -= 1
-        delivery.next_attempt_at = destination.paused_until
-        delivery.lease_until = None
+        _put_back(delivery, destination.paused_until)  # wait for the pause to end
         return None
     return destination, _exchange(delivery, destination)
 
@@ -503,14 +498,7 @@ def _record(
 ) -> None:
     """Log the attempt and move the delivery (and its destination's failure count) on."""
     if result is _UNSENT:
-        # Not an attempt: back in the outbox, due at once.
-        rows.change(
-            delivery,
-            status=DeliveryStatus.RETRY_WAIT,
-            attempts=delivery.attempts - 1,
-            next_attempt_at=now,
-            lease_until=None,
-        )
+        _put_back(delivery, now, rows)  # due at once
         return
     rows.attempts.append(
         {
@@ -565,12 +553,28 @@ def _finish(
 ) -> None:
     """The delivery's last word: sent no more, unless a person retries it."""
     values = {"status": status, "lease_until": None, "next_attempt_at": None, "last_error": reason}
+    _change(delivery, values, rows)
+    _event(delivery, f"delivery_{status.value}", reason, rows)
+
+
+def _put_back(delivery: Delivery, due_at: datetime, rows: _Rows | None = None) -> None:
+    """Back in the outbox, due at ``due_at``, without the lease counting as an attempt."""
+    values = {
+        "status": DeliveryStatus.RETRY_WAIT,
+        "attempts": delivery.attempts - 1,
+        "next_attempt_at": due_at,
+        "lease_until": None,
+    }
+    _change(delivery, values, rows)
+
+
+def _change(delivery: Delivery, values: dict[str, Any], rows: _Rows | None) -> None:
+    """Set ``values`` on the delivery: gathered into ``rows`` in a batch, else at once."""
     if rows is None:
         for name, value in values.items():
             setattr(delivery, name, value)
     else:
         rows.change(delivery, **values)
-    _event(delivery, f"delivery_{status.value}", reason, rows)
 
 
 def _event(delivery: Delivery, kind: str, reason: str | None, rows: _Rows | None = None) -> None:

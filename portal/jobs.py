@@ -376,6 +376,8 @@ def worker_command() -> Any:
                 rq_worker = worker_class([queue], connection=connection, maintenance_interval=60)
                 rq_worker.work(burst=burst, with_scheduler=with_scheduler)
             except RedisConnectionError as exc:
+                if burst:  # asked to empty the queue once: there is no queue to empty
+                    raise
                 log.warning("Redis is unreachable (%s); the worker tries again in 2 s", exc)
             else:
                 if burst or rq_worker._shutdown_requested_date is not None:  # asked to stop
