@@ -144,6 +144,9 @@ def text(value: Any) -> str | None:
     """A value as the text a partner expects, or None when there is nothing to send."""
     if value is None:
         return None
+    if type(value) is str:  # most values: the checks below are for the rest
+        result = _NOT_XML.sub("", value)
+        return result if result.strip() else None
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():

@@ -63,20 +63,25 @@ def mask_url(url: str) -> str:
 
 
 def mask_text(body: str, sensitive: Iterable[str]) -> str:
-    """``body`` with every contact value masked, in every encoding it may take."""
+    """``body`` with every contact value masked, in every encoding it may take.
+
+    An encoded form that differs from the value always carries its encoding's
+    mark ("%" when URL-encoded, or "+" for a space; "&" when escaped for XML or
+    HTML; a backslash when escaped for JSON), so forms whose mark the body lacks
+    are not built: they cannot occur in it.
+    """
+    percent, plus = "%" in body, "+" in body
+    escaped = "&" in body
+    json_escaped = "\\" in body
     variants: set[str] = set()
     for value in sensitive:
-        variants.update(
-            {
-                value,
-                quote_plus(value),
-                quote(value),
-                html.escape(value, quote=False),
-                html.escape(value, quote=True),
-                json.dumps(value)[1:-1],
-                json.dumps(value, ensure_ascii=False)[1:-1],
-            }
-        )
+        variants.add(value)
+        if percent or (plus and " " in value):
+            variants.update((quote_plus(value), quote(value)))
+        if escaped:
+            variants.update((html.escape(value, quote=False), html.escape(value, quote=True)))
+        if json_escaped:
+            variants.update((json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]))
     for variant in sorted((v for v in variants if len(v) > 1), key=len, reverse=True):
         body = body.replace(variant, MASK)
     return body
