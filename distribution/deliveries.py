@@ -27,7 +27,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from connectors import outbound
@@ -208,9 +208,10 @@ class _Batch:
     """Leased deliveries whose exchanges are running; ``settle`` records them.
 
     The exchanges with a destination that answers quickly run one after another
-    on one thread: threads would only take turns at the interpreter lock, since
-    sending is then mostly our own work. Those with a slow destination (or one
-    not heard from yet) run side by side, as their time goes into waiting.
+    on one thread, the lane, and the next batch's after this one's: threads
+    would only take turns at the interpreter lock, since sending is then mostly
+    our own work. Those with a slow destination (or one not heard from yet) run
+    side by side, as their time goes into waiting.
     """
 
     def __init__(self, now: datetime, loaded: dict[type, list[Any]]) -> None:
@@ -226,10 +227,10 @@ class _Batch:
         # worker would send the same deliveries). One begun before then ends while the
         # lease holds, for any timeout up to the other half (10 s by default, of 60 s).
         begin_by = time.monotonic() + _lease_seconds() / 2
-        # Each group runs in turn on one thread: a quick destination's all together,
-        # any other delivery alone.
+        # Quick destinations' exchanges go on the lane, in turn; any other runs alone,
+        # side by side with the rest.
         groups: list[list[tuple[Delivery, Destination | None, Exchange]]] = []
-        in_turn: dict[int | None, list[tuple[Delivery, Destination | None, Exchange]]] = {}
+        in_turn: list[tuple[Delivery, Destination | None, Exchange]] = []
         with db.session.no_autoflush:
             for delivery in started.loaded[Delivery]:
                 prepared = _prepare(delivery, now)
@@ -237,13 +238,15 @@ class _Batch:
                     continue
                 item = (delivery, *prepared)
                 if _answers_quickly(delivery.destination_id):
-                    in_turn.setdefault(delivery.destination_id, []).append(item)
+                    in_turn.append(item)
                 else:
                     groups.append([item])
-        for group in [*groups, *in_turn.values()]:
+        for group, lane in [*((g, False) for g in groups), (in_turn, True)]:
+            if not group:
+                continue
             sent = [(delivery, destination) for delivery, destination, _exchange in group]
             exchanges = [exchange for _delivery, _destination, exchange in group]
-            started.sending.append((sent, _submit(exchanges, begin_by)))
+            started.sending.append((sent, _submit(exchanges, begin_by, in_turn=lane)))
         return started
 
     def settle(self, counts: dict[str, int]) -> None:
@@ -346,9 +349,9 @@ def _preload(ids: list[int]) -> dict[type, list[Any]]:
     """
     fresh = {"populate_existing": True}
 
-    def load(model: Any, wanted: set[int | None]) -> list[Any]:
+    def load(model: Any, wanted: set[int | None], *options: Any) -> list[Any]:
         wanted -= {None}
-        query = select(model).where(model.id.in_(wanted))
+        query = select(model).where(model.id.in_(wanted)).options(*options)
         return list(db.session.scalars(query, execution_options=fresh)) if wanted else []
 
     deliveries = list(
@@ -365,7 +368,8 @@ def _preload(ids: list[int]) -> dict[type, list[Any]]:
     return {
         Delivery: deliveries,
         Destination: destinations,
-        Lead: load(Lead, {d.lead_id for d in deliveries}),
+        # Only what is sent: not the raw payload, routing trace or score breakdown.
+        Lead: load(Lead, {d.lead_id for d in deliveries}, load_only(*_PAYLOAD_COLUMNS)),
         Assignment: load(Assignment, assignments),
     }
 
@@ -468,23 +472,36 @@ def _run(exchange: Exchange) -> outbound.SendResult:
         )
 
 
-_pool: tuple[int, int, ThreadPoolExecutor] | None = None
-
-
 # What an exchange left unbegun by its batch's time limit returns (see ``_Batch.start``).
 _UNSENT = outbound.SendResult(outcome="unsent", retryable=True, detail="left for the next batch")
 
 
-def _submit(exchanges: list[Exchange], begin_by: float) -> Future[list[outbound.SendResult]]:
-    """Run ``exchanges`` in turn on the process's pool of ``DELIVERY_CONCURRENCY`` threads,
-    each only if it can begin before ``begin_by`` (``time.monotonic``)."""
-    global _pool
+class _Senders:
+    """The process's sending threads, kept from batch to batch with their HTTP clients
+    (and so their connections): ``DELIVERY_CONCURRENCY`` threads for exchanges side by
+    side, and one lane where exchanges run in turn, the next batch's after this one's."""
+
+    def __init__(self, size: int) -> None:
+        self.key = (os.getpid(), size)
+        self.side_by_side = ThreadPoolExecutor(size, thread_name_prefix="delivery")
+        self.lane = ThreadPoolExecutor(1, thread_name_prefix="delivery-lane")
+
+
+_senders: _Senders | None = None
+
+
+def _submit(
+    exchanges: list[Exchange], begin_by: float, *, in_turn: bool
+) -> Future[list[outbound.SendResult]]:
+    """Run ``exchanges`` one after another, each only if it can begin before ``begin_by``
+    (``time.monotonic``): on the lane when ``in_turn``, else on a thread of the pool."""
+    global _senders
     size = max(1, int(current_app.config.get("DELIVERY_CONCURRENCY", DEFAULT_CONCURRENCY)))
-    # One pool per process and size: its threads keep their HTTP clients (and so their
-    # connections) from batch to batch. A forked child starts a pool of its own.
-    if _pool is None or _pool[:2] != (os.getpid(), size):
-        _pool = (os.getpid(), size, ThreadPoolExecutor(size, thread_name_prefix="delivery"))
-    return _pool[2].submit(
+    # A forked child, or a new size, starts threads of its own.
+    if _senders is None or _senders.key != (os.getpid(), size):
+        _senders = _Senders(size)
+    threads = _senders.lane if in_turn else _senders.side_by_side
+    return threads.submit(
         lambda: [_run(e) if time.monotonic() < begin_by else _UNSENT for e in exchanges]
     )
 
@@ -615,6 +632,12 @@ def _summary_text(summary: Mapping[str, Any]) -> str | None:
     import json
 
     return json.dumps(dict(summary), ensure_ascii=False, default=str)[:16_000]
+
+
+# The lead's columns that ``lead_payload`` reads.
+_PAYLOAD_COLUMNS = tuple(
+    getattr(Lead, name) for name in ("id", *LEAD_FIELDS, "grade", "score", "received_at", "extras")
+)
 
 
 def lead_payload(lead: Lead) -> dict[str, Any]:

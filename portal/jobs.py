@@ -81,17 +81,18 @@ class JobRunner:
         self._thread_pool().submit(self._run_here, dotted, *args).add_done_callback(_log_failure)
         return None
 
-    def enqueue_once(self, key: str, dotted: str, *args: Any) -> None:
+    def enqueue_once(self, key: str, dotted: str, *args: Any, settle: float | None = None) -> None:
         """Enqueue ``dotted(*args)`` unless a run for ``key`` is already waiting to start.
 
         A burst of intake commits then costs one routing run, not one per lead: the
-        run waits ``JOB_SETTLE_SECONDS`` for the burst to settle, clears ``key``
-        (``run_once``) and then sees every lead stored before; leads stored while it
-        works get a run of their own.
+        run waits ``settle`` seconds (``JOB_SETTLE_SECONDS`` unless given) for the
+        burst to settle, clears ``key`` (``run_once``) and then sees every lead stored
+        before; leads stored while it works get a run of their own.
         """
         if not self._claim(key):
             return
-        settle = float(self.app.config.get("JOB_SETTLE_SECONDS", 0.25))
+        if settle is None:
+            settle = float(self.app.config.get("JOB_SETTLE_SECONDS", 0.25))
         self.enqueue("portal.jobs.run_once", key, settle, dotted, *args)
 
     def _claim(self, key: str) -> bool:
@@ -314,7 +315,9 @@ def _listen_for_routing() -> None:
         if not current_app.config.get("SEND_AFTER_COMMIT", True):
             return  # tests send by calling the domain; the sweeper still finds them
         # One drain per burst of commits: it sends every delivery due, a batch at a time.
-        runner().enqueue_once(DRAIN_DELIVERIES_KEY, DRAIN_DELIVERIES_JOB)
+        # It need not wait for the burst to settle, as routing does: it keeps reading
+        # until nothing is due, so it also sends what is committed while it runs.
+        runner().enqueue_once(DRAIN_DELIVERIES_KEY, DRAIN_DELIVERIES_JOB, settle=0)
 
     @event.listens_for(Session, "after_soft_rollback")
     def _forget(session: Session, _previous: object) -> None:
