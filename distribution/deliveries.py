@@ -208,7 +208,7 @@ class _Batch:
     """Leased deliveries whose exchanges are running; ``settle`` records them.
 
     The exchanges with a destination that answers quickly run one after another
-    on one thread, the lane, and the next batch's after this one's: threads
+    on its lane (a thread), and the next batch's after this one's: more threads
     would only take turns at the interpreter lock, since sending is then mostly
     our own work. Those with a slow destination (or one not heard from yet) run
     side by side, as their time goes into waiting.
@@ -227,10 +227,10 @@ class _Batch:
         # worker would send the same deliveries). One begun before then ends while the
         # lease holds, for any timeout up to the other half (10 s by default, of 60 s).
         begin_by = time.monotonic() + _lease_seconds() / 2
-        # Quick destinations' exchanges go on the lane, in turn; any other runs alone,
+        # A quick destination's exchanges go on its lane, in turn; any other runs alone,
         # side by side with the rest.
-        groups: list[list[tuple[Delivery, Destination | None, Exchange]]] = []
-        in_turn: list[tuple[Delivery, Destination | None, Exchange]] = []
+        alone: list[list[tuple[Delivery, Destination | None, Exchange]]] = []
+        in_turn: dict[int | None, list[tuple[Delivery, Destination | None, Exchange]]] = {}
         with db.session.no_autoflush:
             for delivery in started.loaded[Delivery]:
                 prepared = _prepare(delivery, now)
@@ -238,15 +238,16 @@ class _Batch:
                     continue
                 item = (delivery, *prepared)
                 if _answers_quickly(delivery.destination_id):
-                    in_turn.append(item)
+                    in_turn.setdefault(delivery.destination_id, []).append(item)
                 else:
-                    groups.append([item])
-        for group, lane in [*((g, False) for g in groups), (in_turn, True)]:
-            if not group:
-                continue
+                    alone.append([item])
+        senders = _sending_threads()
+        groups = [(group, senders.side_by_side) for group in alone]
+        groups += [(group, senders.lane(key)) for key, group in in_turn.items()]
+        for group, threads in groups:
             sent = [(delivery, destination) for delivery, destination, _exchange in group]
             exchanges = [exchange for _delivery, _destination, exchange in group]
-            started.sending.append((sent, _submit(exchanges, begin_by, in_turn=lane)))
+            started.sending.append((sent, _submit(threads, exchanges, begin_by)))
         return started
 
     def settle(self, counts: dict[str, int]) -> None:
@@ -275,10 +276,17 @@ def _answers_quickly(destination_id: int | None) -> bool:
     return _pace.get(destination_id, QUICK_MS) < QUICK_MS
 
 
+def forget_pace() -> None:
+    """Forget how quickly destinations answered, as when the worker starts (tests reuse
+    destination ids once the tables are emptied)."""
+    _pace.clear()
+
+
 def _note_pace(destination_id: int | None, result: outbound.SendResult) -> None:
-    before = _pace.get(destination_id)
-    now = float(result.duration_ms)
-    _pace[destination_id] = now if before is None else 0.8 * before + 0.2 * now
+    # A destination starts at the line between quick and slow, so one first exchange
+    # that also set up a connection does not mark it slow for long.
+    before = _pace.get(destination_id, QUICK_MS)
+    _pace[destination_id] = 0.8 * before + 0.2 * result.duration_ms
     if len(_pace) > 10_000:  # a worker that met very many destinations starts over
         _pace.clear()
 
@@ -479,28 +487,39 @@ _UNSENT = outbound.SendResult(outcome="unsent", retryable=True, detail="left for
 class _Senders:
     """The process's sending threads, kept from batch to batch with their HTTP clients
     (and so their connections): ``DELIVERY_CONCURRENCY`` threads for exchanges side by
-    side, and one lane where exchanges run in turn, the next batch's after this one's."""
+    side, and as many lanes, each running its exchanges in turn, the next batch's
+    after this one's. A destination always uses the same lane, so one that stops
+    answering holds up only the few that share its lane."""
 
     def __init__(self, size: int) -> None:
         self.key = (os.getpid(), size)
         self.side_by_side = ThreadPoolExecutor(size, thread_name_prefix="delivery")
-        self.lane = ThreadPoolExecutor(1, thread_name_prefix="delivery-lane")
+        self.lanes = [
+            ThreadPoolExecutor(1, thread_name_prefix=f"delivery-lane{n}") for n in range(size)
+        ]
+
+    def lane(self, destination_id: int | None) -> ThreadPoolExecutor:
+        """The lane of a destination (None: the partners' e-mails)."""
+        return self.lanes[(destination_id or 0) % len(self.lanes)]
 
 
 _senders: _Senders | None = None
 
 
-def _submit(
-    exchanges: list[Exchange], begin_by: float, *, in_turn: bool
-) -> Future[list[outbound.SendResult]]:
-    """Run ``exchanges`` one after another, each only if it can begin before ``begin_by``
-    (``time.monotonic``): on the lane when ``in_turn``, else on a thread of the pool."""
+def _sending_threads() -> _Senders:
     global _senders
     size = max(1, int(current_app.config.get("DELIVERY_CONCURRENCY", DEFAULT_CONCURRENCY)))
     # A forked child, or a new size, starts threads of its own.
     if _senders is None or _senders.key != (os.getpid(), size):
         _senders = _Senders(size)
-    threads = _senders.lane if in_turn else _senders.side_by_side
+    return _senders
+
+
+def _submit(
+    threads: ThreadPoolExecutor, exchanges: list[Exchange], begin_by: float
+) -> Future[list[outbound.SendResult]]:
+    """Run ``exchanges`` on ``threads``, one after another, each only if it can begin
+    before ``begin_by`` (``time.monotonic``)."""
     return threads.submit(
         lambda: [_run(e) if time.monotonic() < begin_by else _UNSENT for e in exchanges]
     )

@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
 
-from distribution import accounts, clock, directory
+from distribution import accounts, clock, deliveries, directory
 from distribution.db import db
 from distribution.models import Partner, PartnerKind, Role, User, Vendor
 from portal import create_app
@@ -99,6 +99,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
         _empty_tables()
         db.engine.dispose()
     clock.reset()
+    deliveries.forget_pace()
 
 
 def _empty_tables() -> None:

@@ -10,6 +10,8 @@ not only when one read stalls.
 
 from __future__ import annotations
 
+import functools
+import ssl
 import threading
 import time
 import zlib
@@ -202,10 +204,10 @@ _MAX_CLIENTS = 32
 def _client_for(url: httpx.URL, name: str) -> httpx.Client:
     """A kept-alive client for one (address, port, TLS name), reused by this thread.
 
-    Building a client loads the CA store (tens of milliseconds) and a new one
-    opens a new connection; a worker sending to the same partner again reuses
-    both. One client per name as well as per address, so a TLS connection made
-    for one host name is never reused for another on the same address.
+    A new client opens a new connection; a worker sending to the same partner
+    again reuses it. One client per name as well as per address, so a TLS
+    connection made for one host name is never reused for another on the same
+    address.
     """
     cache: OrderedDict[tuple[str, str, int | None, str], httpx.Client] = (
         getattr(_clients, "cache", None) or OrderedDict()
@@ -215,13 +217,20 @@ def _client_for(url: httpx.URL, name: str) -> httpx.Client:
     client = cache.get(key)
     if client is None:
         # trust_env=False: no proxy or .netrc from the environment between us and the check.
-        client = httpx.Client(follow_redirects=False, trust_env=False)
+        client = httpx.Client(verify=_tls_context(), follow_redirects=False, trust_env=False)
         cache[key] = client
         if len(cache) > _MAX_CLIENTS:
             _, oldest = cache.popitem(last=False)
             oldest.close()
     cache.move_to_end(key)
     return client
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One certificate-checking TLS context for every client of the process: loading
+    the CA store takes tens of milliseconds, too long to pay for each new client."""
+    return httpx.create_ssl_context(trust_env=False)
 
 
 def _pinned(target: ssrf.CheckedURL) -> tuple[httpx.URL, dict[str, Any], str | None]:

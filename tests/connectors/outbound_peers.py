@@ -10,6 +10,7 @@ import email
 import json
 import socket
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -84,6 +85,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = 0.0  # time.monotonic() when it came in
 
     def form(self) -> dict[str, str]:
         """The form fields (each sent once)."""
@@ -112,6 +114,10 @@ class BuyerEndpoint:
     def __init__(self) -> None:
         self.replies: deque[Reply] = deque()
         self.received: list[Received] = []
+        self.answered: list[float] = []  # time.monotonic() of each answer sent
+        self.most_at_once = 0  # the most requests it was answering at the same time
+        self._in_flight = 0
+        self._count_lock = threading.Lock()
         self.closing = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,))
@@ -152,12 +158,26 @@ class BuyerEndpoint:
 def _handler_for(endpoint: BuyerEndpoint) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out as two writes: with Nagle's algorithm on, a delayed
+        # ACK holds each answer on a kept-alive connection back by some 40 ms.
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            with endpoint._count_lock:
+                endpoint._in_flight += 1
+                endpoint.most_at_once = max(endpoint.most_at_once, endpoint._in_flight)
+            try:
+                self._answer()
+            finally:
+                with endpoint._count_lock:
+                    endpoint._in_flight -= 1
+                    endpoint.answered.append(time.monotonic())
+
+        def _answer(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
             headers = {k.lower(): v for k, v in self.headers.items()}
-            endpoint.received.append(Received("POST", self.path, headers, body))
+            endpoint.received.append(Received("POST", self.path, headers, body, time.monotonic()))
             reply = endpoint.replies.popleft() if endpoint.replies else Reply(body=b"OK")
             if reply.delay and endpoint.closing.wait(reply.delay):
                 return

@@ -390,3 +390,54 @@ def test_a_slow_destination_never_keeps_a_batch_past_its_lease(world, app, endpo
     )
     attempts = db.session.scalars(select(DeliveryAttempt.number)).all()
     assert sorted(attempts) == [1, 1, 1] and all(d.attempts == 1 for d in sent)
+
+
+def _quick_destinations(world, *peers):
+    """A partner with a system at each of ``peers`` and a rule pushing to it; each has
+    answered four offers, one drain each, at once: the worker knows them as quick."""
+    vendor = world.vendor()
+    partner = west_partner(world, vendor, "Pacific")
+    for number, peer in enumerate(peers):
+        destinations.save(
+            vendor, name=f"CRM {number}", kind="http_json", settings={"url": peer.url},
+            partner=partner,
+        )  # fmt: skip
+    publish(vendor, rule("West", action="push_partner", partner_id=partner.id))
+    for lead in leads(vendor, count=4, prefix="first"):
+        routed(lead)
+        assert deliveries.send_due() == {"delivered": len(peers)}
+    return vendor
+
+
+def test_a_quick_destination_gets_its_sends_in_turn_batch_after_batch(world, app, loopback):
+    """A quick destination's sends run one at a time on its lane: the next batch's
+    begin once this batch's have ended, not alongside them."""
+    app.config["DELIVERY_CONCURRENCY"] = 4
+    with BuyerEndpoint() as peer:
+        vendor = _quick_destinations(world, peer)
+        for _ in range(8):
+            peer.reply(200, "OK", delay=0.1)  # slower now: only its answers will tell
+        for lead in leads(vendor, count=8):
+            routed(lead)
+
+        assert deliveries.send_due(batch=4) == {"delivered": 8}
+
+        assert len(peer.received) == 12 and peer.most_at_once == 1
+
+
+def test_a_quick_destination_that_stalls_holds_up_only_its_own_lane(world, app, loopback):
+    """Two quick destinations on two lanes: while one takes its time over each answer,
+    the other gets all its posts at once, not after the first one's."""
+    app.config["DELIVERY_CONCURRENCY"] = 4
+    with BuyerEndpoint() as stalling, BuyerEndpoint() as prompt:
+        vendor = _quick_destinations(world, stalling, prompt)
+        for _ in range(3):
+            stalling.reply(200, "OK", delay=0.8)
+        for lead in leads(vendor, count=3):
+            routed(lead)
+
+        assert deliveries.send_due() == {"delivered": 6}
+
+        first_stalled_answer = min(stalling.answered[4:])
+        assert len(prompt.received) == 7
+        assert max(r.at for r in prompt.received) < first_stalled_answer
