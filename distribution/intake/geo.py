@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import pycountry
 
@@ -97,6 +97,8 @@ def _fold(text: str) -> str:
     return " ".join(re.sub(r"[\W_]+", " ", bare.casefold()).split())
 
 
+# Imports and bursts of leads name the same few countries and states over and over.
+@lru_cache(maxsize=4096)
 def country_code(text: str) -> str | None:
     """ISO 3166-1 alpha-2 for an alpha-2, alpha-3, numeric code or name; None if unknown."""
     key = _fold(text)
@@ -133,6 +135,7 @@ def has_subdivisions(country: str) -> bool:
     return bool(_subdivisions(country))
 
 
+@lru_cache(maxsize=4096)
 def subdivision_code(country: str, text: str) -> str | None:
     """The ISO 3166-2 code part ("CA", "BY", "ENG") of a state code or name; None if unknown."""
     key = _fold(text)
