@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 
 from distribution.buyers import RETURN_REASONS
+from portal.choices import options
 
 REASON_LABELS = {
     "bad_contact": "Bad contact details (wrong number, bounced e-mail)",
@@ -21,8 +22,10 @@ REASON_LABELS = {
 class ReturnForm(FlaskForm):
     reason = SelectField(
         "Reason",
-        choices=[("", "Choose a reason…")]
-        + [(r, REASON_LABELS.get(r, r.replace("_", " "))) for r in RETURN_REASONS],
+        choices=options(
+            [("", "Choose a reason…")]
+            + [(r, REASON_LABELS.get(r, r.replace("_", " "))) for r in RETURN_REASONS]
+        ),
         validate_choice=False,
     )
     note = TextAreaField("Note")

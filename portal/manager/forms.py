@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
 from distribution.reports.figures import GROUPS
 from distribution.reports.period import DEFAULT_PRESET, PRESETS
+from portal.choices import options
 
 
 class _GetForm(FlaskForm):
@@ -19,17 +19,13 @@ class _GetForm(FlaskForm):
 
 
 class PeriodForm(_GetForm):
-    period = SelectField(
-        "Period", choices=[SelectChoice(k, v) for k, v in PRESETS.items()], default=DEFAULT_PRESET
-    )
+    period = SelectField("Period", choices=options(PRESETS), default=DEFAULT_PRESET)
     from_ = DateField("From", validators=[Optional()], name="from")
     to = DateField("To", validators=[Optional()])
 
 
 class DashboardForm(PeriodForm):
-    group = SelectField(
-        "Group by", choices=[SelectChoice(k, v) for k, v in GROUPS.items()], default="partner"
-    )
+    group = SelectField("Group by", choices=options(GROUPS), default="partner")
 
 
 class PlanForm(_GetForm):

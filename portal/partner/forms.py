@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, SelectField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from distribution.models import FollowUpKind
 from distribution.offers import DECLINE_REASONS
 from distribution.work import LOST_REASONS, RETURN_REASONS, STAGES
-
-
-def _choices(labels: dict[str, str]) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in labels.items()]
+from portal.choices import options
 
 
 class ActionForm(FlaskForm):
@@ -21,19 +17,19 @@ class ActionForm(FlaskForm):
 
 
 class DeclineForm(FlaskForm):
-    reason = SelectField("Why decline?", choices=_choices(DECLINE_REASONS))
+    reason = SelectField("Why decline?", choices=options(DECLINE_REASONS))
     note = TextAreaField("Anything to add", validators=[Optional(), Length(max=2000)])
 
 
 class FollowUpForm(FlaskForm):
     kind = SelectField(
-        "What did you do?", choices=_choices({k.value: k.value.title() for k in FollowUpKind})
+        "What did you do?", choices=options({k.value: k.value.title() for k in FollowUpKind})
     )
     note = TextAreaField("Notes", validators=[Optional(), Length(max=4000)])
 
 
 class StageForm(FlaskForm):
-    stage = SelectField("Move to", choices=_choices(STAGES))
+    stage = SelectField("Move to", choices=options(STAGES))
 
 
 class WonForm(FlaskForm):
@@ -43,13 +39,13 @@ class WonForm(FlaskForm):
 
 
 class LostForm(FlaskForm):
-    reason = SelectField("Why was it lost?", choices=_choices(LOST_REASONS))
+    reason = SelectField("Why was it lost?", choices=options(LOST_REASONS))
     note = TextAreaField("Anything to add", validators=[Optional(), Length(max=2000)])
 
 
 class ReturnForm(FlaskForm):
     reason = SelectField(
-        "Why return it?", choices=_choices({k: label for k, (label, _) in RETURN_REASONS.items()})
+        "Why return it?", choices=options({k: label for k, (label, _) in RETURN_REASONS.items()})
     )
     note = TextAreaField("Anything to add", validators=[Optional(), Length(max=2000)])
 

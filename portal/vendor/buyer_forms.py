@@ -15,6 +15,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from distribution.buyers.eligibility import DAYS, PERIODS
 from distribution.buyers.setup import GRADES
 from distribution.errors import FieldError
+from portal.choices import options
 
 DAY_NAMES = dict(zip(DAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
                             "Sunday"), strict=True))  # fmt: skip
@@ -36,12 +37,12 @@ class BuyerForm(FlaskForm):
     postal_prefixes = StringField("Postal code prefixes")
     products = StringField("Products")
     min_score = StringField("Minimum score")
-    grades = _Checkboxes("Grades", choices=[(g, g) for g in GRADES], validate_choice=False)
+    grades = _Checkboxes("Grades", choices=options((g, g) for g in GRADES), validate_choice=False)
     max_age_hours = StringField("Maximum lead age (hours)")
 
     pricing = RadioField(
         "Price",
-        choices=[("fixed", "One price for every lead"), ("grade", "A price per grade")],
+        choices=options({"fixed": "One price for every lead", "grade": "A price per grade"}),
         default="fixed",
         validate_choice=False,
     )
@@ -49,15 +50,15 @@ class BuyerForm(FlaskForm):
 
     schedule_mode = RadioField(
         "When it takes leads",
-        choices=[("always", "Any time"), ("hours", "Only in these hours")],
+        choices=options({"always": "Any time", "hours": "Only in these hours"}),
         default="always",
         validate_choice=False,
     )
 
     sharing = RadioField(
         "Exclusivity",
-        choices=[("exclusive", "Exclusive: it alone gets the lead"),
-                 ("shared", "Shared with other buyers")],
+        choices=options({"exclusive": "Exclusive: it alone gets the lead",
+                         "shared": "Shared with other buyers"}),
         default="exclusive",
         validate_choice=False,
     )  # fmt: skip

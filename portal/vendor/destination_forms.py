@@ -19,6 +19,7 @@ from connectors.outbound import KINDS
 from connectors.outbound.answers import RULE_NAMES
 from distribution.errors import FieldError
 from distribution.models import Destination
+from portal.choices import options
 
 KIND_LABELS = {
     "http_form": "HTTP form post (name=value pairs)",
@@ -27,19 +28,23 @@ KIND_LABELS = {
     "email": "Email",
     "fax": "Fax (fax API or email-to-fax gateway)",
 }
-AUTH_TYPES = [
-    ("none", "None"),
-    ("basic", "Basic (user name and password)"),
-    ("bearer", "Bearer token"),
-    ("header", "Custom header"),
-]
-RULE_KINDS = [
-    ("", "—"),
-    ("status", "HTTP status"),
-    ("json", "JSON path"),
-    ("xpath", "XPath"),
-    ("regex", "Regular expression"),
-]
+AUTH_TYPES = options(
+    {
+        "none": "None",
+        "basic": "Basic (user name and password)",
+        "bearer": "Bearer token",
+        "header": "Custom header",
+    }
+)
+RULE_KINDS = options(
+    {
+        "": "—",
+        "status": "HTTP status",
+        "json": "JSON path",
+        "xpath": "XPath",
+        "regex": "Regular expression",
+    }
+)
 # Rules that say yes or no, and so may compare what they find with given words.
 YES_NO_RULES = ("accepted", "rejected")
 HTTP_KINDS = ("http_form", "http_xml", "http_json")
@@ -86,7 +91,7 @@ _ERROR_FIELDS = {
 class DestinationForm(FlaskForm):
     owner = SelectField("Belongs to", choices=[], validate_choice=False)
     name = StringField("Name", validators=[Length(max=120)])
-    kind = SelectField("Kind", choices=[(k, KIND_LABELS[k]) for k in KINDS])
+    kind = SelectField("Kind", choices=options((k, KIND_LABELS[k]) for k in KINDS))
     url = StringField("URL", validators=[Optional(), Length(max=2000)])
     timeout = StringField("Timeout (seconds)", validators=[Optional(), Length(max=10)])
 
@@ -101,7 +106,7 @@ class DestinationForm(FlaskForm):
     static_fields = TextAreaField("Fixed fields", validators=[Optional(), Length(max=10_000)])
 
     xml_format = SelectField(
-        "XML format", choices=[("adf", "ADF 1.0"), ("template", "My template")]
+        "XML format", choices=options({"adf": "ADF 1.0", "template": "My template"})
     )
     xml_template = TextAreaField("XML template", validators=[Optional(), Length(max=50_000)])
     adf_vendor_name = StringField("ADF vendor name", validators=[Optional(), Length(max=200)])
@@ -117,12 +122,13 @@ class DestinationForm(FlaskForm):
     smtp_password = PasswordField("SMTP password", validators=[Optional(), Length(max=500)])
     smtp_security = SelectField(
         "SMTP security",
-        choices=[("none", "None"), ("starttls", "STARTTLS"), ("ssl", "TLS from the start")],
+        choices=options({"none": "None", "starttls": "STARTTLS", "ssl": "TLS from the start"}),
     )
 
     fax_number = StringField("Fax number (E.164)", validators=[Optional(), Length(max=32)])
     fax_mode = SelectField(
-        "Fax via", choices=[("api", "A fax API (HTTP)"), ("gateway", "An email-to-fax gateway")]
+        "Fax via",
+        choices=options({"api": "A fax API (HTTP)", "gateway": "An email-to-fax gateway"}),
     )
     fax_gateway = StringField("Gateway domain", validators=[Optional(), Length(max=253)])
     keep_plus = BooleanField('Keep the "+" in the gateway address')
@@ -378,7 +384,7 @@ def _rule_parts(spec: Any) -> tuple[str, str, str]:
         return "status", ",".join(str(s) for s in spec), ""
     if isinstance(spec, str):
         kind, sep, expression = spec.partition(":")
-        if sep and kind in {k for k, _ in RULE_KINDS if k}:
+        if sep and kind in {c.value for c in RULE_KINDS if c.value}:
             return kind, expression.strip(), ""
         return "", spec, ""
     if isinstance(spec, Mapping):

@@ -17,6 +17,7 @@ from distribution import destinations
 from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.models import Buyer, Destination, Partner, Role
+from portal.choices import options
 from portal.security import current_scope, get_or_404, role_required, scoped
 from portal.vendor.destination_forms import (
     KIND_LABELS,
@@ -38,7 +39,7 @@ def _duration(hours: int) -> str:
 
 class PauseForm(FlaskForm):
     hours = SelectField(
-        "Pause for", choices=[(str(h), _duration(h)) for h in destinations.PAUSE_CHOICES]
+        "Pause for", choices=options((str(h), _duration(h)) for h in destinations.PAUSE_CHOICES)
     )
 
 
@@ -60,7 +61,7 @@ def destination_list() -> str:
 @role_required(Role.VENDOR_ADMIN)
 def destination_new() -> str | tuple[str, int]:
     form = DestinationForm()
-    form.owner.choices = _owner_choices()
+    form.owner.choices = options(_owner_choices())
     if request.method == "GET":
         form.owner.data = request.args.get("owner", "")
         form.timeout.data = "10"

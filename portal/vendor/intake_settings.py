@@ -16,6 +16,7 @@ from distribution import accounts, suppressions
 from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.models import ApiKey, Campaign, Partner, Role, Suppression
+from portal.choices import options
 from portal.security import current_scope, get_or_404, role_required, scoped
 from portal.vendor.routes import bp, current_vendor
 
@@ -23,15 +24,17 @@ from portal.vendor.routes import bp, current_vendor
 class KeyForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     # "" for a lead source; "<partner id>" for a partner working leads through the API.
-    owner = SelectField("For", choices=[("", "A lead source (posts leads)")], default="")
+    owner = SelectField("For", choices=options({"": "A lead source (posts leads)"}), default="")
 
 
 class SuppressionForm(FlaskForm):
     kind = SelectField(
-        "Kind", choices=[("email", "Email"), ("phone", "Phone"), ("domain", "Domain")]
+        "Kind", choices=options({"email": "Email", "phone": "Phone", "domain": "Domain"})
     )
     value = StringField("Value", validators=[DataRequired(), Length(max=254)])
-    reason = SelectField("Reason", choices=[(r, r.replace("_", " ")) for r in suppressions.REASONS])
+    reason = SelectField(
+        "Reason", choices=options((r, r.replace("_", " ")) for r in suppressions.REASONS)
+    )
     note = StringField("Note", validators=[Optional(), Length(max=500)])
 
 
@@ -55,9 +58,9 @@ class PlainForm(FlaskForm):
 def keys() -> str | tuple[str, int]:
     form = KeyForm()
     partners = db.session.scalars(scoped(Partner).order_by(Partner.name)).all()
-    form.owner.choices = [form.owner.choices[0]] + [
+    form.owner.choices = [form.owner.choices[0]] + options(
         (str(p.id), f"Partner {p.name} (works its leads through the partner API)") for p in partners
-    ]
+    )
     new_key = None
     if form.validate_on_submit():
         partner = get_or_404(Partner, form.owner.data) if form.owner.data else None

@@ -11,6 +11,7 @@ from distribution import work
 from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.models import Role
+from portal.choices import options
 from portal.security import role_required
 from portal.vendor.routes import bp, current_vendor
 
@@ -22,7 +23,7 @@ def _form(current: dict[str, str]) -> FlaskForm:
         pass
 
     for reason, (label, _default) in work.RETURN_REASONS.items():
-        field = SelectField(label, choices=list(work.DISPOSITIONS.items()), default=current[reason])
+        field = SelectField(label, choices=options(work.DISPOSITIONS), default=current[reason])
         setattr(DispositionsForm, reason, field)
     return DispositionsForm()
 
