@@ -59,7 +59,9 @@ SEND_JOB = "distribution.deliveries.send"
 # The job enqueued once per burst of commits that wrote deliveries (and by the sweeper).
 DRAIN_JOB = "distribution.deliveries.send_due"
 DRAIN_KEY = "deliveries-due"
-BATCH = 100
+# Deliveries leased, read and recorded together: each batch costs a handful of queries
+# and two commits, whatever it holds (200 sent faster than 100 or 50 in bench.deliveries).
+BATCH = 200
 # Sends of one batch in flight at once (``DELIVERY_CONCURRENCY``): the HTTP and SMTP
 # exchanges overlap; reading and writing the database stays on the job's thread.
 DEFAULT_CONCURRENCY = 4
@@ -173,9 +175,10 @@ def send(delivery_id: int) -> str:
 
 
 def send_due(batch: int = BATCH) -> dict[str, int]:
-    """The job the outbox enqueues: send everything due, ``batch`` deliveries at a time.
+    """The job the outbox enqueues: send everything due, ``batch`` deliveries at a time
+    (the first batch an eighth of that, so sending starts sooner).
 
-    One job drains a burst of commits (enqueued once per burst, like routing), so
+    One job drains a burst of commits (enqueued once per burst of commits), so
     each batch costs two commits and a handful of queries however many it holds.
     The exchanges with the other side run on a few threads (``DELIVERY_CONCURRENCY``),
     each keeping its connections warm from one post to the next, while this thread,
@@ -190,9 +193,12 @@ def send_due(batch: int = BATCH) -> dict[str, int]:
     session.expire_on_commit = False
     try:
         in_flight: _Batch | None = None
+        # A small first batch: its sends start while the second, full one is read.
+        size = max(1, batch // 8)
         while True:
             now = clock.now()
-            ids = _lease_batch(now, batch)
+            ids = _lease_batch(now, size)
+            size = batch
             db.session.commit()
             started = _Batch.start(ids, now) if ids else None
             if in_flight is not None:
