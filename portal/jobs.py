@@ -399,8 +399,8 @@ def _freeze_startup_objects() -> None:
     """Keep the objects of the app and its modules out of every later garbage collection.
 
     They live as long as the worker. Left in, each full collection walks all of
-    them again; a drain that loads thousands of rows sets one off now and then,
-    and it held the drain up for 150 ms on its own.
+    them again; a drain that loads thousands of rows sets one off now and then
+    (in a drain of 1,000 deliveries run in-process, one took 0.14 to 0.19 s).
     """
     gc.collect()
     gc.freeze()
