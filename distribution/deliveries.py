@@ -167,7 +167,7 @@ def send(delivery_id: int) -> str:
     if prepared is not None:
         destination, exchange = prepared
         result = _run(exchange)
-        rows = _Rows()
+        rows = _Rows(now)
         _record(delivery, destination, result, now, rows)
         rows.write()
     db.session.commit()
@@ -259,7 +259,7 @@ class _Batch:
     def settle(self, counts: dict[str, int]) -> None:
         """Wait for the exchanges, record every one, and commit the batch."""
         done = [(sent, future.result()) for sent, future in self.sending]
-        rows = _Rows()
+        rows = _Rows(self.now)
         with db.session.no_autoflush:
             for sent, results in done:
                 for (delivery, destination), result in zip(sent, results, strict=True):
@@ -301,9 +301,15 @@ class _Rows:
     """What recording a batch of sends writes, gathered and written together before
     its commit: attempt and event rows inserted at once (COPY on PostgreSQL), and
     one UPDATE per distinct change of the deliveries (all the delivered ones of a
-    batch share one), instead of a unit-of-work object or statement each."""
+    batch share one), instead of a unit-of-work object or statement each.
 
-    def __init__(self) -> None:
+    A delivery changes only while this worker still holds the lease it took at
+    ``leased_at``: one whose lease ran out and was taken by another worker is
+    that worker's to record (its attempt here is still logged: the send happened).
+    """
+
+    def __init__(self, leased_at: datetime) -> None:
+        self.lease_until = _lease_end(leased_at)
         self.at = clock.now()
         self.attempts: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
@@ -319,14 +325,29 @@ class _Rows:
         for delivery, values in self.changes.items():
             groups.setdefault(tuple(sorted(values.items())), []).append(delivery)
         for values, group in groups.items():
-            db.session.execute(
-                update(Delivery)
-                .where(Delivery.id.in_([delivery.id for delivery in group]))
-                .values(dict(values))
-                .execution_options(synchronize_session=False)
+            held = set(
+                db.session.scalars(
+                    update(Delivery)
+                    .where(
+                        Delivery.id.in_([delivery.id for delivery in group]),
+                        Delivery.status == DeliveryStatus.SENDING,
+                        Delivery.lease_until == self.lease_until,
+                    )
+                    .values(dict(values))
+                    .returning(Delivery.id)
+                    .execution_options(synchronize_session=False)
+                )
             )
-            for delivery in group:  # what the row now holds, without another flush
-                for name, value in values:
+            for delivery in group:
+                if delivery.id not in held:
+                    log.warning(
+                        "delivery #%s was leased again before its send was recorded;"
+                        " the worker holding it now records what happens to it",
+                        delivery.id,
+                    )
+                    db.session.expire(delivery)  # read again: what the row holds now
+                    continue
+                for name, value in values:  # what the row now holds, without another flush
                     set_committed_value(delivery, name, value)
 
 
@@ -404,10 +425,15 @@ def _lease_seconds() -> float:
     return float(current_app.config.get("DELIVERY_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
 
 
+def _lease_end(now: datetime) -> datetime:
+    """When a lease taken at ``now`` runs out."""
+    return now + timedelta(seconds=_lease_seconds())
+
+
 def _lease_values(now: datetime) -> dict[str, Any]:
     return {
         "status": DeliveryStatus.SENDING,
-        "lease_until": now + timedelta(seconds=_lease_seconds()),
+        "lease_until": _lease_end(now),
         "attempts": Delivery.attempts + 1,
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -442,3 +443,45 @@ def test_a_quick_destination_that_stalls_holds_up_only_its_own_lane(world, app, 
         first_stalled_answer = min(stalling.answered[4:])
         assert len(prompt.received) == 7
         assert max(r.at for r in prompt.received) < first_stalled_answer
+
+
+def test_a_send_recorded_after_its_lease_ran_out_leaves_the_new_holder_alone(
+    world, app, endpoint, loopback
+):
+    """Worker A's post hangs past its lease; worker B leases the delivery again, sends
+    it and records it delivered. A's late answer (503) is logged as A's attempt but
+    must not turn the delivery back into a retry."""
+    _lead, _destination, _secret, delivery = _offer_with_destination(
+        world, "http_json", {"url": endpoint.url}
+    )
+    delivery_id, webhook_id = delivery.id, delivery.webhook_id
+    db.session.commit()
+    endpoint.reply(503, "busy", delay=1.0)  # A's post: answered late, and not well
+    endpoint.reply(200, "OK")  # B's post
+    outcome: list[str] = []
+
+    def worker_a() -> None:
+        with app.app_context():
+            try:
+                outcome.append(deliveries.send(delivery_id))
+            finally:
+                db.session.remove()
+
+    first = threading.Thread(target=worker_a)
+    first.start()
+    while not endpoint.received and first.is_alive():
+        first.join(0.01)  # until A's post is at the partner
+    clock.advance(timedelta(seconds=deliveries.DEFAULT_LEASE_SECONDS + 1))
+    assert deliveries.send(delivery_id) == "delivered"  # worker B
+    db.session.commit()
+    first.join()
+
+    assert outcome == ["delivered"]  # A reports what the row holds: B's record
+    db.session.expire_all()
+    row = db.session.get(Delivery, delivery_id)
+    assert row.status is DeliveryStatus.DELIVERED and row.attempts == 2
+    attempts = db.session.scalars(
+        select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id)
+    ).all()
+    assert sorted((a.number, a.outcome) for a in attempts) == [(1, "retry"), (2, "delivered")]
+    assert [r.headers["webhook-id"] for r in endpoint.received] == [webhook_id, webhook_id]
