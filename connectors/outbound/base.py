@@ -144,21 +144,20 @@ def text(value: Any) -> str | None:
     """A value as the text a partner expects, or None when there is nothing to send."""
     if value is None:
         return None
-    if type(value) is str:  # most values: the checks below are for the rest
-        result = _NOT_XML.sub("", value)
-        return result if result.strip() else None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, int | float | Decimal):
-        return str(value)
-    if isinstance(value, Mapping | list | tuple):
-        return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+    if type(value) is not str:  # most values are; these checks are for the rest
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        if isinstance(value, datetime | date):
+            return value.isoformat()
+        if isinstance(value, int | float | Decimal):
+            return str(value)
+        if isinstance(value, Mapping | list | tuple):
+            return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+        value = str(value)
     # Control characters are noise from copy-paste or an attack; no partner wants them.
-    result = _NOT_XML.sub("", str(value))
+    result = xml_text(value)
     return result if result.strip() else None
 
 

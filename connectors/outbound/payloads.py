@@ -228,9 +228,6 @@ def _json_value(value: Any) -> Any:
 
 
 def _put_nested(document: dict[str, Any], dotted: str, value: Any, setting: str) -> None:
-    if "." not in dotted and not isinstance(document.get(dotted), dict):
-        document[dotted] = value  # most names: nothing to nest
-        return
     *parents, leaf = dotted.split(".")
     node = document
     for part in parents:
