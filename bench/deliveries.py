@@ -214,9 +214,8 @@ def through_worker(app, warm_ids: list[int], timed_ids: list[int]) -> float:
 
     from distribution import clock
     from distribution.db import db
-    from distribution.deliveries import DRAIN_JOB, DRAIN_KEY
     from distribution.models import Delivery
-    from portal.jobs import JobRunner
+    from portal.jobs import JobRunner, enqueue_delivery_drain
 
     runner = JobRunner(app)
     if not runner.uses_redis:
@@ -231,11 +230,11 @@ def through_worker(app, warm_ids: list[int], timed_ids: list[int]) -> float:
     due_at(timed_ids, clock.now() + timedelta(days=1))
     worker = start_worker(app.config["RQ_QUEUE"])
     try:
-        runner.enqueue_once(DRAIN_KEY, DRAIN_JOB, settle=0)  # as the outbox does
+        enqueue_delivery_drain(runner)  # as the outbox does
         wait_delivered(warm_ids)
         due_at(timed_ids, clock.now())
         started = time.perf_counter()
-        runner.enqueue_once(DRAIN_KEY, DRAIN_JOB, settle=0)  # as the outbox does
+        enqueue_delivery_drain(runner)  # as the outbox does
         wait_delivered(timed_ids)
         return len(timed_ids) / (time.perf_counter() - started)
     finally:

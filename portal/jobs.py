@@ -290,8 +290,6 @@ def _listen_for_routing() -> None:
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
-    from distribution.deliveries import DRAIN_JOB as DRAIN_DELIVERIES_JOB
-    from distribution.deliveries import DRAIN_KEY as DRAIN_DELIVERIES_KEY
     from distribution.deliveries import take_due as take_deliveries_due
     from distribution.routing.due import take_due
 
@@ -314,10 +312,7 @@ def _listen_for_routing() -> None:
             return
         if not current_app.config.get("SEND_AFTER_COMMIT", True):
             return  # tests send by calling the domain; the sweeper still finds them
-        # One drain per burst of commits: it sends every delivery due, a batch at a time.
-        # It need not wait for the burst to settle, as routing does: it keeps reading
-        # until nothing is due, so it also sends what is committed while it runs.
-        runner().enqueue_once(DRAIN_DELIVERIES_KEY, DRAIN_DELIVERIES_JOB, settle=0)
+        enqueue_delivery_drain(runner())
 
     @event.listens_for(Session, "after_soft_rollback")
     def _forget(session: Session, _previous: object) -> None:
@@ -325,6 +320,18 @@ def _listen_for_routing() -> None:
         take_deliveries_due(session)
 
     _listening = True
+
+
+def enqueue_delivery_drain(jobs: JobRunner) -> None:
+    """Enqueue the outbox's drain (``send_due``) unless one is waiting to start.
+
+    One drain per burst of commits: it sends every delivery due, a batch at a time.
+    It need not wait for the burst to settle, as routing does: it keeps reading
+    until nothing is due, so it also sends what is committed while it runs.
+    """
+    from distribution.deliveries import DRAIN_JOB, DRAIN_KEY
+
+    jobs.enqueue_once(DRAIN_KEY, DRAIN_JOB, settle=0)
 
 
 def runner() -> JobRunner:
