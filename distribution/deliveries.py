@@ -110,7 +110,7 @@ def queue_offer(assignment: Assignment, lead: Lead) -> list[Delivery]:
 
 def queue_notice(lead: Lead, assignment: Assignment, *, purpose: str) -> Delivery:
     """An e-mail to the people of the partner holding ``assignment`` (an offer or a
-    reminder), sent through the outbox like any delivery (``distribution.notices``)."""
+    reminder), sent through the outbox like any delivery (``distribution.handover.notices``)."""
     return _add(lead, purpose, assignment, None)
 
 
@@ -363,7 +363,7 @@ def _prepare(delivery: Delivery, now: datetime) -> tuple[Destination | None, Exc
     removed or switched off (the delivery fails) or is paused (it waits).
     """
     if delivery.destination_id is None:
-        from distribution import notices  # it uses this module's helpers
+        from distribution.handover import notices  # it uses this module's helpers
 
         return None, notices.prepare(delivery)
     destination = db.session.get(Destination, delivery.destination_id)
@@ -478,7 +478,7 @@ def _exchange(delivery: Delivery, destination: Destination) -> Exchange:
     links = None
     # Only e-mails and fax sheets carry accept and decline links; HTTP posts do not.
     if kind in LINKED_KINDS and delivery.purpose == "offer" and delivery.assignment_id:
-        from distribution.offer_links import offer_links
+        from distribution.handover.offer_links import offer_links
 
         assignment = db.session.get(Assignment, delivery.assignment_id)
         if assignment is not None and assignment.expires_at is not None:

@@ -69,7 +69,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.partner.links import bp as offer_links_bp
     from portal.partner.routes import bp as partner_bp
     from portal.public.routes import bp as public_bp
-    from portal.vendor import (  # noqa: F401  (on vendor_bp)
+    from portal.vendor_admin import (  # noqa: F401  (on vendor_bp)
         buyers,
         deliveries,
         destinations,
@@ -78,7 +78,7 @@ def register_blueprints(app: Flask) -> None:
         partner_returns,
         rules,
     )
-    from portal.vendor.routes import bp as vendor_bp
+    from portal.vendor_admin.routes import bp as vendor_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")

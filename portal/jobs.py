@@ -183,7 +183,7 @@ def init_app(app: Flask) -> None:
     _start_sweeper_on_first_request(app)
 
 
-SWEEP_JOB = "distribution.sweeper.run"
+SWEEP_JOB = "distribution.handover.sweeper.run"
 
 
 def _start_sweeper_on_first_request(app: Flask) -> None:

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from distribution import clock, offers, pool, work
+from distribution import clock
 from distribution.db import db
-from distribution.handover import SWEEPER, Actor
+from distribution.handover import offers, pool, work
+from distribution.handover.base import SWEEPER, Actor
+from distribution.handover.sweeper import sweep
 from distribution.models import Assignment, Lead, LeadStatus, Partner, Vendor
-from distribution.sweeper import sweep
 from distribution.tenancy import Scope
 from tests.handover import leads, publish, routed, rule
 

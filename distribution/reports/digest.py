@@ -19,8 +19,9 @@ from sqlalchemy import select
 
 from connectors.outbound.base import OutboundMessage, SendResult
 from connectors.outbound.smtp import send_smtp, smtp_settings, wire_bytes
-from distribution import clock, notices
+from distribution import clock
 from distribution.db import db
+from distribution.handover import notices
 from distribution.models import Role, User, Vendor
 from distribution.reports import figures
 from distribution.reports.period import Period, preset

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from distribution.buyers import RETURN_REASONS as BUYER_RETURN_REASONS
+from distribution.handover.offers import DECLINE_REASONS
+from distribution.handover.work import LOST_REASONS, RETURN_REASONS, STAGES
 from distribution.intake.pipeline import LEAD_FIELDS
 from distribution.models import FollowUpKind
-from distribution.offers import DECLINE_REASONS
-from distribution.work import LOST_REASONS, RETURN_REASONS, STAGES
 
 _TEXT = {"type": "string"}
 _ERROR = {

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Response, g, request
 
-from distribution import clock, offers, overview, pool, work
+from distribution import clock, overview
 from distribution.db import db
 from distribution.errors import (
     ClaimConflict,
@@ -25,7 +25,8 @@ from distribution.errors import (
     NotFound,
     OfferExpired,
 )
-from distribution.handover import Actor
+from distribution.handover import offers, pool, work
+from distribution.handover.base import Actor
 from distribution.models import Assignment, Lead
 from portal.api.answers import answer, problem
 from portal.api.auth import partner_key_required, rate_limit_key

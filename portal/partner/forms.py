@@ -6,9 +6,9 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from distribution.handover.offers import DECLINE_REASONS
+from distribution.handover.work import LOST_REASONS, RETURN_REASONS, STAGES
 from distribution.models import FollowUpKind
-from distribution.offers import DECLINE_REASONS
-from distribution.work import LOST_REASONS, RETURN_REASONS, STAGES
 from portal.choices import options
 
 

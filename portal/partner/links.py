@@ -10,7 +10,7 @@ from flask import Blueprint, render_template, request
 
 from distribution.db import db
 from distribution.errors import ClaimConflict, InvalidInput, LinkRefused, OfferExpired
-from distribution.offer_links import act, read_token
+from distribution.handover.offer_links import act, read_token
 from portal.extensions import limiter
 from portal.partner.forms import ActionForm, DeclineForm
 

@@ -14,10 +14,11 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from distribution import clock, directory, offers, overview, pool, work
+from distribution import clock, directory, overview
 from distribution.db import db
 from distribution.errors import DomainError, InvalidInput, NotFound
-from distribution.handover import Actor
+from distribution.handover import offers, pool, work
+from distribution.handover.base import Actor
 from distribution.models import Partner, Role
 from portal.manager.forms import PeriodForm
 from portal.manager.routes import current_period, period_form

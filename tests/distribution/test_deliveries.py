@@ -9,9 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from connectors import outbound
-from distribution import clock, deliveries, destinations, notices, sweeper
+from distribution import clock, deliveries, destinations
 from distribution.db import db
 from distribution.errors import InvalidInput
+from distribution.handover import notices, sweeper
+from distribution.handover.offer_links import offer_links
 from distribution.models import (
     Assignment,
     Delivery,
@@ -20,7 +22,6 @@ from distribution.models import (
     Destination,
     LeadEvent,
 )
-from distribution.offer_links import offer_links
 from tests.connectors.outbound_peers import BuyerEndpoint, SmtpInbox
 from tests.handover import leads, publish, routed, rule, west_partner
 
@@ -241,7 +242,7 @@ def test_without_smtp_the_offer_email_is_written_to_the_log(world, caplog):
     (lead,) = leads(vendor)
     routed(lead)
     delivery = db.session.scalars(select(Delivery).where(Delivery.lead_id == lead.id)).one()
-    with caplog.at_level("INFO", logger="distribution.notices"):
+    with caplog.at_level("INFO", logger="distribution.handover.notices"):
         assert deliveries.send(delivery.id) == "delivered"
     assert "leads@pacific.example.com" in caplog.text
     (attempt,) = db.session.get(Delivery, delivery.id).attempts_log

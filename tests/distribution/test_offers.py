@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from distribution import clock, offer_links, offers, pool, work
+from distribution import clock
 from distribution.db import db
 from distribution.errors import (
     ClaimConflict,
@@ -17,9 +17,10 @@ from distribution.errors import (
     NotFound,
     OfferExpired,
 )
-from distribution.handover import Actor
+from distribution.handover import offer_links, offers, pool, work
+from distribution.handover.base import Actor
+from distribution.handover.sweeper import sweep
 from distribution.models import Assignment, AssignmentStatus, LeadEvent, LeadStatus
-from distribution.sweeper import sweep
 from distribution.tenancy import Scope
 from tests.handover import leads, publish, routed, rule, west_partner
 

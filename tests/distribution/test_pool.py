@@ -10,10 +10,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from distribution import clock, pool, work
+from distribution import clock
 from distribution.db import db
 from distribution.errors import ClaimConflict, LimitReached, NotFound
-from distribution.handover import Actor
+from distribution.handover import pool, work
+from distribution.handover.base import Actor
 from distribution.models import Assignment, AssignmentStatus, Lead, LeadStatus, Partner
 from distribution.routing import route
 from distribution.tenancy import Scope

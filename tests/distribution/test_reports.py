@@ -302,7 +302,8 @@ def test_closed_days_are_rolled_and_read_the_same_as_live(history):
 
 
 def test_a_late_change_marks_its_spans_dirty_and_is_rolled_again(history):
-    from distribution import clock, work
+    from distribution import clock
+    from distribution.handover import work
     from distribution.reports import rollup
     from tests.reports_data import ACTOR
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from distribution import accounts, offers
+from distribution import accounts
 from distribution.db import db
-from distribution.handover import Actor
+from distribution.handover import offers
+from distribution.handover.base import Actor
 from distribution.models import Assignment, Role
 from distribution.tenancy import Scope
 from tests.conftest import csrf_token

@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from distribution import clock, offer_links, work
+from distribution import clock
 from distribution.db import db
 from distribution.errors import InvalidInput
+from distribution.handover import offer_links, work
 from distribution.models import (
     Assignment,
     AssignmentStatus,

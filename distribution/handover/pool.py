@@ -19,7 +19,7 @@ from sqlalchemy import or_, select, update
 from distribution import clock
 from distribution.db import db
 from distribution.errors import ClaimConflict, LimitReached, NotAllowedNow, NotFound
-from distribution.handover import Actor, followup_sla, lead_id_of, set_lead_status
+from distribution.handover.base import Actor, followup_sla, lead_id_of, set_lead_status
 from distribution.models import (
     Assignment,
     AssignmentMode,

@@ -30,7 +30,7 @@ from distribution.models import Job, Role
 from portal import jobs
 from portal.intake_cli import upload_dir
 from portal.security import current_scope, get_or_404, role_required, scoped
-from portal.vendor.routes import bp, current_vendor
+from portal.vendor_admin.routes import bp, current_vendor
 
 _TOKEN_LENGTH = 32
 

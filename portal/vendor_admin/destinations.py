@@ -19,13 +19,13 @@ from distribution.errors import InvalidInput
 from distribution.models import Buyer, Destination, Partner, Role
 from portal.choices import options
 from portal.security import current_scope, get_or_404, role_required, scoped
-from portal.vendor.destination_forms import (
+from portal.vendor_admin.destination_forms import (
     KIND_LABELS,
     RULE_NAMES,
     YES_NO_RULES,
     DestinationForm,
 )
-from portal.vendor.routes import bp, current_vendor
+from portal.vendor_admin.routes import bp, current_vendor
 
 
 class ActionForm(FlaskForm):

@@ -18,9 +18,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from distribution import clock, deliveries, events, offers, pool, work
+from distribution import clock, deliveries, events
 from distribution.db import db
-from distribution.handover import SWEEPER
+from distribution.handover import offers, pool, work
+from distribution.handover.base import SWEEPER
 from distribution.models import Assignment, AssignmentStatus, Lead
 from distribution.reports import rollup
 from distribution.routing import jobs as routing_jobs

@@ -17,9 +17,9 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from distribution import clock
 from distribution.db import db
 from distribution.errors import LinkRefused
-from distribution.handover import EMAIL_LINK
+from distribution.handover.base import EMAIL_LINK
+from distribution.handover.offers import accept_offer, decline_offer
 from distribution.models import Assignment, AssignmentStatus
-from distribution.offers import accept_offer, decline_offer
 
 ACTIONS = ("accept", "decline")
 _SALT = "leadrelay.offer-link.v1"

@@ -1,7 +1,7 @@
 """Vendor pages for lead buyers: set-up, a buyer's page, its API keys, and returns to decide.
 
 Where a buyer receives its posts is a destination: those pages live in
-``portal/vendor/destinations.py`` and are only linked from here.
+``portal/vendor_admin/destinations.py`` and are only linked from here.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.models import ApiKey, Buyer, Role, Sale
 from portal.security import current_scope, get_or_404, role_required
-from portal.vendor.buyer_forms import BuyerForm, KeyForm, ReturnDecisionForm
-from portal.vendor.routes import bp, current_vendor
+from portal.vendor_admin.buyer_forms import BuyerForm, KeyForm, ReturnDecisionForm
+from portal.vendor_admin.routes import bp, current_vendor
 
 NEW_BUYER = {"active": True, "timezone": "UTC", "return_window_hours": "72", "weight": "1",
              "priority": "0", "pricing": "fixed", "schedule_mode": "always",

@@ -16,7 +16,7 @@ from sqlalchemy import or_
 from distribution import clock
 from distribution.db import db
 from distribution.errors import ClaimConflict, FieldError, InvalidInput, OfferExpired
-from distribution.handover import (
+from distribution.handover.base import (
     Actor,
     assignment_for,
     change,

@@ -7,13 +7,13 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import SelectField
 
-from distribution import work
 from distribution.db import db
 from distribution.errors import InvalidInput
+from distribution.handover import work
 from distribution.models import Role
 from portal.choices import options
 from portal.security import role_required
-from portal.vendor.routes import bp, current_vendor
+from portal.vendor_admin.routes import bp, current_vendor
 
 
 def _form(current: dict[str, str]) -> FlaskForm:

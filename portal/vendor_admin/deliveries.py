@@ -13,7 +13,7 @@ from distribution import destinations
 from distribution.db import db
 from distribution.models import Delivery, DeliveryStatus, Destination, Role
 from portal.security import current_scope, get_or_404, role_required, scoped
-from portal.vendor.routes import bp
+from portal.vendor_admin.routes import bp
 
 
 class RetryForm(FlaskForm):

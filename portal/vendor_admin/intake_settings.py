@@ -18,7 +18,7 @@ from distribution.errors import InvalidInput
 from distribution.models import ApiKey, Campaign, Partner, Role, Suppression
 from portal.choices import options
 from portal.security import current_scope, get_or_404, role_required, scoped
-from portal.vendor.routes import bp, current_vendor
+from portal.vendor_admin.routes import bp, current_vendor
 
 
 class KeyForm(FlaskForm):

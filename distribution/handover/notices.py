@@ -45,7 +45,7 @@ def prepare(delivery: Delivery) -> Callable[[], outbound.SendResult]:
         return _decided("rejected", "the partner has no contact e-mail and no active users")
     links = None
     if assignment.status is AssignmentStatus.OFFERED and assignment.expires_at is not None:
-        from distribution.offer_links import offer_links
+        from distribution.handover.offer_links import offer_links
 
         links = offer_links(assignment)
     settings = {

@@ -15,7 +15,7 @@ from sqlalchemy import or_
 from distribution import clock, events
 from distribution.db import db
 from distribution.errors import FieldError, InvalidInput, NotAllowedNow
-from distribution.handover import (
+from distribution.handover.base import (
     HELD,
     Actor,
     assignment_for,

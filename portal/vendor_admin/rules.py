@@ -19,7 +19,7 @@ from distribution.routing import decide, reroute, rules
 from distribution.routing.conditions import FIELDS, OPS, describe
 from distribution.routing.simulate import MAX_DAYS, simulate
 from portal.security import get_or_404, role_required, scoped
-from portal.vendor.routes import bp, current_vendor
+from portal.vendor_admin.routes import bp, current_vendor
 
 TRY_FIELDS = ("country", "state", "postal_code", "product", "score", "grade", "source", "campaign")
 
