@@ -193,13 +193,19 @@ class _Unreachable(Exception):
 class _PinnedSMTP(smtplib.SMTP):
     """SMTP that connects to the checked addresses, not to a fresh lookup of the name.
 
-    smtplib keeps the name it was given to ``connect`` in ``_host`` and verifies
-    the certificate against it on STARTTLS, so TLS still checks the name as written.
+    STARTTLS verifies the certificate against ``_host``, which smtplib only sets
+    when a host is given to the constructor (that would connect at once, unpinned):
+    ``connect`` sets it to the name as written, so TLS still checks that name.
     """
 
     def __init__(self, targets: tuple[str, ...], timeout: float) -> None:
         self._targets = targets
         super().__init__(timeout=timeout)
+
+    def connect(self, host: str = "localhost", port: int = 0, source_address: Any = None) -> Any:
+        """Connect to ``host``'s checked addresses, keeping ``host`` for TLS."""
+        self._host = host
+        return super().connect(host, port, source_address)
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         return _open(self._targets, port, timeout, self.source_address)
@@ -211,6 +217,11 @@ class _PinnedSMTPS(smtplib.SMTP_SSL):
     def __init__(self, targets: tuple[str, ...], timeout: float, context: ssl.SSLContext) -> None:
         self._targets = targets
         super().__init__(timeout=timeout, context=context)
+
+    def connect(self, host: str = "localhost", port: int = 0, source_address: Any = None) -> Any:
+        """Connect to ``host``'s checked addresses, keeping ``host`` for TLS."""
+        self._host = host
+        return super().connect(host, port, source_address)
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         raw = _open(self._targets, port, timeout, self.source_address)

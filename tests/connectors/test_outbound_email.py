@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import re
+import socket
+import ssl
+import subprocess
+import threading
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from connectors.outbound import ConnectorError, deliver, render, send
+from connectors.outbound.smtp import _PinnedSMTP, _PinnedSMTPS
 from tests.connectors.outbound_peers import (
     HOSTILE,
     LOOPBACK,
@@ -220,3 +226,78 @@ def test_bad_email_settings_name_the_setting(inbox, change, setting):
 def test_links_must_be_http_urls(inbox):
     with pytest.raises(ConnectorError, match="links.accept"):
         render("email", a_lead(), settings_for(inbox), links={"accept": "javascript:alert(1)"})
+
+
+def _self_signed(tmp_path, name: str) -> tuple[str, str]:
+    """A certificate and key for ``name``, made by the openssl command line."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-days", "1", "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return str(cert), str(key)
+
+
+def test_smtps_goes_to_the_checked_address_and_verifies_the_name_as_written(tmp_path):
+    # mail.partner.test resolves nowhere: the connection can only reach the server
+    # through the pinned address, and TLS must still check the certificate's name.
+    cert, key = _self_signed(tmp_path, "mail.partner.test")
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        for _ in range(2):
+            raw, _address = listener.accept()
+            try:
+                with server_tls.wrap_socket(raw, server_side=True) as conn:
+                    conn.sendall(b"220 mail.partner.test ESMTP\r\n")
+                    conn.recv(100)
+            except (ssl.SSLError, OSError):
+                pass  # the client refused our certificate
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    client_tls = ssl.create_default_context(cafile=cert)
+    try:
+        good = _PinnedSMTPS(("127.0.0.1",), 5, client_tls)
+        code, banner = good.connect("mail.partner.test", port)
+        assert (code, banner) == (220, b"mail.partner.test ESMTP")
+        good.close()
+        wrong = _PinnedSMTPS(("127.0.0.1",), 5, client_tls)
+        with pytest.raises(ssl.SSLCertVerificationError, match="mail.other.test"):
+            wrong.connect("mail.other.test", port)
+    finally:
+        thread.join(5)
+        listener.close()
+
+
+def test_starttls_on_a_pinned_connection_verifies_the_name_as_written(tmp_path):
+    cert, key = _self_signed(tmp_path, "mail.partner.test")
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert, key)
+    port = free_port()
+    controller = Controller(
+        _Silent(), hostname="127.0.0.1", port=port, tls_context=server_tls, ready_timeout=5
+    )
+    controller.start()
+    client_tls = ssl.create_default_context(cafile=cert)
+    try:
+        good = _PinnedSMTP(("127.0.0.1",), 5)
+        good.connect("mail.partner.test", port)
+        assert good.starttls(context=client_tls)[0] == 220
+        good.quit()
+        wrong = _PinnedSMTP(("127.0.0.1",), 5)
+        wrong.connect("mail.other.test", port)
+        with pytest.raises(ssl.SSLCertVerificationError, match="mail.other.test"):
+            wrong.starttls(context=client_tls)
+        wrong.close()
+    finally:
+        controller.stop()
+
+
+class _Silent:
+    """An aiosmtpd handler that takes nothing: these tests stop at the handshake."""
