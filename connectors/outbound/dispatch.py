@@ -79,13 +79,16 @@ def send(
     timestamp: int | None = None,
     timeout: float | None = None,
     allow_hosts: Iterable[str] = (),
+    operator_relay: bool = False,
 ) -> SendResult:
     """Send ``message`` once; never raises for what the other side does.
 
     ``webhook_id`` is the delivery's idempotency key: the same for every retry
     of one delivery, so the receiver can drop duplicates. ``secret`` signs HTTP
     posts (Standard Webhooks). ``allow_hosts`` lets trusted internal hosts past
-    the SSRF guard. SMTP hosts are the operator's own and are not checked.
+    the SSRF guard, which checks HTTP hosts and SMTP servers alike;
+    ``operator_relay`` marks a mail to the operator's own relay (``SMTP_URL``
+    from the environment, never vendor input), which is not checked.
     """
     senders: dict[str, Callable[[], SendResult]] = {
         "http": lambda: send_http(
@@ -96,7 +99,13 @@ def send(
             timeout=timeout,
             allow_hosts=allow_hosts,
         ),
-        "smtp": lambda: send_smtp(message, webhook_id=webhook_id, timeout=timeout),
+        "smtp": lambda: send_smtp(
+            message,
+            webhook_id=webhook_id,
+            timeout=timeout,
+            allow_hosts=allow_hosts,
+            operator_relay=operator_relay,
+        ),
     }
     if message.transport not in senders:
         raise ValueError(f"unknown transport {message.transport!r}")
@@ -162,7 +171,9 @@ def check_settings(
     """Check a destination's settings when they are saved.
 
     Renders a sample lead and runs the SSRF guard on the URL an HTTP or fax API
-    destination posts to; either problem is a ``ConnectorError`` naming the setting.
+    destination posts to, or on the SMTP server an email or email-to-fax
+    destination hands its mail to; either problem is a ``ConnectorError`` naming
+    the setting (``url``, ``smtp.host``).
     """
     message = render(kind, SAMPLE_LEAD, settings, purpose="test")
     if message.transport == "http":
@@ -170,3 +181,8 @@ def check_settings(
             ssrf.check_url(message.url, allow_hosts)
         except ssrf.DestinationRefused as exc:
             raise ConnectorError("url", str(exc)) from None
+    elif message.smtp is not None:
+        try:
+            ssrf.check_host(message.smtp.host, message.smtp.port, allow_hosts)
+        except ssrf.DestinationRefused as exc:
+            raise ConnectorError("smtp.host", str(exc)) from None

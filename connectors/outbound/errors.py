@@ -14,3 +14,14 @@ class ConnectorError(ValueError):
         super().__init__(f"{setting}: {message}")
         self.setting = setting
         self.message = message
+
+
+def unreachable(host: str, port: int) -> str:
+    """The one detail shown when a connection cannot be opened, whatever the cause.
+
+    A refused connection, a timeout and an unreachable network read the same, so the
+    delivery log and the "send a test" result cannot be used to tell a closed port
+    from a filtered one (a port scanner run through our servers).
+    """
+    shown = f"[{host}]" if ":" in host else host
+    return f"could not reach {shown}:{port} (no connection: refused, timed out or unreachable)"

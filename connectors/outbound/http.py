@@ -29,7 +29,7 @@ from connectors.outbound.base import (
     sensitive_values,
     timeout_of,
 )
-from connectors.outbound.errors import ConnectorError
+from connectors.outbound.errors import ConnectorError, unreachable
 
 MAX_ANSWER_BYTES = 64 * 1024
 STORED_ANSWER_CHARS = 8 * 1024
@@ -131,6 +131,11 @@ def send_http(
         status, answer_headers, body, truncated = _exchange(
             message, target, headers, limit, started
         )
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        if _tls_failure(exc):
+            return result("retry", f"the TLS handshake with {target.host} failed: {exc}")
+        # Refused, timed out and unreachable read alike: no port scanning through us.
+        return result("retry", unreachable(target.host, target.port))
     except httpx.TimeoutException:
         return result("retry", f"no answer within {limit:g} s (timed out)")
     except _DeadlinePassed:
@@ -167,6 +172,16 @@ def signed_headers(
     stamp = int(time.time()) if timestamp is None else int(timestamp)
     extra = signing.webhook_headers(webhook_id, stamp, message.body, secret)
     return list(message.headers) + list(extra.items())
+
+
+def _tls_failure(exc: BaseException) -> bool:
+    """Whether a connect error came from TLS (a certificate problem the vendor must see)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class _DeadlinePassed(Exception):

@@ -1,10 +1,16 @@
 """Handing an email (a lead mail or an email-to-fax message) to an SMTP server.
 
-The server is the operator's relay, configured in settings, so it is not put
-through the SSRF guard. SMTP's own reply classes decide the outcome: 4xx is a
+A destination's SMTP server is vendor input, so it goes through the SSRF guard
+like an HTTP URL: resolved and checked at every attempt, the connection opened
+to an address that passed (``ssrf.check_host``), while STARTTLS and SMTPS still
+verify the certificate against the host name as written. Only the operator's own
+relay (``SMTP_URL``, from the environment) is trusted as it is
+(``operator_relay=True``). SMTP's own reply classes decide the outcome: 4xx is a
 temporary failure (retry), 5xx a permanent one (rejected); a dropped connection
-or a timeout is retried. The Message-ID is derived from the webhook id, so a
-retried mail carries the same id and receivers can drop the duplicate.
+or a timeout is retried, and a connection that cannot be opened reads the same
+whatever the cause (``errors.unreachable``). The Message-ID is derived from the
+webhook id, so a retried mail carries the same id and receivers can drop the
+duplicate.
 """
 
 from __future__ import annotations
@@ -12,16 +18,17 @@ from __future__ import annotations
 import copy
 import email.policy
 import smtplib
+import socket
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses
 from typing import Any
 
-from connectors.outbound import redact
+from connectors.outbound import redact, ssrf
 from connectors.outbound.base import OutboundMessage, SendResult, SmtpSettings
-from connectors.outbound.errors import ConnectorError
+from connectors.outbound.errors import ConnectorError, unreachable
 
 WIRE_POLICY = email.policy.SMTP
 
@@ -78,8 +85,15 @@ def send_smtp(
     *,
     webhook_id: str,
     timeout: float | None = None,
+    allow_hosts: Iterable[str] = (),
+    operator_relay: bool = False,
 ) -> SendResult:
-    """Hand ``message.email`` to ``message.smtp`` once."""
+    """Hand ``message.email`` to ``message.smtp`` once.
+
+    The server is checked by the SSRF guard first (``allow_hosts`` lets trusted
+    internal servers through) unless ``operator_relay`` says it is the operator's
+    own relay from the environment, which no vendor can set.
+    """
     started = time.monotonic()
     assert message.email is not None and message.smtp is not None
     mail = stamped(message.email, webhook_id)
@@ -105,8 +119,19 @@ def send_smtp(
         )
 
     smtp = message.smtp
+    if operator_relay:
+        targets: tuple[str, ...] = (smtp.host,)
+    else:
+        try:
+            targets = ssrf.check_host(smtp.host, smtp.port, allow_hosts).addresses
+        except ssrf.HostNotResolved as exc:
+            return result("retry", str(exc), None)
+        except ssrf.DestinationRefused as exc:
+            return result("rejected", f"the SMTP server {exc}", None)
     try:
-        refused = _hand_over(smtp, mail, limit)
+        refused = _hand_over(smtp, targets, mail, limit)
+    except _Unreachable:
+        return result("retry", unreachable(smtp.host, smtp.port), None)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _text in exc.recipients.values()]
         outcome = "retry" if all(400 <= c < 500 for c in codes) else "rejected"
@@ -161,14 +186,71 @@ def message_text(mail: EmailMessage) -> str:
     return "\n".join(lines)
 
 
-def _hand_over(smtp: SmtpSettings, mail: EmailMessage, timeout: float) -> dict[str, Any]:
+class _Unreachable(Exception):
+    """No connection could be opened to any of the server's addresses."""
+
+
+class _PinnedSMTP(smtplib.SMTP):
+    """SMTP that connects to the checked addresses, not to a fresh lookup of the name.
+
+    STARTTLS verifies the certificate against ``_host``, which smtplib only sets
+    when a host is given to the constructor (that would connect at once, unpinned):
+    ``connect`` sets it to the name as written, so TLS still checks that name.
+    """
+
+    def __init__(self, targets: tuple[str, ...], timeout: float) -> None:
+        self._targets = targets
+        super().__init__(timeout=timeout)
+
+    def connect(self, host: str = "localhost", port: int = 0, source_address: Any = None) -> Any:
+        """Connect to ``host``'s checked addresses, keeping ``host`` for TLS."""
+        self._host = host
+        return super().connect(host, port, source_address)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return _open(self._targets, port, timeout, self.source_address)
+
+
+class _PinnedSMTPS(smtplib.SMTP_SSL):
+    """SMTPS (TLS from the first byte) over a connection to the checked addresses."""
+
+    def __init__(self, targets: tuple[str, ...], timeout: float, context: ssl.SSLContext) -> None:
+        self._targets = targets
+        super().__init__(timeout=timeout, context=context)
+
+    def connect(self, host: str = "localhost", port: int = 0, source_address: Any = None) -> Any:
+        """Connect to ``host``'s checked addresses, keeping ``host`` for TLS."""
+        self._host = host
+        return super().connect(host, port, source_address)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        raw = _open(self._targets, port, timeout, self.source_address)
+        try:
+            return self.context.wrap_socket(raw, server_hostname=self._host)
+        except BaseException:
+            raw.close()
+            raise
+
+
+def _open(
+    targets: tuple[str, ...], port: int, timeout: float, source: tuple[str, int] | None
+) -> socket.socket:
+    """A TCP connection to the first of ``targets`` that answers, else ``_Unreachable``."""
+    for address in targets:
+        try:
+            return socket.create_connection((address, port), timeout, source)
+        except OSError:
+            continue
+    raise _Unreachable
+
+
+def _hand_over(
+    smtp: SmtpSettings, targets: tuple[str, ...], mail: EmailMessage, timeout: float
+) -> dict[str, Any]:
     context = ssl.create_default_context()
-    client: smtplib.SMTP
-    if smtp.ssl:
-        client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=timeout, context=context)
-    else:
-        client = smtplib.SMTP(smtp.host, smtp.port, timeout=timeout)
+    client = _PinnedSMTPS(targets, timeout, context) if smtp.ssl else _PinnedSMTP(targets, timeout)
     with client:
+        client.connect(smtp.host, smtp.port)
         if smtp.starttls:
             client.starttls(context=context)
         if smtp.username:

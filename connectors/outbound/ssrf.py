@@ -1,13 +1,14 @@
-"""The guard that keeps outbound posts off our own network (server-side request forgery).
+"""The guard that keeps outbound posts and mails off our own network (server-side request forgery).
 
-A destination URL is resolved when it is sent, every address it resolves to is
-checked, and the connection goes to the address that was checked, so a DNS
-answer that changes between check and connect (rebinding) cannot slip through.
-Refused: schemes other than http/https, loopback, private, link-local, shared
-(CGNAT), reserved, multicast and unspecified addresses, cloud metadata
-endpoints, and IPv6 forms that carry such an IPv4 address inside (mapped,
-compatible, NAT64, 6to4, Teredo). The vendor settings form calls ``check_url``
-when a URL is saved; ``send`` calls it again before every attempt.
+A destination's host (an HTTP URL's, or a vendor-set SMTP server's) is resolved
+when it is sent, every address it resolves to is checked, and the connection
+goes to an address that was checked, so a DNS answer that changes between check
+and connect (rebinding) cannot slip through. Refused: URL schemes other than
+http/https, loopback, private, link-local, shared (CGNAT), reserved, multicast
+and unspecified addresses, cloud metadata endpoints, and IPv6 forms that carry
+such an IPv4 address inside (mapped, compatible, NAT64, 6to4, Teredo). The
+vendor settings form calls ``check_url`` / ``check_host`` when a destination is
+saved; ``send`` calls them again before every attempt.
 """
 
 from __future__ import annotations
@@ -43,11 +44,21 @@ def parse_url(url: str) -> httpx.URL:
 
 
 class DestinationRefused(ValueError):
-    """The URL may not be posted to; the message says why and what to do."""
+    """The URL or host may not be sent to; the message says why and what to do."""
 
 
 class HostNotResolved(DestinationRefused):
     """The host name does not resolve now; at send time this is worth retrying."""
+
+
+@dataclass(frozen=True)
+class CheckedHost:
+    """A host and port that passed the guard, and the addresses to connect to."""
+
+    host: str
+    port: int
+    addresses: tuple[str, ...]
+    allowlisted: bool
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,28 @@ def check_url(url: str, allow_hosts: Iterable[str] = ()) -> CheckedURL:
     if not host:
         raise DestinationRefused(f"{url!r} has no host")
     port = parsed.port or (443 if scheme == "https" else 80)
+    checked = check_host(host, port, allow_hosts)
+    return CheckedURL(
+        url=url,
+        scheme=scheme,
+        host=host,
+        port=port,
+        addresses=checked.addresses,
+        allowlisted=checked.allowlisted,
+    )
+
+
+def check_host(host: str, port: int, allow_hosts: Iterable[str] = ()) -> CheckedHost:
+    """Resolve ``host`` and refuse it when any of its addresses is internal, unless allowlisted.
+
+    The same check as ``check_url`` for a bare host and port (an SMTP server).
+    ``allow_hosts`` entries are host names, addresses or ``host:port``.
+    """
+    host = host.strip().lower().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]  # an IPv6 address written as in a URL
+    if not host:
+        raise DestinationRefused("no host is given")
     addresses = _resolve(host, port)
     allowlisted = _allowlisted(host, port, allow_hosts)
     if not allowlisted:
@@ -95,12 +128,10 @@ def check_url(url: str, allow_hosts: Iterable[str] = ()) -> CheckedURL:
             if reason:
                 shown = host if host == str(address) else f"{host} ({address})"
                 raise DestinationRefused(
-                    f"{shown} is {reason}; posting there is refused "
+                    f"{shown} is {reason}; sending there is refused "
                     "(ask the operator to allowlist it if it is a trusted partner)"
                 )
-    return CheckedURL(
-        url=url,
-        scheme=scheme,
+    return CheckedHost(
         host=host,
         port=port,
         addresses=tuple(str(a) for a in addresses),

@@ -71,13 +71,14 @@ def request_return(
             f" {closes:%Y-%m-%d %H:%M} UTC"
         )
     lock_buyers([buyer], capped_only=False)  # two returns at once must not both pass the rate
+    # The sale was read before the lock: another request may have returned it since.
+    db.session.refresh(sale)
+    if sale.return_status is not None:
+        raise ReturnRefused(f"a return of this lead was already {sale.return_status.value}")
     refused = _rate_reason(buyer, now)
     if refused:
         raise ReturnRefused(refused)
-    sale.return_requested_at = now
-    sale.return_reason = reason
-    sale.return_note = (note or "").strip()[:2000] or None
-    sale.return_status = ReturnStatus.PENDING
+    _ask(sale, reason, (note or "").strip()[:2000] or None, now)
     _event(sale, "return_requested", actor, reason, {"note": sale.return_note} if note else None)
     if buyer.return_auto_approve:
         approve_return(sale, actor="auto-approve")
@@ -155,6 +156,26 @@ def _rate_days(buyer: Buyer) -> int:
     return int(
         vendor.setting("return_rate_days", DEFAULT_RATE_DAYS) if vendor else DEFAULT_RATE_DAYS
     )
+
+
+def _ask(sale: Sale, reason: str, note: str | None, now: datetime) -> None:
+    """Mark ``sale`` as being returned in one conditional statement: of two requests
+    at once exactly one finds it not yet returned (the other gets ``ReturnRefused``)."""
+    done = db.session.execute(
+        update(Sale)
+        .where(Sale.id == sale.id, Sale.return_status.is_(None))
+        .values(
+            return_status=ReturnStatus.PENDING,
+            return_requested_at=now,
+            return_reason=reason,
+            return_note=note,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(sale)
+    if done.rowcount != 1:
+        state = sale.return_status.value if sale.return_status else "not asked for"
+        raise ReturnRefused(f"a return of this lead was already {state}")
 
 
 def _decide(

@@ -61,8 +61,15 @@ def prepare(delivery: Delivery) -> Callable[[], outbound.SendResult]:
                                   purpose=purpose, links=links)  # fmt: skip
         log.info("no SMTP_URL: e-mail not sent\n%s", outbound.format_message(message))
         return _decided("delivered", "no SMTP_URL: written to the log")
+    # SMTP_URL comes from the operator's environment, not from a vendor: trusted as is.
     return lambda: outbound.deliver(
-        "email", payload, settings, purpose=purpose, links=links, webhook_id=webhook_id
+        "email",
+        payload,
+        settings,
+        purpose=purpose,
+        links=links,
+        webhook_id=webhook_id,
+        operator_relay=True,
     )
 
 

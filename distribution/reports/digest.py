@@ -121,7 +121,8 @@ def send(mail: EmailMessage, smtp_url: str | None, key: str) -> SendResult | Non
         email=mail,
         smtp=smtp_settings(notices.smtp_settings(smtp_url)),
     )
-    return send_smtp(message, webhook_id=key)
+    # The operator's relay from the environment, not vendor input: no SSRF check.
+    return send_smtp(message, webhook_id=key, operator_relay=True)
 
 
 def send_weekly(

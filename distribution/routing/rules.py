@@ -22,6 +22,8 @@ from distribution import clock
 from distribution.db import db
 from distribution.errors import FieldError, InvalidInput
 from distribution.models import (
+    Buyer,
+    Destination,
     Partner,
     Rule,
     RuleAction,
@@ -171,15 +173,14 @@ def validate_rule(vendor: Vendor, data: Mapping[str, Any]) -> list[FieldError]:
         choices = ", ".join(a.value for a in RuleAction)
         return [*errors, FieldError("action", f"'{data.get('action')}' is not one of {choices}")]
     params = data.get("action_params") or {}
-    if action is RuleAction.PUSH_PARTNER or (action is RuleAction.HYBRID and "group" not in params):
-        partner_id = params.get("partner_id")
-        exists = partner_id is not None and db.session.scalar(
-            select(func.count(Partner.id)).where(
-                Partner.id == _int(partner_id), Partner.vendor_id == vendor.id
-            )
-        )
-        if not exists:
-            errors.append(FieldError("action_params.partner_id", "pick one of your partners"))
+    if not isinstance(params, Mapping):
+        return [*errors, FieldError("action_params", "must be an object of settings")]
+    errors += _foreign_ids(vendor, params)
+    named = action is RuleAction.PUSH_PARTNER or (
+        action is RuleAction.HYBRID and "group" not in params
+    )
+    if named and params.get("partner_id") in (None, "") and not params.get("partner_ids"):
+        errors.append(FieldError("action_params.partner_id", "pick one of your partners"))
     strategy = params.get("strategy", "round_robin")
     if action in (RuleAction.PUSH_GROUP, RuleAction.HYBRID) and strategy not in STRATEGIES:
         errors.append(
@@ -192,6 +193,54 @@ def validate_rule(vendor: Vendor, data: Mapping[str, Any]) -> list[FieldError]:
     if action is RuleAction.HYBRID and not _int(data.get("exclusive_hours")):
         errors.append(FieldError("exclusive_hours", "a hybrid rule needs its exclusive window"))
     return errors
+
+
+# Action settings that name rows by id: each must be the vendor's own. Routing
+# silently skips an id it cannot find, so a foreign one is refused when saved.
+_ID_PARAMS: dict[str, tuple[type[Partner] | type[Buyer] | type[Destination], str]] = {
+    "partner_id": (Partner, "partners"),
+    "partner_ids": (Partner, "partners"),
+    "buyer_id": (Buyer, "buyers"),
+    "buyer_ids": (Buyer, "buyers"),
+    "destination_id": (Destination, "destinations"),
+    "destination_ids": (Destination, "destinations"),
+}
+
+
+def _foreign_ids(vendor: Vendor, params: Mapping[str, Any]) -> list[FieldError]:
+    """An error for each id in ``params`` that is not one of ``vendor``'s own rows,
+    naming the setting and the value (and nothing of whoever owns it)."""
+    errors = []
+    for name, (model, noun) in _ID_PARAMS.items():
+        raw = params.get(name)
+        if raw in (None, "", []):
+            continue
+        field_name = f"action_params.{name}"
+        if name.endswith("_ids") and not isinstance(raw, list):
+            errors.append(FieldError(field_name, f"must be a list of ids of your {noun}"))
+            continue
+        values = raw if isinstance(raw, list) else [raw]
+        ids = {value: _strict_int(value) for value in map(str, values)}
+        wanted = {i for i in ids.values() if i is not None}
+        own = set(
+            db.session.scalars(
+                select(model.id).where(model.id.in_(wanted), model.vendor_id == vendor.id)
+            )
+            if wanted
+            else ()
+        )
+        bad = [value for value, number in ids.items() if number not in own]
+        if bad:
+            shown = ", ".join(v[:40] for v in bad[:5]) + (", ..." if len(bad) > 5 else "")
+            verb = "is" if len(bad) == 1 else "are"
+            errors.append(FieldError(field_name, f"{shown} {verb} not one of your {noun}"))
+    return errors
+
+
+def _strict_int(value: str) -> int | None:
+    """A positive id written as digits, else None (``True`` or ``1.5`` is not an id)."""
+    text = value.strip()
+    return int(text) if text.isdigit() and len(text) < 19 else None
 
 
 def draft(

@@ -16,6 +16,17 @@ def corpus(name: str) -> bytes:
     return (CORPUS / name).read_bytes()
 
 
+def internal_hosts() -> list[str]:
+    """The attack corpus of host spellings that reach our own network."""
+    lines = corpus("attacks/internal_hosts.txt").decode().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def url_host(host: str) -> str:
+    """``host`` as it is written inside a URL (an IPv6 address in brackets)."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
 class _Trap(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self.server.hits.append(self.path)  # type: ignore[attr-defined]

@@ -277,6 +277,37 @@ class SmtpInbox:
         self._controller.stop()
 
 
+class UnansweredPort:
+    """A port on 127.0.0.1 whose new connections time out, as behind a dropping firewall.
+
+    It listens with a backlog of one that is already taken and never accepts, so
+    the kernel drops further connection attempts instead of refusing them.
+    """
+
+    def __init__(self) -> None:
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(0)
+        self.port = self._listener.getsockname()[1]
+        self._held: list[socket.socket] = []
+
+    def __enter__(self) -> UnansweredPort:
+        for _ in range(2):  # fill the queue; the attempt that times out shows it is full
+            filler = socket.socket()
+            filler.settimeout(0.2)
+            self._held.append(filler)
+            try:
+                filler.connect(("127.0.0.1", self.port))
+            except TimeoutError:
+                break
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for held in self._held:
+            held.close()
+        self._listener.close()
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:

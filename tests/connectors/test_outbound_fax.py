@@ -123,7 +123,13 @@ def test_the_email_gateway_gets_the_pdf_attached():
             "from": "faxes@leadrelay.example.com",
             "smtp": inbox.settings(),
         }
-        result = deliver("fax", a_lead(), settings, links=LINKS, webhook_id="msg_gw")
+        # The gateway's SMTP server is vendor input: loopback only when the operator allows it.
+        refused = deliver("fax", a_lead(), settings, links=LINKS, webhook_id="msg_gw")
+        assert (refused.outcome, refused.retryable) == ("rejected", False)
+        assert "loopback" in refused.detail and inbox.envelopes == []
+        result = deliver(
+            "fax", a_lead(), settings, links=LINKS, webhook_id="msg_gw", allow_hosts=LOOPBACK
+        )
         assert result.outcome == "delivered"
         [envelope] = inbox.envelopes
         assert envelope.rcpt_tos == ["15555550100@fax.example.net"]

@@ -9,7 +9,13 @@ import pytest
 
 from connectors.adf import parse_adf
 from connectors.outbound import deliver, render, send, verify
-from tests.connectors.outbound_peers import LOOPBACK, BuyerEndpoint, a_lead
+from tests.connectors.outbound_peers import (
+    LOOPBACK,
+    BuyerEndpoint,
+    UnansweredPort,
+    a_lead,
+    free_port,
+)
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -248,6 +254,24 @@ def test_nobody_listening_is_retried():
     result = send(message, webhook_id="msg_x", allow_hosts=LOOPBACK)
     assert (result.outcome, result.retryable, result.status_code) == ("retry", True, None)
     assert "could not reach" in result.detail
+
+
+def test_a_closed_port_and_a_filtered_one_read_the_same():
+    # Otherwise "connection refused" against "timed out" maps a network port by port.
+    def attempt(port: int) -> str:
+        settings = {"url": f"http://127.0.0.1:{port}/leads", "timeout": 0.5}
+        result = deliver("http_form", a_lead(), settings, webhook_id="m", allow_hosts=LOOPBACK)
+        assert (result.outcome, result.retryable) == ("retry", True)
+        return result.detail.replace(str(port), "PORT")
+
+    closed = free_port()
+    with UnansweredPort() as filtered:
+        timed_out = attempt(filtered.port)
+    assert attempt(closed) == timed_out
+    assert (
+        timed_out
+        == "could not reach 127.0.0.1:PORT (no connection: refused, timed out or unreachable)"
+    )
 
 
 def test_the_stored_summary_masks_contact_details(buyer):

@@ -1,4 +1,6 @@
-"""The SSRF guard: internal destinations are refused at send time, unless allowlisted."""
+"""The SSRF guard: internal destinations are refused when saved and at send time, unless
+allowlisted; HTTP and fax API URLs, and the SMTP servers of email and email-to-fax
+destinations alike."""
 
 from __future__ import annotations
 
@@ -13,8 +15,34 @@ from connectors.outbound import (
     deliver,
 )
 from connectors.outbound.http import _pinned
-from connectors.outbound.ssrf import CheckedURL
+from connectors.outbound.ssrf import CheckedURL, check_host
+from tests.connectors.conftest import internal_hosts, url_host
 from tests.connectors.outbound_peers import LOOPBACK, BuyerEndpoint, a_lead
+
+INTERNAL_HOSTS = internal_hosts()
+
+
+def _email(host: str) -> dict:
+    return {"to": "desk@partner.example.com", "from": "leads@leadrelay.example.com",
+            "smtp": {"host": host, "port": 587, "starttls": True}}  # fmt: skip
+
+
+def _fax_gateway(host: str) -> dict:
+    return {"mode": "gateway", "number": "+15555550100", "gateway": "fax.example.net",
+            "from": "faxes@leadrelay.example.com", "smtp": {"host": host}}  # fmt: skip
+
+
+def _fax_api(host: str) -> dict:
+    return {"mode": "api", "number": "+15555550100", "url": f"https://{url_host(host)}/v1/faxes"}
+
+
+# Every kind of destination a vendor can point at a host, and the setting that names it.
+HOST_SETTINGS = [
+    pytest.param("email", _email, "smtp.host", id="email-smtp"),
+    pytest.param("fax", _fax_gateway, "smtp.host", id="fax-gateway-smtp"),
+    pytest.param("fax", _fax_api, "url", id="fax-api"),
+    pytest.param("http_json", lambda h: {"url": f"http://{url_host(h)}:8080/in"}, "url", id="http"),
+]
 
 
 @pytest.mark.parametrize(
@@ -130,3 +158,38 @@ def test_the_connection_goes_to_the_checked_address_under_the_original_name():
     assert str(url) == "https://93.184.215.14:8443/in?x=1"
     assert extensions == {"sni_hostname": "buyer.example.com"}
     assert host_header == "buyer.example.com:8443"
+
+
+@pytest.mark.parametrize("host", INTERNAL_HOSTS)
+def test_every_spelling_in_the_attack_corpus_is_an_internal_host(host):
+    with pytest.raises(DestinationRefused, match="sending there is refused"):
+        check_host(host, 25)
+
+
+@pytest.mark.parametrize("host", INTERNAL_HOSTS)
+@pytest.mark.parametrize(("kind", "settings", "setting"), HOST_SETTINGS)
+def test_internal_hosts_are_refused_when_a_destination_is_saved(kind, settings, setting, host):
+    with pytest.raises(ConnectorError) as refused:
+        check_settings(kind, settings(host))
+    assert refused.value.setting == setting
+    assert "sending there is refused" in refused.value.message
+
+
+@pytest.mark.parametrize("host", INTERNAL_HOSTS)
+@pytest.mark.parametrize(("kind", "settings", "setting"), HOST_SETTINGS)
+def test_internal_hosts_are_refused_when_sent(kind, settings, setting, host):
+    # Saved before the guard existed, or saved while allowlisted: still refused at send.
+    result = deliver(kind, a_lead(), settings(host), webhook_id="msg_probe")
+    assert (result.outcome, result.retryable) == ("rejected", False)
+    assert "sending there is refused" in result.detail
+
+
+def test_an_allowlisted_smtp_server_passes_the_save_check():
+    check_settings("email", _email("10.1.2.3"), allow_hosts=("10.1.2.3",))
+    check_settings("fax", _fax_gateway("10.1.2.3"), allow_hosts=("10.1.2.3:25",))
+    with pytest.raises(ConnectorError, match="private"):
+        check_settings("email", _email("10.1.2.3"), allow_hosts=("10.1.2.3:25",))  # port 587
+
+
+def test_a_public_smtp_server_passes_the_save_check():
+    check_settings("email", _email("93.184.215.14"))

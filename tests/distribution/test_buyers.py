@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from distribution import buyers, clock
 from distribution.db import db
 from distribution.errors import InvalidInput
-from distribution.models import Lead, LeadEvent, LedgerEntry, ReturnStatus, SaleStatus
+from distribution.models import Lead, LeadEvent, LedgerEntry, ReturnStatus, Sale, SaleStatus
 from tests.buyers import accepts, buyer, one_lead, sale_of, sold
 from tests.connectors.outbound_peers import BuyerEndpoint
 
@@ -192,6 +192,25 @@ def test_auto_approved_and_reviewed_returns_credit_the_price_once(world, endpoin
     assert list(kinds)[-2:] == ["return_requested", "return_approved"]
     by_source = buyers.reasons_by_source(vendor, clock.now() - timedelta(days=1))
     assert sorted(by_source) == [(None, "bad_contact", 1), (None, "wrong_area", 1)]
+
+
+def test_a_sale_returned_since_it_was_read_is_refused_not_credited_twice(world, endpoint):
+    # What a parallel request sees: the sale as it was before another return committed.
+    vendor = world.vendor()
+    auto = buyer(vendor, "Auto", endpoint, return_auto_approve=True, price_cents=1200)
+    (sale,) = _sales(vendor, endpoint, auto, 1)
+    db.session.commit()
+    assert sale.return_status is None  # read now, before the other request
+    with db.engine.begin() as other:
+        other.execute(
+            update(Sale)
+            .where(Sale.id == sale.id)
+            .values(return_status=ReturnStatus.APPROVED, status=SaleStatus.RETURNED)
+        )
+    with pytest.raises(buyers.ReturnRefused, match="already approved"):
+        buyers.request_return(sale, "duplicate")
+    db.session.rollback()
+    assert db.session.scalars(select(LedgerEntry.amount_cents)).all() == [1200]
 
 
 # --- the ledger ----------------------------------------------------------------------

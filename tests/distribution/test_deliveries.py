@@ -22,6 +22,7 @@ from distribution.models import (
     Destination,
     LeadEvent,
 )
+from tests.connectors.conftest import internal_hosts
 from tests.connectors.outbound_peers import BuyerEndpoint, SmtpInbox
 from tests.handover import leads, publish, routed, rule, west_partner
 
@@ -195,6 +196,36 @@ def test_private_addresses_are_refused_when_saved_and_when_sent(world, endpoint,
     assert endpoint.received == []
 
 
+def test_internal_smtp_servers_are_refused_when_saved_and_when_sent(world, app):
+    vendor = world.vendor()
+    partner = west_partner(world, vendor, "Pacific")
+    mail = {"to": "leads@pacific.example.com", "from": "offers@leadrelay.test"}
+    fax = {"mode": "gateway", "number": "+15555550100", "gateway": "fax.example.net",
+           "from": "offers@leadrelay.test"}  # fmt: skip
+    for host in internal_hosts():
+        for kind, base in (("email", mail), ("fax", fax)):
+            with pytest.raises(InvalidInput) as refused:
+                destinations.save(vendor, name="Mail", kind=kind, partner=partner,
+                                  settings=base | {"smtp": {"host": host}})  # fmt: skip
+            (error,) = refused.value.errors
+            assert error.field == "settings.smtp.host", host
+            assert "sending there is refused" in error.message, host
+
+    with SmtpInbox() as inbox:
+        # Saved while allowed, sent after the allowance was withdrawn: refused, not retried.
+        app.config["OUTBOUND_ALLOW_HOSTS"] = "127.0.0.1"
+        destinations.save(vendor, name="Mail", kind="email", partner=partner,
+                          settings=mail | {"smtp": inbox.settings()})  # fmt: skip
+        publish(vendor, rule("West", action="push_partner", partner_id=partner.id))
+        (lead,) = leads(vendor)
+        routed(lead)
+        delivery = db.session.scalars(select(Delivery).where(Delivery.lead_id == lead.id)).one()
+        app.config["OUTBOUND_ALLOW_HOSTS"] = ""
+        assert deliveries.send(delivery.id) == "rejected"
+        assert inbox.envelopes == []
+        assert "loopback" in db.session.get(Delivery, delivery.id).last_error
+
+
 def test_an_offer_email_carries_accept_and_decline_links(world, loopback):
     with SmtpInbox() as inbox:
         lead, _destination, _secret, delivery = _offer_with_destination(
@@ -225,6 +256,8 @@ def test_a_partner_without_a_system_gets_the_offer_by_email(world, app):
 
     with SmtpInbox() as inbox:
         app.config["SMTP_URL"] = f"smtp://127.0.0.1:{inbox.port}"
+        # The operator's relay is trusted as configured: no allowlist needed for it.
+        app.config["OUTBOUND_ALLOW_HOSTS"] = ""
         assert deliveries.send(delivery.id) == "delivered"
         (message,) = inbox.messages
     assert message["To"] == "leads@pacific.example.com"

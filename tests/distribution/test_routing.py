@@ -10,17 +10,19 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from distribution import clock
+from distribution import clock, destinations, directory
 from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.intake.pipeline import Origin, ingest_many
 from distribution.models import (
     Assignment,
     AssignmentStatus,
+    Buyer,
     Lead,
     LeadEvent,
     LeadStatus,
     PoolEligibility,
+    RuleSet,
 )
 from distribution.routing import decide, reroute, route, rules
 from distribution.routing.conditions import Facts, check, problems
@@ -172,6 +174,61 @@ def test_a_draft_with_bad_rules_names_each_rule_and_field(world):
         )
     fields = [e.field for e in caught.value.errors]
     assert fields == ["rules[2].name", "rules[2].action", "rules[3].action_params.partner_id"]
+
+
+@pytest.mark.parametrize(
+    ("action", "params", "field"),
+    [
+        ("push_partner", {"partner_id": "FOREIGN_PARTNER"}, "partner_id"),
+        ("push_group", {"partner_ids": ["OWN_PARTNER", "FOREIGN_PARTNER"]}, "partner_ids"),
+        ("pool", {"partner_ids": ["FOREIGN_PARTNER"]}, "partner_ids"),
+        ("hybrid", {"partner_id": "FOREIGN_PARTNER"}, "partner_id"),
+        ("sell", {"buyer_ids": ["OWN_BUYER", "FOREIGN_BUYER"]}, "buyer_ids"),
+        ("sell", {"buyer_id": "FOREIGN_BUYER"}, "buyer_id"),
+        ("push_partner", {"partner_id": "OWN_PARTNER", "destination_id": "FOREIGN_DEST"},
+         "destination_id"),
+    ],
+)  # fmt: skip
+def test_a_draft_naming_another_vendors_row_is_refused_naming_the_value(
+    world, action, params, field
+):
+    # Routing would drop the foreign id without a word; the draft must say so when saved.
+    vendor, other = world.vendor("acme"), world.vendor("rival")
+    ids = {
+        "OWN_PARTNER": west_partner(world, vendor, "Pacific").id,
+        "FOREIGN_PARTNER": west_partner(world, other, "Theirs").id,
+        "OWN_BUYER": directory.create_buyer(vendor, "Ours", price_cents=900).id,
+        "FOREIGN_BUYER": directory.create_buyer(other, "Theirs", price_cents=900).id,
+    }
+    foreign_buyer = db.session.get(Buyer, ids["FOREIGN_BUYER"])
+    ids["FOREIGN_DEST"] = destinations.save(
+        other, name="Their CRM", kind="fax", buyer=foreign_buyer,
+        settings={"mode": "api", "number": "+15555550100", "url": "https://93.184.215.14/fax"},
+    )[0].id  # fmt: skip
+
+    def real(value):
+        return [real(v) for v in value] if isinstance(value, list) else ids[value]
+
+    spec = rule(
+        "Foreign", action=action, exclusive_hours=4, **{k: real(v) for k, v in params.items()}
+    )
+    with pytest.raises(InvalidInput) as caught:
+        rules.draft(vendor, [spec])
+    (error,) = caught.value.errors
+    assert error.field == f"rules[1].action_params.{field}"
+    named = [
+        n for value in params.values() for n in (value if isinstance(value, list) else [value])
+    ]
+    (foreign,) = [ids[n] for n in named if n.startswith("FOREIGN")]
+    assert f"{foreign} is not one of your" in error.message
+    assert db.session.scalar(select(func.count(RuleSet.id))) == 0
+
+
+def test_a_draft_naming_its_own_partners_by_list_is_saved(world):
+    vendor = world.vendor()
+    ids = [west_partner(world, vendor, name).id for name in ("Pacific", "Coastal")]
+    saved = rules.draft(vendor, [rule("Both", action="push_partner", partner_ids=ids)])
+    assert saved.rules[0].action_params["partner_ids"] == ids
 
 
 # --- decisions and what they write ----------------------------------------------

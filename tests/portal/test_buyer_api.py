@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from contextlib import ExitStack
 from datetime import timedelta
 
@@ -10,7 +12,7 @@ from sqlalchemy import func, select
 
 from distribution import accounts, clock
 from distribution.db import db
-from distribution.models import LedgerEntry, ReturnStatus, SaleStatus
+from distribution.models import LedgerEntry, ReturnStatus, Sale, SaleStatus
 from tests.portal.buyer_world import buyer_key, open_market, vendor_key
 
 
@@ -57,6 +59,48 @@ def test_a_return_by_api_is_approved_by_policy_and_credited(client, make_market)
     assert (sale.status, sale.return_status) == (SaleStatus.RETURNED, ReturnStatus.APPROVED)
     total = db.session.scalar(select(func.sum(LedgerEntry.amount_cents)))
     assert total == 0
+
+
+def test_a_second_auto_approved_return_of_one_sale_answers_409(client, make_market):
+    market = make_market(price_cents=900, return_auto_approve=True)
+    sale = market.sell(market.x)
+    url, key = f"/api/v1/buyer/sales/{sale.id}/return", bearer(buyer_key(market.x))
+
+    first = client.post(url, headers=key, json={"reason": "duplicate"})
+    second = client.post(url, headers=key, json={"reason": "fraud"})
+
+    assert first.status_code == 200 and first.get_json()["return"]["status"] == "approved"
+    assert second.status_code == 409 and "already approved" in second.get_json()["message"]
+    assert db.session.scalars(select(LedgerEntry.amount_cents)).all() == [900, -900]
+
+
+def test_20_parallel_returns_of_one_sale_get_one_200_and_19_409s(app, make_market):
+    # Each request reads the sale before the buyer lock; only a state check under the
+    # lock keeps the losers from crediting it again (a 500 on the ledger's unique key).
+    market = make_market(price_cents=900, return_auto_approve=True)
+    sale_id = market.sell(market.x).id
+    url, key = f"/api/v1/buyer/sales/{sale_id}/return", bearer(buyer_key(market.x))
+    db.session.remove()
+    barrier = threading.Barrier(20)
+    codes: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def give_back() -> None:
+        client = app.test_client()
+        barrier.wait()
+        code = client.post(url, headers=key, json={"reason": "duplicate"}).status_code
+        with lock:
+            codes[code] += 1
+
+    threads = [threading.Thread(target=give_back) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert codes == {200: 1, 409: 19}
+    assert sorted(db.session.scalars(select(LedgerEntry.amount_cents))) == [-900, 900]
+    returned = db.session.scalars(select(Sale.return_status).where(Sale.id == sale_id)).one()
+    assert returned is ReturnStatus.APPROVED
 
 
 def test_a_refused_or_invalid_return_says_why(client, make_market):

@@ -175,7 +175,7 @@ def test_secrets_are_never_shown_again_and_blank_keeps_them(client, vendor_admin
         url="",
         email_to="leads@pacific.example.com",
         email_from="Leadrelay <leads@acme.example.com>",
-        smtp_host="smtp.example.com",
+        smtp_host="127.0.0.1",  # allowlisted here: a vendor's SMTP server is guarded
         smtp_port="587",
         smtp_username="relay",
         smtp_password=smtp_password,
@@ -244,6 +244,36 @@ def test_send_a_test_to_a_refused_address_says_so(client, vendor_admin, endpoint
 
     assert endpoint.received == []
     assert "rejected" in page
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"kind": "email", "smtp_host": "169.254.169.254"},
+        {"kind": "email", "smtp_host": "2130706433"},  # 127.0.0.1, which is allowlisted
+        {
+            "kind": "fax",
+            "fax_mode": "gateway",
+            "fax_gateway": "fax.example.net",
+            "smtp_host": "[64:ff9b::7f00:1]",
+        },  # fmt: skip
+    ],
+    ids=["email-metadata", "email-decimal-loopback", "fax-gateway-nat64"],
+)
+def test_an_internal_smtp_server_is_refused_next_to_its_field(client, vendor_admin, fields):
+    response = create(
+        client,
+        vendor_admin,
+        url="",
+        email_to="leads@pacific.example.com",
+        email_from="leads@acme.example.com",
+        fax_number="+15555550100",
+        **fields,
+    )
+    assert response.status_code == 422
+    error = field_block(response.get_data(as_text=True), "smtp_host")
+    assert "SMTP server" in error and "sending there is refused" in error
+    assert db.session.scalar(select(func.count()).select_from(Destination)) == 0
 
 
 def test_pause_resume_and_switch_off(client, vendor_admin):

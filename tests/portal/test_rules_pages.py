@@ -75,6 +75,20 @@ def test_a_draft_with_a_bad_rule_names_the_rule_and_field(client, vendor_admin):
     assert db.session.scalar(select(RuleSet.id)) is None
 
 
+def test_a_draft_naming_another_vendors_partner_is_refused_with_the_id(client, world, vendor_admin):
+    other = world.vendor("rival")
+    foreign = world.partner(other, "Rival Reseller", "reseller", **WEST)
+    ours = db.session.scalars(select(Partner.id).where(Partner.vendor_id == vendor_admin.id)).one()
+    spec = [{"name": "Both", "action": "push_partner",
+             "action_params": {"partner_ids": [ours, foreign.id]}}]  # fmt: skip
+    response = save_draft(client, json.dumps(spec))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f"rules[1].action_params.partner_ids: {foreign.id} is not one of your partners" in page
+    assert "Rival Reseller" not in page  # the id is named, the other vendor's data is not
+    assert db.session.scalar(select(RuleSet.id)) is None
+
+
 def test_save_publish_and_the_waiting_leads_route(app, client, vendor_admin):
     lead = waiting_lead(vendor_admin)
     saved = save_draft(client, json.dumps(ALL_TO_GROUP))
