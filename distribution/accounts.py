@@ -1,4 +1,4 @@
-"""People and machine credentials: users, password checks with lockout, API keys."""
+"""People and machine credentials: users, password checks with lockout, sessions, API keys."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ _DUMMY_HASH = _hasher.hash("leadrelay-timing-equaliser")
 MIN_PASSWORD_LENGTH = 10
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
+# The longest a login lasts, remember-me included; the server enforces it too.
+SESSION_LIFETIME = timedelta(days=30)
 API_KEY_PREFIX = "lr_"
 
 
@@ -142,7 +144,56 @@ def authenticate(email: str, password: str) -> User:
     user.locked_until = None
     user.last_login_at = now
     db.session.commit()
+    # A new login, so get_id() names a new session, never one this instance already had.
+    user.__dict__.pop("_session_id", None)
     return user
+
+
+def end_sessions(user: User) -> None:
+    """End every session and remember cookie of ``user``, on every device; the caller commits.
+
+    Logout, a password change or reset and deactivation call this: the session
+    ids they invalidate carry the old ``session_version`` (see ``User.get_id``).
+    """
+    # In SQL, so two bumps at once both count.
+    user.session_version = User.session_version + 1
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The user a session id (``User.get_id``) names, or ``None`` if that session has ended.
+
+    Ended means: the version was bumped since, the login is older than
+    ``SESSION_LIFETIME``, the user is inactive or gone, or the id is malformed
+    (such as a bare user id from before session versions).
+    """
+    parts = session_id.split(":")
+    if len(parts) != 4 or not all(p.isdigit() for p in parts[:3]):
+        return None
+    user_id, version, issued = (int(p) for p in parts[:3])
+    age = clock.now().timestamp() - issued
+    if not 0 <= age <= SESSION_LIFETIME.total_seconds():
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    user._session_id = session_id  # so get_id() names this same session again
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Give ``user`` a new password and end all of its sessions; the caller commits."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            [FieldError("password", f"needs at least {MIN_PASSWORD_LENGTH} characters")]
+        )
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+
+
+def deactivate(user: User) -> None:
+    """Stop ``user`` from logging in and end all of its sessions; the caller commits."""
+    user.active = False
+    end_sessions(user)
 
 
 def _locked(user: User) -> AccountLocked:

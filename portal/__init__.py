@@ -48,14 +48,13 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
+    from distribution import accounts
     from distribution.models import User
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        try:
-            return db.session.get(User, int(user_id))
-        except ValueError:
-            return None
+    def load_user(session_id: str) -> User | None:
+        # Runs on every request, for the session cookie and the remember cookie alike.
+        return accounts.user_for_session(session_id)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -20,7 +20,7 @@ from distribution.db import db
 from distribution.errors import FieldError, InvalidInput
 from distribution.models import ApiKey, Buyer, Partner, User, Vendor
 
-users = AppGroup("users", help="Create, list and unlock people who log in.")
+users = AppGroup("users", help="Create, list, unlock and deactivate people who log in.")
 vendors = AppGroup("vendors", help="Create vendors (tenants).")
 keys = AppGroup("keys", help="Create, list and revoke API keys of a vendor.")
 
@@ -115,6 +115,40 @@ def unlock_user(email: str) -> None:
     db.session.commit()
     state = "was locked; unlocked" if was_locked else "was not locked; failed logins reset"
     click.echo(f"{user.email} {state}.")
+
+
+@users.command("set-password")
+@click.option("--email", required=True)
+@click.option("--password", help="Prompted for when omitted on a terminal; else generated.")
+def set_password(email: str, password: str | None) -> None:
+    """Set a new password; every session of the user ends."""
+    user = _user(email)
+    secret, generated = _password(password)
+    try:
+        accounts.set_password(user, secret)
+    except InvalidInput as exc:
+        fail(exc.errors)
+    db.session.commit()
+    click.echo(f"New password set for {user.email}; all of its sessions have ended.")
+    if generated:
+        click.echo(f"Generated password (shown once, write it down): {secret}")
+
+
+@users.command("deactivate")
+@click.option("--email", required=True)
+def deactivate_user(email: str) -> None:
+    """Stop a user from logging in; every session of the user ends."""
+    user = _user(email)
+    accounts.deactivate(user)
+    db.session.commit()
+    click.echo(f"{user.email} is deactivated; all of its sessions have ended.")
+
+
+def _user(email: str) -> User:
+    user = accounts.find_user(email)
+    if user is None:
+        fail([FieldError("email", f"no user with email '{email}'")])
+    return user
 
 
 @users.command("list")

@@ -8,6 +8,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from distribution.accounts import SESSION_LIFETIME
+
 log = logging.getLogger(__name__)
 
 TRUTHY = {"1", "true", "yes", "on"}
@@ -34,6 +36,7 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": not development,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": SESSION_LIFETIME,
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead of a clock
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 20 * 1024 * 1024)),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -157,6 +158,8 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Part of every session's id (see ``get_id``): bumping it ends all of them at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     vendor: Mapped[Vendor | None] = relationship()
     partner: Mapped[Partner | None] = relationship()
@@ -165,6 +168,22 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login reads this
         return self.active
+
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session and the remember cookie.
+
+        ``user id : session version : issued (epoch seconds) : nonce``. The version
+        lets ``accounts.end_sessions`` end every copy of a session; the time bounds
+        its life on the server; the nonce makes each login's remember cookie
+        differ. Made once per login and kept on this instance for the request
+        (``accounts.user_for_session`` puts it back on the loaded user).
+        """
+        session_id = self.__dict__.get("_session_id")
+        if session_id is None:
+            issued = int(clock.now().timestamp())
+            session_id = f"{self.id}:{self.session_version}:{issued}:{secrets.token_hex(8)}"
+            self._session_id = session_id
+        return session_id
 
 
 class ApiKey(db.Model):

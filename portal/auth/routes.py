@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from distribution import accounts
+from distribution.db import db
 from distribution.errors import AccountLocked, LoginFailed
 from portal.auth.forms import LoginForm
 from portal.extensions import limiter
@@ -55,6 +56,9 @@ def login() -> str | Response:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Response:
+    # Ends every session of this user, so a copied session or remember cookie dies too.
+    accounts.end_sessions(current_user._get_current_object())
+    db.session.commit()
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

@@ -1,11 +1,13 @@
 """Logging in and out: credentials, lockout, rate limit, CSRF, safe redirects, cookies."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import pytest
 
-from distribution import clock
+from distribution import accounts, clock
 from distribution.accounts import MAX_FAILED_LOGINS, find_user
+from distribution.db import db
 from distribution.models import Role
 from tests.conftest import PASSWORD, csrf_token
 
@@ -128,3 +130,101 @@ def test_production_config_demands_a_secret_key_and_secure_cookies(monkeypatch, 
     config = load_config(str(tmp_path), {"DEVELOPMENT": False, "SECRET_KEY": "x" * 32})
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["REMEMBER_COOKIE_SECURE"] is True
+
+
+def _login_remembered(client, email: str = EMAIL):
+    token = csrf_token(client, "/auth/login")
+    response = client.post(
+        "/auth/login",
+        data={"email": email, "password": PASSWORD, "remember": "y", "csrf_token": token},
+    )
+    assert response.status_code == 302
+    return response
+
+
+def _replay(app, name: str, value: str):
+    """What a fresh client holding only the copied cookie ``name`` gets at /vendor/."""
+    thief = app.test_client()
+    thief.set_cookie(name, value, domain="leadrelay.test")
+    return thief.get("/vendor/")
+
+
+def _copied_cookies(client) -> dict[str, str]:
+    return {
+        name: client.get_cookie(name, domain="leadrelay.test").value
+        for name in ("session", "remember_token")
+    }
+
+
+def _assert_sent_to_login(response) -> None:
+    assert response.status_code == 302
+    assert "/auth/login" in response.headers["Location"]
+
+
+def test_logout_ends_copied_session_and_remember_cookies(app, client, auth, admin):
+    _login_remembered(client)
+    copied = _copied_cookies(client)
+    for name, value in copied.items():  # each copy alone is a working login before logout
+        assert _replay(app, name, value).status_code == 200, name
+
+    auth.logout()
+
+    for name, value in copied.items():
+        _assert_sent_to_login(_replay(app, name, value))
+
+
+@pytest.mark.parametrize("end", ["set_password", "deactivate"])
+def test_a_password_change_or_deactivation_ends_every_session(app, client, admin, end):
+    _login_remembered(client)
+    copied = _copied_cookies(client)
+
+    if end == "set_password":
+        accounts.set_password(find_user(EMAIL), "another long password")
+    else:
+        accounts.deactivate(find_user(EMAIL))
+    db.session.commit()
+
+    _assert_sent_to_login(client.get("/vendor/"))
+    for name, value in copied.items():
+        _assert_sent_to_login(_replay(app, name, value))
+
+
+def test_ending_sessions_of_one_user_leaves_others_logged_in(app, client, world, admin):
+    world.user(Role.VENDOR_ADMIN, admin.vendor, email="other@acme.example.com")
+    other = app.test_client()
+    _login_remembered(other, "other@acme.example.com")
+    _login_remembered(client)
+
+    accounts.end_sessions(find_user(EMAIL))
+    db.session.commit()
+
+    _assert_sent_to_login(client.get("/vendor/"))
+    assert other.get("/vendor/").status_code == 200
+
+
+def test_remember_me_lasts_30_days_and_differs_per_login(app, client, auth, admin):
+    response = _login_remembered(client)
+    cookie = next(
+        h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_token=")
+    )
+    expires = parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0])
+    days = (expires - datetime.now(UTC)) / timedelta(days=1)
+    assert 29.9 < days <= 30
+    first = client.get_cookie("remember_token", domain="leadrelay.test").value
+    client.delete_cookie("session", domain="leadrelay.test")
+    client.delete_cookie("remember_token", domain="leadrelay.test")
+    _login_remembered(client)
+    assert client.get_cookie("remember_token", domain="leadrelay.test").value != first
+    # Both logins are live: a new login does not end the other device's session.
+    assert _replay(app, "remember_token", first).status_code == 200
+
+    clock.advance(timedelta(days=30, minutes=1))
+    _assert_sent_to_login(_replay(app, "remember_token", first))
+
+
+def test_sessions_from_before_session_versions_no_longer_load(app, admin):
+    thief = app.test_client()
+    with thief.session_transaction() as session:
+        session["_user_id"] = str(admin.id)
+        session["_fresh"] = True
+    _assert_sent_to_login(thief.get("/vendor/"))

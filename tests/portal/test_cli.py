@@ -156,3 +156,28 @@ def test_the_first_demo_partner_login_has_offers_and_pool_leads_to_try(runner, c
 def _heading_count(title: str, page: str) -> int:
     text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
     return int(re.search(rf"{title} \( ?(\d+) ?\)", text).group(1))
+
+
+def test_users_set_password_and_deactivate_end_every_session(runner, world):
+    user = world.user(Role.PLATFORM_ADMIN)
+    result = runner.invoke(
+        args=["users", "set-password", "--email", user.email, "--password", "a new long password"]
+    )
+    assert result.exit_code == 0, result.output
+    db.session.refresh(user)
+    assert user.session_version == 1
+    assert accounts.verify_password(user.password_hash, "a new long password")
+
+    result = runner.invoke(args=["users", "deactivate", "--email", user.email])
+    assert result.exit_code == 0, result.output
+    db.session.refresh(user)
+    assert (user.active, user.session_version) == (False, 2)
+
+
+def test_users_set_password_refuses_a_short_one(runner, world):
+    user = world.user(Role.PLATFORM_ADMIN)
+    result = runner.invoke(
+        args=["users", "set-password", "--email", user.email, "--password", "short"]
+    )
+    assert result.exit_code == 1
+    assert "password: needs at least 10 characters" in result.output
