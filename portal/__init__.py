@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import jobs
 from portal.config import load_config
@@ -28,6 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(load_config(app.instance_path, config))
     _configure_logging(app)
+    _trust_proxies(app)
     register_extensions(app)
     jobs.init_app(app)
     register_blueprints(app)
@@ -148,6 +150,19 @@ def register_commands(app: Flask) -> None:
     reports_cli.register(app)
     app.cli.add_command(jobs.worker_command())
     app.cli.add_command(jobs.sweep_command())
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Take the client's address and scheme from the ``TRUSTED_PROXIES`` proxies in front.
+
+    The rate limiter and the login lockout key on ``request.remote_addr``: without
+    this every client behind a proxy shares one bucket; with it set too high a
+    client could forge its address. X-Forwarded-Host is not trusted: many proxies
+    pass a client's own through.
+    """
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def _configure_logging(app: Flask) -> None:

@@ -106,15 +106,12 @@ def create_user(
 @users.command("unlock")
 @click.option("--email", required=True)
 def unlock_user(email: str) -> None:
-    """Clear a lockout after too many wrong passwords."""
-    user = accounts.find_user(email)
-    if user is None:
-        fail([FieldError("email", f"no user with email '{email}'")])
-    was_locked = user.locked_until is not None
-    user.locked_until, user.failed_logins = None, 0
+    """Clear the lockouts (from every client) after too many wrong passwords."""
+    user = _user(email)
+    lifted = accounts.unlock(user.email)
     db.session.commit()
-    state = "was locked; unlocked" if was_locked else "was not locked; failed logins reset"
-    click.echo(f"{user.email} {state}.")
+    state = f"unlocked from {lifted} client(s)" if lifted else "was not locked"
+    click.echo(f"{user.email} {state}; failed logins reset.")
 
 
 @users.command("set-password")
@@ -163,7 +160,8 @@ def list_users(vendor_slug: str | None) -> None:
     rows = db.session.scalars(stmt).all()
     for user in rows:
         owner = user.partner or user.buyer or user.vendor
-        flags = " (locked)" if user.locked_until else "" if user.active else " (inactive)"
+        flags = " (locked)" if accounts.is_locked(user.email) else ""
+        flags += "" if user.active else " (inactive)"
         where = getattr(owner, "name", "platform")
         click.echo(f"{user.email:40} {user.role.value:16} {where}{flags}")
     click.echo(f"{len(rows)} user(s).")

@@ -33,11 +33,15 @@ def login() -> str | Response:
     status = 200
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.email.data or "", form.password.data or "")
+            user = accounts.authenticate(
+                form.email.data or "", form.password.data or "", request.remote_addr or ""
+            )
         except AccountLocked as exc:
+            # Worded alike for known and unknown addresses: it must not tell them apart.
             flash(
-                f"Too many wrong passwords: this account is locked for {exc.minutes} more "
-                "minute(s). Try again later or ask your administrator to reset it.",
+                "Too many wrong passwords: logging in with this address from here is "
+                f"locked for {exc.minutes} more minute(s). Try again later or ask your "
+                "administrator to unlock it.",
                 "error",
             )
             status = 429

@@ -1,5 +1,6 @@
 """Logging in and out: credentials, lockout, rate limit, CSRF, safe redirects, cookies."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -9,7 +10,7 @@ from distribution import accounts, clock
 from distribution.accounts import MAX_FAILED_LOGINS, find_user
 from distribution.db import db
 from distribution.models import Role
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import PASSWORD, AuthActions, csrf_token
 
 EMAIL = "admin@acme.example.com"
 
@@ -46,7 +47,8 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(client, a
     assert client.get("/vendor/").status_code == 302
 
 
-def test_repeated_failures_lock_the_account_even_for_the_right_password(client, auth, admin):
+def test_repeated_failures_lock_that_client_even_for_the_right_password(app, client, auth, admin):
+    app.config["LOGIN_RATE_LIMIT"] = "100 per minute"  # the lockout, not the rate limit
     for _ in range(MAX_FAILED_LOGINS - 1):
         assert auth.login(EMAIL, "wrong password!").status_code == 401
     locked = auth.login(EMAIL, "wrong password!")
@@ -59,7 +61,55 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(client, 
 
     clock.advance(timedelta(minutes=16))
     assert auth.login(EMAIL, PASSWORD).status_code == 302
-    assert find_user(EMAIL).failed_logins == 0
+    auth.logout()
+    for _ in range(MAX_FAILED_LOGINS - 1):  # the count started over
+        assert auth.login(EMAIL, "wrong password!").status_code == 401
+
+
+def _from(ip: str) -> dict[str, object]:
+    return {"environ_base": {"REMOTE_ADDR": ip}}
+
+
+def test_a_strangers_wrong_passwords_do_not_lock_the_owner_out_elsewhere(client, auth, admin):
+    for _ in range(MAX_FAILED_LOGINS):
+        auth.login(EMAIL, "wrong password!", **_from("203.0.113.66"))
+    assert auth.login(EMAIL, PASSWORD, **_from("203.0.113.66")).status_code == 429
+
+    assert auth.login(EMAIL, PASSWORD, **_from("198.51.100.7")).status_code == 302
+
+
+def test_many_clients_guessing_one_address_get_one_guess_each_but_the_owner_gets_in(
+    client, auth, admin
+):
+    for i in range(accounts.ACCOUNT_CEILING):  # a spread-out guesser, under each client's limit
+        assert auth.login(EMAIL, "wrong password!", **_from(f"203.0.113.{i}")).status_code == 401
+
+    assert auth.login(EMAIL, "wrong password!", **_from("192.0.2.1")).status_code == 429
+    assert auth.login(EMAIL, PASSWORD, **_from("192.0.2.1")).status_code == 429
+    assert auth.login(EMAIL, PASSWORD, **_from("198.51.100.7")).status_code == 302
+
+
+_VARYING = re.compile(r'value="[^"]*"')
+
+
+def _answer(response) -> tuple[int, str]:
+    """Status and body, less the CSRF token and the echoed address (which differ anyway)."""
+    return response.status_code, _VARYING.sub('value=""', response.get_data(as_text=True))
+
+
+def test_known_inactive_and_unknown_addresses_get_identical_answers(app, world, admin):
+    app.config["LOGIN_RATE_LIMIT"] = "100 per minute"  # the lockout, not the rate limit
+    world.user(Role.VENDOR_ADMIN, admin.vendor, email="gone@acme.example.com")
+    accounts.deactivate(find_user("gone@acme.example.com"))
+    db.session.commit()
+    answers = {}
+    for email in (EMAIL, "gone@acme.example.com", "nobody@acme.example.com"):
+        visitor = AuthActions(app.test_client())
+        attempts = [visitor.login(email, "wrong password!") for _ in range(MAX_FAILED_LOGINS + 1)]
+        answers[email] = [_answer(a) for a in attempts]
+    codes = [code for code, _ in answers[EMAIL]]
+    assert codes == [401] * (MAX_FAILED_LOGINS - 1) + [429, 429]
+    assert answers[EMAIL] == answers["gone@acme.example.com"] == answers["nobody@acme.example.com"]
 
 
 def test_a_success_resets_the_failure_count(client, auth, admin):
