@@ -288,8 +288,9 @@ def _users(
             password=DEMO_PASSWORD,
         )  # fmt: skip
     else:
-        admin.password_hash = accounts.hash_password(DEMO_PASSWORD)
-        admin.locked_until, admin.failed_logins, admin.active = None, 0, True
+        accounts.set_password(admin, DEMO_PASSWORD)
+        accounts.unlock(admin.email)
+        admin.active = True
     logins = [Login("platform_admin", admin.email, DEMO_PASSWORD, admin.name, "all vendors")]
     users: dict[Any, User] = {Role.PLATFORM_ADMIN: admin}
     for role, email, name, partner, buyer in specs:

@@ -9,10 +9,11 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import jobs
 from portal.config import load_config
-from portal.extensions import csrf, db, limiter, login_manager, migrate
+from portal.extensions import csrf, db, limiter, login_manager, migrate, talisman
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(load_config(app.instance_path, config))
     _configure_logging(app)
+    _trust_proxies(app)
     register_extensions(app)
     jobs.init_app(app)
     register_blueprints(app)
@@ -47,15 +49,51 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please log in to see that page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
+    _secure_headers(app)
 
+    from distribution import accounts
     from distribution.models import User
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        try:
-            return db.session.get(User, int(user_id))
-        except ValueError:
-            return None
+    def load_user(session_id: str) -> User | None:
+        # Runs on every request, for the session cookie and the remember cookie alike.
+        return accounts.user_for_session(session_id)
+
+
+# Every page's resources come from this site. No inline script or style attribute
+# is left in templates/, so neither needs 'unsafe-inline'.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def _secure_headers(app: Flask) -> None:
+    """CSP, no framing, nosniff and a same-origin referrer on every response.
+
+    Talisman leaves the cookie flags to portal/config.py and HTTPS to the proxy in
+    front: forcing it here would break ``scripts/run`` on http and loop behind a
+    proxy that terminates TLS without saying so. ``same-origin``, not
+    ``no-referrer``: Flask-WTF's CSRF check needs a same-site Referer over HTTPS,
+    and the token in an offer link's URL never leaves this site either way.
+    """
+    talisman.init_app(
+        app,
+        force_https=False,
+        session_cookie_secure=False,  # SESSION_COOKIE_SECURE in config decides
+        session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
+        frame_options="DENY",
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        referrer_policy="same-origin",
+        strict_transport_security_include_subdomains=False,
+        permissions_policy={"camera": "()", "microphone": "()", "geolocation": "()"},
+    )
 
 
 def register_blueprints(app: Flask) -> None:
@@ -112,6 +150,19 @@ def register_commands(app: Flask) -> None:
     reports_cli.register(app)
     app.cli.add_command(jobs.worker_command())
     app.cli.add_command(jobs.sweep_command())
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Take the client's address and scheme from the ``TRUSTED_PROXIES`` proxies in front.
+
+    The rate limiter and the login lockout key on ``request.remote_addr``: without
+    this every client behind a proxy shares one bucket; with it set too high a
+    client could forge its address. X-Forwarded-Host is not trusted: many proxies
+    pass a client's own through.
+    """
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def _configure_logging(app: Flask) -> None:

@@ -20,7 +20,7 @@ from distribution.db import db
 from distribution.errors import FieldError, InvalidInput
 from distribution.models import ApiKey, Buyer, Partner, User, Vendor
 
-users = AppGroup("users", help="Create, list and unlock people who log in.")
+users = AppGroup("users", help="Create, list, unlock and deactivate people who log in.")
 vendors = AppGroup("vendors", help="Create vendors (tenants).")
 keys = AppGroup("keys", help="Create, list and revoke API keys of a vendor.")
 
@@ -106,15 +106,46 @@ def create_user(
 @users.command("unlock")
 @click.option("--email", required=True)
 def unlock_user(email: str) -> None:
-    """Clear a lockout after too many wrong passwords."""
+    """Clear the lockouts (from every client) after too many wrong passwords."""
+    user = _user(email)
+    lifted = accounts.unlock(user.email)
+    db.session.commit()
+    state = f"unlocked from {lifted} client(s)" if lifted else "was not locked"
+    click.echo(f"{user.email} {state}; failed logins reset.")
+
+
+@users.command("set-password")
+@click.option("--email", required=True)
+@click.option("--password", help="Prompted for when omitted on a terminal; else generated.")
+def set_password(email: str, password: str | None) -> None:
+    """Set a new password; every session of the user ends."""
+    user = _user(email)
+    secret, generated = _password(password)
+    try:
+        accounts.set_password(user, secret)
+    except InvalidInput as exc:
+        fail(exc.errors)
+    db.session.commit()
+    click.echo(f"New password set for {user.email}; all of its sessions have ended.")
+    if generated:
+        click.echo(f"Generated password (shown once, write it down): {secret}")
+
+
+@users.command("deactivate")
+@click.option("--email", required=True)
+def deactivate_user(email: str) -> None:
+    """Stop a user from logging in; every session of the user ends."""
+    user = _user(email)
+    accounts.deactivate(user)
+    db.session.commit()
+    click.echo(f"{user.email} is deactivated; all of its sessions have ended.")
+
+
+def _user(email: str) -> User:
     user = accounts.find_user(email)
     if user is None:
         fail([FieldError("email", f"no user with email '{email}'")])
-    was_locked = user.locked_until is not None
-    user.locked_until, user.failed_logins = None, 0
-    db.session.commit()
-    state = "was locked; unlocked" if was_locked else "was not locked; failed logins reset"
-    click.echo(f"{user.email} {state}.")
+    return user
 
 
 @users.command("list")
@@ -129,7 +160,8 @@ def list_users(vendor_slug: str | None) -> None:
     rows = db.session.scalars(stmt).all()
     for user in rows:
         owner = user.partner or user.buyer or user.vendor
-        flags = " (locked)" if user.locked_until else "" if user.active else " (inactive)"
+        flags = " (locked)" if accounts.is_locked(user.email) else ""
+        flags += "" if user.active else " (inactive)"
         where = getattr(owner, "name", "platform")
         click.echo(f"{user.email:40} {user.role.value:16} {where}{flags}")
     click.echo(f"{len(rows)} user(s).")

@@ -8,6 +8,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from distribution.accounts import SESSION_LIFETIME
+
 log = logging.getLogger(__name__)
 
 TRUTHY = {"1", "true", "yes", "on"}
@@ -34,9 +36,13 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": not development,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": SESSION_LIFETIME,
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead of a clock
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 20 * 1024 * 1024)),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Proxies in front of the app that append to X-Forwarded-For (and set
+        # X-Forwarded-Proto); 0 ignores both headers, which anyone can forge.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "INGEST_RATE_LIMIT": env.get("INGEST_RATE_LIMIT", "1200 per minute"),
         "APPLY_RATE_LIMIT": env.get("APPLY_RATE_LIMIT", "5 per minute"),
         "INGEST_MAX_BYTES": int(env.get("INGEST_MAX_BYTES", 2 * 1024 * 1024)),

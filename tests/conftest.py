@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
 
@@ -93,6 +93,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     """An app on the migrated test database; its tables are emptied afterwards."""
     app = create_app(_test_config(database_url, tmp_path / "instance"))
     limiter.reset()
+    app.before_request(_forget_cached_user)
     with app.app_context():
         yield app
         db.session.remove()
@@ -100,6 +101,17 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
         db.engine.dispose()
     clock.reset()
     deliveries.forget_pace()
+
+
+def _forget_cached_user() -> None:
+    """Load the user afresh for each request, as production does.
+
+    Requests reuse the app context this fixture holds open, and Flask-Login and
+    Flask-WTF cache the user and the CSRF token in its ``g``; without this a
+    request would see the previous one's user and token (another client's, even).
+    """
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
 
 
 def _empty_tables() -> None:

@@ -1,6 +1,6 @@
 """All models, importable from one place: ``from distribution.models import Lead``."""
 
-from distribution.models.accounts import ApiKey, Buyer, Partner, User, Vendor
+from distribution.models.accounts import ApiKey, Buyer, LoginThrottle, Partner, User, Vendor
 from distribution.models.buyers import LedgerEntry, LedgerKind, ReturnStatus, Sale, SaleStatus
 from distribution.models.delivery import Delivery, DeliveryAttempt, Destination
 from distribution.models.leads import (
@@ -53,6 +53,7 @@ __all__ = [
     "Lead",
     "LeadEvent",
     "LeadStatus",
+    "LoginThrottle",
     "LedgerEntry",
     "LedgerKind",
     "Partner",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -153,10 +154,10 @@ class User(UserMixin, db.Model):
     buyer_id: Mapped[int | None] = mapped_column(ForeignKey("buyer.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Part of every session's id (see ``get_id``): bumping it ends all of them at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     vendor: Mapped[Vendor | None] = relationship()
     partner: Mapped[Partner | None] = relationship()
@@ -165,6 +166,40 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login reads this
         return self.active
+
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session and the remember cookie.
+
+        ``user id : session version : issued (epoch seconds) : nonce``. The version
+        lets ``accounts.end_sessions`` end every copy of a session; the time bounds
+        its life on the server; the nonce makes each login's remember cookie
+        differ. Made once per login and kept on this instance for the request
+        (``accounts.user_for_session`` puts it back on the loaded user).
+        """
+        session_id = self.__dict__.get("_session_id")
+        if session_id is None:
+            issued = int(clock.now().timestamp())
+            session_id = f"{self.id}:{self.session_version}:{issued}:{secrets.token_hex(8)}"
+            self._session_id = session_id
+        return session_id
+
+
+class LoginThrottle(db.Model):
+    """Wrong passwords for one login address, from one client or (``client='*'``) from all.
+
+    Keyed by the address typed, not by user, so an unknown address is throttled
+    exactly like a known one and the answers tell nobody which addresses exist.
+    """
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (UniqueConstraint("email", "client"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    client: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ApiKey(db.Model):

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from distribution import accounts
+from distribution.db import db
 from distribution.errors import AccountLocked, LoginFailed
 from portal.auth.forms import LoginForm
 from portal.extensions import limiter
@@ -32,11 +33,15 @@ def login() -> str | Response:
     status = 200
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.email.data or "", form.password.data or "")
+            user = accounts.authenticate(
+                form.email.data or "", form.password.data or "", request.remote_addr or ""
+            )
         except AccountLocked as exc:
+            # Worded alike for known and unknown addresses: it must not tell them apart.
             flash(
-                f"Too many wrong passwords: this account is locked for {exc.minutes} more "
-                "minute(s). Try again later or ask your administrator to reset it.",
+                "Too many wrong passwords: logging in with this address from here is "
+                f"locked for {exc.minutes} more minute(s). Try again later or ask your "
+                "administrator to unlock it.",
                 "error",
             )
             status = 429
@@ -55,6 +60,9 @@ def login() -> str | Response:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Response:
+    # Ends every session of this user, so a copied session or remember cookie dies too.
+    accounts.end_sessions(current_user._get_current_object())
+    db.session.commit()
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

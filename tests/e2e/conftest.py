@@ -55,9 +55,39 @@ def live_server(app: Flask, demo_seed: demo.DemoResult) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+class _CspWatchedBrowser:
+    """The Playwright browser, with every context it opens listening for CSP violations.
+
+    Chromium reports a resource or script the Content-Security-Policy blocked as
+    a console error; the ``browser`` fixture fails the test on any of them.
+    """
+
+    def __init__(self, browser: object, violations: list[str]):
+        self._browser = browser
+        self._violations = violations
+
+    def new_context(self, **kwargs: object) -> object:
+        context = self._browser.new_context(**kwargs)
+        context.on("console", self._note)
+        return context
+
+    def new_page(self, **kwargs: object) -> object:
+        return self.new_context(**kwargs).new_page()
+
+    def _note(self, message: object) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self._violations.append(f"{message.location.get('url')}: {message.text}")
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._browser, name)
+
+
 @pytest.fixture
 def browser() -> Iterator[object]:
-    """Debian's chromium under Playwright (skipped without it, except in CI)."""
+    """Debian's chromium under Playwright (skipped without it, except in CI).
+
+    Fails the test if a page broke its Content-Security-Policy.
+    """
     if not CHROMIUM.exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing; CI must install it (apt-get install chromium)")
@@ -68,10 +98,12 @@ def browser() -> Iterator[object]:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
+        violations: list[str] = []
         try:
-            yield chromium
+            yield _CspWatchedBrowser(chromium, violations)
         finally:
             chromium.close()
+        assert violations == [], "Content-Security-Policy violations"
 
 
 @pytest.fixture

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from distribution import accounts, clock, demo
 from distribution.db import db
+from distribution.errors import AccountLocked, LoginFailed
 from distribution.models import ApiKey, Lead, Role, User
-from tests.conftest import AuthActions
+from tests.conftest import PASSWORD, AuthActions
 
 
 def _table_counts() -> dict[str, int]:
@@ -109,12 +111,14 @@ def test_users_create_for_an_unknown_vendor_fails(runner):
 
 def test_users_unlock_clears_a_lockout(runner, world):
     user = world.user(Role.PLATFORM_ADMIN)
-    user.locked_until = clock.now().replace(year=clock.now().year + 1)
-    db.session.commit()
+    for _ in range(accounts.MAX_FAILED_LOGINS):
+        with pytest.raises((LoginFailed, AccountLocked)):
+            accounts.authenticate(user.email, "wrong password!", "203.0.113.9")
+    assert "(locked)" in runner.invoke(args=["users", "list"]).output
     result = runner.invoke(args=["users", "unlock", "--email", user.email])
     assert result.exit_code == 0, result.output
-    db.session.refresh(user)
-    assert user.locked_until is None
+    assert "unlocked from 1 client(s)" in result.output
+    assert accounts.authenticate(user.email, PASSWORD, "203.0.113.9") == user
 
 
 def test_keys_create_prints_a_key_that_works_and_is_stored_hashed(runner, world):
@@ -156,3 +160,28 @@ def test_the_first_demo_partner_login_has_offers_and_pool_leads_to_try(runner, c
 def _heading_count(title: str, page: str) -> int:
     text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
     return int(re.search(rf"{title} \( ?(\d+) ?\)", text).group(1))
+
+
+def test_users_set_password_and_deactivate_end_every_session(runner, world):
+    user = world.user(Role.PLATFORM_ADMIN)
+    result = runner.invoke(
+        args=["users", "set-password", "--email", user.email, "--password", "a new long password"]
+    )
+    assert result.exit_code == 0, result.output
+    db.session.refresh(user)
+    assert user.session_version == 1
+    assert accounts.verify_password(user.password_hash, "a new long password")
+
+    result = runner.invoke(args=["users", "deactivate", "--email", user.email])
+    assert result.exit_code == 0, result.output
+    db.session.refresh(user)
+    assert (user.active, user.session_version) == (False, 2)
+
+
+def test_users_set_password_refuses_a_short_one(runner, world):
+    user = world.user(Role.PLATFORM_ADMIN)
+    result = runner.invoke(
+        args=["users", "set-password", "--email", user.email, "--password", "short"]
+    )
+    assert result.exit_code == 1
+    assert "password: needs at least 10 characters" in result.output
