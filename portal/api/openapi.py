@@ -36,6 +36,11 @@ _RESULT = {
         "grade": {"type": "string", "enum": ["A", "B", "C", "D"]},
         "url": _TEXT,
         "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
+        "warnings": {
+            "type": "array",
+            "description": "Fields of a kept lead that could not be read: left out, scored lower",
+            "items": {"$ref": "#/components/schemas/FieldError"},
+        },
     },
 }
 _LEAD_IN = {
