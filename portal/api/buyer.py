@@ -148,16 +148,17 @@ def _leads(ids: set[int]) -> dict[int, Lead]:
     }
 
 
+# A parameter given blank is refused like any other value outside its schema.
 def _limit(raw: str | None) -> int:
-    if not raw:
+    if raw is None:
         return 100
-    if not raw.isdecimal() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not (raw.isascii() and raw.isdecimal() and len(raw) <= 4) or not 1 <= int(raw) <= MAX_LIMIT:
         raise InvalidInput([FieldError("limit", f"must be a whole number from 1 to {MAX_LIMIT}")])
     return int(raw)
 
 
 def _since(raw: str | None) -> datetime | None:
-    if not raw:
+    if raw is None:
         return None
     try:
         at = datetime.fromisoformat(raw.replace("Z", "+00:00"))

@@ -7,6 +7,7 @@ like missing ones. Losing a claim or acting too late answers 409.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -137,8 +138,16 @@ def partner_offers() -> Response:
 @partner_key_required
 def partner_pool() -> Response:
     filters = {k: request.args.get(k, "") for k in ("product", "state", "grade", "min_score")}
+    sort = request.args.get("sort", "ending")
+    errors = []
+    if sort not in pool.SORTS:
+        errors.append(FieldError("sort", f"is one of {', '.join(pool.SORTS)}"))
+    if filters["min_score"] and not re.fullmatch(r"-?[0-9]{1,9}", filters["min_score"]):
+        errors.append(FieldError("min_score", "must be a whole number"))
+    if errors:
+        return _problem(InvalidInput(errors))
     now = clock.now()
-    leads = pool.pool_leads(g.scope, filters, request.args.get("sort", "ending"))
+    leads = pool.pool_leads(g.scope, filters, sort)
     db.session.commit()
     return answer(200, {"leads": [p.as_dict(now) for p in leads]})
 
