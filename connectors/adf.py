@@ -8,6 +8,8 @@ map are ignored rather than failing the lead.
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from connectors import xmlsafe
@@ -64,9 +66,14 @@ def _ids(prospect: etree._Element, lead: dict[str, str]) -> None:
             return
 
 
+_SEQUENCE = re.compile(r"[0-9]{1,9}")
+
+
 def _sequence(element: etree._Element) -> int:
+    # str.isdigit() also holds for "²" and other digits int() refuses, and a
+    # thousand-digit sequence is not a position: both sort last, like no sequence.
     value = _attr(element, "sequence") or ""
-    return int(value) if value.isdigit() else 1_000_000
+    return int(value) if _SEQUENCE.fullmatch(value) else 1_000_000
 
 
 def _customer(customer: etree._Element, lead: dict[str, str]) -> None:

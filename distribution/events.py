@@ -41,23 +41,37 @@ def record(
     return event
 
 
-def record_arrivals(rows: Sequence[Mapping[str, Any]], *, actor: str, channel: str) -> None:
+def record_arrivals(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    actor: str,
+    channel: str,
+    notes: Sequence[Mapping[str, Any] | None] | None = None,
+) -> None:
     """The first event of each lead just stored by intake (given as its row), in one insert.
 
     Its kind is what intake decided (received, rejected, duplicate, suppressed).
+    ``notes`` (one per row, or None) add intake's own findings, like where a country
+    the sender left out came from: their ``data`` is merged, their ``reason`` shown.
     """
     at = clock.now()
-    events = [
-        {
-            "vendor_id": row["vendor_id"],
-            "lead_id": row["id"],
-            "kind": "received" if row["status"] is LeadStatus.RECEIVED else row["status"].value,
-            "to_status": row["status"].value,
-            "actor": actor,
-            "reason": row["status_reason"],
-            "data": {"channel": channel, **({"errors": row["errors"]} if row["errors"] else {})},
-            "at": at,
-        }
-        for row in rows
-    ]
+    events = []
+    for row, note in zip(rows, notes or [None] * len(rows), strict=True):
+        data: dict[str, Any] = {"channel": channel}
+        for name in ("errors", "warnings"):
+            if row.get(name):
+                data[name] = row[name]
+        reasons = [row["status_reason"], (note or {}).get("reason")]
+        events.append(
+            {
+                "vendor_id": row["vendor_id"],
+                "lead_id": row["id"],
+                "kind": "received" if row["status"] is LeadStatus.RECEIVED else row["status"].value,
+                "to_status": row["status"].value,
+                "actor": actor,
+                "reason": "; ".join(r for r in reasons if r) or None,
+                "data": data | dict((note or {}).get("data", {})),
+                "at": at,
+            }
+        )
     insert_rows(LeadEvent.__table__, events)

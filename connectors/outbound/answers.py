@@ -32,7 +32,7 @@ from typing import Any
 
 from lxml import etree
 
-from connectors import xmlsafe
+from connectors import jsonsafe, xmlsafe
 from connectors.errors import ParseError
 from connectors.outbound.errors import ConnectorError
 
@@ -211,7 +211,7 @@ def _statuses(setting: str, spec: Any) -> frozenset[int]:
         if match := _STATUS_RANGE.match(word):
             first = int(match.group(1)) * 100
             codes.update(range(first, first + 100))
-        elif word.isdigit() and 100 <= int(word) <= 599:
+        elif _is_number(word, 3) and 100 <= int(word) <= 599:
             codes.add(int(word))
         else:
             raise ConnectorError(setting, f"{item!r} is not an HTTP status (200) or range (2xx)")
@@ -246,7 +246,7 @@ class _Reader:
     def json(self) -> Any:
         if self._json is _UNSET:
             try:
-                self._json = json.loads(self.body)
+                self._json = jsonsafe.loads(self.body)
             except ValueError:
                 self._json = _NOT_PARSED
         return self._json
@@ -323,7 +323,7 @@ def _walk(data: Any, path: tuple[str, ...]) -> Any:
     for part in path:
         if isinstance(data, Mapping) and part in data:
             data = data[part]
-        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+        elif isinstance(data, list) and _is_number(part, 9) and int(part) < len(data):
             data = data[int(part)]
         else:
             return _MISSING
@@ -380,7 +380,7 @@ def _retry_after(value: str | None) -> float | None:
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    if _is_number(value, 12):
         return float(min(int(value), 86_400))
     try:
         when = parsedate_to_datetime(value)
@@ -389,3 +389,9 @@ def _retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         return None
     return max(0.0, min((when - datetime.now(UTC)).total_seconds(), 86_400.0))
+
+
+def _is_number(text: str, digits: int) -> bool:
+    """ASCII digits only, at most ``digits`` of them: ``isdigit()`` alone lets "²" through,
+    which ``int()`` refuses, and a number thousands of digits long is refused by ``int()`` too."""
+    return text.isascii() and text.isdigit() and len(text) <= digits

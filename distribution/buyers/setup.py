@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
@@ -22,7 +22,7 @@ from zoneinfo import available_timezones
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
-from distribution import accounts, clock
+from distribution import accounts, clock, money
 from distribution.buyers.eligibility import DAYS, PERIODS, period_start, usage_of, zone_of
 from distribution.db import db
 from distribution.errors import FieldError, InvalidInput
@@ -224,8 +224,8 @@ class _Reader:
         if not raw:
             return None
         try:
-            number = float(Decimal(raw))
-        except InvalidOperation:
+            number = float(money.decimal(raw))
+        except ValueError:
             self.fail(field, f"must be a number, not {raw!r}")
             return None
         if not low <= number <= high:
@@ -239,8 +239,8 @@ class _Reader:
         if not raw:
             return None
         try:
-            amount = Decimal(raw)
-        except InvalidOperation:
+            amount = money.decimal(raw)
+        except ValueError:
             self.fail(field, f"must be an amount like 12.50, not {raw!r}")
             return None
         if amount != amount.quantize(Decimal("0.01")):

@@ -104,7 +104,8 @@ def pool_leads(
         if value:
             stmt = stmt.where(getattr(Lead, name) == value)
     min_score = str(filters.get("min_score") or "").strip()
-    if min_score.isdecimal():  # isdigit() lets "²" through, which int() refuses
+    # isdigit() lets "²" through and int() refuses over 4,300 digits: ASCII, bounded.
+    if min_score.isascii() and min_score.isdecimal() and len(min_score) <= 18:
         # A score is a 32-bit column: a higher floor matches nothing and must not overflow.
         stmt = stmt.where(Lead.score >= min(int(min_score), 2**31 - 1))
     stmt = stmt.order_by(*SORTS.get(sort, SORTS["ending"])).limit(LIMIT)

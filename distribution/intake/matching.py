@@ -29,6 +29,15 @@ _CHUNK = 500
 LeadRow = Mapping[str, Any]
 
 
+def email_key(email: str | None) -> str | None:
+    """What dedupe compares for an e-mail: the address folded to lower case.
+
+    Mail servers treat the local part's case as the same mailbox in practice, so
+    CAL1@calco.com repeats cal1@calco.com; the lead keeps the sender's spelling.
+    """
+    return email.lower() if email else None
+
+
 def contact_phones(lead: LeadRow) -> list[str]:
     """The numbers a lead can be matched on: its phone and its mobile."""
     return [p for p in (lead["phone"], lead["mobile"]) if p]
@@ -44,8 +53,8 @@ class Matches:
 
     def original_id(self, lead: LeadRow) -> int | None:
         """The earliest stored lead inside the window with this lead's email or phone."""
-        email = lead["email"]
-        found = [self.original_by_email.get(email)] if email else []
+        key = lead["email_key"]
+        found = [self.original_by_email.get(key)] if key else []
         found += [self.original_by_phone.get(p) for p in contact_phones(lead)]
         return min((i for i in found if i is not None), default=None)
 
@@ -64,7 +73,7 @@ class Matches:
 
 def load_matches(vendor: Vendor, leads: Sequence[LeadRow]) -> Matches:
     """Look up the originals and suppression entries for ``leads`` (not yet stored)."""
-    emails = {lead["email"] for lead in leads if lead["email"]}
+    emails = {lead["email_key"] for lead in leads if lead["email_key"]}
     phones = {p for lead in leads for p in contact_phones(lead)}
     matches = Matches()
     days = int(vendor.setting("dedupe_window_days", 30) or 0)
@@ -97,9 +106,9 @@ def _originals(
 ) -> tuple[dict[str, int], dict[str, int]]:
     """The earliest lead per email and per phone, in one round trip per chunk.
 
-    One SELECT per column, joined by UNION ALL: each runs on its (vendor, column,
-    received_at) index, where an OR of email and phone sends SQLite scanning every
-    lead of the window.
+    One SELECT per column (the folded e-mail, the phone), joined by UNION ALL: each
+    runs on its (vendor, column, received_at) index, where an OR of email and phone
+    sends SQLite scanning every lead of the window.
     """
     by_email: dict[str, int] = {}
     by_phone: dict[str, int] = {}
@@ -108,7 +117,7 @@ def _originals(
         parts = [
             _earliest(kind, column, chunks[index], vendor, since)
             for kind, column, chunks in (
-                ("email", Lead.email, email_chunks),
+                ("email", Lead.email_key, email_chunks),
                 ("phone", Lead.phone, phone_chunks),
             )
             if index < len(chunks)

@@ -53,7 +53,11 @@ _MULTILINE = frozenset({"description", "consent_text"})
 class NormalizedLead:
     fields: dict[str, object] = field(default_factory=dict)
     extras: dict[str, str] = field(default_factory=dict)
+    # Every value that could not be read; validation decides which of them reject the lead.
     errors: list[FieldError] = field(default_factory=list)
+    # What gave a lead without a country its country: "phone", "mobile", "state",
+    # "postal_code" or "default_region" (None when the sender gave it, or nothing did).
+    country_from: str | None = None
 
 
 def normalize(raw: Mapping[str, object], *, default_region: str = "US") -> NormalizedLead:
@@ -64,6 +68,7 @@ def normalize(raw: Mapping[str, object], *, default_region: str = "US") -> Norma
     """
     result = NormalizedLead()
     texts: dict[str, str] = {}
+    nested: Mapping[object, object] = {}
     for key, value in raw.items():
         name = clean_text(str(key))
         if not name:
@@ -71,16 +76,23 @@ def normalize(raw: Mapping[str, object], *, default_region: str = "US") -> Norma
         canonical = name if name in _CANONICAL else name.lower()
         if canonical in _CANONICAL and canonical not in texts and canonical not in result.fields:
             _take_canonical(result, canonical, value, texts)
+        elif name == "extras" and isinstance(value, Mapping):
+            nested = value  # a sender's own "extras": {...} holds extra fields, not one
         elif value is not None:
-            extra = _as_text(value)
-            if extra:
-                result.extras[name] = extra
+            _put_extra(result, name, value)
+    for key, value in nested.items():
+        name = clean_text(str(key))
+        if name and name not in result.extras and value is not None:
+            _put_extra(result, name, value)
 
     region = (default_region or "US").strip().upper()
     country = _normalize_country(result, texts)
-    # States and postal codes are read for the lead's country, or the vendor's region
-    # when none was given; a country we could not read leaves them merely tidied.
-    place_country = country if "country" in texts else region
+    if "country" not in texts:
+        country, result.country_from = _inferred_country(texts, region)
+        if country is not None:
+            result.fields["country"] = country
+    # A country we could not read leaves states and postal codes read for the region.
+    place_country = country or region
     for name, text in texts.items():
         if name == "country":
             continue
@@ -91,6 +103,66 @@ def normalize(raw: Mapping[str, object], *, default_region: str = "US") -> Norma
 
 
 _ORDER = {name: index for index, name in enumerate(CANONICAL_FIELDS)}
+
+
+def _put_extra(result: NormalizedLead, name: str, value: object) -> None:
+    extra = _as_text(value)
+    if extra:
+        result.extras[name] = extra
+
+
+# Countries a state or postal code is tried against when the vendor's region does not
+# know it, in this order; a value more than one of them knows decides nothing.
+_PLACE_COUNTRIES = ("US", "CA", "GB", "AU", "DE", "FR", "NL", "IE", "NZ", "IN", "MX", "BR")
+
+
+def _inferred_country(texts: Mapping[str, str], region: str) -> tuple[str | None, str | None]:
+    """The country of a lead that names none, and what decided it.
+
+    First a phone written with its country code (+1 415 ... is the US, +44 20 ...
+    Great Britain), then the state, then the postal code, then the vendor's region.
+    """
+    for name in ("phone", "mobile"):
+        code = _phone_country(texts.get(name))
+        if code is not None:
+            return code, name
+    for name, knows in (("state", _knows_state), ("postal_code", _knows_postal_code)):
+        text = texts.get(name)
+        if not text:
+            continue
+        if knows(region, text):
+            return region, name
+        matches = [c for c in _PLACE_COUNTRIES if c != region and knows(c, text)]
+        if len(matches) == 1:
+            return matches[0], name
+    if geo.country_name(region) != region:  # a real alpha-2, not a typo in the settings
+        return region, "default_region"
+    return None, None
+
+
+def _phone_country(text: str | None) -> str | None:
+    if not text:
+        return None
+    try:
+        parsed = phonenumbers.parse(text, None)  # only numbers with their country code
+    except phonenumbers.NumberParseException:
+        return None
+    code = phonenumbers.region_code_for_number(parsed)
+    return code if code and code not in ("ZZ", "001") else None
+
+
+def _knows_state(country: str, text: str) -> bool:
+    return geo.has_subdivisions(country) and geo.subdivision_code(country, text) is not None
+
+
+def _knows_postal_code(country: str, text: str) -> bool:
+    if country not in geo.postal_formats():
+        return False
+    try:
+        geo.postal_code(country, text)
+    except ValueError:
+        return False
+    return True
 
 
 def _take_canonical(

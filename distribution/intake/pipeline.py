@@ -20,10 +20,10 @@ from connectors.fields import LEAD_FIELDS
 from distribution import clock, events
 from distribution.db import db, insert_rows, reserve_ids
 from distribution.errors import FieldError
-from distribution.intake.matching import contact_phones, load_matches
+from distribution.intake.matching import contact_phones, email_key, load_matches
 from distribution.intake.normalize import NormalizedLead, normalize
-from distribution.intake.scoring import DEFAULT_SCORE_RULES, score
-from distribution.intake.validate import DEFAULT_REQUIRED, validate
+from distribution.intake.scoring import DEFAULT_SCORE_RULES, score, with_warnings
+from distribution.intake.validate import DEFAULT_REQUIRED, validate, warnings
 from distribution.models import ApiKey, Lead, LeadStatus, Vendor
 from distribution.routing.due import mark_due
 
@@ -78,6 +78,8 @@ class IntakeResult:
             result["duplicate_of"] = row["duplicate_of_id"]
         if self.errors:
             result["errors"] = [e.as_dict() for e in self.errors]
+        if row["warnings"]:
+            result["warnings"] = row["warnings"]
         if row["grade"]:
             result["score"] = row["score"]
             result["grade"] = row["grade"]
@@ -121,10 +123,14 @@ def ingest_many(
     bands = vendor.setting("grade_bands")
     results: list[IntakeResult] = []
     candidates: list[tuple[dict[str, Any], NormalizedLead]] = []
+    notes: dict[int, dict[str, Any]] = {}  # id(row) -> what its first event tells
     for raw, payload in items:
         normalized = normalize(raw, default_region=region)
         errors = validate(normalized, required)
         row = _new_row(vendor, normalized.fields, normalized.extras, payload, origin)
+        row["warnings"] = [w.as_dict() for w in warnings(normalized, errors)]
+        if normalized.country_from and not errors:
+            notes[id(row)] = _country_note(row["country"], normalized.country_from)
         results.append(IntakeResult(row, errors))
         if errors:
             _decide(row, LeadStatus.REJECTED, errors=errors)
@@ -153,18 +159,36 @@ def ingest_many(
             _decide(row, LeadStatus.SUPPRESSED, reason=reason)
             continue
         scored = score(normalized.fields | {"extras": normalized.extras}, rules, bands)
+        scored = with_warnings(scored, warnings(normalized, []), bands)
         row["score"], row["grade"] = scored.score, scored.grade
         row["score_breakdown"] = scored.breakdown
         _decide(row, LeadStatus.RECEIVED)
 
     # Originals first, so the repeats of this batch can point at their ids.
     waiting = {id(row) for row, _ in repeats}
-    _store([r.row for r in results if id(r.row) not in waiting], origin)
+    _store([r.row for r in results if id(r.row) not in waiting], origin, notes)
     for row, original in repeats:
         row["duplicate_of_id"] = original["id"]
         _decide(row, LeadStatus.DUPLICATE, reason=f"repeats lead #{original['id']}")
-    _store([row for row, _ in repeats], origin)
+    _store([row for row, _ in repeats], origin, notes)
     return results
+
+
+_COUNTRY_SOURCES = {
+    "phone": "the phone's country code",
+    "mobile": "the mobile's country code",
+    "state": "the state",
+    "postal_code": "the postal code",
+    "default_region": "the vendor's default region",
+}
+
+
+def _country_note(country: str, source: str) -> dict[str, Any]:
+    """What the lead's first event says about a country the sender did not give."""
+    return {
+        "data": {"country": country, "country_from": source},
+        "reason": f"country {country} taken from {_COUNTRY_SOURCES[source]}",
+    }
 
 
 def store_unreadable(vendor: Vendor, payload: bytes, origin: Origin, message: str) -> IntakeResult:
@@ -187,13 +211,13 @@ class _BatchContacts:
     def add(self, row: dict[str, Any]) -> None:
         # Like stored leads, an earlier lead is matched on its phone column only.
         self._count += 1
-        if row["email"]:
-            self._by_email.setdefault(row["email"], (self._count, row))
+        if row["email_key"]:
+            self._by_email.setdefault(row["email_key"], (self._count, row))
         if row["phone"]:
             self._by_phone.setdefault(row["phone"], (self._count, row))
 
     def original(self, row: dict[str, Any]) -> dict[str, Any] | None:
-        found = [self._by_email.get(row["email"])] if row["email"] else []
+        found = [self._by_email.get(row["email_key"])] if row["email_key"] else []
         found += [self._by_phone.get(p) for p in contact_phones(row)]
         first = min((f for f in found if f is not None), key=lambda f: f[0], default=None)
         return first[1] if first else None
@@ -231,6 +255,7 @@ def _new_row(
     for name, value in fields.items():
         if name in _LEAD_COLUMNS:
             row[name] = value
+    row["email_key"] = email_key(row["email"])
     if not row["source"] and origin.api_key is not None:
         row["source"] = origin.api_key.name[:120]
     return row
@@ -248,7 +273,9 @@ def _decide(
     row["status_reason"] = reason or (_summary(errors) if errors else None)
 
 
-def _store(rows: list[dict[str, Any]], origin: Origin) -> None:
+def _store(
+    rows: list[dict[str, Any]], origin: Origin, notes: Mapping[int, dict[str, Any]] | None = None
+) -> None:
     """Insert decided leads and each one's first event, a statement (or COPY) per table.
 
     The rows are written with plain Core inserts, never through the unit of work:
@@ -267,7 +294,10 @@ def _store(rows: list[dict[str, Any]], origin: Origin) -> None:
         for row, lead_id in zip(rows, ids, strict=True):
             row["id"] = lead_id
         insert_rows(table, rows)
-    events.record_arrivals(rows, actor=origin.actor, channel=origin.channel)
+    notes = notes or {}
+    events.record_arrivals(
+        rows, actor=origin.actor, channel=origin.channel, notes=[notes.get(id(r)) for r in rows]
+    )
     if any(row["status"] is LeadStatus.RECEIVED for row in rows):
         mark_due(rows[0]["vendor_id"])
 
@@ -283,7 +313,9 @@ _INSERTED = (
         "api_key_id",
         "import_job_id",
         "message_id",
+        "email_key",
         "extras",
+        "warnings",
         "score",
         "grade",
         "score_breakdown",

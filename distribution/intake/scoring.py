@@ -39,6 +39,9 @@ MAX_PATTERN = 200
 MAX_SUBJECT = 500
 MAX_REPEATS = 3
 MAX_POINTS = 1000
+# What each unreadable field a kept lead arrived with costs it: a lead whose phone
+# is a placeholder is worth less than the same lead with a real one.
+WARNING_POINTS = 10
 
 DEFAULT_SCORE_RULES: list[dict[str, Any]] = [
     {"field": "email", "op": "present", "points": 20, "label": "has email"},
@@ -90,6 +93,21 @@ def score(
                 "points": points,
             }
         )
+    total = sum(item["points"] for item in breakdown)
+    return ScoreResult(score=total, grade=grade(total, bands), breakdown=breakdown)
+
+
+def with_warnings(
+    scored: ScoreResult, warnings: list[FieldError], bands: Mapping[str, int] | None = None
+) -> ScoreResult:
+    """``scored`` less ``WARNING_POINTS`` per unreadable field, each listed in the breakdown."""
+    if not warnings:
+        return scored
+    breakdown = scored.breakdown + [
+        {"field": w.field, "op": "unreadable", "label": f"unreadable {w.field}",
+         "points": -WARNING_POINTS}
+        for w in warnings
+    ]  # fmt: skip
     total = sum(item["points"] for item in breakdown)
     return ScoreResult(score=total, grade=grade(total, bands), breakdown=breakdown)
 

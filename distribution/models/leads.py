@@ -38,6 +38,7 @@ class Lead(db.Model):
         Index("ix_lead_vendor_message", "vendor_id", "message_id"),
         Index("ix_lead_vendor_status_received", "vendor_id", "status", "received_at"),
         Index("ix_lead_vendor_email", "vendor_id", "email", "received_at"),
+        Index("ix_lead_vendor_email_key", "vendor_id", "email_key", "received_at"),
         Index("ix_lead_vendor_phone", "vendor_id", "phone", "received_at"),
         Index("ix_lead_vendor_received", "vendor_id", "received_at"),
         Index("ix_lead_vendor_source_campaign", "vendor_id", "source", "campaign"),
@@ -50,7 +51,9 @@ class Lead(db.Model):
 
     first_name: Mapped[str | None] = mapped_column(String(100))
     last_name: Mapped[str | None] = mapped_column(String(100))
-    email: Mapped[str | None] = mapped_column(String(254))
+    email: Mapped[str | None] = mapped_column(String(254))  # as the sender spelled it
+    # The e-mail folded to lower case: what dedupe compares (CAL1@x is cal1@x).
+    email_key: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(32))  # E.164
     mobile: Mapped[str | None] = mapped_column(String(32))  # E.164
     company: Mapped[str | None] = mapped_column(String(200))
@@ -79,6 +82,8 @@ class Lead(db.Model):
     raw_payload: Mapped[bytes | None] = mapped_column(LargeBinary)
     raw_content_type: Mapped[str | None] = mapped_column(String(120))
     errors: Mapped[list[dict[str, str]]] = mapped_column(JSONType, default=list)
+    # Fields of a kept lead that could not be read (left out; the raw payload has them).
+    warnings: Mapped[list[dict[str, str]]] = mapped_column(JSONType, default=list)
 
     channel: Mapped[str] = mapped_column(String(20), default="api")  # api|form|xml|csv|email|...
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))

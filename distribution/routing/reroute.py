@@ -150,7 +150,7 @@ def _open_leads(vendor: Vendor, filters: Mapping[str, Any]) -> Sequence[Lead]:
     if status in {s.value for s in OPEN}:
         stmt = stmt.where(Lead.status == status)
     partner_id = str(filters.get("partner_id") or "").strip()
-    if partner_id.isdigit():
+    if partner_id.isascii() and partner_id.isdigit() and len(partner_id) <= 18:
         held = select(Assignment.lead_id).where(
             Assignment.partner_id == int(partner_id),
             Assignment.status == AssignmentStatus.OFFERED,

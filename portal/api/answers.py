@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask import Response, request
 from lxml import etree
+
+from connectors.outbound.base import xml_text
 
 XML_MEDIA = ("application/xml", "text/xml", "application/x-adf+xml")
 
@@ -46,13 +49,26 @@ def _fill(element: etree._Element, value: Any) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             if isinstance(item, list):
-                holder = etree.SubElement(element, key)
+                holder = _child(element, str(key))
                 for entry in item:
-                    _fill(etree.SubElement(holder, _singular(key)), entry)
+                    _fill(etree.SubElement(holder, _singular(str(key))), entry)
             else:
-                _fill(etree.SubElement(element, key), item)
+                _fill(_child(element, str(key)), item)
     elif value is not None:
-        element.text = str(value).lower() if isinstance(value, bool) else str(value)
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        element.text = xml_text(text)
+
+
+# Names we write as elements: ASCII XML names not starting with "xml" (reserved).
+_ELEMENT_NAME = re.compile(r"(?!xml)[A-Za-z_][A-Za-z0-9._-]*", re.IGNORECASE)
+
+
+def _child(parent: etree._Element, name: str) -> etree._Element:
+    """``<name>``, or ``<field name="...">`` when a sender's field name is no XML name
+    (an extra field called "1 bad<name>" must not break the lead's XML answer)."""
+    if _ELEMENT_NAME.fullmatch(name):
+        return etree.SubElement(parent, name)
+    return etree.SubElement(parent, "field", name=xml_text(name))
 
 
 def _singular(name: str) -> str:

@@ -20,10 +20,14 @@ from distribution.errors import FieldError, InvalidInput, NotFound
 from distribution.models import Buyer, Lead, Sale
 from portal.api.answers import answer, problem
 from portal.api.auth import buyer_key_required, rate_limit_key
+from portal.api.bodies import action_body
 from portal.api.routes import _ingest_limit, bp
+from portal.buyer.forms import NOTE_MAX
 from portal.extensions import limiter
 
 MAX_LIMIT = 500
+# Return reasons are picked from a short list; anything longer is not one of them.
+REASON_MAX = 100
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "mobile", "company", "title",
                   "street", "city", "state", "postal_code", "country")  # fmt: skip
 
@@ -94,16 +98,13 @@ def buyer_sale(sale_id: str) -> Response:
 @limiter.limit(_ingest_limit, key_func=rate_limit_key)
 @buyer_key_required
 def buyer_return(sale_id: str) -> Response:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        body = request.form.to_dict()
-    note = body.get("note")
+    body = action_body()
     try:
         sale = ask_return(
             g.scope,
             sale_id,
-            str(body.get("reason") or ""),
-            str(note) if note is not None else None,
+            _text(body, "reason", REASON_MAX) or "",
+            _text(body, "note", NOTE_MAX),
             actor=f"api-key:{g.api_key.prefix}",
         )
         db.session.commit()
@@ -117,6 +118,20 @@ def buyer_return(sale_id: str) -> Response:
         db.session.rollback()
         return problem(409, "return_refused", str(exc))
     return answer(200, sale_view(sale, _buyer()))
+
+
+def _text(body: dict[str, Any], name: str, limit: int) -> str | None:
+    """Optional text ``name`` of the body: text of at most ``limit`` characters, or refused."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput([FieldError(name, "must be text")])
+    if len(value) > limit:
+        raise InvalidInput([FieldError(name, f"is {len(value)} characters; at most {limit}")])
+    if "\x00" in value:
+        raise InvalidInput([FieldError(name, "must not contain NUL characters")])
+    return value
 
 
 def _buyer() -> Buyer:
@@ -133,16 +148,17 @@ def _leads(ids: set[int]) -> dict[int, Lead]:
     }
 
 
+# A parameter given blank is refused like any other value outside its schema.
 def _limit(raw: str | None) -> int:
-    if not raw:
+    if raw is None:
         return 100
-    if not raw.isdecimal() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not (raw.isascii() and raw.isdecimal() and len(raw) <= 4) or not 1 <= int(raw) <= MAX_LIMIT:
         raise InvalidInput([FieldError("limit", f"must be a whole number from 1 to {MAX_LIMIT}")])
     return int(raw)
 
 
 def _since(raw: str | None) -> datetime | None:
-    if not raw:
+    if raw is None:
         return None
     try:
         at = datetime.fromisoformat(raw.replace("Z", "+00:00"))

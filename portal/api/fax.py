@@ -14,6 +14,7 @@ from distribution import destinations
 from distribution.db import db
 from distribution.errors import NotFound
 from portal.api.answers import answer, problem
+from portal.api.bodies import action_body
 from portal.api.routes import bp
 
 MAX_CALLBACK_BYTES = 64 * 1024
@@ -23,12 +24,7 @@ MAX_CALLBACK_BYTES = 64 * 1024
 def fax_callback(token: str) -> Response:
     if (request.content_length or 0) > MAX_CALLBACK_BYTES:
         return problem(413, "too_large", f"the body is over the {MAX_CALLBACK_BYTES}-byte limit")
-    if request.is_json:
-        data = request.get_json(silent=True)
-        if not isinstance(data, dict):
-            return problem(400, "bad_request", "the body is not a JSON object")
-    else:
-        data = request.form.to_dict(flat=True)
+    data = action_body()
     try:
         outcome = destinations.apply_fax_callback(token, data)
     except NotFound:

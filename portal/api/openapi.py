@@ -36,6 +36,11 @@ _RESULT = {
         "grade": {"type": "string", "enum": ["A", "B", "C", "D"]},
         "url": _TEXT,
         "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
+        "warnings": {
+            "type": "array",
+            "description": "Fields of a kept lead that could not be read: left out, scored lower",
+            "items": {"$ref": "#/components/schemas/FieldError"},
+        },
     },
 }
 _LEAD_IN = {
@@ -50,6 +55,11 @@ _LEAD_IN = {
 }
 
 
+def _note(limit: int) -> dict[str, Any]:
+    """A free-text note, capped as the portal's form caps it."""
+    return {"type": "string", "maxLength": limit}
+
+
 def _problem(description: str) -> dict[str, Any]:
     return {
         "description": description,
@@ -60,6 +70,11 @@ def _problem(description: str) -> dict[str, Any]:
 _PARTNER_FAILURES = {
     "401": _problem("No API key, or an unknown or revoked one"),
     "403": _problem("A lead-source key: use a key issued to the partner"),
+}
+# An action body that cannot be read (not JSON, nested too deep, NaN) or is too big.
+_BODY_FAILURES = {
+    "400": _problem("The body is not a JSON object we can read"),
+    "413": _problem("The body is over the size limit"),
 }
 _LEAD_ID = {"name": "lead_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _HELD = {
@@ -138,6 +153,7 @@ def _partner_action(
             "404": _problem("No such lead for this partner (another partner's ids look the same)"),
             **answers,
             **_PARTNER_FAILURES,
+            **_BODY_FAILURES,
         },
     }
     if body is not None:
@@ -175,7 +191,8 @@ def _partner_paths() -> dict[str, Any]:
         "/partner/pool": {"get": {
             "operationId": "partnerPool", "tags": ["partner"], "parameters": filters,
             "summary": "Pooled leads this partner may claim, contact details masked",
-            "responses": {"200": _listing("leads", "PoolLead"), **limited}}},
+            "responses": {"200": _listing("leads", "PoolLead"),
+                          "422": _problem("sort or min_score is not valid"), **limited}}},
         "/partner/leads": {"get": {
             "operationId": "partnerLeads", "tags": ["partner"],
             "summary": "Leads this partner holds and is working, with contact details",
@@ -194,13 +211,13 @@ def _partner_paths() -> dict[str, Any]:
         "/partner/leads/{lead_id}/decline": {"post": _partner_action(
             "partnerDecline", "Decline an offer with a reason (note required for 'other')",
             {"type": "object", "required": ["reason"], "properties": {
-                "reason": _enum(list(DECLINE_REASONS)), "note": _TEXT}},
+                "reason": _enum(list(DECLINE_REASONS)), "note": _note(2000)}},
             {"200": _json({"type": "object"}, "Declined; the lead moves on")},
             **conflict, **invalid)},
         "/partner/leads/{lead_id}/followups": {"post": _partner_action(
             "partnerFollowUp", "Log a follow-up; the first one stops the recall clock",
             {"type": "object", "required": ["kind"], "properties": {
-                "kind": _enum([k.value for k in FollowUpKind]), "note": _TEXT}},
+                "kind": _enum([k.value for k in FollowUpKind]), "note": _note(4000)}},
             {"201": _json({"type": "object"}, "Logged")}, **conflict, **invalid)},
         "/partner/leads/{lead_id}/stage": {"post": _partner_action(
             "partnerStage", "Move a held lead to a stage",
@@ -211,12 +228,12 @@ def _partner_paths() -> dict[str, Any]:
             {"type": "object", "required": ["outcome"], "properties": {
                 "outcome": _enum(["won", "lost"]),
                 "amount": {"type": ["number", "string"], "description": "won: e.g. 1250.50"},
-                "reason": _enum(list(LOST_REASONS)), "note": _TEXT}},
+                "reason": _enum(list(LOST_REASONS)), "note": _note(2000)}},
             held, **conflict, **invalid)},
         "/partner/leads/{lead_id}/return": {"post": _partner_action(
             "partnerReturn", "Give a held lead back to the vendor with a reason",
             {"type": "object", "required": ["reason"], "properties": {
-                "reason": _enum(list(RETURN_REASONS)), "note": _TEXT}},
+                "reason": _enum(list(RETURN_REASONS)), "note": _note(2000)}},
             {"200": _json({"type": "object"}, "Returned")}, **conflict, **invalid)},
     }  # fmt: skip
 
@@ -285,7 +302,7 @@ def _buyer_paths() -> dict[str, Any]:
             ),
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["reason"], "properties": {
-                    "reason": _enum(list(BUYER_RETURN_REASONS)), "note": _TEXT}}}}},
+                    "reason": _enum(list(BUYER_RETURN_REASONS)), "note": _note(2000)}}}}},
             "responses": {
                 "200": _json(_ref("BuyerSale"), "The sale with its return (pending or approved)"),
                 "404": missing,
@@ -293,6 +310,7 @@ def _buyer_paths() -> dict[str, Any]:
                                 "up, or a return was already asked"),
                 "422": _problem("The reason is missing or not one of the allowed values"),
                 **_BUYER_FAILURES,
+                **_BODY_FAILURES,
             }}},
     }  # fmt: skip
 

@@ -7,13 +7,13 @@ like missing ones. Losing a claim or acting too late answers 409.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Response, g, request
 
-from distribution import clock, overview
+from distribution import clock, money, overview
 from distribution.db import db
 from distribution.errors import (
     ClaimConflict,
@@ -30,8 +30,13 @@ from distribution.handover.base import Actor
 from distribution.models import Assignment, Lead
 from portal.api.answers import answer, problem
 from portal.api.auth import partner_key_required, rate_limit_key
+from portal.api.bodies import action_body
 from portal.api.routes import _ingest_limit, bp
 from portal.extensions import limiter
+from portal.partner.forms import FOLLOWUP_NOTE_MAX, NOTE_MAX
+
+# Reasons are picked from short lists; anything longer is not one of them.
+REASON_MAX = 100
 
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "mobile", "company", "title",
                   "street", "city", "state", "postal_code", "country")  # fmt: skip
@@ -42,23 +47,24 @@ def _actor() -> Actor:
 
 
 def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else request.form.to_dict()
+    return action_body()
 
 
-def _note(body: dict[str, Any]) -> str | None:
+def _note(body: dict[str, Any], limit: int = NOTE_MAX) -> str | None:
     """The optional free-text note; anything but text is refused, not stored as its repr."""
-    return _text(body, "note")
+    return _text(body, "note", limit)
 
 
-def _text(body: dict[str, Any], name: str) -> str | None:
-    """Optional text field ``name``: refused when it is not text or holds a NUL character
-    (no database column can store one)."""
+def _text(body: dict[str, Any], name: str, limit: int = REASON_MAX) -> str | None:
+    """Optional text field ``name``: refused when it is not text, is longer than ``limit``
+    (the portal's form takes no more), or holds a NUL character (no column can store one)."""
     value = body.get(name)
     if value is None:
         return None
     if not isinstance(value, str):
         raise InvalidInput([FieldError(name, "must be text")])
+    if len(value) > limit:
+        raise InvalidInput([FieldError(name, f"is {len(value)} characters; at most {limit}")])
     if "\x00" in value:
         raise InvalidInput([FieldError(name, "must not contain NUL characters")])
     return value
@@ -132,8 +138,16 @@ def partner_offers() -> Response:
 @partner_key_required
 def partner_pool() -> Response:
     filters = {k: request.args.get(k, "") for k in ("product", "state", "grade", "min_score")}
+    sort = request.args.get("sort", "ending")
+    errors = []
+    if sort not in pool.SORTS:
+        errors.append(FieldError("sort", f"is one of {', '.join(pool.SORTS)}"))
+    if filters["min_score"] and not re.fullmatch(r"-?[0-9]{1,9}", filters["min_score"]):
+        errors.append(FieldError("min_score", "must be a whole number"))
+    if errors:
+        return _problem(InvalidInput(errors))
     now = clock.now()
-    leads = pool.pool_leads(g.scope, filters, request.args.get("sort", "ending"))
+    leads = pool.pool_leads(g.scope, filters, sort)
     db.session.commit()
     return answer(200, {"leads": [p.as_dict(now) for p in leads]})
 
@@ -184,8 +198,8 @@ def partner_decline(lead_id: str) -> Response:
 def partner_followup(lead_id: str) -> Response:
     body = _body()
     return _run(
-        lambda: work.log_followup(g.scope, lead_id, str(body.get("kind") or ""),
-                                  _note(body), _actor()),
+        lambda: work.log_followup(g.scope, lead_id, _text(body, "kind") or "",
+                                  _note(body, FOLLOWUP_NOTE_MAX), _actor()),
         lambda f: {"id": f.id, "lead_id": int(lead_id), "kind": f.kind.value,
                    "note": f.note, "at": f.at.isoformat()},
         201,
@@ -197,7 +211,7 @@ def partner_followup(lead_id: str) -> Response:
 def partner_stage(lead_id: str) -> Response:
     body = _body()
     return _run(
-        lambda: work.set_stage(g.scope, lead_id, str(body.get("stage") or ""), _actor()),
+        lambda: work.set_stage(g.scope, lead_id, _text(body, "stage") or "", _actor()),
         held_view,
     )
 
@@ -209,7 +223,7 @@ def partner_outcome(lead_id: str) -> Response:
 
     def record() -> Assignment:
         return work.record_outcome(
-            g.scope, lead_id, str(body.get("outcome") or ""), _actor(),
+            g.scope, lead_id, _text(body, "outcome") or "", _actor(),
             amount_cents=_cents(body.get("amount")), reason=_text(body, "reason"),
             note=_note(body),
         )  # fmt: skip
@@ -229,9 +243,9 @@ def partner_return(lead_id: str) -> Response:
 
 
 def _cents(amount: Any) -> int | None:
-    if amount in (None, ""):
+    if amount is None or amount == "":
         return None
     try:
-        return int((Decimal(str(amount)) * 100).to_integral_value())
-    except (InvalidOperation, ValueError):
-        raise InvalidInput([FieldError("amount", "must be a number like 1250.50")]) from None
+        return money.cents(amount)
+    except ValueError as exc:
+        raise InvalidInput([FieldError("amount", str(exc))]) from None

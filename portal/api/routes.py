@@ -169,6 +169,8 @@ def lead_view(lead: Lead) -> dict[str, Any]:
     }
     if lead.status is LeadStatus.REJECTED:
         view["errors"] = lead.errors
+    if lead.warnings:
+        view["warnings"] = lead.warnings
     if lead.status_reason:
         view["reason"] = lead.status_reason
     if lead.duplicate_of_id:

@@ -75,6 +75,6 @@ def _safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
-    if "\\" in target:
-        return None
+    if "\\" in target or any(c < " " or c == "\x7f" for c in target):
+        return None  # control characters (CR/LF) cannot go into a Location header
     return target

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
+from wtforms.validators import Length, Optional
 
 from distribution.buyers import RETURN_REASONS
 from portal.choices import options
+
+# The longest return note; the buyer API caps it alike.
+NOTE_MAX = 2000
 
 REASON_LABELS = {
     "bad_contact": "Bad contact details (wrong number, bounced e-mail)",
@@ -28,4 +32,4 @@ class ReturnForm(FlaskForm):
         ),
         validate_choice=False,
     )
-    note = TextAreaField("Note")
+    note = TextAreaField("Note", validators=[Optional(), Length(max=NOTE_MAX)])

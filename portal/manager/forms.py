@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, IntegerField, SelectField
+from wtforms import DateField, IntegerField, SelectField
 from wtforms.validators import NumberRange, Optional
 
 from distribution.reports.figures import GROUPS
 from distribution.reports.period import DEFAULT_PRESET, PRESETS
 from portal.choices import options
+from portal.fields import FiniteDecimalField
 
 
 class _GetForm(FlaskForm):
@@ -29,19 +30,19 @@ class DashboardForm(PeriodForm):
 
 
 class PlanForm(_GetForm):
-    monthly_target = DecimalField("Revenue target per month", places=2,
+    monthly_target = FiniteDecimalField("Revenue target per month", places=2,
                                   validators=[Optional(), NumberRange(min=0)])  # fmt: skip
-    average_deal = DecimalField("Average deal size", places=2,
+    average_deal = FiniteDecimalField("Average deal size", places=2,
                                 validators=[Optional(), NumberRange(min=0)])  # fmt: skip
-    close_rate = DecimalField("Close rate (won of accepted), %", places=1,
+    close_rate = FiniteDecimalField("Close rate (won of accepted), %", places=1,
                               validators=[Optional(), NumberRange(min=0, max=100)])  # fmt: skip
-    accept_rate = DecimalField("Acceptance (accepted of handed to partners), %", places=1,
+    accept_rate = FiniteDecimalField("Acceptance (accepted of handed to partners), %", places=1,
                                validators=[Optional(), NumberRange(min=0, max=100)])  # fmt: skip
-    handover_rate = DecimalField("Hand-over (handed to partners of received), %", places=1,
+    handover_rate = FiniteDecimalField("Hand-over (handed to partners of received), %", places=1,
                                  validators=[Optional(), NumberRange(min=0, max=100)])  # fmt: skip
     months = IntegerField("Months to plan", default=6,
                           validators=[Optional(), NumberRange(min=1, max=24)])  # fmt: skip
-    monthly_growth = DecimalField(
+    monthly_growth = FiniteDecimalField(
         "Target growth per month, %",
         places=1,
         default=0,

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, SelectField, TextAreaField
+from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from distribution.handover.offers import DECLINE_REASONS
 from distribution.handover.work import LOST_REASONS, RETURN_REASONS, STAGES
 from distribution.models import FollowUpKind
 from portal.choices import options
+from portal.fields import FiniteDecimalField
+
+# The longest note each form takes; the partner API caps the same fields alike.
+NOTE_MAX = 2000
+FOLLOWUP_NOTE_MAX = 4000
 
 
 class ActionForm(FlaskForm):
@@ -18,14 +23,14 @@ class ActionForm(FlaskForm):
 
 class DeclineForm(FlaskForm):
     reason = SelectField("Why decline?", choices=options(DECLINE_REASONS))
-    note = TextAreaField("Anything to add", validators=[Optional(), Length(max=2000)])
+    note = TextAreaField("Anything to add", validators=[Optional(), Length(max=NOTE_MAX)])
 
 
 class FollowUpForm(FlaskForm):
     kind = SelectField(
         "What did you do?", choices=options({k.value: k.value.title() for k in FollowUpKind})
     )
-    note = TextAreaField("Notes", validators=[Optional(), Length(max=4000)])
+    note = TextAreaField("Notes", validators=[Optional(), Length(max=FOLLOWUP_NOTE_MAX)])
 
 
 class StageForm(FlaskForm):
@@ -33,21 +38,21 @@ class StageForm(FlaskForm):
 
 
 class WonForm(FlaskForm):
-    amount = DecimalField(
+    amount = FiniteDecimalField(
         "Amount won", places=2, validators=[DataRequired(), NumberRange(min=0, max=10**11)]
     )
 
 
 class LostForm(FlaskForm):
     reason = SelectField("Why was it lost?", choices=options(LOST_REASONS))
-    note = TextAreaField("Anything to add", validators=[Optional(), Length(max=2000)])
+    note = TextAreaField("Anything to add", validators=[Optional(), Length(max=NOTE_MAX)])
 
 
 class ReturnForm(FlaskForm):
     reason = SelectField(
         "Why return it?", choices=options({k: label for k, (label, _) in RETURN_REASONS.items()})
     )
-    note = TextAreaField("Anything to add", validators=[Optional(), Length(max=2000)])
+    note = TextAreaField("Anything to add", validators=[Optional(), Length(max=NOTE_MAX)])
 
 
 class PauseForm(FlaskForm):

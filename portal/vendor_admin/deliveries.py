@@ -72,7 +72,11 @@ def delivery_retry() -> Response:
     """Retry the deliveries posted (one, or every one the dead-letter page showed)."""
     if not RetryForm().validate_on_submit():
         abort(400)
-    ids = [int(i) for i in request.form.getlist("delivery_id") if i.isdigit()]
+    ids = [
+        int(i)
+        for i in request.form.getlist("delivery_id")
+        if i.isascii() and i.isdigit() and len(i) <= 18
+    ]
     moved = destinations.retry_by_hand(current_scope(), ids)
     db.session.commit()
     if moved:
@@ -113,7 +117,7 @@ def _destination_id() -> int | None:
     value = request.args.get("destination", "")
     if not value:
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):
         abort(400)
     return int(value)
 

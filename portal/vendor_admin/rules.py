@@ -12,6 +12,8 @@ from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 
+from connectors import jsonsafe
+from connectors.errors import ParseError
 from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.models import Lead, Partner, Role, RuleSet, Vendor
@@ -46,7 +48,7 @@ def rules_index() -> str:
             **{name: request.args.get(name, "").strip() or None for name in TRY_FIELDS},
         )
         if sample.score is not None:
-            sample.score = int(sample.score) if str(sample.score).isdigit() else None
+            sample.score = int(sample.score) if _is_id(str(sample.score)) else None
         tried = decide(vendor, sample)
     versions = db.session.scalars(scoped(RuleSet).order_by(RuleSet.version.desc())).all()
     return render_template(
@@ -72,12 +74,12 @@ def rule_draft() -> str | Response:
         form.rules_json.data = json.dumps(base, indent=2)
     elif form.validate_on_submit():
         try:
-            data = json.loads(form.rules_json.data)
+            data = jsonsafe.loads(form.rules_json.data)
             if not isinstance(data, list):
                 raise ValueError("the rules must be a JSON list of rule objects")
             rule_set = rules.draft(vendor, data, by=current_user, note=form.note.data or None)
-        except json.JSONDecodeError as exc:
-            errors = [f"rules: line {exc.lineno}, column {exc.colno}: {exc.msg}"]
+        except ParseError as exc:
+            errors = [f"rules: {exc.message}"]
         except ValueError as exc:
             errors = [f"rules: {exc}"]
         except InvalidInput as exc:
@@ -143,7 +145,7 @@ def reroute_leads() -> str | Response:
     vendor = current_vendor()
     form = RerouteForm()
     if request.method == "POST" and form.validate_on_submit():
-        ids = [int(i) for i in request.form.getlist("lead_id") if i.isdigit()]
+        ids = [int(i) for i in request.form.getlist("lead_id") if _is_id(i)]
         moved = reroute.apply(vendor, ids, actor=f"user:{current_user.id}")
         db.session.commit()
         flash(f"Re-routed {len(moved)} of the {len(ids)} leads you picked.")
@@ -183,3 +185,8 @@ def _base_rules(vendor: Vendor, rule_set_id: int | None) -> list[dict[str, Any]]
 
 def _partner_names() -> dict[int, str]:
     return dict(db.session.execute(scoped(Partner, Partner.id, Partner.name)).all())
+
+
+def _is_id(text: str) -> bool:
+    """A row id as posted: ASCII digits that fit a BIGINT (``isdigit()`` accepts "²")."""
+    return text.isascii() and text.isdigit() and len(text) <= 18

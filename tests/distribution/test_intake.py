@@ -77,7 +77,7 @@ def test_one_batch_decides_as_the_same_leads_one_by_one(world):
     db.session.commit()
     raws = [
         person(1),
-        person(2, email="broken"),
+        person(2, email="broken", phone="nope"),
         person(3, email="ada1@example.com"),
         person(4, email="x@rival.example.com"),
         person(5, phone="+14155550004"),  # repeats the suppressed lead: still a duplicate

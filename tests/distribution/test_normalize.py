@@ -291,7 +291,7 @@ def test_other_fields_go_to_extras_as_text():
         "tags": '["a", "b"]',
         "meta": '{"utm": "x"}',
     }
-    assert result.fields == {"email": "ada@example.com"}
+    assert result.fields == {"email": "ada@example.com", "country": "US"}
 
 
 def test_nested_values_in_canonical_fields_are_errors():

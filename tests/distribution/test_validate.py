@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from distribution.intake.normalize import normalize
-from distribution.intake.validate import DEFAULT_REQUIRED, validate
+from distribution.intake.validate import DEFAULT_REQUIRED, validate, warnings
 
 
 def problems(raw: dict[str, object], required: list[str] | None = None) -> list[tuple[str, str]]:
@@ -14,10 +14,12 @@ def problems(raw: dict[str, object], required: list[str] | None = None) -> list[
 
 def test_default_requires_email_or_phone_and_a_country():
     assert DEFAULT_REQUIRED == ["email|phone", "country"]
-    assert problems({"first_name": "Ada"}) == [
-        ("email", "is required (or give phone)"),
-        ("country", "is required"),
-    ]
+    # The country comes from the vendor's region when nothing better says it.
+    assert problems({"first_name": "Ada"}) == [("email", "is required (or give phone)")]
+    assert problems({"email": "ada@example.com", "country": "Atlantis"}) == [
+        ("country", "'Atlantis' is not a known country: use an ISO code like US or DE,"
+                    " or the English name"),
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -55,13 +57,32 @@ def test_vendor_requirements(required, raw, expected):
 
 def test_an_unreadable_required_field_is_reported_once_with_its_reason():
     found = problems({"email": "not-an-email"})
-    assert [f for f, _ in found] == ["email", "country"]
+    assert [f for f, _ in found] == ["email"]
     assert found[0][1].startswith("is not a valid email address")
 
 
-def test_normalization_errors_count_even_when_requirements_are_met():
-    found = problems({"email": "ada@example.com", "country": "US", "phone": "nope"})
-    assert [f for f, _ in found] == ["phone"]
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"email": "ada@example.com", "phone": "555-555-0100"},
+        {"email": "ada@example.com", "phone": "000-000-0000", "consent_email": "perhaps"},
+        {"phone": "+14155550132", "email": "n/a", "postal_code": "ABCDE"},
+    ],
+)
+def test_unreadable_optional_fields_are_warnings_when_requirements_are_met(raw):
+    normalized = normalize(raw)
+    assert validate(normalized) == []
+    found = warnings(normalized, [])
+    assert {w.field for w in found} == set(raw) - {"email", "phone"} | (
+        {"phone"} if "ada@example.com" in raw.values() else {"email"}
+    )
+
+
+def test_a_rejected_lead_reports_its_unreadable_optional_fields_too():
+    normalized = normalize({"email": "nope", "phone": "nope", "consent_email": "perhaps"})
+    found = validate(normalized)
+    assert [e.field for e in found] == ["email", "phone", "consent_email"]
+    assert warnings(normalized, found) == []
 
 
 def test_all_errors_come_back_in_field_order():

@@ -20,7 +20,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import negative_data_rejection, not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -45,6 +45,8 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
+# Negative data (a body or parameter the schema forbids) must be refused with a 4xx.
+NEGATIVE_CHECKS = [*CHECKS, negative_data_rejection]
 
 
 @pytest.fixture
@@ -95,14 +97,17 @@ def test_every_operation_keeps_its_documented_promises(api_schema, api_keys):
         key = _key_for(operation.path, api_keys)
         headers = {"Authorization": f"Bearer {key}"} if key else None
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            checks = NEGATIVE_CHECKS if mode is GenerationMode.NEGATIVE else CHECKS
             try:
-                _fuzz(operation, mode, headers)
+                _fuzz(operation, mode, headers, checks)
             except Exception as exc:  # noqa: BLE001 - every operation's failure is reported
                 broken.append(f"{operation.label} ({mode.value}): {exc!r}")
     assert not broken, "\n\n".join(broken)
 
 
-def _fuzz(operation: Any, mode: GenerationMode, headers: dict[str, str] | None) -> None:
+def _fuzz(
+    operation: Any, mode: GenerationMode, headers: dict[str, str] | None, checks: list[Any]
+) -> None:
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(
         max_examples=MAX_EXAMPLES,
@@ -113,7 +118,7 @@ def _fuzz(operation: Any, mode: GenerationMode, headers: dict[str, str] | None) 
     )
     def each(case: Any) -> None:
         try:
-            case.call_and_validate(headers=headers, checks=CHECKS)
+            case.call_and_validate(headers=headers, checks=checks)
         finally:
             # The test's app context outlives each request: start every call with a fresh
             # session, as a server's own request context would (a failed one stays aborted).

@@ -193,3 +193,19 @@ def _partner(market):
     from distribution.models import Partner
 
     return db.session.scalars(select(Partner).where(Partner.vendor_id == market.a.id)).one()
+
+
+def test_a_return_note_or_reason_longer_than_the_form_takes_is_refused(client, make_market):
+    market = make_market()
+    sale = market.sell(market.x)
+    key = buyer_key(market.x)
+    for body, field in (
+        ({"reason": "other", "note": "x" * 2001}, "note"),
+        ({"reason": "x" * 5000}, "reason"),
+        ({"reason": "other", "note": {"deep": ["not", "text"]}}, "note"),
+    ):
+        response = client.post(
+            f"/api/v1/buyer/sales/{sale.id}/return", headers=bearer(key), json=body
+        )
+        assert response.status_code == 422
+        assert [e["field"] for e in response.get_json()["errors"]] == [field]
