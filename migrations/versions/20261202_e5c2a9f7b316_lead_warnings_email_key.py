@@ -1,7 +1,7 @@
 """lead warnings and email_key: unreadable optional fields kept beside a lead; dedupe ignores e-mail case
 
 Revision ID: e5c2a9f7b316
-Revises: d4b9e7a1c528
+Revises: f81d4b6a2c97
 Created: 2026-11-28 09:00:00
 
 ``email_key`` is the e-mail folded to lower case and indexed like ``email`` was, so
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "e5c2a9f7b316"
-down_revision = "d4b9e7a1c528"
+down_revision = "f81d4b6a2c97"
 branch_labels = None
 depends_on = None
 
