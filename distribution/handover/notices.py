@@ -3,7 +3,7 @@
 A partner whose leads are not pushed to a destination of its own still hears of
 each offer (with its signed accept and decline links) and of deadlines about to
 run out, by e-mail to its contact address or else to its active users. The mail
-is an outbox delivery like any other (``distribution.deliveries``: leased,
+is an outbox delivery like any other (``distribution.outbox``: leased,
 retried, logged); this module only renders and sends it, over the operator's
 relay ``SMTP_URL``, or writes it to the log when none is set.
 """
@@ -20,8 +20,9 @@ from sqlalchemy import select
 
 from connectors import outbound
 from distribution.db import db
-from distribution.deliveries import lead_payload
 from distribution.models import Assignment, AssignmentStatus, Delivery, Lead, Partner, User
+from distribution.outbox.links import offer_links
+from distribution.outbox.payload import lead_payload
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,6 @@ def prepare(delivery: Delivery) -> Callable[[], outbound.SendResult]:
         return _decided("rejected", "the partner has no contact e-mail and no active users")
     links = None
     if assignment.status is AssignmentStatus.OFFERED and assignment.expires_at is not None:
-        from distribution.handover.offer_links import offer_links
-
         links = offer_links(assignment)
     settings = {
         "to": to,
