@@ -29,13 +29,9 @@ log = logging.getLogger(__name__)
 DEFAULT_MAIL_FROM = "Leadrelay <no-reply@leadrelay.invalid>"
 
 
-def send(delivery: Delivery) -> outbound.SendResult:
-    """Mail an offer or a reminder to the partner's contact address, or its users'."""
-    return prepare(delivery)()
-
-
 def prepare(delivery: Delivery) -> Callable[[], outbound.SendResult]:
-    """Read what mailing ``delivery`` needs; the returned call sends it, on any thread."""
+    """Read what mailing an offer or a reminder to the partner's contact address (or its
+    users') needs; the returned call sends it, on any thread."""
     lead = db.session.get(Lead, delivery.lead_id)
     assignment = db.session.get(Assignment, delivery.assignment_id)
     assert lead is not None and assignment is not None
