@@ -93,6 +93,7 @@ class JobRunner:
 
     @property
     def uses_redis(self) -> bool:
+        """Whether jobs go to RQ (else they run on this process's threads)."""
         return self.queue is not None
 
     def enqueue(self, function: Job, *args: Any, job_timeout: int = 3600) -> str | None:

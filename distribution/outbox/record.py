@@ -54,9 +54,11 @@ class Rows:
         self.changes: dict[Delivery, dict[str, Any]] = {}
 
     def change(self, delivery: Delivery, **values: Any) -> None:
+        """Gather ``values`` to set on ``delivery`` when the batch is written."""
         self.changes.setdefault(delivery, {}).update(values)
 
     def write(self) -> None:
+        """Insert the attempts and events, and update the deliveries still leased."""
         insert_rows(DeliveryAttempt.__table__, self.attempts)
         insert_rows(LeadEvent.__table__, self.events)
         groups: dict[tuple[tuple[str, Any], ...], list[Delivery]] = {}
