@@ -11,7 +11,7 @@ leads to a partner whose destination posts JSON to an HTTP endpoint on
   connector renders for those deliveries, in a plain loop over one ``httpx.Client``
   (the median of three loops);
 - the pipeline: the same deliveries sent as the outbox sends them after a burst
-  of commits (one ``distribution.deliveries.send_due`` drain job on RQ) by one
+  of commits (one ``distribution.outbox.drain.send_due`` job on RQ) by one
   ``flask worker`` (started and warmed beforehand), timed from the enqueue until
   the database shows every one delivered.
 
@@ -128,8 +128,8 @@ def payloads(delivery_ids: list[int], secret: str) -> list[tuple[str, bytes, lis
     from connectors import outbound
     from connectors.outbound.http import signed_headers
     from distribution.db import db
-    from distribution.deliveries import lead_payload
     from distribution.models import Delivery, Destination, Lead
+    from distribution.outbox.payload import lead_payload
 
     posts = []
     for delivery in db.session.scalars(select(Delivery).where(Delivery.id.in_(delivery_ids))):
@@ -214,8 +214,9 @@ def through_worker(app, warm_ids: list[int], timed_ids: list[int]) -> float:
 
     from distribution import clock
     from distribution.db import db
+    from distribution.jobs.runner import JobRunner
     from distribution.models import Delivery
-    from portal.jobs import JobRunner, enqueue_delivery_drain
+    from distribution.outbox.drain import enqueue_drain
 
     runner = JobRunner(app)
     if not runner.uses_redis:
@@ -230,11 +231,11 @@ def through_worker(app, warm_ids: list[int], timed_ids: list[int]) -> float:
     due_at(timed_ids, clock.now() + timedelta(days=1))
     worker = start_worker(app.config["RQ_QUEUE"])
     try:
-        enqueue_delivery_drain(runner)  # as the outbox does
+        enqueue_drain(runner)  # as the outbox does
         wait_delivered(warm_ids)
         due_at(timed_ids, clock.now())
         started = time.perf_counter()
-        enqueue_delivery_drain(runner)  # as the outbox does
+        enqueue_drain(runner)  # as the outbox does
         wait_delivered(timed_ids)
         return len(timed_ids) / (time.perf_counter() - started)
     finally:

@@ -18,17 +18,14 @@ import time
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature
 from sqlalchemy import func, select
 
 from connectors import outbound
 from connectors.outbound.dispatch import SAMPLE_LEAD
-from distribution import clock, deliveries
+from distribution import clock
 from distribution.db import db
-from distribution.deliveries import allowed_hosts
 from distribution.errors import FieldError, InvalidInput, NotFound
 from distribution.models import (
     Buyer,
@@ -40,6 +37,8 @@ from distribution.models import (
     Partner,
     Vendor,
 )
+from distribution.outbox import links, manual
+from distribution.outbox.payload import allowed_hosts
 from distribution.overview import Page
 from distribution.tenancy import Scope
 
@@ -54,9 +53,6 @@ SECRET_SETTINGS: tuple[tuple[str, str], ...] = (
 PAUSE_CHOICES = (1, 8, 24, 24 * 7)
 DEAD_LETTER = (DeliveryStatus.FAILED, DeliveryStatus.REJECTED)
 LOG_PAGE_SIZE = 50
-# The public endpoint a fax API posts its status to (portal/api/fax.py).
-FAX_CALLBACK_ENDPOINT = "api.fax_callback"
-_FAX_SALT = "leadrelay.fax-callback.v1"
 
 
 def save(
@@ -202,7 +198,7 @@ def pause(destination: Destination, hours: int) -> None:
 
 def resume(destination: Destination) -> None:
     """End a pause (by hand or after failures) and send what waited."""
-    deliveries.resume(destination)
+    manual.resume(destination)
 
 
 def switch(destination: Destination, *, on: bool) -> None:
@@ -256,30 +252,6 @@ def send_test(destination: Destination) -> tuple[str, outbound.SendResult]:
 # --- the fax API's status callback ----------------------------------------------------
 
 
-def send_settings(destination: Destination, delivery: Delivery | None = None) -> dict[str, Any]:
-    """The settings one delivery is sent with: a fax API destination also gets the
-    ``callback_url`` of this delivery, so the API can report whether the fax went
-    through."""
-    settings = dict(destination.settings or {})
-    is_fax_api = destination.kind is DestinationKind.FAX and settings.get("mode", "api") == "api"
-    if delivery is not None and is_fax_api:
-        settings["callback_url"] = fax_callback_url(delivery)
-    return settings
-
-
-def fax_callback_url(delivery: Delivery) -> str:
-    """The public URL a fax API posts the status of ``delivery``'s fax to.
-
-    Built on ``PUBLIC_URL``, not on a request: deliveries are sent by background jobs.
-    """
-    public = urlsplit(current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000")
-    urls = current_app.url_map.bind(
-        public.netloc, script_name=public.path or "/", url_scheme=public.scheme or "https"
-    )
-    token = _fax_serializer().dumps(delivery.id)
-    return urls.build(FAX_CALLBACK_ENDPOINT, {"token": token}, force_external=True)
-
-
 def apply_fax_callback(token: str, data: Mapping[str, Any]) -> str:
     """Record what a fax API says about the fax of the delivery ``token`` names.
 
@@ -289,7 +261,7 @@ def apply_fax_callback(token: str, data: Mapping[str, Any]) -> str:
     that is not ours and ``outbound.ConnectorError`` for a body that is not a status.
     """
     try:
-        delivery_id = _fax_serializer().loads(token)
+        delivery_id = links.fax_token_delivery_id(token)
     except BadSignature:
         raise NotFound("no such fax callback") from None
     delivery = db.session.get(Delivery, delivery_id) if isinstance(delivery_id, int) else None
@@ -300,11 +272,11 @@ def apply_fax_callback(token: str, data: Mapping[str, Any]) -> str:
         return "noted"
     if outcome == "delivered":
         if not _fax_confirmed(delivery):
-            deliveries.apply_fax_status(delivery, "delivered", f"fax {remote_id} delivered")
+            manual.apply_fax_status(delivery, "delivered", f"fax {remote_id} delivered")
         return "delivered"
     if outcome == "rejected":
         if delivery.status is not DeliveryStatus.FAILED:
-            deliveries.apply_fax_status(delivery, "failed", f"fax {remote_id} failed")
+            manual.apply_fax_status(delivery, "failed", f"fax {remote_id} failed")
         return "failed"
     return "noted"
 
@@ -319,10 +291,6 @@ def _fax_confirmed(delivery: Delivery) -> bool:
         )
     )
     return any((data or {}).get("delivery_id") == delivery.id for data in events)
-
-
-def _fax_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_FAX_SALT)
 
 
 # --- the vendor's delivery log --------------------------------------------------------
@@ -368,8 +336,8 @@ def retry_by_hand(scope: Scope, delivery_ids: Iterable[int]) -> list[Delivery]:
         .where(
             Delivery.id.in_(ids),
             Delivery.status.in_(DEAD_LETTER),
-            Delivery.purpose.not_in(deliveries.NOT_RETRYABLE_PURPOSES),
+            Delivery.purpose.not_in(manual.NOT_RETRYABLE_PURPOSES),
         )
         .order_by(Delivery.id)
     ).all()
-    return deliveries.retry(rows)
+    return manual.retry(rows)

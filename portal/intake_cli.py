@@ -103,8 +103,8 @@ def import_mail(files: tuple[str, ...], slug: str) -> None:
 @click.option("--vendor", "slug", required=True, help="The vendor's slug.")
 def route_command(slug: str) -> None:
     """Route the vendor's leads waiting as received, by its published rules."""
+    from distribution.routing.compiled import published
     from distribution.routing.jobs import route_waiting
-    from distribution.routing.rules import published
 
     vendor = _vendor(slug)
     if published(vendor) is None:

@@ -17,9 +17,10 @@ from flask import Flask, g
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
 
-from distribution import accounts, clock, deliveries, directory
+from distribution import accounts, clock, directory
 from distribution.db import db
 from distribution.models import Partner, PartnerKind, Role, User, Vendor
+from distribution.outbox import lanes
 from portal import create_app
 from portal.config import normalize_database_url
 from portal.extensions import limiter
@@ -100,7 +101,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
         _empty_tables()
         db.engine.dispose()
     clock.reset()
-    deliveries.forget_pace()
+    lanes.forget_pace()
 
 
 def _forget_cached_user() -> None:

@@ -34,7 +34,6 @@ from connectors import outbound
 from distribution import clock, events
 from distribution.buyers.eligibility import BuyerCandidate, cap_reason, lineup
 from distribution.db import db
-from distribution.deliveries import allowed_hosts, lead_payload
 from distribution.models import (
     Buyer,
     Delivery,
@@ -49,6 +48,7 @@ from distribution.models import (
     SaleStatus,
     Vendor,
 )
+from distribution.outbox.payload import allowed_hosts, lead_payload
 
 DEFAULT_PING_TIMEOUT = 2.0
 # Time allowed past the ping timeout for threads to hand back what they have.

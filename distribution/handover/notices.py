@@ -3,7 +3,7 @@
 A partner whose leads are not pushed to a destination of its own still hears of
 each offer (with its signed accept and decline links) and of deadlines about to
 run out, by e-mail to its contact address or else to its active users. The mail
-is an outbox delivery like any other (``distribution.deliveries``: leased,
+is an outbox delivery like any other (``distribution.outbox``: leased,
 retried, logged); this module only renders and sends it, over the operator's
 relay ``SMTP_URL``, or writes it to the log when none is set.
 """
@@ -20,21 +20,18 @@ from sqlalchemy import select
 
 from connectors import outbound
 from distribution.db import db
-from distribution.deliveries import lead_payload
 from distribution.models import Assignment, AssignmentStatus, Delivery, Lead, Partner, User
+from distribution.outbox.links import offer_links
+from distribution.outbox.payload import lead_payload
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAIL_FROM = "Leadrelay <no-reply@leadrelay.invalid>"
 
 
-def send(delivery: Delivery) -> outbound.SendResult:
-    """Mail an offer or a reminder to the partner's contact address, or its users'."""
-    return prepare(delivery)()
-
-
 def prepare(delivery: Delivery) -> Callable[[], outbound.SendResult]:
-    """Read what mailing ``delivery`` needs; the returned call sends it, on any thread."""
+    """Read what mailing an offer or a reminder to the partner's contact address (or its
+    users') needs; the returned call sends it, on any thread."""
     lead = db.session.get(Lead, delivery.lead_id)
     assignment = db.session.get(Assignment, delivery.assignment_id)
     assert lead is not None and assignment is not None
@@ -45,8 +42,6 @@ def prepare(delivery: Delivery) -> Callable[[], outbound.SendResult]:
         return _decided("rejected", "the partner has no contact e-mail and no active users")
     links = None
     if assignment.status is AssignmentStatus.OFFERED and assignment.expires_at is not None:
-        from distribution.handover.offer_links import offer_links
-
         links = offer_links(assignment)
     settings = {
         "to": to,

@@ -18,11 +18,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from distribution import clock, deliveries, events
+from distribution import clock, events
 from distribution.db import db
 from distribution.handover import offers, pool, work
 from distribution.handover.base import SWEEPER
 from distribution.models import Assignment, AssignmentStatus, Lead
+from distribution.outbox import drain
+from distribution.outbox.queueing import queue_notice
 from distribution.reports import rollup
 from distribution.routing import jobs as routing_jobs
 
@@ -63,7 +65,7 @@ def sweep(now: datetime | None = None, remind_before: timedelta = REMIND_BEFORE)
         result.pool_timeouts += _one(pool.time_out, lead_id, now)
     result.reminders = _remind(now, remind_before)
     # Deliveries whose retry is due, whose job Redis lost, or whose worker died.
-    result.deliveries = deliveries.sweep(now)
+    result.deliveries = drain.sweep(now)
     result.routing_runs = routing_jobs.sweep(now)
     # Closed days whose figures changed (or were never rolled) for the manager reports.
     result.report_days = rollup.rollup(now).days
@@ -126,7 +128,7 @@ def _remind(now: datetime, before: timedelta) -> int:
                     reason=f"{which} deadline at {deadline:%Y-%m-%d %H:%M} UTC",
                     data={"deadline": which},
                 )  # fmt: skip
-                deliveries.queue_notice(lead, held, purpose="reminder")
+                queue_notice(lead, held, purpose="reminder")
             db.session.commit()
             count += 1
     return count

@@ -25,7 +25,7 @@ from distribution.intake.normalize import NormalizedLead, normalize
 from distribution.intake.scoring import DEFAULT_SCORE_RULES, score, with_warnings
 from distribution.intake.validate import DEFAULT_REQUIRED, validate, warnings
 from distribution.models import ApiKey, Lead, LeadStatus, Vendor
-from distribution.routing.due import mark_due
+from distribution.routing.jobs import route_after_commit
 
 __all__ = ["DEFAULT_REQUIRED", "LEAD_FIELDS", "IntakeResult", "Origin", "ingest", "ingest_many"]
 
@@ -299,7 +299,7 @@ def _store(
         rows, actor=origin.actor, channel=origin.channel, notes=[notes.get(id(r)) for r in rows]
     )
     if any(row["status"] is LeadStatus.RECEIVED for row in rows):
-        mark_due(rows[0]["vendor_id"])
+        route_after_commit(rows[0]["vendor_id"])
 
 
 # Every column _new_row and _decide fill in; the rest keep their defaults.

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from distribution import buyers, clock, deliveries, events
+from distribution import buyers, clock, events
 from distribution.db import db
 from distribution.models import (
     Assignment,
@@ -28,11 +28,12 @@ from distribution.models import (
     RuleAction,
     Vendor,
 )
+from distribution.outbox.queueing import queue_offer
 from distribution.routing import candidates as cand
+from distribution.routing.compiled import CompiledRule, CompiledRuleSet, published
 from distribution.routing.conditions import Facts, check
 from distribution.routing.ledger import DatabaseLedger, Ledger
 from distribution.routing.partners import PartnerCard
-from distribution.routing.rules import CompiledRule, CompiledRuleSet, published
 
 # A lead in one of these may be (re)routed; routing moves it to ROUTED first.
 ROUTABLE = (LeadStatus.RECEIVED, LeadStatus.UNASSIGNED)
@@ -284,7 +285,7 @@ def _offer(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor:
         data={"expires_at": offer.expires_at.isoformat(timespec="seconds")},
     )  # fmt: skip
     # Partners with their own systems get the offer pushed there too (after commit).
-    deliveries.queue_offer(offer, lead)
+    queue_offer(offer, lead)
 
 
 def _pool(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: str) -> None:

@@ -1,8 +1,8 @@
 """Background routing: every lead waiting as received gets routed, a commit per lead.
 
-Intake and publishing enqueue ``route_waiting`` after they commit; the database
-is the truth, so a lost enqueue only delays a lead until the sweeper (``sweep``)
-finds it still waiting.
+Intake and publishing call ``route_after_commit``, so ``route_waiting`` runs once
+they commit; the database is the truth, so a lost enqueue only delays a lead
+until the sweeper (``sweep``) finds it still waiting.
 """
 
 from __future__ import annotations
@@ -15,15 +15,23 @@ from sqlalchemy import select
 
 from distribution import clock
 from distribution.db import db
+from distribution.jobs.runner import after_commit, enqueue
 from distribution.models import Lead, LeadStatus, Vendor
+from distribution.routing.compiled import published
 from distribution.routing.engine import route
-from distribution.routing.rules import published
 
 log = logging.getLogger(__name__)
 
-ROUTE_JOB = "distribution.routing.jobs.route_waiting"
 # A received lead older than this has lost its routing job (Redis, a killed worker).
 STRANDED_AFTER = timedelta(minutes=1)
+
+
+def route_after_commit(vendor_id: int) -> None:
+    """Route the vendor's waiting leads once the current transaction commits: one run
+    per burst of commits, after ``JOB_SETTLE_SECONDS`` (off with ``ROUTE_AFTER_INTAKE``)."""
+    after_commit(
+        f"route-waiting:{vendor_id}", route_waiting, vendor_id, switch="ROUTE_AFTER_INTAKE"
+    )
 
 
 def sweep(now: datetime | None = None) -> int:
@@ -39,10 +47,8 @@ def sweep(now: datetime | None = None) -> int:
         .where(Lead.status == LeadStatus.RECEIVED, Lead.received_at <= before)
         .distinct()
     ).all()
-    from portal.jobs import enqueue
-
     for vendor_id in vendors:
-        enqueue(ROUTE_JOB, vendor_id)
+        enqueue(route_waiting, vendor_id)
     return len(vendors)
 
 

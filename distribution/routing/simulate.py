@@ -19,9 +19,9 @@ from sqlalchemy import select, union
 from distribution import clock
 from distribution.db import db
 from distribution.models import Assignment, Lead, LeadStatus, PoolEligibility, RuleSet, Vendor
+from distribution.routing.compiled import compiled
 from distribution.routing.engine import decide
 from distribution.routing.ledger import MemoryLedger
-from distribution.routing.rules import compiled
 
 # Leads that never reach routing: simulating them says nothing.
 _NOT_ROUTED = (LeadStatus.REJECTED, LeadStatus.DUPLICATE, LeadStatus.SUPPRESSED)

@@ -1,7 +1,7 @@
 """The fax API's status callback: a public URL per delivery, named by a signed token.
 
 No API key: the fax service only knows the callback URL we gave it when the fax
-was sent (``distribution.destinations.fax_callback_url``). A token we did not
+was sent (``distribution.outbox.links.fax_callback_url``). A token we did not
 sign answers 404, exactly like one for a delivery that does not exist.
 """
 

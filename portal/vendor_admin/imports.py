@@ -26,8 +26,8 @@ from connectors.errors import ParseError
 from distribution import imports
 from distribution.db import db
 from distribution.intake.pipeline import LEAD_FIELDS
+from distribution.jobs.runner import enqueue
 from distribution.models import Job, Role
-from portal import jobs
 from portal.intake_cli import upload_dir
 from portal.security import current_scope, get_or_404, role_required, scoped
 from portal.vendor_admin.routes import bp, current_vendor
@@ -106,7 +106,7 @@ def import_mapping(token: str) -> str | Response | tuple[str, int]:
             current_vendor(), current_user, meta["filename"], stored, mapping
         )
         db.session.commit()
-        job.rq_job_id = jobs.enqueue("distribution.imports.run_import", job.id)
+        job.rq_job_id = enqueue(imports.run_import, job.id)
         db.session.commit()
         flash(f"Import of {meta['filename']} started.", "success")
         return redirect(url_for("vendor.import_job", job_id=job.id))

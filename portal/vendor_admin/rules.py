@@ -18,6 +18,7 @@ from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.models import Lead, Partner, Role, RuleSet, Vendor
 from distribution.routing import decide, reroute, rules
+from distribution.routing.compiled import published
 from distribution.routing.conditions import FIELDS, OPS, describe
 from distribution.routing.simulate import MAX_DAYS, simulate
 from portal.security import get_or_404, role_required, scoped
@@ -39,7 +40,7 @@ class PublishForm(FlaskForm):
 @role_required(Role.VENDOR_ADMIN)
 def rules_index() -> str:
     vendor = current_vendor()
-    current = rules.published(vendor)
+    current = published(vendor)
     tried = None
     if request.args.get("try"):
         sample = Lead(

@@ -10,7 +10,7 @@ from contextlib import ExitStack
 import pytest
 from sqlalchemy import func, select
 
-from distribution import buyers, deliveries
+from distribution import buyers
 from distribution.db import db
 from distribution.models import (
     Delivery,
@@ -22,6 +22,7 @@ from distribution.models import (
     PoolEligibility,
     Sale,
 )
+from distribution.outbox.lease import due_ids
 from tests.buyers import accepts, bids, buyer, one_lead, rejects, sale_of, sold
 from tests.connectors.outbound_peers import BuyerEndpoint
 from tests.handover import leads, publish, routed, rule, west_partner
@@ -95,7 +96,7 @@ def test_a_rejection_an_error_and_a_timeout_each_pass_it_on(world, peers):
     statuses = Counter(db.session.scalars(select(Delivery.status)))
     assert statuses == {DeliveryStatus.REJECTED: 1, DeliveryStatus.FAILED: 2,
                         DeliveryStatus.DELIVERED: 1}  # fmt: skip
-    assert deliveries.due_ids() == []  # a sale is never re-sent by the outbox later
+    assert due_ids() == []  # a sale is never re-sent by the outbox later
 
 
 def test_nobody_buying_leaves_the_lead_as_it_was_with_the_reason(world, peers):

@@ -1,19 +1,22 @@
-"""The delivery outbox against real local peers: an HTTP endpoint and an SMTP inbox."""
+"""The delivery outbox against real local peers: an HTTP endpoint and an SMTP inbox.
+
+Everything is sent the way production sends it: by the drain (``send_due``).
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from connectors import outbound
-from distribution import clock, deliveries, destinations
+from distribution import clock, destinations
 from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.handover import notices, sweeper
-from distribution.handover.offer_links import offer_links
 from distribution.models import (
     Assignment,
     Delivery,
@@ -22,6 +25,11 @@ from distribution.models import (
     Destination,
     LeadEvent,
 )
+from distribution.outbox import manual
+from distribution.outbox.drain import send_due
+from distribution.outbox.lease import due_ids
+from distribution.outbox.links import offer_links
+from distribution.outbox.record import MAX_ATTEMPTS, PAUSE_AFTER_FAILURES
 from tests.connectors.conftest import internal_hosts
 from tests.connectors.outbound_peers import BuyerEndpoint, SmtpInbox
 from tests.handover import leads, publish, routed, rule, west_partner
@@ -59,7 +67,7 @@ def test_an_offer_is_pushed_signed_and_logged(world, endpoint, loopback):
     )
     assert delivery.status is DeliveryStatus.PENDING and delivery.purpose == "offer"
 
-    assert deliveries.send(delivery.id) == "delivered"
+    assert send_due() == {"delivered": 1}
 
     got = endpoint.last
     assert got.json()["email"] == lead.email
@@ -80,16 +88,16 @@ def test_a_failing_endpoint_is_retried_on_schedule_with_the_same_id(world, endpo
     )
     endpoint.reply(503, "busy")
 
-    assert deliveries.send(delivery.id) == "retry_wait"
+    assert send_due() == {"retry_wait": 1}
     db.session.refresh(delivery)
     wait = delivery.next_attempt_at - clock.now()
     assert timedelta(seconds=30) <= wait <= timedelta(seconds=37.5)
-    assert deliveries.send(delivery.id) == "skipped"  # not due yet
-    assert deliveries.due_ids() == []
+    assert send_due() == {}  # not due yet
+    assert due_ids() == []
 
     clock.advance(timedelta(seconds=40))
-    assert deliveries.due_ids() == [delivery.id]
-    assert deliveries.send(delivery.id) == "delivered"
+    assert due_ids() == [delivery.id]
+    assert send_due() == {"delivered": 1}
     ids = {r.headers["webhook-id"] for r in endpoint.received}
     assert len(endpoint.received) == 2 and ids == {delivery.webhook_id}
 
@@ -100,9 +108,9 @@ def test_a_clear_rejection_is_final(world, endpoint, loopback):
     )
     endpoint.reply(400, {"status": "rejected", "reason": "outside our territory"})
 
-    assert deliveries.send(delivery.id) == "rejected"
+    assert send_due() == {"rejected": 1}
     clock.advance(timedelta(days=1))
-    assert deliveries.due_ids() == []
+    assert due_ids() == []
     assert len(endpoint.received) == 1
 
 
@@ -110,31 +118,31 @@ def test_after_the_last_attempt_it_fails_and_can_be_retried_by_hand(world, endpo
     _lead, destination, _secret, delivery = _offer_with_destination(
         world, "http_json", {"url": endpoint.url}
     )
-    for _ in range(deliveries.MAX_ATTEMPTS):
+    for _ in range(MAX_ATTEMPTS):
         endpoint.reply(500, "down")
-        deliveries.send(delivery.id)
+        send_due()
         clock.advance(timedelta(hours=8))  # past the longest step and its jitter
     db.session.refresh(delivery)
     assert delivery.status is DeliveryStatus.FAILED
-    assert delivery.attempts == deliveries.MAX_ATTEMPTS
+    assert delivery.attempts == MAX_ATTEMPTS
     assert "500" in (delivery.last_error or "")
     assert destination.consecutive_failures == 1
 
-    deliveries.retry([delivery])
+    manual.retry([delivery])
     db.session.commit()
-    assert deliveries.send(delivery.id) == "delivered"
-    assert len(endpoint.received) == deliveries.MAX_ATTEMPTS + 1
+    assert send_due() == {"delivered": 1}
+    assert len(endpoint.received) == MAX_ATTEMPTS + 1
 
 
 def test_a_destination_that_keeps_failing_is_paused(world, endpoint, loopback):
     _lead, destination, _secret, delivery = _offer_with_destination(
         world, "http_json", {"url": endpoint.url}
     )
-    destination.consecutive_failures = deliveries.PAUSE_AFTER_FAILURES - 1
+    destination.consecutive_failures = PAUSE_AFTER_FAILURES - 1
     db.session.commit()
-    for _ in range(deliveries.MAX_ATTEMPTS):
+    for _ in range(MAX_ATTEMPTS):
         endpoint.reply(502, "bad gateway")
-        deliveries.send(delivery.id)
+        send_due()
         clock.advance(timedelta(hours=8))  # past the longest step and its jitter
     db.session.refresh(destination)
     assert destination.paused_until is not None
@@ -146,11 +154,11 @@ def test_a_destination_that_keeps_failing_is_paused(world, endpoint, loopback):
     destination.paused_until = clock.now() + timedelta(hours=1)
     db.session.commit()
     sent_before = len(endpoint.received)
-    assert deliveries.send(delivery.id) == "retry_wait"
+    assert send_due() == {"retry_wait": 1}
     assert len(endpoint.received) == sent_before
-    deliveries.resume(destination)
+    manual.resume(destination)
     db.session.commit()
-    assert deliveries.send(delivery.id) == "delivered"
+    assert send_due() == {"delivered": 1}
 
 
 def test_a_lease_left_by_a_dead_worker_runs_out_and_the_delivery_goes_again(
@@ -163,12 +171,12 @@ def test_a_lease_left_by_a_dead_worker_runs_out_and_the_delivery_goes_again(
     delivery.status = DeliveryStatus.SENDING
     delivery.lease_until = clock.now() + timedelta(seconds=120)
     db.session.commit()
-    assert deliveries.send(delivery.id) == "skipped"
-    assert deliveries.due_ids() == []
+    assert send_due() == {}
+    assert due_ids() == []
 
     clock.advance(timedelta(seconds=121))
-    assert deliveries.due_ids() == [delivery.id]
-    assert deliveries.send(delivery.id) == "delivered"
+    assert due_ids() == [delivery.id]
+    assert send_due() == {"delivered": 1}
     assert len(endpoint.received) == 1
 
 
@@ -192,8 +200,9 @@ def test_private_addresses_are_refused_when_saved_and_when_sent(world, endpoint,
     routed(lead)
     delivery = db.session.scalars(select(Delivery).where(Delivery.lead_id == lead.id)).one()
     app.config["OUTBOUND_ALLOW_HOSTS"] = ""
-    assert deliveries.send(delivery.id) == "rejected"
+    assert send_due() == {"rejected": 1}
     assert endpoint.received == []
+    assert db.session.get(Delivery, delivery.id).status is DeliveryStatus.REJECTED
 
 
 def test_internal_smtp_servers_are_refused_when_saved_and_when_sent(world, app):
@@ -221,7 +230,7 @@ def test_internal_smtp_servers_are_refused_when_saved_and_when_sent(world, app):
         routed(lead)
         delivery = db.session.scalars(select(Delivery).where(Delivery.lead_id == lead.id)).one()
         app.config["OUTBOUND_ALLOW_HOSTS"] = ""
-        assert deliveries.send(delivery.id) == "rejected"
+        assert send_due() == {"rejected": 1}
         assert inbox.envelopes == []
         assert "loopback" in db.session.get(Delivery, delivery.id).last_error
 
@@ -234,7 +243,7 @@ def test_an_offer_email_carries_accept_and_decline_links(world, loopback):
             {"to": "leads@pacific.example.com", "from": "offers@leadrelay.test",
              "smtp": inbox.settings()},
         )  # fmt: skip
-        assert deliveries.send(delivery.id) == "delivered"
+        assert send_due() == {"delivered": 1}
         (message,) = inbox.messages
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
@@ -258,7 +267,7 @@ def test_a_partner_without_a_system_gets_the_offer_by_email(world, app):
         app.config["SMTP_URL"] = f"smtp://127.0.0.1:{inbox.port}"
         # The operator's relay is trusted as configured: no allowlist needed for it.
         app.config["OUTBOUND_ALLOW_HOSTS"] = ""
-        assert deliveries.send(delivery.id) == "delivered"
+        assert send_due() == {"delivered": 1}
         (message,) = inbox.messages
     assert message["To"] == "leads@pacific.example.com"
     text = message.get_body(preferencelist=("plain",)).get_content()
@@ -276,7 +285,7 @@ def test_without_smtp_the_offer_email_is_written_to_the_log(world, caplog):
     routed(lead)
     delivery = db.session.scalars(select(Delivery).where(Delivery.lead_id == lead.id)).one()
     with caplog.at_level("INFO", logger="distribution.handover.notices"):
-        assert deliveries.send(delivery.id) == "delivered"
+        assert send_due() == {"delivered": 1}
     assert "leads@pacific.example.com" in caplog.text
     (attempt,) = db.session.get(Delivery, delivery.id).attempts_log
     assert attempt.error == "no SMTP_URL: written to the log"
@@ -289,6 +298,7 @@ def test_the_sweeper_reminds_the_partner_by_email_before_the_offer_expires(world
                          acceptance_window_hours=4))  # fmt: skip
     (lead,) = leads(vendor)
     routed(lead)
+    assert send_due() == {"delivered": 1}  # the offer (no SMTP_URL yet: to the log)
     clock.advance(timedelta(hours=3, minutes=30))
     sweeper.sweep()
     reminder = db.session.scalars(
@@ -296,9 +306,10 @@ def test_the_sweeper_reminds_the_partner_by_email_before_the_offer_expires(world
     ).one()
     with SmtpInbox() as inbox:
         app.config["SMTP_URL"] = f"smtp://127.0.0.1:{inbox.port}"
-        assert deliveries.send(reminder.id) == "delivered"
+        assert send_due() == {"delivered": 1}
         (message,) = inbox.messages
     assert message["Subject"].startswith(f"Reminder #{lead.id}")
+    assert db.session.get(Delivery, reminder.id).status is DeliveryStatus.DELIVERED
     sweeper.sweep()  # a second sweep reminds no one twice
     count = select(func.count()).select_from(Delivery).where(Delivery.purpose == "reminder")
     assert db.session.scalar(count) == 1
@@ -311,7 +322,7 @@ def test_a_partner_with_nobody_to_write_to_is_a_visible_rejection(world):
     (lead,) = leads(vendor)
     routed(lead)
     delivery = db.session.scalars(select(Delivery).where(Delivery.lead_id == lead.id)).one()
-    assert deliveries.send(delivery.id) == "rejected"
+    assert send_due() == {"rejected": 1}
     assert "no contact e-mail" in db.session.get(Delivery, delivery.id).last_error
     assert db.session.scalar(select(func.count()).select_from(DeliveryAttempt)) == 1
     assert db.session.scalar(select(func.count()).select_from(Destination)) == 0
@@ -347,7 +358,7 @@ def test_a_drain_sends_batches_concurrently_and_records_each_outcome(world, app,
         for lead in leads(vendor, count=3):
             routed(lead)
 
-        counts = deliveries.send_due(batch=4)
+        counts = send_due(batch=4)
 
         assert counts == {"delivered": 3, "rejected": 3, "retry_wait": 3}
         received = {
@@ -388,9 +399,9 @@ def test_a_delivery_due_again_is_read_afresh_by_the_next_drain(world, endpoint, 
         world, "http_json", {"url": endpoint.url}
     )
     endpoint.reply(503, "busy")
-    assert deliveries.send_due() == {"retry_wait": 1}
+    assert send_due() == {"retry_wait": 1}
     clock.advance(timedelta(seconds=40))
-    assert deliveries.send_due() == {"delivered": 1}
+    assert send_due() == {"delivered": 1}
 
     numbers = db.session.scalars(
         select(DeliveryAttempt.number).where(DeliveryAttempt.delivery_id == delivery.id)
@@ -415,7 +426,7 @@ def test_a_slow_destination_never_keeps_a_batch_past_its_lease(world, app, endpo
     for lead in leads(vendor, count=3):
         routed(lead)
 
-    counts = deliveries.send_due()
+    counts = send_due()
 
     assert counts["delivered"] == 3 and counts.get("retry_wait", 0) >= 1
     sent = db.session.scalars(select(Delivery)).all()
@@ -440,7 +451,7 @@ def _quick_destinations(world, *peers):
     publish(vendor, rule("West", action="push_partner", partner_id=partner.id))
     for lead in leads(vendor, count=4, prefix="first"):
         routed(lead)
-        assert deliveries.send_due() == {"delivered": len(peers)}
+        assert send_due() == {"delivered": len(peers)}
     return vendor
 
 
@@ -456,7 +467,7 @@ def test_a_quick_destination_gets_its_sends_in_turn_batch_after_batch(world, app
             routed(lead)
 
         # Two batches (the first is an eighth of the size), both begun while it was quick.
-        assert deliveries.send_due(batch=8) == {"delivered": 9}
+        assert send_due(batch=8) == {"delivered": 9}
 
         assert len(peer.received) == 13 and peer.most_at_once == 1
 
@@ -472,7 +483,7 @@ def test_a_quick_destination_that_stalls_holds_up_only_its_own_lane(world, app, 
         for lead in leads(vendor, count=3):
             routed(lead)
 
-        assert deliveries.send_due() == {"delivered": 6}
+        assert send_due() == {"delivered": 6}
 
         first_stalled_answer = min(stalling.answered[4:])
         assert len(prompt.received) == 7
@@ -485,19 +496,20 @@ def test_a_send_recorded_after_its_lease_ran_out_leaves_the_new_holder_alone(
     """Worker A's post hangs past its lease; worker B leases the delivery again, sends
     it and records it delivered. A's late answer (503) is logged as A's attempt but
     must not turn the delivery back into a retry."""
+    app.config["DELIVERY_LEASE_SECONDS"] = 2  # A's lease runs out while its post hangs
     _lead, _destination, _secret, delivery = _offer_with_destination(
         world, "http_json", {"url": endpoint.url}
     )
     delivery_id, webhook_id = delivery.id, delivery.webhook_id
     db.session.commit()
-    endpoint.reply(503, "busy", delay=1.0)  # A's post: answered late, and not well
+    endpoint.reply(503, "busy", delay=4.0)  # A's post: answered late, and not well
     endpoint.reply(200, "OK")  # B's post
-    outcome: list[str] = []
+    outcome: list[dict[str, int]] = []
 
     def worker_a() -> None:
         with app.app_context():
             try:
-                outcome.append(deliveries.send(delivery_id))
+                outcome.append(send_due())
             finally:
                 db.session.remove()
 
@@ -505,12 +517,14 @@ def test_a_send_recorded_after_its_lease_ran_out_leaves_the_new_holder_alone(
     first.start()
     while not endpoint.received and first.is_alive():
         first.join(0.01)  # until A's post is at the partner
-    clock.advance(timedelta(seconds=deliveries.DEFAULT_LEASE_SECONDS + 1))
-    assert deliveries.send(delivery_id) == "delivered"  # worker B
-    db.session.commit()
+    # Worker B drains until A's lease has run out and B has sent the delivery.
+    give_up = time.monotonic() + 30
+    while (sent_by_b := send_due()) == {} and time.monotonic() < give_up:
+        time.sleep(0.1)
+    assert sent_by_b == {"delivered": 1}
     first.join()
 
-    assert outcome == ["delivered"]  # A reports what the row holds: B's record
+    assert outcome == [{"delivered": 1}]  # A reports what the row holds: B's record
     db.session.expire_all()
     row = db.session.get(Delivery, delivery_id)
     assert row.status is DeliveryStatus.DELIVERED and row.attempts == 2

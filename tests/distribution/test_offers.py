@@ -21,6 +21,7 @@ from distribution.handover import offer_links, offers, pool, work
 from distribution.handover.base import Actor
 from distribution.handover.sweeper import sweep
 from distribution.models import Assignment, AssignmentStatus, LeadEvent, LeadStatus
+from distribution.outbox import links as outbox_links
 from distribution.tenancy import Scope
 from tests.handover import leads, publish, routed, rule, west_partner
 
@@ -249,7 +250,7 @@ def test_an_accept_link_works_once_without_login_and_says_it_came_from_email(app
     vendor, only, _ = solo
     (lead,) = leads(vendor)
     routed(lead)
-    links = offer_links.offer_links(offer_of(lead, only))
+    links = outbox_links.offer_links(offer_of(lead, only))
     token = links["accept"].rsplit("/", 1)[1]
     assert links["accept"].startswith(app.config["PUBLIC_URL"] + "/offer-links/")
     action, offer = offer_links.act(token)
@@ -267,7 +268,7 @@ def test_an_expired_offers_link_refuses_and_a_forged_one_too(solo):
     vendor, only, _ = solo
     (lead,) = leads(vendor)
     routed(lead)
-    links = offer_links.offer_links(offer_of(lead, only))
+    links = outbox_links.offer_links(offer_of(lead, only))
     accept, decline = (links[k].rsplit("/", 1)[1] for k in ("accept", "decline"))
     with pytest.raises(LinkRefused) as forged:
         offer_links.act(accept[:-2] + "xx")

@@ -632,8 +632,8 @@ def test_a_hybrid_rule_needs_its_exclusive_window(world):
 
 
 def test_the_sweeper_routes_leads_whose_routing_job_was_lost(app, world):
+    from distribution.jobs.runner import runner
     from distribution.routing import jobs as routing_jobs
-    from portal.jobs import runner
 
     vendor = world.vendor()
     partner = west_partner(world, vendor, "Pacific")

@@ -32,10 +32,11 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from connectors import outbound
-from distribution import clock, deliveries, destinations
+from distribution import clock, destinations
 from distribution.db import db
+from distribution.jobs.runner import JobRunner
 from distribution.models import Delivery, DeliveryAttempt, DeliveryStatus, Lead
-from portal.jobs import JobRunner
+from distribution.outbox import drain
 from tests.connectors.outbound_peers import free_port
 from tests.handover import leads, publish, routed, rule, west_partner
 
@@ -370,7 +371,7 @@ def sweep_until_delivered(delivery_ids: set[int], what: str, now: Callable[[], A
     def swept_and_done() -> bool:
         if delivered(delivery_ids):
             return True
-        deliveries.sweep(now())
+        drain.sweep(now())
         db.session.rollback()
         time.sleep(0.4)  # a sweep a moment, as the periodic sweeper would, only faster
         return False

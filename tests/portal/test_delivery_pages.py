@@ -10,9 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from connectors import outbound
-from distribution import clock, deliveries, destinations, directory
+from distribution import clock, destinations, directory
 from distribution.db import db
 from distribution.models import Delivery, DeliveryStatus, Lead, LeadEvent, Partner, Role
+from distribution.outbox import drain, links
+from distribution.outbox.payload import lead_payload
+from distribution.outbox.queueing import queue
+from distribution.outbox.record import MAX_ATTEMPTS, PAUSE_AFTER_FAILURES
 from tests.conftest import csrf_token
 from tests.connectors.outbound_peers import BuyerEndpoint
 from tests.handover import leads
@@ -39,16 +43,21 @@ def pushed(world, vendor, url, count=1, kind="http_json", **settings):
     destination, _secret = destinations.save(
         vendor, name="Pacific CRM", kind=kind, settings={"url": url, **settings}, partner=partner
     )
-    queued = [deliveries.queue(lead, destination) for lead in leads(vendor, count)]
+    return destination, more(vendor, destination, count)
+
+
+def more(vendor, destination, count=1):
+    """``count`` more deliveries of new leads queued to ``destination``."""
+    queued = [queue(lead, destination) for lead in leads(vendor, count, prefix="more")]
     db.session.commit()
-    return destination, queued
+    return queued
 
 
 def rejected(endpoint, queued, body=b"no thanks"):
-    """Send each delivery once to an endpoint that says no."""
-    for delivery in queued:
+    """Drain the outbox (the deliveries ``queued``) to an endpoint that says no to each."""
+    for _ in queued:
         endpoint.reply(400, body)
-        assert deliveries.send(delivery.id) == "rejected"
+    assert drain.send_due() == {"rejected": len(queued)}
 
 
 @pytest.fixture
@@ -60,10 +69,12 @@ def vendor_admin(world, auth, loopback):
 
 
 def test_the_log_lists_filters_and_shows_every_attempt(client, world, vendor_admin, endpoint):
-    destination, queued = pushed(world, vendor_admin, endpoint.url, count=3)
+    destination, (first,) = pushed(world, vendor_admin, endpoint.url)
     endpoint.reply(200, {"ok": True})
-    deliveries.send(queued[0].id)
-    rejected(endpoint, queued[1:2], body=HOSTILE.encode())
+    assert drain.send_due() == {"delivered": 1}
+    (second,) = more(vendor_admin, destination)
+    rejected(endpoint, [second], body=HOSTILE.encode())
+    queued = [first, second, *more(vendor_admin, destination)]  # the last one waits
 
     page = client.get("/vendor/deliveries").get_data(as_text=True)
     assert all(f"#{d.id}</a>" in page for d in queued)
@@ -115,9 +126,9 @@ def test_a_dead_letter_is_retried_by_hand(client, world, vendor_admin, endpoint)
 def test_retry_all_shown_moves_every_dead_letter_back(client, world, vendor_admin, endpoint):
     destination, queued = pushed(world, vendor_admin, endpoint.url, count=3)
     rejected(endpoint, queued)
-    failed = deliveries.queue(_lead(queued[0]), destination)  # a failed one, not only rejected
+    failed = queue(_lead(queued[0]), destination)  # a failed one, not only rejected
     db.session.commit()
-    for _ in range(deliveries.MAX_ATTEMPTS):
+    for _ in range(MAX_ATTEMPTS):
         endpoint.reply(503, "down")
     _fail(failed)
 
@@ -142,8 +153,8 @@ def _lead(delivery):
 
 def _fail(delivery):
     """Fail ``delivery`` for good, moving the clock past each retry."""
-    for _ in range(deliveries.MAX_ATTEMPTS):
-        deliveries.send(delivery.id)
+    for _ in range(MAX_ATTEMPTS):
+        drain.send_due()
         clock.advance(timedelta(hours=8))
     db.session.refresh(delivery)
     assert delivery.status is DeliveryStatus.FAILED
@@ -193,7 +204,7 @@ def test_partner_and_buyer_users_may_not_see_deliveries(client, world, auth, loo
 
 def test_the_dashboard_names_a_destination_paused_after_failures(client, world, vendor_admin):
     destination, _queued = pushed(world, vendor_admin, "http://127.0.0.1:9/leads")
-    destination.consecutive_failures = deliveries.PAUSE_AFTER_FAILURES
+    destination.consecutive_failures = PAUSE_AFTER_FAILURES
     destinations.pause(destination, 1)
     db.session.commit()
     page = client.get("/vendor/").get_data(as_text=True)
@@ -207,7 +218,7 @@ FAX = {"number": "+15551234567", "mode": "api"}
 
 
 def callback_path(delivery) -> str:
-    return urlsplit(destinations.fax_callback_url(delivery)).path
+    return urlsplit(links.fax_callback_url(delivery)).path
 
 
 def test_a_fax_callback_marks_the_delivery_delivered(client, world, vendor_admin, endpoint):
@@ -227,10 +238,10 @@ def test_a_fax_callback_marks_the_delivery_delivered(client, world, vendor_admin
 def test_a_failed_fax_fails_its_delivery(client, world, vendor_admin, endpoint):
     destination, (delivery,) = pushed(world, vendor_admin, endpoint.url, kind="fax", **FAX)
     endpoint.reply(202, {"id": "F-9", "status": "queued"})
-    sent = outbound.render("fax", deliveries.lead_payload(_lead(delivery)),
-                           destinations.send_settings(destination, delivery))  # fmt: skip
-    assert destinations.fax_callback_url(delivery).encode() in sent.body
-    assert deliveries.send(delivery.id) == "delivered"  # the API queued the fax
+    sent = outbound.render("fax", lead_payload(_lead(delivery)),
+                           links.send_settings(destination, delivery))  # fmt: skip
+    assert links.fax_callback_url(delivery).encode() in sent.body
+    assert drain.send_due() == {"delivered": 1}  # the API queued the fax
     db.session.refresh(delivery)
     assert delivery.remote_id == "F-9"
 

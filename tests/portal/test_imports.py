@@ -11,8 +11,8 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from distribution.db import db
+from distribution.jobs import runner as jobs
 from distribution.models import Job, JobStatus, Lead, LeadStatus, Role
-from portal import jobs
 from tests.conftest import csrf_token
 
 CSV_BODY = (

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from distribution import imports
 from distribution.db import db
+from distribution.jobs.runner import JobRunner
 from distribution.models import Job, JobStatus, Lead
-from portal.jobs import JobRunner
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 pytestmark = pytest.mark.redis
@@ -69,7 +69,7 @@ def test_an_import_enqueued_on_redis_is_run_by_an_rq_worker(app, world, redis_qu
         {"first_name": "first_name", "email": "email", "country": "country"},
     )
     db.session.commit()
-    rq_id = redis_queue.enqueue("distribution.imports.run_import", job.id)
+    rq_id = redis_queue.enqueue(imports.run_import, job.id)
     assert rq_id is not None  # it went to Redis, not to a thread
 
     finished = run_worker(app, app.config["RQ_QUEUE"])
@@ -86,7 +86,7 @@ def test_a_failing_job_raises_so_rq_records_the_failure(app, world, redis_queue,
     vendor = world.vendor("acme")
     job = imports.create_import_job(vendor, None, "gone.csv", tmp_path / "missing.csv", {})
     db.session.commit()
-    rq_id = redis_queue.enqueue("distribution.imports.run_import", job.id)
+    rq_id = redis_queue.enqueue(imports.run_import, job.id)
     run_worker(app, app.config["RQ_QUEUE"])
 
     db.session.expire_all()

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from distribution import clock
 from distribution.db import db
 from distribution.errors import InvalidInput
-from distribution.handover import offer_links, work
+from distribution.handover import work
+from distribution.jobs.schedule import sweep_and_reschedule
 from distribution.models import (
     Assignment,
     AssignmentStatus,
@@ -20,7 +21,7 @@ from distribution.models import (
     Role,
     Vendor,
 )
-from portal.jobs import sweep_and_reschedule
+from distribution.outbox import links as outbox_links
 from tests.conftest import csrf_token
 from tests.handover import leads, publish, routed, rule, west_partner
 from tests.portal.test_jobs_rq import redis_queue  # noqa: F401  (fixture)
@@ -164,7 +165,7 @@ def _path(url):
 def test_an_email_accept_link_works_without_login_once(client, desk):
     vendor, west, _ = desk
     (lead,) = push(vendor, west)
-    link = _path(offer_links.offer_links(assignment(lead))["accept"])
+    link = _path(outbox_links.offer_links(assignment(lead))["accept"])
     shown = client.get(link)
     assert shown.status_code == 200 and "Accept lead" in shown.get_data(as_text=True)
     assert assignment(lead).status is AssignmentStatus.OFFERED  # opening it does nothing
@@ -178,7 +179,7 @@ def test_an_email_accept_link_works_without_login_once(client, desk):
 def test_an_email_decline_link_takes_a_reason(client, desk):
     vendor, west, _ = desk
     (lead,) = push(vendor, west)
-    link = _path(offer_links.offer_links(assignment(lead))["decline"])
+    link = _path(outbox_links.offer_links(assignment(lead))["decline"])
     done = post(client, link, link, {"reason": "outside_territory"})
     assert "Offer declined" in done.get_data(as_text=True)
     assert assignment(lead).decline_reason == "outside_territory"
@@ -187,7 +188,7 @@ def test_an_email_decline_link_takes_a_reason(client, desk):
 def test_an_expired_offers_link_refuses(client, desk):
     vendor, west, _ = desk
     (lead,) = push(vendor, west)
-    links = offer_links.offer_links(assignment(lead))
+    links = outbox_links.offer_links(assignment(lead))
     token = csrf_token(client, _path(links["accept"]))
     clock.advance(timedelta(hours=4, seconds=1))
     for url in links.values():

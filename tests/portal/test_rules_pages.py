@@ -11,6 +11,7 @@ from sqlalchemy import select
 from distribution import accounts, clock
 from distribution.db import db
 from distribution.intake.pipeline import Origin, ingest
+from distribution.jobs import runner as jobs
 from distribution.models import (
     Assignment,
     Lead,
@@ -21,7 +22,6 @@ from distribution.models import (
     RuleSetStatus,
 )
 from distribution.routing import route, rules
-from portal import jobs
 from tests.conftest import csrf_token
 
 WEST = {"countries": ["US"], "states": ["US-CA"]}

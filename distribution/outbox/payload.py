@@ -1,0 +1,34 @@
+"""What every send takes from the domain: the lead as plain fields, and the hosts the
+SSRF guard lets through. Used by the outbox, partner e-mails and buyer posts alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from connectors.fields import LEAD_FIELDS
+from distribution.models import Lead
+
+# The lead's columns that ``lead_payload`` reads (a drain loads only these).
+PAYLOAD_COLUMNS = tuple(
+    getattr(Lead, name) for name in ("id", *LEAD_FIELDS, "grade", "score", "received_at", "extras")
+)
+
+
+def lead_payload(lead: Lead) -> dict[str, Any]:
+    """The lead as connectors take it: plain normalized fields, no database objects."""
+    payload: dict[str, Any] = {name: getattr(lead, name) for name in (*LEAD_FIELDS, "grade")}
+    payload["score"] = lead.score
+    payload["id"] = lead.id
+    payload["received_at"] = lead.received_at.isoformat() if lead.received_at else None
+    payload["extras"] = dict(lead.extras or {})
+    return payload
+
+
+def allowed_hosts() -> tuple[str, ...]:
+    """Hosts the SSRF guard lets through (``OUTBOUND_ALLOW_HOSTS``, comma-separated)."""
+    value = current_app.config.get("OUTBOUND_ALLOW_HOSTS") or ()
+    if isinstance(value, str):
+        value = value.split(",")
+    return tuple(h.strip() for h in value if h and h.strip())

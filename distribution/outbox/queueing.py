@@ -1,0 +1,70 @@
+"""Adding deliveries to the outbox, in the caller's transaction: sent once it commits."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+
+from distribution import clock
+from distribution.db import db
+from distribution.models import Assignment, Delivery, DeliveryStatus, Destination, Lead
+from distribution.outbox.drain import send_after_commit
+
+
+def queue(
+    lead: Lead,
+    destination: Destination,
+    *,
+    purpose: str = "offer",
+    assignment: Assignment | None = None,
+) -> Delivery:
+    """Add a pending delivery of ``lead`` to ``destination``; sent once the caller commits."""
+    return _add(lead, purpose, assignment, destination)
+
+
+def queue_offer(assignment: Assignment, lead: Lead) -> list[Delivery]:
+    """One delivery per active destination of the partner ``assignment`` offers ``lead`` to."""
+    destinations = db.session.scalars(
+        select(Destination)
+        .where(
+            Destination.vendor_id == assignment.vendor_id,
+            Destination.partner_id == assignment.partner_id,
+            Destination.active.is_(True),
+        )
+        .order_by(Destination.id)
+    ).all()
+    if not destinations:
+        # No system of its own: the partner's people get the offer by e-mail.
+        return [queue_notice(lead, assignment, purpose="offer")]
+    return [queue(lead, d, purpose="offer", assignment=assignment) for d in destinations]
+
+
+def queue_notice(lead: Lead, assignment: Assignment, *, purpose: str) -> Delivery:
+    """An e-mail to the people of the partner holding ``assignment`` (an offer or a
+    reminder), sent through the outbox like any delivery (``distribution.handover.notices``)."""
+    return _add(lead, purpose, assignment, None)
+
+
+def _add(
+    lead: Lead, purpose: str, assignment: Assignment | None, destination: Destination | None
+) -> Delivery:
+    now = clock.now()
+    delivery = Delivery(
+        webhook_id=f"msg_{secrets.token_urlsafe(18)}",
+        vendor_id=lead.vendor_id,
+        lead_id=lead.id,
+        assignment_id=assignment.id if assignment is not None else None,
+        destination_id=destination.id if destination is not None else None,
+        partner_id=destination.partner_id if destination is not None else assignment.partner_id,
+        buyer_id=destination.buyer_id if destination is not None else None,
+        purpose=purpose,
+        status=DeliveryStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    db.session.add(delivery)
+    db.session.flush()
+    send_after_commit()
+    return delivery
