@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 
+from distribution.actors import Actor
 from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.models import Lead, Partner, Role, RuleSet, Vendor
@@ -144,7 +145,7 @@ def reroute_leads() -> str | Response:
     form = RerouteForm()
     if request.method == "POST" and form.validate_on_submit():
         ids = [int(i) for i in request.form.getlist("lead_id") if i.isdigit()]
-        moved = reroute.apply(vendor, ids, actor=f"user:{current_user.id}")
+        moved = reroute.apply(vendor, ids, actor=Actor.user(current_user))
         db.session.commit()
         flash(f"Re-routed {len(moved)} of the {len(ids)} leads you picked.")
         return redirect(url_for("vendor.reroute_leads", **_filters()))
