@@ -193,15 +193,20 @@ class DemoResult:
     replaced: bool
 
 
-def seed_demo() -> DemoResult:
-    """Build (or rebuild) the Northwind demo tenant and commit it."""
+def seed_demo(buyer_url: str | None = None) -> DemoResult:
+    """Build (or rebuild) the Northwind demo tenant and commit it.
+
+    The demo's buyers post to ``buyer_url`` (a sandbox that takes the leads) and
+    keep it in their destinations; without one, a stand-in on this machine takes
+    the story's posts, and the destinations keep its address, to be edited.
+    """
     now = clock.now()
     existing = directory.find_vendor(DEMO_SLUG)
     if existing is not None:
         remove_vendor(existing)
         db.session.commit()
     rng = random.Random(SEED)
-    with buyer_desk() as desk:
+    with buyer_desk(buyer_url) as desk:
         with clock.frozen_at(now - timedelta(days=75)):
             vendor = directory.create_vendor(
                 DEMO_SLUG, "Northwind Devices", timezone="America/Chicago"

@@ -295,11 +295,15 @@ def commit_step() -> None:
 
 
 @contextmanager
-def buyer_desk() -> Iterator[str]:
-    """A stand-in for the demo's buyers while the story plays: it takes every lead posted.
+def buyer_desk(url: str | None = None) -> Iterator[str]:
+    """Where the demo's buyers take leads: ``url`` if given, else a stand-in on this machine.
 
-    Yields its base URL (loopback, let through the SSRF guard only meanwhile).
+    The stand-in takes every lead posted while the story plays; it yields its base
+    URL (loopback, let through the SSRF guard only meanwhile).
     """
+    if url:
+        yield url.rstrip("/")
+        return
     taken = count(100001)
 
     class Desk(BaseHTTPRequestHandler):
