@@ -167,6 +167,7 @@ SCORE_RULES: list[dict[str, Any]] = [
     {"field": "source", "op": "in", "value": ["web-form", "paid-search"], "points": 6,
      "label": "asked online"},
     {"field": "product", "op": "present", "points": 15, "label": "names a product"},
+    {"field": "phone", "op": "present", "points": 10, "label": "has phone"},
     {"field": "product", "op": "eq", "value": "Enterprise Suite", "points": 10,
      "label": "enterprise interest"},
     {"field": "extras.employees", "op": "gte", "value": 200, "points": 15, "label": "mid-size"},
@@ -379,7 +380,7 @@ class _Draft:
 
     fields: dict[str, Any]
     received_at: datetime
-    outcome: str = "route"  # route | received | rejected | duplicate | suppressed
+    outcome: str = "route"  # route | received | rejected | duplicate | suppressed | showcase
 
 
 class _Leads:
@@ -409,6 +410,7 @@ class _Leads:
                 product="Cloud Console" if pooled else "Edge Gateway",
             )  # fmt: skip
             draft.received_at = self.now - timedelta(minutes=minutes)
+            draft.outcome = "showcase"
             self.story.at(draft.received_at, self._arrive, draft)
         self.story.play()
 
@@ -430,7 +432,10 @@ class _Leads:
             message_id = f"<{uuid.UUID(int=self.rng.getrandbits(128)).hex}@mail.example.com>"
         origin = Origin(channel=channel, content_type=content_type, message_id=message_id,
                         actor=channel)  # fmt: skip
-        lead = self.story.arrive(fields, payload, origin, route_it=draft.outcome != "received")
+        lead = self.story.arrive(
+            fields, payload, origin, route_it=draft.outcome != "received",
+            leave=draft.outcome == "showcase",
+        )  # fmt: skip
         if lead.status is LeadStatus.RECEIVED:
             self.arrived.append((clock.now(), fields))
 

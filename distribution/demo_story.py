@@ -29,7 +29,7 @@ from sqlalchemy import select
 from distribution import clock, deliveries
 from distribution.actors import SWEEPER, Actor, ActorKind
 from distribution.db import db
-from distribution.errors import DomainError
+from distribution.errors import LimitReached
 from distribution.handover import offers, pool, work
 from distribution.intake.pipeline import Origin, ingest
 from distribution.models import (
@@ -90,6 +90,7 @@ class Story:
         self.partners = {p.id: p for p in partners.values()}
         self.users, self.behaviour = users, behaviour
         self._queue: list[tuple[datetime, int, Callable[..., None], tuple[Any, ...]]] = []
+        self._left: set[int] = set()  # leads routed, then left for a person to answer
         self._order = count()
 
     # -- the queue -------------------------------------------------------------
@@ -110,11 +111,21 @@ class Story:
     # -- intake and routing ------------------------------------------------------
 
     def arrive(
-        self, raw: dict[str, Any], payload: bytes, origin: Origin, route_it: bool = True
+        self,
+        raw: dict[str, Any],
+        payload: bytes,
+        origin: Origin,
+        route_it: bool = True,
+        leave: bool = False,
     ) -> Lead:
-        """Post one lead to intake; a received lead is routed a moment later."""
+        """Post one lead to intake; a received lead is routed a moment later.
+
+        ``leave``: once routed, nobody in the story answers it (it waits for a person).
+        """
         lead = ingest(self.vendor, raw, payload, origin).lead
         db.session.flush()
+        if leave:
+            self._left.add(lead.id)
         if route_it and lead.status is LeadStatus.RECEIVED:
             later = clock.now() + timedelta(milliseconds=self.rng.randint(40, 900))
             self.at(later, self.route, lead.id)
@@ -128,6 +139,8 @@ class Story:
 
     def next(self, lead: Lead) -> None:
         """Queue what happens next to ``lead`` in the state it is in now."""
+        if lead.id in self._left:
+            return
         if lead.status is LeadStatus.OFFERED:
             self._answer(self._latest(lead, AssignmentStatus.OFFERED))
         elif lead.status is LeadStatus.POOLED:
@@ -262,18 +275,23 @@ class Story:
     def _as_partner(
         self, partner_id: int, action: Callable[..., Any], *args: Any, **kw: Any
     ) -> bool:
-        """Run a partner's action as the partner would; a refusal (a cap, a race) is its answer.
+        """Run a partner's action as the partner would, through its own scope.
 
-        The action is undone on a refusal, as the page that called it would; the story
-        so far is committed first, so that only the refused action is undone.
+        Only a claim may be refused here (the partner is at a cap): the story so far
+        is committed first, so that the rollback undoes just the claim, as the pool
+        page's would. Any other refusal means the story asked for something the
+        product does not allow, and is raised.
         """
         scope = Scope.for_partner(self.vendor.id, partner_id)
-        commit_step()
-        try:
+        if action is pool.claim:
+            commit_step()
+            try:
+                action(scope, *args, **kw)
+            except LimitReached:
+                db.session.rollback()
+                return False
+        else:
             action(scope, *args, **kw)
-        except DomainError:
-            db.session.rollback()
-            return False
         if action in (offers.accept, pool.claim, offers.decline):
             self.next(self._lead(int(args[0])))
         return True
