@@ -209,7 +209,10 @@ class Story:
             self.at(until + SWEEP_LAG, self._time_out, lead.id)
 
     def _claim(self, lead_id: int, partner_id: int) -> None:
-        self._as_partner(partner_id, pool.claim, lead_id, self._actor(partner_id))
+        if not self._as_partner(partner_id, pool.claim, lead_id, self._actor(partner_id)):
+            until = self._lead(lead_id).pooled_until  # nobody else tries: it times out
+            if until is not None:
+                self.at(until + SWEEP_LAG, self._time_out, lead_id)
 
     def _time_out(self, lead_id: int) -> None:
         pool.time_out(lead_id, clock.now(), SWEEPER)
