@@ -28,6 +28,7 @@ from sqlalchemy import delete, func, select
 from distribution import accounts, clock, destinations, directory, suppressions
 from distribution.db import db
 from distribution.demo_story import Story, buyer_desk, commit_step
+from distribution.handover import pool
 from distribution.intake import settings as intake_settings
 from distribution.intake.pipeline import DEFAULT_REQUIRED, Origin
 from distribution.intake.scoring import DEFAULT_BANDS
@@ -42,6 +43,7 @@ from distribution.models import (
     Vendor,
 )
 from distribution.routing import rules
+from distribution.tenancy import Scope
 
 SEED = 20261123
 LEAD_COUNT = 300
@@ -398,12 +400,17 @@ class _Leads:
     def showcase(self, partner: Partner) -> None:
         """Work waiting for the partner whose login is printed first: two fresh offers in
         its own states (Edge Gateway, which its round robin gets alone there) and two
-        Cloud Console leads its pool holds."""
+        Cloud Console leads in its pool, counting any the story left there (the rest of
+        the showcase's pool leads go to Europe's pool instead)."""
         home = [g for g in GEO if g[0] == "US" and f"US-{g[1]}" in partner.states]
         home = [g for g in home if g[1] != "CA"] or home  # California is shared with Sierra
+        europe = [g for g in GEO if g[0] in EUROPE]
+        pool_room = 2 - pool.pool_count(Scope.for_partner(self.vendor.id, partner.id))
         for minutes, pooled in SHOWCASE:
             draft = self._draft(LEAD_COUNT)
-            country, state, city, postal, prefix, _ = self.rng.choice(home)
+            mine = not pooled or pool_room > 0
+            pool_room -= int(pooled and mine)
+            country, state, city, postal, prefix, _ = self.rng.choice(home if mine else europe)
             draft.fields.update(
                 country=country, state=state, city=city, postal_code=postal, title="CTO",
                 phone=self._phone(prefix, country), employees=1200,
