@@ -67,3 +67,7 @@ class LinkRefused(DomainError):
     def __init__(self, message: str, kind: str = "invalid"):
         super().__init__(message)
         self.kind = kind
+
+
+class TransitionRefused(DomainError):
+    """A lead move the lifecycle table does not allow (from that state, or by that actor)."""

@@ -234,10 +234,16 @@ def revoke_key(vendor_slug: str, prefix: str) -> None:
 
 
 @click.command("demo")
-def seed_demo() -> None:
+@click.option(
+    "--buyer-url",
+    envvar="DEMO_BUYER_URL",
+    default=None,
+    help="A sandbox the demo's buyers post to (default: a stand-in while seeding).",
+)
+def seed_demo(buyer_url: str | None) -> None:
     """Seed the Northwind demo (rebuilt from scratch each run) and print its logins."""
     try:
-        result = demo.seed_demo()
+        result = demo.seed_demo(buyer_url)
     except InvalidInput as exc:  # e.g. a demo email already taken by another vendor's user
         fail(exc.errors)
     action = "Rebuilt" if result.replaced else "Created"

@@ -31,7 +31,8 @@ from typing import Any
 from sqlalchemy import select, update
 
 from connectors import outbound
-from distribution import clock, events
+from distribution import clock, lifecycle
+from distribution.actors import ROUTING, Actor
 from distribution.buyers.eligibility import BuyerCandidate, cap_reason, lineup
 from distribution.db import db
 from distribution.models import (
@@ -99,7 +100,7 @@ def sell(
     *,
     params: Mapping[str, Any] | None = None,
     rule_id: int | None = None,
-    actor: str = "routing",
+    actor: Actor = ROUTING,
 ) -> SaleOutcome:
     """Offer ``lead`` to its buyers and book what they take (not committed).
 
@@ -132,12 +133,8 @@ def sell(
     total = sum(s.price_cents for s in outcome.sales)
     names = ", ".join(c["name"] for c in outcome.tried if c.get("sale_id"))
     outcome.reason = f"sold to {names} for {_money(total)}"
-    before = lead.status.value
-    lead.status = LeadStatus.SOLD
-    lead.status_reason = outcome.reason[:2000]
-    events.record(
-        lead, "sold", from_status=before, to_status=LeadStatus.SOLD.value, actor=actor,
-        reason=outcome.reason,
+    lifecycle.move(
+        lead, LeadStatus.SOLD, kind="sold", actor=actor, reason=outcome.reason,
         data={"sales": [{"sale_id": s.id, "buyer_id": s.buyer_id, "price_cents": s.price_cents}
                         for s in outcome.sales], "total_cents": total},
     )  # fmt: skip

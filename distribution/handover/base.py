@@ -1,5 +1,5 @@
-"""What every hand-over action shares: who acts, finding a partner's hand-over, the
-follow-up clock, and moving a lead on when a partner lets it go.
+"""What every hand-over action shares: who acts (``Actor``), finding a partner's hand-over,
+the follow-up clock, and moving a lead on when a partner lets it go.
 
 Offers (``offers``), the pool (``pool``), work on held leads (``work``) and the
 sweeper build on these; none of them commits, the caller does.
@@ -8,13 +8,17 @@ sweeper build on these; none of them commits, the caller does.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, update
 
-from distribution import clock, events
+from distribution import clock, lifecycle
+
+# Re-exported: the hand-over modules and pages take their actors from here.
+from distribution.actors import EMAIL_LINK as EMAIL_LINK
+from distribution.actors import SWEEPER as SWEEPER
+from distribution.actors import Actor as Actor
 from distribution.db import db
 from distribution.errors import NotFound
 from distribution.models import (
@@ -25,34 +29,12 @@ from distribution.models import (
     LeadStatus,
     PoolEligibility,
     Rule,
-    User,
     Vendor,
 )
 from distribution.routing.candidates import gather
 from distribution.routing.engine import DEFAULT_POOL_DAYS, DEFAULT_SLA_HOURS, route
 from distribution.routing.ledger import DatabaseLedger
 from distribution.tenancy import Scope, row_id
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who did something and through which door (portal, api, email, system)."""
-
-    label: str
-    via: str = "system"
-    user_id: int | None = None
-
-    @classmethod
-    def user(cls, user: User, via: str = "portal") -> Actor:
-        return cls(f"user:{user.id}", via, user.id)
-
-    @classmethod
-    def api_key(cls, prefix: str) -> Actor:
-        return cls(f"api-key:{prefix}", "api")
-
-
-EMAIL_LINK = Actor("email-link", "email")
-SWEEPER = Actor("sweeper", "system")
 
 
 def lead_id_of(value: Any) -> int:
@@ -104,28 +86,6 @@ def change(assignment: Assignment, *where: Any, **values: Any) -> bool:
     return result.rowcount == 1
 
 
-def set_lead_status(
-    lead: Lead,
-    status: LeadStatus,
-    kind: str,
-    actor: Actor,
-    *,
-    reason: str | None = None,
-    assignment: Assignment | None = None,
-    data: dict[str, Any] | None = None,
-) -> None:
-    """Move ``lead`` to ``status`` and write the one event of that transition."""
-    before = lead.status
-    lead.status = status
-    if reason is not None:
-        lead.status_reason = reason[:2000]
-    events.record(
-        lead, kind, from_status=before.value, to_status=status.value, actor=actor.label,
-        actor_user_id=actor.user_id, reason=reason, assignment=assignment,
-        data={"via": actor.via} | (data or {}),
-    )  # fmt: skip
-
-
 def move_on(lead: Lead, assignment: Assignment, actor: Actor) -> str:
     """The lead, just let go by ``assignment``'s partner (and now unassigned), goes on.
 
@@ -139,7 +99,7 @@ def move_on(lead: Lead, assignment: Assignment, actor: Actor) -> str:
     db.session.flush()
     if assignment.mode is AssignmentMode.HYBRID and _pool_after_first_look(lead, assignment, actor):
         return LeadStatus.POOLED.value
-    decision = route(lead, actor=actor.label)
+    decision = route(lead, actor=actor)
     return decision.outcome.value if decision is not None else lead.status.value
 
 
@@ -174,8 +134,8 @@ def open_pool(
             PoolEligibility(vendor_id=lead.vendor_id, lead_id=lead.id, partner_id=partner_id)
         )
     lead.pooled_until = until
-    set_lead_status(
-        lead, LeadStatus.POOLED, "pooled", actor, reason=reason,
+    lifecycle.move(
+        lead, LeadStatus.POOLED, kind="pooled", actor=actor, reason=reason,
         data={"partners": len(ids), "until": until.isoformat()},
     )  # fmt: skip
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import or_
 
-from distribution import clock
+from distribution import clock, lifecycle
 from distribution.db import db
 from distribution.errors import ClaimConflict, FieldError, InvalidInput, OfferExpired
 from distribution.handover.base import (
@@ -22,7 +22,6 @@ from distribution.handover.base import (
     change,
     followup_sla,
     move_on,
-    set_lead_status,
 )
 from distribution.models import Assignment, AssignmentStatus, Lead, LeadStatus, Vendor
 from distribution.tenancy import Scope
@@ -68,8 +67,8 @@ def accept_offer(offer: Assignment, actor: Actor) -> Assignment:
     if not moved:
         raise _why_not(offer, now)
     lead = _lead(offer)
-    set_lead_status(
-        lead, LeadStatus.ASSIGNED, "accepted", actor, assignment=offer,
+    lifecycle.move(
+        lead, LeadStatus.ASSIGNED, kind="accepted", actor=actor, assignment=offer,
         data={"accepted_via": actor.via, "followup_due_at": due.isoformat(timespec="seconds")},
     )  # fmt: skip
     return offer
@@ -97,8 +96,8 @@ def decline_offer(offer: Assignment, reason: str, note: str | None, actor: Actor
         raise _why_not(offer, now)
     lead = _lead(offer)
     why = DECLINE_REASONS[reason] + (f": {note}" if note else "")
-    set_lead_status(
-        lead, LeadStatus.UNASSIGNED, "declined", actor, reason=why, assignment=offer,
+    lifecycle.move(
+        lead, LeadStatus.UNASSIGNED, kind="declined", actor=actor, reason=why, assignment=offer,
         data={"decline_reason": reason},
     )  # fmt: skip
     return move_on(lead, offer, actor)
@@ -120,8 +119,8 @@ def expire(assignment_id: int, now: datetime, actor: Actor) -> bool:
     if not moved:
         return False
     lead = _lead(offer)
-    set_lead_status(
-        lead, LeadStatus.UNASSIGNED, "expired", actor, assignment=offer,
+    lifecycle.move(
+        lead, LeadStatus.UNASSIGNED, kind="expired", actor=actor, assignment=offer,
         reason=f"partner #{offer.partner_id} did not accept within the window",
     )  # fmt: skip
     move_on(lead, offer, actor)

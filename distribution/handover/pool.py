@@ -1,8 +1,8 @@
 """The pull pool: eligible partners see pooled leads masked and claim them, one winner each.
 
 A claim is atomic: one conditional ``UPDATE lead ... WHERE status = 'pooled'``
-decides the winner, and whoever loses that statement gets ``ClaimConflict``. In
-the same transaction the winner's partner row is locked and its caps (open
+(``lifecycle.take``) decides the winner, and whoever loses that statement gets
+``ClaimConflict``. In the same transaction the winner's partner row is locked and its caps (open
 leads, claims today) counted, as routing holds capacity
 (``routing.candidates.reserve``); at a cap the claim raises ``LimitReached``.
 The pool never reads a lead's contact columns: ``PoolLead`` has none to leak.
@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 
-from distribution import clock
+from distribution import clock, lifecycle
 from distribution.db import db
 from distribution.errors import ClaimConflict, LimitReached, NotAllowedNow, NotFound
-from distribution.handover.base import Actor, followup_sla, lead_id_of, set_lead_status
+from distribution.handover.base import Actor, followup_sla, lead_id_of
 from distribution.models import (
     Assignment,
     AssignmentMode,
@@ -164,18 +164,11 @@ def claim(scope: Scope, lead_id: Any, actor: Actor) -> Assignment:
     if not partner.active:
         raise NotAllowedNow("this partner is inactive: ask the vendor to reactivate it")
     now = clock.now()
-    taken = db.session.execute(
-        update(Lead)
-        .where(
-            Lead.id == ident,
-            Lead.vendor_id == vendor.id,
-            Lead.status == LeadStatus.POOLED,
-            _in_window(now),
-        )
-        .values(status=LeadStatus.ASSIGNED, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:
+    taken = lifecycle.take(
+        ident, LeadStatus.ASSIGNED, kind="claimed", actor=actor, start=[LeadStatus.POOLED],
+        where=[Lead.vendor_id == vendor.id, _in_window(now)],
+    )  # fmt: skip
+    if taken is None:
         raise ClaimConflict(f"lead #{ident} was already claimed or has left the pool")
     # The lead is ours unless the partner is at a cap: lock its row and count (the
     # rollback after LimitReached puts the lead back in the pool). The lead row is
@@ -201,30 +194,23 @@ def claim(scope: Scope, lead_id: Any, actor: Actor) -> Assignment:
     )
     db.session.add(held)
     db.session.flush()
-    lead.status = LeadStatus.POOLED  # for the event's "from"; the row already says assigned
-    set_lead_status(
-        lead, LeadStatus.ASSIGNED, "claimed", actor, assignment=held,
-        data={"accepted_via": actor.via},
-    )  # fmt: skip
+    lifecycle.finish(lead, taken, assignment=held, data={"accepted_via": actor.via})
     return held
 
 
 def time_out(lead_id: int, now: datetime, actor: Actor) -> bool:
     """Send a pooled lead nobody claimed in time back to the vendor for nurture."""
-    taken = db.session.execute(
-        update(Lead)
-        .where(Lead.id == lead_id, Lead.status == LeadStatus.POOLED, Lead.pooled_until <= now)
-        .values(status=LeadStatus.NURTURE, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:
+    taken = lifecycle.take(
+        lead_id, LeadStatus.NURTURE, kind="pool_timeout", actor=actor,
+        start=[LeadStatus.POOLED], where=[Lead.pooled_until <= now],
+    )  # fmt: skip
+    if taken is None:
         return False
     lead = db.session.get(Lead, lead_id)
     assert lead is not None
     db.session.refresh(lead)
-    lead.status = LeadStatus.POOLED
-    set_lead_status(
-        lead, LeadStatus.NURTURE, "pool_timeout", actor,
+    lifecycle.finish(
+        lead, taken,
         reason="nobody claimed it within its pool window: back to the vendor for nurture",
     )  # fmt: skip
     return True

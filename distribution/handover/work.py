@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import or_
 
-from distribution import clock, events
+from distribution import clock, events, lifecycle
 from distribution.db import db
 from distribution.errors import FieldError, InvalidInput, NotAllowedNow
 from distribution.handover.base import (
@@ -21,7 +21,6 @@ from distribution.handover.base import (
     assignment_for,
     change,
     move_on,
-    set_lead_status,
 )
 from distribution.models import (
     Assignment,
@@ -135,7 +134,9 @@ def record_outcome(
     if not change(held, Assignment.status.in_(HELD), _in_time(now), closed_at=now, **values):
         raise _why_not(held, now)
     data = {"amount_cents": amount_cents} if outcome == "won" else {"lost_reason": reason}
-    set_lead_status(_lead(held), status, outcome, actor, reason=why, assignment=held, data=data)
+    lifecycle.move(
+        _lead(held), status, kind=outcome, actor=actor, reason=why, assignment=held, data=data
+    )
     return held
 
 
@@ -166,11 +167,11 @@ def return_lead(scope: Scope, lead_id: Any, reason: str, note: str | None, actor
     why = label + (f": {note}" if note else "")
     data = {"return_reason": reason, "disposition": disposition}
     if disposition == "nurture":
-        set_lead_status(lead, LeadStatus.NURTURE, "returned", actor, reason=why,
-                        assignment=held, data=data)  # fmt: skip
+        lifecycle.move(lead, LeadStatus.NURTURE, kind="returned", actor=actor, reason=why,
+                       assignment=held, data=data)  # fmt: skip
         return LeadStatus.NURTURE.value
-    set_lead_status(lead, LeadStatus.UNASSIGNED, "returned", actor, reason=why,
-                    assignment=held, data=data)  # fmt: skip
+    lifecycle.move(lead, LeadStatus.UNASSIGNED, kind="returned", actor=actor, reason=why,
+                   assignment=held, data=data)  # fmt: skip
     return move_on(lead, held, actor)
 
 
@@ -223,8 +224,8 @@ def recall(assignment_id: int, now: datetime, actor: Actor) -> bool:
     if not moved:
         return False
     lead = _lead(held)
-    set_lead_status(
-        lead, LeadStatus.UNASSIGNED, "recalled", actor, assignment=held,
+    lifecycle.move(
+        lead, LeadStatus.UNASSIGNED, kind="recalled", actor=actor, assignment=held,
         reason=f"partner #{held.partner_id} logged no follow-up within the SLA",
     )  # fmt: skip
     move_on(lead, held, actor)

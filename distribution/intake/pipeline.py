@@ -17,7 +17,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import make_transient_to_detached
 
 from connectors.fields import LEAD_FIELDS
-from distribution import clock, events
+from distribution import clock, events, lifecycle
 from distribution.db import db, insert_rows, reserve_ids
 from distribution.errors import FieldError
 from distribution.intake.matching import contact_phones, email_key, load_matches
@@ -268,7 +268,7 @@ def _decide(
     errors: list[FieldError] | None = None,
     reason: str | None = None,
 ) -> None:
-    row["status"] = status
+    lifecycle.arrive(row, status)
     row["errors"] = [e.as_dict() for e in errors or []]
     row["status_reason"] = reason or (_summary(errors) if errors else None)
 

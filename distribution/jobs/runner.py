@@ -242,6 +242,15 @@ def after_commit(
         noted[key] = (function, args, settle, switch)
 
 
+def forget_after_commit() -> None:
+    """Drop the work noted for after the current transaction commits.
+
+    For a caller that does that work itself, such as the demo's story, which routes
+    its own leads and sends no notices from the past.
+    """
+    db.session.info.pop(_NOTED, None)
+
+
 @event.listens_for(Session, "after_commit")
 def _start_noted(session: Session) -> None:
     # Every channel ends in a commit (API, e-mail, imports, commands, jobs): one

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
-
-from distribution import buyers, clock, events
+from distribution import buyers, clock, lifecycle
+from distribution.actors import ROUTING, Actor
 from distribution.db import db
 from distribution.models import (
     Assignment,
@@ -132,7 +131,7 @@ def decide(
     return decision
 
 
-def route(lead: Lead, actor: str = "routing") -> Decision | None:
+def route(lead: Lead, actor: Actor = ROUTING) -> Decision | None:
     """Route a stored lead and carry the decision out (not committed).
 
     None when the lead is not routable (already routed elsewhere, or not received),
@@ -144,15 +143,11 @@ def route(lead: Lead, actor: str = "routing") -> Decision | None:
     rule_set = published(vendor)
     if rule_set is None:
         return None
-    taken = db.session.execute(
-        update(Lead)
-        .where(Lead.id == lead.id, Lead.status.in_(ROUTABLE))
-        .values(status=LeadStatus.ROUTED, updated_at=clock.now())
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:
+    # The state the session last saw is tried first: usually one statement.
+    order = sorted(ROUTABLE, key=lambda state: state is not lead.status)
+    taken = lifecycle.take(lead.id, LeadStatus.ROUTED, kind="routed", actor=actor, start=order)
+    if taken is None:
         return None
-    before = lead.status
     db.session.refresh(lead)
     decision = decide(vendor, lead, rule_set)
     if decision.outcome is LeadStatus.OFFERED:
@@ -161,10 +156,7 @@ def route(lead: Lead, actor: str = "routing") -> Decision | None:
     lead.rule_set_version = decision.trace.get("rule_set_version")
     lead.route_attempts = (lead.route_attempts or 0) + 1
     rule_data = {"rule_id": decision.rule.id} if decision.rule else {}
-    events.record(
-        lead, "routed", from_status=before.value, to_status=LeadStatus.ROUTED.value,
-        actor=actor, reason=decision.reason, data=rule_data,
-    )  # fmt: skip
+    lifecycle.finish(lead, taken, reason=decision.reason, data=rule_data)
     now = clock.now()
     if decision.outcome is LeadStatus.OFFERED:
         _offer(vendor, lead, decision, now, actor)
@@ -214,7 +206,7 @@ def _unsold(
     return decision
 
 
-def _sell(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: str) -> None:
+def _sell(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: Actor) -> None:
     """Sell to the buyers ``decide`` found; when nobody buys, go on as the rule says."""
     rule = decision.rule
     assert rule is not None
@@ -257,7 +249,7 @@ def _hold_capacity(
     return decision
 
 
-def _offer(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: str) -> None:
+def _offer(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: Actor) -> None:
     rule = decision.rule
     assert rule is not None and decision.partner is not None
     hybrid = rule.action is RuleAction.HYBRID
@@ -278,17 +270,15 @@ def _offer(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor:
     )
     db.session.add(offer)
     db.session.flush()
-    lead.status = LeadStatus.OFFERED
-    events.record(
-        lead, "offered", from_status=LeadStatus.ROUTED.value, to_status=LeadStatus.OFFERED.value,
-        actor=actor, reason=decision.reason, assignment=offer,
-        data={"expires_at": offer.expires_at.isoformat(timespec="seconds")},
+    lifecycle.move(
+        lead, LeadStatus.OFFERED, kind="offered", actor=actor, reason=decision.reason,
+        assignment=offer, data={"expires_at": offer.expires_at.isoformat(timespec="seconds")},
     )  # fmt: skip
     # Partners with their own systems get the offer pushed there too (after commit).
     queue_offer(offer, lead)
 
 
-def _pool(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: str) -> None:
+def _pool(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: Actor) -> None:
     rule = decision.rule
     assert rule is not None
     days = int(rule.params.get("pool_days") or vendor.setting("pool_days", DEFAULT_POOL_DAYS))
@@ -300,14 +290,10 @@ def _pool(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: 
 
 
 def _move(
-    lead: Lead, status: LeadStatus, kind: str, reason: str, actor: str,
+    lead: Lead, status: LeadStatus, kind: str, reason: str, actor: Actor,
     data: dict[str, Any] | None = None,
 ) -> None:  # fmt: skip
-    from_status = lead.status.value
-    lead.status = status
-    lead.status_reason = reason[:2000]
-    events.record(lead, kind, from_status=from_status, to_status=status.value, actor=actor,
-                  reason=reason, data=data)  # fmt: skip
+    lifecycle.move(lead, status, kind=kind, actor=actor, reason=reason, data=data)
 
 
 def _nobody(trace: dict[str, Any], label: str, lineup: cand.Lineup, rule: CompiledRule) -> Decision:

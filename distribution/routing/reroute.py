@@ -18,7 +18,8 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from distribution import clock, events
+from distribution import clock, lifecycle
+from distribution.actors import Actor
 from distribution.db import db
 from distribution.models import (
     Assignment,
@@ -57,7 +58,7 @@ def preview(vendor: Vendor, filters: Mapping[str, Any]) -> list[Move]:
     return [_judge(vendor, lead) for lead in _open_leads(vendor, filters)]
 
 
-def apply(vendor: Vendor, lead_ids: Sequence[int], actor: str) -> list[Move]:
+def apply(vendor: Vendor, lead_ids: Sequence[int], actor: Actor) -> list[Move]:
     """Move the given leads that still move (not committed); returns the moves made."""
     moved = []
     leads = db.session.scalars(
@@ -104,27 +105,22 @@ class _Keeping(DatabaseLedger):
         return super().holders(lead) - {self.holder}
 
 
-def _release(lead: Lead, holder_id: int | None, actor: str) -> None:
+def _release(lead: Lead, holder_id: int | None, actor: Actor) -> None:
     """Recall the open offer or close the pool, so the lead can be routed again."""
-    now = clock.now()
-    from_status = lead.status.value
+    why = "re-routed by the vendor after a rule or territory change"
     offer = _open_offer(lead)
     if offer is not None:
         offer.status = AssignmentStatus.RECALLED
-        offer.closed_at = now
-        offer.reason_note = "re-routed by the vendor after a rule or territory change"
-        events.record(
-            lead, "recalled", from_status=from_status, to_status=LeadStatus.UNASSIGNED.value,
-            actor=actor, reason=offer.reason_note, assignment=offer,
+        offer.closed_at = clock.now()
+        offer.reason_note = why
+        lifecycle.move(
+            lead, LeadStatus.UNASSIGNED, kind="recalled", actor=actor, reason=why,
+            assignment=offer,
         )  # fmt: skip
     elif lead.status is LeadStatus.POOLED:
         db.session.execute(delete(PoolEligibility).where(PoolEligibility.lead_id == lead.id))
         lead.pooled_until = None
-        events.record(
-            lead, "unpooled", from_status=from_status, to_status=LeadStatus.UNASSIGNED.value,
-            actor=actor, reason="re-routed by the vendor after a rule or territory change",
-        )  # fmt: skip
-    lead.status = LeadStatus.UNASSIGNED
+        lifecycle.move(lead, LeadStatus.UNASSIGNED, kind="unpooled", actor=actor, reason=why)
     db.session.flush()
 
 

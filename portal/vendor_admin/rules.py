@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired
 
 from connectors import jsonsafe
 from connectors.errors import ParseError
+from distribution.actors import Actor
 from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.models import Lead, Partner, Role, RuleSet, Vendor
@@ -147,7 +148,7 @@ def reroute_leads() -> str | Response:
     form = RerouteForm()
     if request.method == "POST" and form.validate_on_submit():
         ids = [int(i) for i in request.form.getlist("lead_id") if _is_id(i)]
-        moved = reroute.apply(vendor, ids, actor=f"user:{current_user.id}")
+        moved = reroute.apply(vendor, ids, actor=Actor.user(current_user))
         db.session.commit()
         flash(f"Re-routed {len(moved)} of the {len(ids)} leads you picked.")
         return redirect(url_for("vendor.reroute_leads", **_filters()))

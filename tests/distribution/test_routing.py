@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from distribution import clock, destinations, directory
+from distribution.actors import Actor, ActorKind
 from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.intake.pipeline import Origin, ingest_many
@@ -29,6 +30,7 @@ from distribution.routing.conditions import Facts, check, problems
 from distribution.routing.simulate import simulate
 
 ORIGIN = Origin(channel="api", actor="test")
+VENDOR_ADMIN = Actor("user:1", "portal", None, ActorKind.VENDOR)
 
 
 def leads(vendor, count=1, prefix="lead", **fields):
@@ -553,7 +555,7 @@ def test_a_territory_change_moves_exactly_the_previewed_leads(world):
     assert moving == held_by_both & {lead.id for lead in northern}
     assert all(m.destination == "offer to Oregon" for m in moves if not m.stays)
 
-    done = reroute.apply(vendor, sorted(moving), actor="user:1")
+    done = reroute.apply(vendor, sorted(moving), actor=VENDOR_ADMIN)
     db.session.commit()
     assert {m.lead.id for m in done} == moving
     offers = db.session.scalars(select(Assignment).order_by(Assignment.id)).all()
@@ -576,7 +578,7 @@ def test_a_lead_that_stays_is_not_touched_by_apply(world):
     routed(lead)
     (move,) = reroute.preview(vendor, {"state": "CA"})
     assert move.stays
-    assert reroute.apply(vendor, [lead.id], actor="user:1") == []
+    assert reroute.apply(vendor, [lead.id], actor=VENDOR_ADMIN) == []
     assert db.session.scalar(select(func.count(Assignment.id))) == 1
 
 
