@@ -28,9 +28,9 @@ from distribution.errors import (
 from distribution.handover import offers, pool, work
 from distribution.handover.base import Actor
 from distribution.models import Assignment, Lead
+from portal.api import bp
 from portal.api.answers import answer, problem
-from portal.api.auth import partner_key_required, rate_limit_key
-from portal.api.routes import _ingest_limit, bp
+from portal.api.auth import ingest_limit, partner_key_required, rate_limit_key
 from portal.extensions import limiter
 
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "mobile", "company", "title",
@@ -119,7 +119,7 @@ def _iso(value: Any) -> str | None:
 
 
 @bp.route("/partner/offers", methods=["GET"])
-@limiter.limit(_ingest_limit, key_func=rate_limit_key)
+@limiter.limit(ingest_limit, key_func=rate_limit_key)
 @partner_key_required
 def partner_offers() -> Response:
     items = [held_view(a) for a in overview.partner_offers(g.scope)]
@@ -128,7 +128,7 @@ def partner_offers() -> Response:
 
 
 @bp.route("/partner/pool", methods=["GET"])
-@limiter.limit(_ingest_limit, key_func=rate_limit_key)
+@limiter.limit(ingest_limit, key_func=rate_limit_key)
 @partner_key_required
 def partner_pool() -> Response:
     filters = {k: request.args.get(k, "") for k in ("product", "state", "grade", "min_score")}
@@ -139,7 +139,7 @@ def partner_pool() -> Response:
 
 
 @bp.route("/partner/leads", methods=["GET"])
-@limiter.limit(_ingest_limit, key_func=rate_limit_key)
+@limiter.limit(ingest_limit, key_func=rate_limit_key)
 @partner_key_required
 def partner_leads() -> Response:
     items = [held_view(a) for a in overview.partner_open_leads(g.scope)]

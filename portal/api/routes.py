@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, json, request, url_for
+from flask import Response, current_app, g, json, request, url_for
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -15,20 +15,16 @@ from distribution.intake.pipeline import LEAD_FIELDS, IntakeResult, Origin
 from distribution.intake.receive import BatchTooLarge, BodyError, UnsupportedType, receive
 from distribution.models import Lead, LeadStatus
 from distribution.tenancy import Scope
+from portal.api import bp
 from portal.api.answers import answer, problem
-from portal.api.auth import rate_limit_key, vendor_key_required
+from portal.api.auth import ingest_limit, rate_limit_key, vendor_key_required
 from portal.extensions import csrf, limiter
 
-bp = Blueprint("api", __name__)
 csrf.exempt(bp)
 
 
-def _ingest_limit() -> str:
-    return current_app.config["INGEST_RATE_LIMIT"]
-
-
 @bp.route("/leads", methods=["POST"])
-@limiter.limit(_ingest_limit, key_func=rate_limit_key)
+@limiter.limit(ingest_limit, key_func=rate_limit_key)
 @vendor_key_required
 def post_leads() -> Response:
     request.max_content_length = current_app.config["INGEST_MAX_BYTES"]
@@ -179,7 +175,7 @@ def lead_view(lead: Lead) -> dict[str, Any]:
 
 
 @bp.route("/inbound/email", methods=["POST"])
-@limiter.limit(_ingest_limit, key_func=rate_limit_key)
+@limiter.limit(ingest_limit, key_func=rate_limit_key)
 @vendor_key_required
 def inbound_email() -> Response:
     """A raw RFC 822 message, as mail-to-webhook services deliver it."""
