@@ -20,9 +20,10 @@ from connectors import tabular
 from distribution import clock
 from distribution.db import db
 from distribution.intake.normalize import normalize
-from distribution.intake.pipeline import DEFAULT_REQUIRED, Origin, ingest_many
+from distribution.intake.pipeline import Origin, ingest_many
 from distribution.intake.validate import validate
 from distribution.models import Job, JobStatus, LeadStatus, User, Vendor
+from distribution.vendor_settings import VendorSettings
 
 IMPORT_KIND = "lead_import"
 CHUNK = 500
@@ -57,7 +58,7 @@ def preview(
     vendor: Vendor, path: Path, kind: str, mapping: Mapping[str, str | None], limit: int = 10
 ) -> list[PreviewRow]:
     """The first rows as they would be read, with their validation messages."""
-    required = vendor.setting("required_fields", DEFAULT_REQUIRED)
+    required = VendorSettings.of(vendor).required_fields
     rows = []
     for number, raw in _mapped_rows(path, kind, mapping):
         normalized = normalize(raw, default_region=vendor.default_region or "US")

@@ -18,8 +18,8 @@ from typing import Any
 
 from distribution.errors import FieldError
 from distribution.intake.normalize import CANONICAL_FIELDS
+from distribution.vendor_settings import DEFAULT_BANDS
 
-DEFAULT_BANDS = {"A": 80, "B": 60, "C": 40}
 FALLBACK_GRADE = "D"
 OPERATORS = (
     "eq",
@@ -39,23 +39,6 @@ MAX_PATTERN = 200
 MAX_SUBJECT = 500
 MAX_REPEATS = 3
 MAX_POINTS = 1000
-
-DEFAULT_SCORE_RULES: list[dict[str, Any]] = [
-    {"field": "email", "op": "present", "points": 20, "label": "has email"},
-    {"field": "phone", "op": "present", "points": 15, "label": "has phone"},
-    {"field": "company", "op": "present", "points": 15, "label": "names a company"},
-    {
-        "field": "title",
-        "op": "regex",
-        "value": r"(?i).*\b(director|vp|vice president|chief|head|owner|founder|c[eot]o)\b.*",
-        "points": 20,
-        "label": "decision-maker title",
-    },
-    {"field": "description", "op": "present", "points": 10, "label": "describes the need"},
-    {"field": "consent_email", "op": "eq", "value": True, "points": 10, "label": "email consent"},
-    {"field": "last_name", "op": "present", "points": 5, "label": "full name"},
-    {"field": "postal_code", "op": "present", "points": 5, "label": "has postal code"},
-]
 
 
 @dataclass

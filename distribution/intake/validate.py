@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from distribution.errors import FieldError
 from distribution.intake.normalize import CANONICAL_FIELDS, NormalizedLead
+from distribution.vendor_settings import DEFAULT_REQUIRED
 
-DEFAULT_REQUIRED = ["email|phone", "country"]
+__all__ = ["DEFAULT_REQUIRED", "validate"]
 _ORDER = {name: index for index, name in enumerate(CANONICAL_FIELDS)}
 
 
