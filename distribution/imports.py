@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors import tabular
+from connectors.tabular import safe_cell
 from distribution import clock
 from distribution.db import db
 from distribution.intake.normalize import normalize
@@ -28,7 +29,6 @@ from distribution.vendor_settings import VendorSettings
 IMPORT_KIND = "lead_import"
 CHUNK = 500
 REJECTS_NAME = "rejected-rows.csv"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -183,8 +183,3 @@ def _chunks(
 def _count_rows(path: Path, kind: str) -> int:
     with path.open("rb") as stream:
         return sum(1 for _ in tabular.read_table(stream, kind).rows)
-
-
-def safe_cell(value: str) -> str:
-    """Neutralize spreadsheet formulas in a cell we write (=, +, -, @ ...)."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
