@@ -18,7 +18,10 @@ from typing import Any
 
 from distribution.errors import FieldError
 from distribution.intake.normalize import CANONICAL_FIELDS
+
+# The defaults are VendorSettings'; callers of scoring still find the rules here.
 from distribution.vendor_settings import DEFAULT_BANDS
+from distribution.vendor_settings import DEFAULT_SCORE_RULES as DEFAULT_SCORE_RULES
 
 FALLBACK_GRADE = "D"
 OPERATORS = (
