@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.reports [--leads 1000000] [--partners 1000] [--repeat 5]
 
-A fresh PostgreSQL schema is migrated and seeded by ``distribution.reports.seed``
+A fresh PostgreSQL schema is migrated and seeded by ``bench.seed_reports``
 (a year of leads with realistic hand-over histories, COPY inserts), then
 analyzed. Timed in the same run, each the best of ``--repeat`` warm runs: a
 plain ``SELECT count(*) FROM assignment``, and everything the dashboard page
@@ -65,9 +65,10 @@ def main() -> None:
 
     from flask_migrate import upgrade
 
+    from bench import seed_reports
     from distribution.db import db
     from distribution.models import Vendor
-    from distribution.reports import figures, period, rollup, seed, sources
+    from distribution.reports import figures, period, rollup, sources
     from distribution.tenancy import Scope
     from portal import create_app
 
@@ -80,7 +81,7 @@ def main() -> None:
             def progress(n: int) -> None:
                 print(f"  seeded {n:,} leads ({time.perf_counter() - started:.0f} s)", flush=True)
 
-            seed.seed("bench", args.leads, args.partners, progress=progress)
+            seed_reports.seed("bench", args.leads, args.partners, progress=progress)
             print(f"seed: {time.perf_counter() - started:.0f} s")
             db.session.execute(text("ANALYZE"))
             db.session.commit()

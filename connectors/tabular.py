@@ -353,3 +353,12 @@ def _cell_text(value: Any) -> str | None:
         return str(int(value))
     text = getattr(value, "text", None)  # openpyxl's ArrayFormula keeps its formula in .text
     return text if isinstance(text, str) else str(value)
+
+
+# A spreadsheet takes a cell starting with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: str) -> str:
+    """Neutralize spreadsheet formulas in a cell we write (=, +, -, @ ...)."""
+    return "'" + value if value.startswith(_FORMULA_START) else value

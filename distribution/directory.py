@@ -6,6 +6,7 @@ place for the portal, the command line and the demo alike.
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -14,19 +15,22 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from distribution import clock
+from distribution import vendor_settings as vs
 from distribution.db import db
 from distribution.errors import FieldError, InvalidInput
 from distribution.models import Buyer, Partner, PartnerKind, Vendor
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
+# Written into a new vendor's bag so its settings page shows real values; the
+# defaults themselves are VendorSettings'.
 DEFAULT_VENDOR_SETTINGS: dict[str, Any] = {
-    "required_fields": ["email|phone", "country"],
-    "dedupe_window_days": 30,
-    "acceptance_window_hours": 24,
-    "followup_sla_hours": 48,
-    "pool_days": 7,
-    "batch_limit": 100,
+    "required_fields": vs.DEFAULT_REQUIRED,
+    "dedupe_window_days": vs.DEFAULT_DEDUPE_WINDOW_DAYS,
+    "acceptance_window_hours": vs.DEFAULT_ACCEPTANCE_WINDOW_HOURS,
+    "followup_sla_hours": vs.DEFAULT_FOLLOWUP_SLA_HOURS,
+    "pool_days": vs.DEFAULT_POOL_DAYS,
+    "batch_limit": vs.DEFAULT_BATCH_LIMIT,
 }
 
 
@@ -46,7 +50,7 @@ def create_vendor(slug: str, name: str, *, timezone: str = "UTC", region: str = 
         name=name.strip(),
         timezone=timezone,
         default_region=region.upper(),
-        settings=dict(DEFAULT_VENDOR_SETTINGS),
+        settings=copy.deepcopy(DEFAULT_VENDOR_SETTINGS),
     )
     db.session.add(vendor)
     db.session.flush()

@@ -17,17 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from connectors import tabular
+from connectors.tabular import safe_cell
 from distribution import clock
 from distribution.db import db
 from distribution.intake.normalize import normalize
-from distribution.intake.pipeline import DEFAULT_REQUIRED, Origin, ingest_many
+from distribution.intake.pipeline import Origin, ingest_many
 from distribution.intake.validate import validate
 from distribution.models import Job, JobStatus, LeadStatus, User, Vendor
+from distribution.vendor_settings import VendorSettings
 
 IMPORT_KIND = "lead_import"
 CHUNK = 500
 REJECTS_NAME = "rejected-rows.csv"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def preview(
     vendor: Vendor, path: Path, kind: str, mapping: Mapping[str, str | None], limit: int = 10
 ) -> list[PreviewRow]:
     """The first rows as they would be read, with their validation messages."""
-    required = vendor.setting("required_fields", DEFAULT_REQUIRED)
+    required = VendorSettings.of(vendor).required_fields
     rows = []
     for number, raw in _mapped_rows(path, kind, mapping):
         normalized = normalize(raw, default_region=vendor.default_region or "US")
@@ -182,8 +183,3 @@ def _chunks(
 def _count_rows(path: Path, kind: str) -> int:
     with path.open("rb") as stream:
         return sum(1 for _ in tabular.read_table(stream, kind).rows)
-
-
-def safe_cell(value: str) -> str:
-    """Neutralize spreadsheet formulas in a cell we write (=, +, -, @ ...)."""
-    return "'" + value if value.startswith(_FORMULA_START) else value

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, case, func
+from sqlalchemy import Select, func
 
 from distribution.db import db
 from distribution.models import (
@@ -25,7 +25,6 @@ from distribution.models import (
     LeadEvent,
     LeadStatus,
     Partner,
-    PoolEligibility,
     User,
     Vendor,
 )
@@ -159,53 +158,6 @@ def open_assignments(scope: Scope, partner: Partner) -> list[Assignment]:
     )
 
 
-# --- partner manager --------------------------------------------------------
-
-
-@dataclass
-class PartnerFigures:
-    """One partner's hand-over record, counted from its Assignment rows."""
-
-    partner: Partner
-    offered: int = 0  # every hand-over, pushed or claimed from the pool
-    accepted: int = 0  # ever accepted, whatever happened after
-    declined: int = 0
-    expired: int = 0
-    recalled: int = 0
-    won: int = 0
-    open: int = 0
-
-    @property
-    def needs_attention(self) -> bool:
-        """Leads left to expire or be recalled are the ones that die with a partner."""
-        return self.expired + self.recalled > 0
-
-
-def partner_figures(scope: Scope) -> list[PartnerFigures]:
-    """Per partner of the vendor, what happened to the leads handed to it."""
-
-    def by_status(*statuses: AssignmentStatus) -> Any:
-        return func.sum(case((Assignment.status.in_(statuses), 1), else_=0))
-
-    stmt = scope.select(
-        Assignment,
-        Assignment.partner_id,
-        func.count(),
-        func.sum(case((Assignment.accepted_at.is_not(None), 1), else_=0)),
-        by_status(AssignmentStatus.DECLINED),
-        by_status(AssignmentStatus.EXPIRED),
-        by_status(AssignmentStatus.RECALLED),
-        by_status(AssignmentStatus.WON),
-        by_status(*OPEN_ASSIGNMENT_STATUSES),
-    ).group_by(Assignment.partner_id)
-    rows = {row[0]: row[1:] for row in db.session.execute(stmt)}
-    figures = []
-    for partner in partners(scope):
-        counts = [int(n or 0) for n in rows.get(partner.id, (0,) * 7)]
-        figures.append(PartnerFigures(partner, *counts))
-    return figures
-
-
 # --- partner user -----------------------------------------------------------
 
 
@@ -228,16 +180,6 @@ def partner_open_leads(scope: Scope) -> list[Assignment]:
             .where(Assignment.status.in_((AssignmentStatus.ACCEPTED, AssignmentStatus.WORKING)))
             .order_by(Assignment.followup_due_at, Assignment.id)
         )
-    )
-
-
-def pool_eligible_count(scope: Scope) -> int:
-    """Pooled leads this partner could claim now."""
-    return _count(
-        scope.select(PoolEligibility, func.count())
-        .select_from(PoolEligibility)
-        .join(Lead, Lead.id == PoolEligibility.lead_id)
-        .where(Lead.status == LeadStatus.POOLED)
     )
 
 
@@ -281,16 +223,6 @@ def purchases(scope: Scope) -> list[Delivery]:
             _purchases(scope).order_by(Delivery.delivered_at.desc(), Delivery.id.desc())
         )
     )
-
-
-def purchase_leads(scope: Scope, deliveries: list[Delivery]) -> dict[int, Lead]:
-    """The leads behind ``deliveries``, by id, read through the buyer's scope."""
-    ids = {d.lead_id for d in deliveries}
-    if not ids:
-        return {}
-    return {
-        lead.id: lead for lead in db.session.scalars(scope.select(Lead).where(Lead.id.in_(ids)))
-    }
 
 
 def purchase(scope: Scope, lead_id: Any) -> tuple[Lead, Delivery] | None:

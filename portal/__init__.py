@@ -97,37 +97,19 @@ def _secure_headers(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.admin.routes import bp as admin_bp
-    from portal.api import buyer, fax, partner  # noqa: F401  (on api_bp)
-    from portal.api.routes import bp as api_bp
-    from portal.auth.routes import bp as auth_bp
-    from portal.buyer.routes import bp as buyer_bp
-    from portal.main.routes import bp as main_bp
-    from portal.manager.routes import bp as manager_bp
-    from portal.partner.links import bp as offer_links_bp
-    from portal.partner.routes import bp as partner_bp
-    from portal.public.routes import bp as public_bp
-    from portal.vendor_admin import (  # noqa: F401  (on vendor_bp)
-        buyers,
-        deliveries,
-        destinations,
-        imports,
-        intake_settings,
-        partner_returns,
-        rules,
-    )
-    from portal.vendor_admin.routes import bp as vendor_bp
+    """Register each blueprint; importing its package has registered its views."""
+    from portal import admin, api, auth, buyer, main, manager, partner, public, vendor_admin
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp, url_prefix="/auth")
-    app.register_blueprint(vendor_bp, url_prefix="/vendor")
-    app.register_blueprint(manager_bp, url_prefix="/manager")
-    app.register_blueprint(partner_bp, url_prefix="/partner")
-    app.register_blueprint(buyer_bp, url_prefix="/buyer")
-    app.register_blueprint(admin_bp, url_prefix="/admin")
-    app.register_blueprint(public_bp)
-    app.register_blueprint(offer_links_bp)
-    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp, url_prefix="/auth")
+    app.register_blueprint(vendor_admin.bp, url_prefix="/vendor")
+    app.register_blueprint(manager.bp, url_prefix="/manager")
+    app.register_blueprint(partner.bp, url_prefix="/partner")
+    app.register_blueprint(buyer.bp, url_prefix="/buyer")
+    app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(public.bp)
+    app.register_blueprint(partner.links_bp)
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
 
 
 def register_errorhandlers(app: Flask) -> None:

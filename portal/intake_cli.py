@@ -18,6 +18,7 @@ from distribution.intake.mail import receive_email
 from distribution.intake.pipeline import Origin
 from distribution.intake.receive import BodyError
 from distribution.models import Job, JobStatus, Vendor
+from portal.uploads import upload_dir
 
 leads = AppGroup("leads", help="Import leads from files and e-mails; route waiting leads.")
 
@@ -27,13 +28,6 @@ def _vendor(slug: str) -> Vendor:
     if vendor is None:
         raise click.BadParameter(f"no vendor with slug '{slug}'", param_hint="--vendor")
     return vendor
-
-
-def upload_dir(app: Flask) -> Path:
-    """Where uploaded and imported files are kept (one folder per upload)."""
-    path = Path(app.config.get("UPLOAD_FOLDER") or Path(app.instance_path) / "uploads")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 @leads.command("import")

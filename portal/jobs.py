@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 def init_app(app: Flask) -> None:
     """Give ``app`` its job runner, and keep the sweeper going once it serves."""
     runner.init_app(app)
-    schedule.keep_sweeping(app)
+    schedule.keep_sweeping(app, sweeper.run)
 
 
 def worker_command() -> click.Command:
@@ -53,7 +53,7 @@ def worker_command() -> click.Command:
         app = current_app._get_current_object()
         _share_app_with_work_horses(app)
         if with_scheduler:
-            schedule.watch(app)
+            schedule.watch(app, sweeper.run)
         click.echo(
             f"Worker on {queue} at {url} (burst={burst}, scheduler={with_scheduler}, fork={fork})"
         )

@@ -1,4 +1,4 @@
-"""``flask reports ...``: the weekly digest to partner managers and a large seeded data set."""
+"""``flask reports ...``: the weekly digest to partner managers and the dashboard's roll-up."""
 
 from __future__ import annotations
 
@@ -8,12 +8,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from distribution.db import db
-from distribution.reports import digest, rollup, seed
+from distribution.reports import digest, rollup
 
-reports = AppGroup(
-    "reports", help="Partner-manager reports: the weekly digest, the roll-up, seed data."
-)
+reports = AppGroup("reports", help="Partner-manager reports: the weekly digest, the roll-up.")
 
 
 def _sender() -> str:
@@ -46,24 +43,6 @@ def rollup_command(vendor_slug: str | None) -> None:
     """Roll closed days, weeks and months up for the dashboard (again where they changed)."""
     result = rollup.rollup(vendor_slug=vendor_slug)
     click.echo(f"Rolled {result.days} days, {result.weeks} weeks, {result.months} months.")
-
-
-@reports.command("seed")
-@click.option("--vendor", "vendor_slug", default="bench", show_default=True)
-@click.option("--leads", type=click.IntRange(1), default=100_000, show_default=True)
-@click.option("--partners", type=click.IntRange(1), default=100, show_default=True)
-@click.option("--days", type=click.IntRange(7, 3660), default=365, show_default=True)
-def seed_command(vendor_slug: str, leads: int, partners: int, days: int) -> None:
-    """Add partners and leads with realistic hand-over histories (fast bulk inserts)."""
-    vendor = seed.seed(
-        vendor_slug,
-        leads,
-        partners,
-        days,
-        progress=lambda n: click.echo(f"{n:,} of {leads:,} leads", err=True),
-    )
-    db.session.commit()
-    click.echo(f"Seeded {leads:,} leads and {partners:,} partners for vendor '{vendor.slug}'.")
 
 
 def register(app: Flask) -> None:

@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
+from connectors.tabular import safe_cell
 from distribution import clock
 from distribution.buyers.returns import request_return
 from distribution.buyers.statements import Statement
 from distribution.db import db
 from distribution.errors import NotFound
-from distribution.imports import safe_cell
 from distribution.models import Buyer, Delivery, DeliveryStatus, Lead, Sale
 from distribution.overview import PAGE_SIZE, Page
 from distribution.tenancy import Scope

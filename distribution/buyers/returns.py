@@ -30,6 +30,7 @@ from distribution.models import (
     SaleStatus,
     Vendor,
 )
+from distribution.vendor_settings import VendorSettings
 
 RETURN_REASONS = (
     "bad_contact",
@@ -40,7 +41,6 @@ RETURN_REASONS = (
     "underage",
     "other",
 )
-DEFAULT_RATE_DAYS = 30
 _COUNTED = (ReturnStatus.PENDING, ReturnStatus.APPROVED)
 
 
@@ -153,9 +153,7 @@ def _rate_reason(buyer: Buyer, now: datetime) -> str | None:
 
 def _rate_days(buyer: Buyer) -> int:
     vendor = db.session.get(Vendor, buyer.vendor_id)
-    return int(
-        vendor.setting("return_rate_days", DEFAULT_RATE_DAYS) if vendor else DEFAULT_RATE_DAYS
-    )
+    return (VendorSettings.of(vendor) if vendor else VendorSettings()).return_rate_days
 
 
 def _ask(sale: Sale, reason: str, note: str | None, now: datetime) -> None:

@@ -50,8 +50,8 @@ from distribution.models import (
     Vendor,
 )
 from distribution.outbox.payload import allowed_hosts, lead_payload
+from distribution.vendor_settings import VendorSettings
 
-DEFAULT_PING_TIMEOUT = 2.0
 # Time allowed past the ping timeout for threads to hand back what they have.
 _PING_GRACE = 0.5
 MAX_PING_THREADS = 16
@@ -252,8 +252,7 @@ def _ping(
 ) -> None:
     """Ping ``bidders`` at once; each gets its bid as price, or is left out with why."""
     timeout = float(
-        params.get("ping_timeout_seconds")
-        or vendor.setting("ping_timeout_seconds", DEFAULT_PING_TIMEOUT)
+        params.get("ping_timeout_seconds") or VendorSettings.of(vendor).ping_timeout_seconds
     )
     payload = ping_payload(lead)
     hosts = allowed_hosts()

@@ -32,9 +32,10 @@ from distribution.models import (
     Vendor,
 )
 from distribution.routing.candidates import gather
-from distribution.routing.engine import DEFAULT_POOL_DAYS, DEFAULT_SLA_HOURS, route
+from distribution.routing.engine import route
 from distribution.routing.ledger import DatabaseLedger
 from distribution.tenancy import Scope, row_id
+from distribution.vendor_settings import VendorSettings
 
 
 def lead_id_of(value: Any) -> int:
@@ -64,9 +65,8 @@ def assignment_for(scope: Scope, lead_id: Any) -> Assignment:
 def followup_sla(assignment_rule_id: int | None, vendor: Vendor) -> timedelta:
     """How long a partner has for its first follow-up: the rule's SLA, else the vendor's."""
     rule = db.session.get(Rule, assignment_rule_id) if assignment_rule_id else None
-    hours = (rule.followup_sla_hours if rule else None) or int(
-        vendor.setting("followup_sla_hours", DEFAULT_SLA_HOURS)
-    )
+    default = VendorSettings.of(vendor).followup_sla_hours
+    hours = (rule.followup_sla_hours if rule else None) or default
     return timedelta(hours=hours)
 
 
@@ -115,7 +115,7 @@ def _pool_after_first_look(lead: Lead, assignment: Assignment, actor: Actor) -> 
     partner_ids = [c.partner.id for c in lineup.eligible]
     if not partner_ids:
         return False
-    days = int(params.get("pool_days") or vendor.setting("pool_days", DEFAULT_POOL_DAYS))
+    days = int(params.get("pool_days") or VendorSettings.of(vendor).pool_days)
     reason = f"first look over: pooled for {len(partner_ids)} partners"
     open_pool(lead, partner_ids, now + timedelta(days=days), reason, actor)
     return True

@@ -32,6 +32,7 @@ from distribution.models import (
     Vendor,
 )
 from distribution.tenancy import Scope
+from distribution.vendor_settings import VendorSettings
 
 STAGES = {
     "contacted": "Contacted",
@@ -177,7 +178,7 @@ def return_lead(scope: Scope, lead_id: Any, reason: str, note: str | None, actor
 
 def return_dispositions(vendor: Vendor) -> dict[str, str]:
     """Where a lead returned for each reason goes at ``vendor``: its choice, else ours."""
-    chosen = vendor.setting("return_dispositions") or {}
+    chosen = VendorSettings.of(vendor).return_dispositions
     return {
         reason: chosen[reason] if chosen.get(reason) in DISPOSITIONS else default
         for reason, (_label, default) in RETURN_REASONS.items()

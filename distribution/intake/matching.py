@@ -18,6 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from distribution import clock
 from distribution.db import db
 from distribution.models import Lead, LeadStatus, Suppression, SuppressionKind, Vendor
+from distribution.vendor_settings import VendorSettings
 
 # A duplicate points at an original, never at another duplicate or a reject.
 _ORIGINAL_EXCLUDED = (LeadStatus.REJECTED, LeadStatus.DUPLICATE)
@@ -76,7 +77,7 @@ def load_matches(vendor: Vendor, leads: Sequence[LeadRow]) -> Matches:
     emails = {lead["email_key"] for lead in leads if lead["email_key"]}
     phones = {p for lead in leads for p in contact_phones(lead)}
     matches = Matches()
-    days = int(vendor.setting("dedupe_window_days", 30) or 0)
+    days = VendorSettings.of(vendor).dedupe_window_days
     if days > 0:
         since = clock.now() - timedelta(days=days)
         matches.original_by_email, matches.original_by_phone = _originals(

@@ -22,10 +22,11 @@ from distribution.db import db, insert_rows, reserve_ids
 from distribution.errors import FieldError
 from distribution.intake.matching import contact_phones, email_key, load_matches
 from distribution.intake.normalize import NormalizedLead, normalize
-from distribution.intake.scoring import DEFAULT_SCORE_RULES, score, with_warnings
+from distribution.intake.scoring import score, with_warnings
 from distribution.intake.validate import DEFAULT_REQUIRED, validate, warnings
 from distribution.models import ApiKey, Lead, LeadStatus, Vendor
 from distribution.routing.jobs import route_after_commit
+from distribution.vendor_settings import VendorSettings
 
 __all__ = ["DEFAULT_REQUIRED", "LEAD_FIELDS", "IntakeResult", "Origin", "ingest", "ingest_many"]
 
@@ -118,9 +119,8 @@ def ingest_many(
     as if they had arrived one after the other. Not committed.
     """
     region = vendor.default_region or "US"
-    required = vendor.setting("required_fields", DEFAULT_REQUIRED)
-    rules = vendor.setting("score_rules") or DEFAULT_SCORE_RULES
-    bands = vendor.setting("grade_bands")
+    settings = VendorSettings.of(vendor)
+    required, rules, bands = settings.required_fields, settings.score_rules, settings.grade_bands
     results: list[IntakeResult] = []
     candidates: list[tuple[dict[str, Any], NormalizedLead]] = []
     notes: dict[int, dict[str, Any]] = {}  # id(row) -> what its first event tells

@@ -17,6 +17,7 @@ from connectors.fields import FULL_NAME, fold, put_full_name
 from distribution.errors import DomainError
 from distribution.intake.pipeline import IntakeResult, Origin, ingest_many, store_unreadable
 from distribution.models import Vendor
+from distribution.vendor_settings import VendorSettings
 
 XML_TYPES = frozenset({"application/xml", "text/xml", "application/x-adf+xml"})
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -65,7 +66,7 @@ def receive(
         raise BodyError(str(exc), _keep(vendor, body, origin, str(exc)), unsafe=True) from exc
     except ParseError as exc:
         raise BodyError(str(exc), _keep(vendor, body, origin, str(exc))) from exc
-    limit = int(vendor.setting("batch_limit", 100) or 100)
+    limit = VendorSettings.of(vendor).batch_limit
     if len(items) > limit:
         raise BatchTooLarge(f"{len(items)} leads in one request; the limit is {limit}")
     if not items:
@@ -107,8 +108,8 @@ def _parse_json(body: bytes) -> list[tuple[Mapping[str, Any], bytes]]:
 
 
 def _folded_aliases(vendor: Vendor) -> dict[str, str]:
-    aliases = vendor.setting("field_aliases") or {}
-    return {fold(k): v.strip() for k, v in aliases.items() if isinstance(v, str) and v.strip()}
+    aliases = VendorSettings.of(vendor).field_aliases
+    return {fold(k): v.strip() for k, v in aliases.items() if v.strip()}
 
 
 def _json_fields(item: Mapping[str, Any], aliases: Mapping[str, str]) -> dict[str, Any]:
@@ -141,14 +142,14 @@ def _parse_form(vendor: Vendor, body: bytes) -> Mapping[str, Any]:
         pairs = parse_qsl(text, keep_blank_values=False, max_num_fields=MAX_FORM_FIELDS)
     except ValueError as exc:  # more fields than max_num_fields
         raise ParseError(f"the form has more than {MAX_FORM_FIELDS} fields") from exc
-    return namevalue.parse_form(pairs, vendor.setting("field_aliases") or None)
+    return namevalue.parse_form(pairs, VendorSettings.of(vendor).field_aliases or None)
 
 
 def _parse_xml(vendor: Vendor, body: bytes) -> list[dict[str, Any]]:
     root = xmlsafe.root_name(body)
     if root.lower() == "adf":
         return adf.parse_adf(body)
-    for layout in vendor.setting("xml_layouts") or []:
+    for layout in VendorSettings.of(vendor).xml_layouts:
         if layout.get("root") == root:
             return xmlmap.parse_mapped_xml(
                 body,
@@ -168,7 +169,7 @@ def _parse_csv(vendor: Vendor, body: bytes) -> list[tuple[Mapping[str, Any], byt
 
     table = tabular.read_table(io.BytesIO(body), "text/csv")
     mapping = tabular.guess_mapping(table.headers)
-    aliases = vendor.setting("field_aliases") or {}
+    aliases = VendorSettings.of(vendor).field_aliases
     for header in table.headers:
         if header in aliases:
             mapping[header] = aliases[header]

@@ -19,7 +19,10 @@ from typing import Any
 from distribution.errors import FieldError
 from distribution.intake.normalize import CANONICAL_FIELDS
 
-DEFAULT_BANDS = {"A": 80, "B": 60, "C": 40}
+# The defaults are VendorSettings'; callers of scoring still find the rules here.
+from distribution.vendor_settings import DEFAULT_BANDS
+from distribution.vendor_settings import DEFAULT_SCORE_RULES as DEFAULT_SCORE_RULES
+
 FALLBACK_GRADE = "D"
 OPERATORS = (
     "eq",
@@ -42,23 +45,6 @@ MAX_POINTS = 1000
 # What each unreadable field a kept lead arrived with costs it: a lead whose phone
 # is a placeholder is worth less than the same lead with a real one.
 WARNING_POINTS = 10
-
-DEFAULT_SCORE_RULES: list[dict[str, Any]] = [
-    {"field": "email", "op": "present", "points": 20, "label": "has email"},
-    {"field": "phone", "op": "present", "points": 15, "label": "has phone"},
-    {"field": "company", "op": "present", "points": 15, "label": "names a company"},
-    {
-        "field": "title",
-        "op": "regex",
-        "value": r"(?i).*\b(director|vp|vice president|chief|head|owner|founder|c[eot]o)\b.*",
-        "points": 20,
-        "label": "decision-maker title",
-    },
-    {"field": "description", "op": "present", "points": 10, "label": "describes the need"},
-    {"field": "consent_email", "op": "eq", "value": True, "points": 10, "label": "email consent"},
-    {"field": "last_name", "op": "present", "points": 5, "label": "full name"},
-    {"field": "postal_code", "op": "present", "points": 5, "label": "has postal code"},
-]
 
 
 @dataclass

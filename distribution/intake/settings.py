@@ -10,25 +10,26 @@ import re
 from typing import Any
 
 from distribution.errors import FieldError, InvalidInput
-from distribution.intake.pipeline import DEFAULT_REQUIRED, LEAD_FIELDS
-from distribution.intake.scoring import DEFAULT_SCORE_RULES, validate_score_rules
+from distribution.intake.pipeline import LEAD_FIELDS
+from distribution.intake.scoring import validate_score_rules
 from distribution.models import Vendor
+from distribution.vendor_settings import VendorSettings
 
-DEFAULT_BANDS = {"A": 80, "B": 60, "C": 40}
 _ALIAS_LINE = re.compile(r"^\s*([^=]+?)\s*=\s*([a-z_]+)\s*$")
 
 
 def current(vendor: Vendor) -> dict[str, Any]:
     """The settings with defaults filled in, as the settings page shows them."""
+    settings = VendorSettings.of(vendor)
     return {
-        "required_fields": vendor.setting("required_fields", DEFAULT_REQUIRED),
-        "dedupe_window_days": vendor.setting("dedupe_window_days", 30),
+        "required_fields": settings.required_fields,
+        "dedupe_window_days": settings.dedupe_window_days,
         "default_region": vendor.default_region,
-        "batch_limit": vendor.setting("batch_limit", 100),
-        "field_aliases": vendor.setting("field_aliases") or {},
-        "score_rules": vendor.setting("score_rules") or DEFAULT_SCORE_RULES,
-        "grade_bands": vendor.setting("grade_bands") or DEFAULT_BANDS,
-        "xml_layouts": vendor.setting("xml_layouts") or [],
+        "batch_limit": settings.batch_limit,
+        "field_aliases": settings.field_aliases,
+        "score_rules": settings.score_rules,
+        "grade_bands": settings.grade_bands,
+        "xml_layouts": settings.xml_layouts,
     }
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from distribution.errors import FieldError
 from distribution.intake.normalize import CANONICAL_FIELDS, NormalizedLead
+from distribution.vendor_settings import DEFAULT_REQUIRED
 
-DEFAULT_REQUIRED = ["email|phone", "country"]
+__all__ = ["DEFAULT_REQUIRED", "validate"]
 _ORDER = {name: index for index, name in enumerate(CANONICAL_FIELDS)}
 # A mobile number is a phone: ADF senders often give only a cellphone.
 _MET_BY = {"phone": ("phone", "mobile")}

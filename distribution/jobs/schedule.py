@@ -1,4 +1,5 @@
-"""The sweeper's schedule: ``handover.sweeper`` runs every ``SWEEP_INTERVAL_SECONDS``.
+"""The sweeper's schedule: the sweep (``handover.sweeper.run``, handed in by the portal)
+runs every ``SWEEP_INTERVAL_SECONDS``.
 
 With Redis, one self-rescheduling RQ job per queue (run by a worker started with
 ``--with-scheduler``) whose Redis key each run renews; when that key lapses (the
@@ -13,12 +14,12 @@ import logging
 import threading
 import time
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask
 from redis.exceptions import RedisError
 
-from distribution.handover import sweeper
-from distribution.jobs.runner import EXTENSION, JobRunner, execute, runner
+from distribution.jobs.runner import EXTENSION, Job, JobRunner, execute, runner
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +28,12 @@ def _interval(app: Flask) -> float:
     return float(app.config.get("SWEEP_INTERVAL_SECONDS") or 0)
 
 
-def keep_sweeping(app: Flask) -> None:
-    """Keep the sweeper going once ``app`` serves (not for ``flask`` commands or tests)."""
+def keep_sweeping(app: Flask, sweep: Job) -> None:
+    """Keep ``sweep`` going once ``app`` serves (not for ``flask`` commands or tests).
+
+    The sweep is handed in, not imported: it reaches into the hand-over wing and the
+    outbox, which themselves build on this package.
+    """
     interval = _interval(app)
     if interval <= 0 or app.testing:
         return
@@ -42,14 +47,17 @@ def keep_sweeping(app: Flask) -> None:
         checked["at"] = time.monotonic()
         jobs = app.extensions[EXTENSION]
         if jobs.uses_redis:
-            _seed_if_lapsed(jobs, interval)
+            _seed_if_lapsed(jobs, sweep, interval)
         elif first:
             threading.Thread(
-                target=_sweep_forever, args=(app, interval), name="leadrelay-sweeper", daemon=True
+                target=_sweep_forever,
+                args=(app, sweep, interval),
+                name="leadrelay-sweeper",
+                daemon=True,
             ).start()
 
 
-def watch(app: Flask) -> None:
+def watch(app: Flask, sweep: Job) -> None:
     """In a worker with RQ's scheduler: seed the sweeper chain again whenever it lapsed.
 
     The chain lives in Redis; a Redis that restarts empty loses it, and in a quiet
@@ -65,28 +73,28 @@ def watch(app: Flask) -> None:
             jobs = app.extensions[EXTENSION]
             try:
                 if jobs.uses_redis:
-                    _seed_if_lapsed(jobs, interval)
+                    _seed_if_lapsed(jobs, sweep, interval)
             except Exception:
                 log.exception("could not re-seed the sweeper; trying again in %s s", interval)
 
     threading.Thread(target=watching, name="leadrelay-sweeper-watch", daemon=True).start()
 
 
-def sweep_and_reschedule(interval: float) -> dict[str, int]:
-    """The RQ job: sweep now, then come back in ``interval`` seconds (even after a failure)."""
+def sweep_and_reschedule(sweep: Job, interval: float) -> Any:
+    """The RQ job: ``sweep`` now, then come back in ``interval`` seconds (even after a failure)."""
     try:
-        return sweeper.run()
+        return sweep()
     finally:
         jobs = runner()
         if jobs.queue is not None and _renew_key(jobs, interval):
             jobs.queue.enqueue_in(
-                timedelta(seconds=interval), execute, sweep_and_reschedule, interval
+                timedelta(seconds=interval), execute, sweep_and_reschedule, sweep, interval
             )
 
 
-def _seed_if_lapsed(jobs: JobRunner, interval: float) -> None:
+def _seed_if_lapsed(jobs: JobRunner, sweep: Job, interval: float) -> None:
     if _renew_key(jobs, interval, only_if_absent=True):
-        jobs.enqueue(sweep_and_reschedule, interval)
+        jobs.enqueue(sweep_and_reschedule, sweep, interval)
 
 
 def _renew_key(jobs: JobRunner, interval: float, only_if_absent: bool = False) -> bool:
@@ -99,11 +107,11 @@ def _renew_key(jobs: JobRunner, interval: float, only_if_absent: bool = False) -
         return False
 
 
-def _sweep_forever(app: Flask, interval: float) -> None:
+def _sweep_forever(app: Flask, sweep: Job, interval: float) -> None:
     while True:
         time.sleep(interval)
         with app.app_context():
             try:
-                sweeper.run()
+                sweep()
             except Exception:
                 log.exception("sweep failed; trying again in %s s", interval)

@@ -47,9 +47,6 @@ class Vendor(db.Model):
     partners: Mapped[list[Partner]] = relationship(back_populates="vendor")
     buyers: Mapped[list[Buyer]] = relationship(back_populates="vendor")
 
-    def setting(self, key: str, default: Any = None) -> Any:
-        return (self.settings or {}).get(key, default)
-
 
 class Partner(db.Model):
     """A distributor, reseller or broker that receives and works a vendor's leads."""

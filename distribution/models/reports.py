@@ -40,8 +40,6 @@ from distribution.models.types import JSONType, UTCDateTime
 
 _BIGID = BigInteger().with_variant(Integer, "sqlite")
 
-SPAN_GRAINS = ("day", "week", "month")
-
 
 class ReportSpan(db.Model):
     """One rolled day, week or month of a vendor's local calendar."""

@@ -22,10 +22,9 @@ from sqlalchemy.orm import load_only
 from connectors import outbound
 from distribution import clock
 from distribution.db import db
-from distribution.handover import notices
 from distribution.jobs.runner import JobRunner, after_commit, enqueue
 from distribution.models import Assignment, Delivery, DeliveryStatus, Destination, Lead
-from distribution.outbox import lanes
+from distribution.outbox import lanes, notices
 from distribution.outbox.lanes import UNSENT, Exchange
 from distribution.outbox.lease import due_ids, lease_batch, lease_seconds
 from distribution.outbox.links import offer_links, send_settings

@@ -42,7 +42,7 @@ def queue_offer(assignment: Assignment, lead: Lead) -> list[Delivery]:
 
 def queue_notice(lead: Lead, assignment: Assignment, *, purpose: str) -> Delivery:
     """An e-mail to the people of the partner holding ``assignment`` (an offer or a
-    reminder), sent through the outbox like any delivery (``distribution.handover.notices``)."""
+    reminder), sent through the outbox like any delivery (``distribution.outbox.notices``)."""
     return _add(lead, purpose, assignment, None)
 
 

@@ -21,8 +21,8 @@ from connectors.outbound.base import OutboundMessage, SendResult
 from connectors.outbound.smtp import send_smtp, smtp_settings, wire_bytes
 from distribution import clock
 from distribution.db import db
-from distribution.handover import notices
 from distribution.models import Role, User, Vendor
+from distribution.outbox import notices
 from distribution.reports import figures
 from distribution.reports.period import Period, preset
 from distribution.tenancy import Scope

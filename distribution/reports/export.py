@@ -1,7 +1,7 @@
 """Report tables as CSV or XLSX downloads, safe to open in a spreadsheet.
 
 A text cell that starts like a formula (= + - @, tab or CR) is written with a
-leading apostrophe by ``imports.safe_cell``, in CSV and XLSX alike, so a lead's
+leading apostrophe by ``tabular.safe_cell``, in CSV and XLSX alike, so a lead's
 campaign name can never run as a formula on a manager's machine. Numbers stay
 numbers.
 """
@@ -17,7 +17,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from distribution.imports import safe_cell
+from connectors.tabular import safe_cell
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -187,12 +187,3 @@ def drill_ids(
     """The ids of the leads behind a source figure."""
     stmt = drill(scope, period, source, campaign, figure, now).with_only_columns(Lead.id)
     return list(db.session.scalars(stmt))
-
-
-def total_leads(scope: Scope, period: Period) -> int:
-    return (
-        db.session.scalar(
-            scope.select(Lead).with_only_columns(func.count()).where(*_in_period(period))
-        )
-        or 0
-    )

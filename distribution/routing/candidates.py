@@ -229,9 +229,3 @@ def _room(c: Candidate) -> float:
     if c.partner.open_lead_cap is None:
         return float("inf")
     return c.partner.open_lead_cap - c.open_leads
-
-
-def _as_list(value: Any) -> list[str]:
-    if value in (None, "", []):
-        return []
-    return [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]

@@ -22,7 +22,6 @@ from distribution.errors import FieldError
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DERIVED_FIELDS = ("lead_age_hours", "weekday", "hour")
 FIELDS = (*LEAD_FIELDS, "score", "grade", *DERIVED_FIELDS)
-NUMERIC_FIELDS = frozenset({"score", "lead_age_hours", "hour"})
 
 # op -> (what the value must be, how it reads in a trace)
 OPS: dict[str, str] = {

@@ -33,12 +33,10 @@ from distribution.routing.compiled import CompiledRule, CompiledRuleSet, publish
 from distribution.routing.conditions import Facts, check
 from distribution.routing.ledger import DatabaseLedger, Ledger
 from distribution.routing.partners import PartnerCard
+from distribution.vendor_settings import VendorSettings
 
 # A lead in one of these may be (re)routed; routing moves it to ROUTED first.
 ROUTABLE = (LeadStatus.RECEIVED, LeadStatus.UNASSIGNED)
-DEFAULT_WINDOW_HOURS = 24
-DEFAULT_SLA_HOURS = 48
-DEFAULT_POOL_DAYS = 7
 _RACES = 5  # capacity re-decisions before a lead is left unassigned
 
 
@@ -256,7 +254,7 @@ def _offer(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor:
     hours = (
         (rule.exclusive_hours if hybrid else None)
         or rule.acceptance_window_hours
-        or int(vendor.setting("acceptance_window_hours", DEFAULT_WINDOW_HOURS))
+        or VendorSettings.of(vendor).acceptance_window_hours
     )
     offer = Assignment(
         vendor_id=vendor.id,
@@ -281,7 +279,7 @@ def _offer(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor:
 def _pool(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: Actor) -> None:
     rule = decision.rule
     assert rule is not None
-    days = int(rule.params.get("pool_days") or vendor.setting("pool_days", DEFAULT_POOL_DAYS))
+    days = int(rule.params.get("pool_days") or VendorSettings.of(vendor).pool_days)
     for partner in decision.pool:
         db.session.add(PoolEligibility(vendor_id=vendor.id, lead_id=lead.id, partner_id=partner.id))
     lead.pooled_until = now + timedelta(days=days)

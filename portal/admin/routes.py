@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import render_template
 
 from distribution import overview
 from distribution.models import Role
+from portal.admin import bp
 from portal.security import current_scope, role_required
-
-bp = Blueprint("admin", __name__)
 
 
 @bp.route("/")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g, request
+from flask import current_app, g, request
 
 from distribution import accounts, clock
 from distribution.models import ApiKey
@@ -25,8 +25,14 @@ def presented_key() -> str | None:
 
 
 def rate_limit_key() -> str:
+    """Rate limits count per API key (its prefix), or per address for a call without one."""
     key = presented_key()
     return f"key:{key[:16]}" if key else f"ip:{request.remote_addr}"
+
+
+def ingest_limit() -> str:
+    """The configured rate limit of the endpoints that take leads in."""
+    return current_app.config["INGEST_RATE_LIMIT"]
 
 
 def vendor_key_required(view: F) -> F:

@@ -18,12 +18,12 @@ from distribution.buyers.purchases import ask_return, can_return, return_closes_
 from distribution.db import db
 from distribution.errors import FieldError, InvalidInput, NotFound
 from distribution.models import Buyer, Lead, Sale
+from portal.api import bp
 from portal.api.answers import answer, problem
-from portal.api.auth import buyer_key_required, rate_limit_key
+from portal.api.auth import buyer_key_required, ingest_limit, rate_limit_key
 from portal.api.bodies import action_body
-from portal.api.routes import _ingest_limit, bp
-from portal.buyer.forms import NOTE_MAX
 from portal.extensions import limiter
+from portal.limits import NOTE_MAX
 
 MAX_LIMIT = 500
 # Return reasons are picked from a short list; anything longer is not one of them.
@@ -66,7 +66,7 @@ def sale_view(sale: Sale, buyer: Buyer, lead: Lead | None = None) -> dict[str, A
 
 
 @bp.route("/buyer/sales", methods=["GET"])
-@limiter.limit(_ingest_limit, key_func=rate_limit_key)
+@limiter.limit(ingest_limit, key_func=rate_limit_key)
 @buyer_key_required
 def buyer_sales() -> Response:
     try:
@@ -83,7 +83,7 @@ def buyer_sales() -> Response:
 
 
 @bp.route("/buyer/sales/<sale_id>", methods=["GET"])
-@limiter.limit(_ingest_limit, key_func=rate_limit_key)
+@limiter.limit(ingest_limit, key_func=rate_limit_key)
 @buyer_key_required
 def buyer_sale(sale_id: str) -> Response:
     sale = g.scope.get(Sale, sale_id)
@@ -95,7 +95,7 @@ def buyer_sale(sale_id: str) -> Response:
 
 
 @bp.route("/buyer/sales/<sale_id>/return", methods=["POST"])
-@limiter.limit(_ingest_limit, key_func=rate_limit_key)
+@limiter.limit(ingest_limit, key_func=rate_limit_key)
 @buyer_key_required
 def buyer_return(sale_id: str) -> Response:
     body = action_body()

@@ -13,9 +13,9 @@ from connectors.outbound import ConnectorError
 from distribution import destinations
 from distribution.db import db
 from distribution.errors import NotFound
+from portal.api import bp
 from portal.api.answers import answer, problem
 from portal.api.bodies import action_body
-from portal.api.routes import bp
 
 MAX_CALLBACK_BYTES = 64 * 1024
 

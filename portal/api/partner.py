@@ -28,12 +28,12 @@ from distribution.errors import (
 from distribution.handover import offers, pool, work
 from distribution.handover.base import Actor
 from distribution.models import Assignment, Lead
+from portal.api import bp
 from portal.api.answers import answer, problem
-from portal.api.auth import partner_key_required, rate_limit_key
+from portal.api.auth import ingest_limit, partner_key_required, rate_limit_key
 from portal.api.bodies import action_body
-from portal.api.routes import _ingest_limit, bp
 from portal.extensions import limiter
-from portal.partner.forms import FOLLOWUP_NOTE_MAX, NOTE_MAX
+from portal.limits import FOLLOWUP_NOTE_MAX, NOTE_MAX
 
 # Reasons are picked from short lists; anything longer is not one of them.
 REASON_MAX = 100
@@ -125,7 +125,7 @@ def _iso(value: Any) -> str | None:
 
 
 @bp.route("/partner/offers", methods=["GET"])
-@limiter.limit(_ingest_limit, key_func=rate_limit_key)
+@limiter.limit(ingest_limit, key_func=rate_limit_key)
 @partner_key_required
 def partner_offers() -> Response:
     items = [held_view(a) for a in overview.partner_offers(g.scope)]
@@ -134,7 +134,7 @@ def partner_offers() -> Response:
 
 
 @bp.route("/partner/pool", methods=["GET"])
-@limiter.limit(_ingest_limit, key_func=rate_limit_key)
+@limiter.limit(ingest_limit, key_func=rate_limit_key)
 @partner_key_required
 def partner_pool() -> Response:
     filters = {k: request.args.get(k, "") for k in ("product", "state", "grade", "min_score")}
@@ -153,7 +153,7 @@ def partner_pool() -> Response:
 
 
 @bp.route("/partner/leads", methods=["GET"])
-@limiter.limit(_ingest_limit, key_func=rate_limit_key)
+@limiter.limit(ingest_limit, key_func=rate_limit_key)
 @partner_key_required
 def partner_leads() -> Response:
     items = [held_view(a) for a in overview.partner_open_leads(g.scope)]

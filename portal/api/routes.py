@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, json, request, url_for
+from flask import Response, current_app, g, json, request, url_for
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -15,20 +15,16 @@ from distribution.intake.pipeline import LEAD_FIELDS, IntakeResult, Origin
 from distribution.intake.receive import BatchTooLarge, BodyError, UnsupportedType, receive
 from distribution.models import Lead, LeadStatus
 from distribution.tenancy import Scope
+from portal.api import bp
 from portal.api.answers import answer, problem
-from portal.api.auth import rate_limit_key, vendor_key_required
+from portal.api.auth import ingest_limit, rate_limit_key, vendor_key_required
 from portal.extensions import csrf, limiter
 
-bp = Blueprint("api", __name__)
 csrf.exempt(bp)
 
 
-def _ingest_limit() -> str:
-    return current_app.config["INGEST_RATE_LIMIT"]
-
-
 @bp.route("/leads", methods=["POST"])
-@limiter.limit(_ingest_limit, key_func=rate_limit_key)
+@limiter.limit(ingest_limit, key_func=rate_limit_key)
 @vendor_key_required
 def post_leads() -> Response:
     request.max_content_length = current_app.config["INGEST_MAX_BYTES"]
@@ -37,50 +33,45 @@ def post_leads() -> Response:
     except RequestEntityTooLarge:
         limit = current_app.config["INGEST_MAX_BYTES"]
         return problem(413, "too_large", f"the body is over the {limit}-byte limit")
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > idempotency.MAX_KEY_LENGTH:
-        return problem(400, "bad_request", "Idempotency-Key is longer than 255 characters")
-    request_hash = idempotency.fingerprint(body, request.mimetype)
-    if key:
-        replay = _replay(key, request_hash)
-        if replay is not None:
-            return replay
+    try:
+        key = idempotency.read_key(request.headers.get("Idempotency-Key"))
+    except idempotency.KeyTooLong as exc:
+        return problem(400, "bad_request", str(exc))
     origin = Origin(
         channel=_channel(request.mimetype),
         content_type=request.content_type,
         api_key=g.api_key,
         actor=f"api-key:{g.api_key.prefix}",
     )
-    response = _ingest(body, origin)
-    if key and response.status_code < 500:
-        stored = idempotency.StoredAnswer(
-            response.status_code,
-            response.mimetype or "application/json",
-            response.get_data(),
-            {"Location": response.headers["Location"]} if "Location" in response.headers else {},
+    try:
+        result = idempotency.answer_once(
+            g.vendor,
+            g.api_key,
+            key,
+            idempotency.fingerprint(body, request.mimetype),
+            lambda: _ingest(body, origin),
+            _kept,
         )
-        idempotency.remember(g.vendor, key, request_hash, stored, g.api_key)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # Another request with the same Idempotency-Key committed first: answer as it did.
-        db.session.rollback()
-        replay = _replay(key, request_hash) if key else None
-        if replay is None:
-            raise
-        return replay
-    return response
-
-
-def _replay(key: str, request_hash: str) -> Response | None:
-    try:
-        stored = idempotency.lookup(g.vendor, key, request_hash)
     except idempotency.KeyReused as exc:
         return problem(422, "idempotency_key_reused", str(exc))
-    if stored is None:
+    if isinstance(result, idempotency.StoredAnswer):
+        headers = dict(result.headers) | {"Idempotent-Replayed": "true"}
+        return Response(
+            result.body, result.status_code, mimetype=result.content_type, headers=headers
+        )
+    return result
+
+
+def _kept(response: Response) -> idempotency.StoredAnswer | None:
+    """What a repeat of this request is answered with; a server error is not kept."""
+    if response.status_code >= 500:
         return None
-    headers = dict(stored.headers) | {"Idempotent-Replayed": "true"}
-    return Response(stored.body, stored.status_code, mimetype=stored.content_type, headers=headers)
+    return idempotency.StoredAnswer(
+        response.status_code,
+        response.mimetype or "application/json",
+        response.get_data(),
+        {"Location": response.headers["Location"]} if "Location" in response.headers else {},
+    )
 
 
 def _ingest(body: bytes, origin: Origin) -> Response:
@@ -181,7 +172,7 @@ def lead_view(lead: Lead) -> dict[str, Any]:
 
 
 @bp.route("/inbound/email", methods=["POST"])
-@limiter.limit(_ingest_limit, key_func=rate_limit_key)
+@limiter.limit(ingest_limit, key_func=rate_limit_key)
 @vendor_key_required
 def inbound_email() -> Response:
     """A raw RFC 822 message, as mail-to-webhook services deliver it."""

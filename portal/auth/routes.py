@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from distribution import accounts
 from distribution.db import db
 from distribution.errors import AccountLocked, LoginFailed
+from portal.auth import bp
 from portal.auth.forms import LoginForm
 from portal.extensions import limiter
 from portal.security import DASHBOARD_ENDPOINTS
-
-bp = Blueprint("auth", __name__)
 
 
 def _login_limit() -> str:

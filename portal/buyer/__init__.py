@@ -1,0 +1,11 @@
+"""The external lead buyer's pages: purchases, returns, statements.
+
+Importing the package registers every view: the modules imported at the bottom
+attach their routes to ``bp``, so ``create_app`` only registers the blueprint.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("buyer", __name__)
+
+from portal.buyer import routes  # noqa: E402, F401  (they register their views on bp)

@@ -8,9 +8,9 @@ from wtforms.validators import Length, Optional
 
 from distribution.buyers import RETURN_REASONS
 from portal.choices import options
+from portal.limits import NOTE_MAX
 
 # The longest return note; the buyer API caps it alike.
-NOTE_MAX = 2000
 
 REASON_LABELS = {
     "bad_contact": "Bad contact details (wrong number, bounced e-mail)",

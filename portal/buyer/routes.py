@@ -6,7 +6,7 @@ buyer's or another vendor's ids answer 404 like ids that do not exist.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from distribution import clock
@@ -26,10 +26,9 @@ from distribution.buyers.purchases import (
 from distribution.db import db
 from distribution.errors import InvalidInput, NotFound
 from distribution.models import Buyer, Role
+from portal.buyer import bp
 from portal.buyer.forms import REASON_LABELS, ReturnForm
 from portal.security import current_scope, role_required
-
-bp = Blueprint("buyer", __name__)
 
 
 @bp.route("/")

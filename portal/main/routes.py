@@ -1,12 +1,11 @@
 """The front door: send each user to their own dashboard."""
 
-from flask import Blueprint, redirect, url_for
+from flask import redirect, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from portal.main import bp
 from portal.security import DASHBOARD_ENDPOINTS
-
-bp = Blueprint("main", __name__)
 
 
 @bp.route("/")

@@ -1,35 +1,21 @@
-"""Manager forms: the period picker and the lead-planning inputs (both plain GET forms)."""
+"""Manager forms: the dashboard's grouping and the lead-planning inputs (plain GET forms)."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField
+from wtforms import IntegerField, SelectField
 from wtforms.validators import NumberRange, Optional
 
 from distribution.reports.figures import GROUPS
-from distribution.reports.period import DEFAULT_PRESET, PRESETS
 from portal.choices import options
 from portal.fields import FiniteDecimalField
-
-
-class _GetForm(FlaskForm):
-    """A form read from the query string: nothing changes, so no CSRF token."""
-
-    class Meta:
-        csrf = False
-
-
-class PeriodForm(_GetForm):
-    period = SelectField("Period", choices=options(PRESETS), default=DEFAULT_PRESET)
-    from_ = DateField("From", validators=[Optional()], name="from")
-    to = DateField("To", validators=[Optional()])
+from portal.periods import GetForm, PeriodForm
 
 
 class DashboardForm(PeriodForm):
     group = SelectField("Group by", choices=options(GROUPS), default="partner")
 
 
-class PlanForm(_GetForm):
+class PlanForm(GetForm):
     monthly_target = FiniteDecimalField("Revenue target per month", places=2,
                                   validators=[Optional(), NumberRange(min=0)])  # fmt: skip
     average_deal = FiniteDecimalField("Average deal size", places=2,

@@ -10,8 +10,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, render_template, request, url_for
-from flask_login import current_user
+from flask import Response, abort, render_template, request, url_for
 
 from distribution.db import db
 from distribution.errors import InvalidInput
@@ -20,40 +19,19 @@ from distribution.reports import drill, figures, period, planning, sources, tabl
 from distribution.reports.export import Table, render
 from distribution.reports.figures import GROUPS
 from distribution.tenancy import Scope
-from portal.manager.forms import DashboardForm, PeriodForm, PlanForm
-from portal.manager.scorecard import scorecard_context, trend_chart
+from portal.manager import bp
+from portal.manager.forms import DashboardForm, PlanForm
+from portal.periods import PeriodForm, current_period, period_form, vendor_timezone
+from portal.scorecard import scorecard_context, trend_chart
 from portal.security import current_scope, role_required
 
-bp = Blueprint("manager", __name__)
 MANAGERS = (Role.PARTNER_MANAGER,)
 FORMATS = ("csv", "xlsx")
-
-
-def _tz() -> str:
-    vendor = current_user.vendor
-    return vendor.timezone if vendor is not None else "UTC"
-
-
-def current_period() -> period.Period:
-    """The period the query string asks for; a bad one is explained and the default used."""
-    args = request.args
-    try:
-        return period.parse(_tz(), args.get("period"), args.get("from"), args.get("to"))
-    except InvalidInput as exc:
-        flash("; ".join(f"{e.field}: {e.message}" for e in exc.errors), "error")
-        return period.preset(period.DEFAULT_PRESET, _tz())
 
 
 def _group() -> str:
     group = request.args.get("group", "partner")
     return group if group in GROUPS else "partner"
-
-
-def period_form(form_class: type[PeriodForm], chosen: period.Period) -> PeriodForm:
-    form = form_class(request.args)
-    form.period.data = chosen.preset if chosen.preset in period.PRESETS else "custom"
-    form.from_.data, form.to.data = chosen.first, chosen.last
-    return form
 
 
 def _download(table: Table, fmt: str) -> Response:
@@ -237,7 +215,7 @@ def source_leads() -> str:
 def trends() -> str:
     chosen = current_period()
     if request.args.get("period") is None:
-        chosen = period.preset("last_90_days", _tz())
+        chosen = period.preset("last_90_days", vendor_timezone())
     weeks = figures.weekly(current_scope(), chosen)
     return render_template(
         "manager/trends.html",
@@ -289,11 +267,13 @@ def _prefill(form: PlanForm, actual: planning.Actuals) -> None:
 
 def _plan(scope: Scope) -> tuple[PlanForm, planning.Actuals, planning.Plan | None]:
     form = PlanForm(request.args)
-    actual = planning.actuals(scope, _tz())
+    actual = planning.actuals(scope, vendor_timezone())
     result = None
     if request.args.get("monthly_target") and form.validate():
         try:
-            result = planning.plan(_plan_input(form, actual), actual, period.today(_tz()))
+            result = planning.plan(
+                _plan_input(form, actual), actual, period.today(vendor_timezone())
+            )
         except InvalidInput as exc:
             for error in exc.errors:
                 field = getattr(form, error.field, None)

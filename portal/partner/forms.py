@@ -11,10 +11,9 @@ from distribution.handover.work import LOST_REASONS, RETURN_REASONS, STAGES
 from distribution.models import FollowUpKind
 from portal.choices import options
 from portal.fields import FiniteDecimalField
+from portal.limits import FOLLOWUP_NOTE_MAX, NOTE_MAX
 
 # The longest note each form takes; the partner API caps the same fields alike.
-NOTE_MAX = 2000
-FOLLOWUP_NOTE_MAX = 4000
 
 
 class ActionForm(FlaskForm):

@@ -6,15 +6,14 @@ press (a POST), so mail scanners that fetch every link accept nothing.
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import render_template, request
 
 from distribution.db import db
 from distribution.errors import ClaimConflict, InvalidInput, LinkRefused, OfferExpired
 from distribution.handover.offer_links import act, read_token
 from portal.extensions import limiter
+from portal.partner import links_bp as bp
 from portal.partner.forms import ActionForm, DeclineForm
-
-bp = Blueprint("offer_links", __name__)
 
 _REFUSED = {"invalid": 404, "used": 409, "expired": 410}
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -20,9 +20,7 @@ from distribution.errors import DomainError, InvalidInput, NotFound
 from distribution.handover import offers, pool, work
 from distribution.handover.base import Actor
 from distribution.models import Partner, Role
-from portal.manager.forms import PeriodForm
-from portal.manager.routes import current_period, period_form
-from portal.manager.scorecard import scorecard_context
+from portal.partner import bp
 from portal.partner.forms import (
     ActionForm,
     DeclineForm,
@@ -33,9 +31,9 @@ from portal.partner.forms import (
     StageForm,
     WonForm,
 )
+from portal.periods import PeriodForm, current_period, period_form
+from portal.scorecard import scorecard_context
 from portal.security import current_scope, role_required
-
-bp = Blueprint("partner", __name__)
 
 
 def _actor() -> Actor:

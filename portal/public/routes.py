@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import abort, current_app, render_template, request
 from sqlalchemy import select
 
 from distribution.db import db
@@ -12,9 +12,8 @@ from distribution.directory import find_vendor
 from distribution.intake.pipeline import Origin, ingest
 from distribution.models import Campaign
 from portal.extensions import limiter
+from portal.public import bp
 from portal.public.forms import QuickApplyForm
-
-bp = Blueprint("public", __name__)
 
 
 def _apply_limit() -> str:

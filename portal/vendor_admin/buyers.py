@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from distribution import accounts, clock, destinations, overview
 from distribution.buyers import ReturnRefused, statement
@@ -30,16 +29,13 @@ from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.models import ApiKey, Buyer, Role, Sale
 from portal.security import current_scope, get_or_404, role_required
-from portal.vendor_admin.buyer_forms import BuyerForm, KeyForm, ReturnDecisionForm
-from portal.vendor_admin.routes import bp, current_vendor
+from portal.vendor_admin import bp
+from portal.vendor_admin.buyers_forms import ActionForm, BuyerForm, KeyForm, ReturnDecisionForm
+from portal.vendor_admin.routes import current_vendor
 
 NEW_BUYER = {"active": True, "timezone": "UTC", "return_window_hours": "72", "weight": "1",
              "priority": "0", "pricing": "fixed", "schedule_mode": "always",
              "sharing": "exclusive"}  # fmt: skip
-
-
-class ActionForm(FlaskForm):
-    """Only the CSRF token (revoke buttons)."""
 
 
 @bp.route("/buyers", endpoint="buyers")

@@ -6,18 +6,14 @@ import json
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from distribution import destinations
 from distribution.db import db
 from distribution.models import Delivery, DeliveryStatus, Destination, Role
 from portal.security import current_scope, get_or_404, role_required, scoped
-from portal.vendor_admin.routes import bp
-
-
-class RetryForm(FlaskForm):
-    """Only the CSRF token; the delivery ids come as repeated ``delivery_id`` fields."""
+from portal.vendor_admin import bp
+from portal.vendor_admin.deliveries_forms import RetryForm
 
 
 @bp.route("/deliveries")

@@ -9,9 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import SelectField
 
 from distribution import destinations
 from distribution.db import db
@@ -19,28 +17,16 @@ from distribution.errors import InvalidInput
 from distribution.models import Buyer, Destination, Partner, Role
 from portal.choices import options
 from portal.security import current_scope, get_or_404, role_required, scoped
-from portal.vendor_admin.destination_forms import (
+from portal.vendor_admin import bp
+from portal.vendor_admin.destinations_forms import (
     KIND_LABELS,
     RULE_NAMES,
     YES_NO_RULES,
+    ActionForm,
     DestinationForm,
+    PauseForm,
 )
-from portal.vendor_admin.routes import bp, current_vendor
-
-
-class ActionForm(FlaskForm):
-    """Only the CSRF token (test, rotate, resume, switch buttons)."""
-
-
-def _duration(hours: int) -> str:
-    count, unit = (hours, "hour") if hours < 24 else (hours // 24, "day")
-    return f"{count} {unit}" + ("s" if count != 1 else "")
-
-
-class PauseForm(FlaskForm):
-    hours = SelectField(
-        "Pause for", choices=options((str(h), _duration(h)) for h in destinations.PAUSE_CHOICES)
-    )
+from portal.vendor_admin.routes import current_vendor
 
 
 @bp.route("/destinations")

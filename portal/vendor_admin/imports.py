@@ -17,8 +17,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
@@ -28,25 +26,13 @@ from distribution.db import db
 from distribution.intake.pipeline import LEAD_FIELDS
 from distribution.jobs.runner import enqueue
 from distribution.models import Job, Role
-from portal.intake_cli import upload_dir
 from portal.security import current_scope, get_or_404, role_required, scoped
-from portal.vendor_admin.routes import bp, current_vendor
+from portal.uploads import upload_dir
+from portal.vendor_admin import bp
+from portal.vendor_admin.imports_forms import StartForm, UploadForm
+from portal.vendor_admin.routes import current_vendor
 
 _TOKEN_LENGTH = 32
-
-
-class UploadForm(FlaskForm):
-    file = FileField(
-        "CSV or XLSX file",
-        validators=[
-            FileRequired(),
-            FileAllowed(["csv", "txt", "xlsx"], "Only .csv or .xlsx files"),
-        ],
-    )
-
-
-class StartForm(FlaskForm):
-    """Only the CSRF token; the column choices are read from the request."""
 
 
 @bp.route("/imports", methods=["GET", "POST"])

@@ -6,11 +6,8 @@ import re
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
-from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
 
 from distribution import accounts, suppressions
 from distribution.db import db
@@ -18,39 +15,15 @@ from distribution.errors import InvalidInput
 from distribution.models import ApiKey, Campaign, Partner, Role, Suppression
 from portal.choices import options
 from portal.security import current_scope, get_or_404, role_required, scoped
-from portal.vendor_admin.routes import bp, current_vendor
-
-
-class KeyForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    # "" for a lead source; "<partner id>" for a partner working leads through the API.
-    owner = SelectField("For", choices=options({"": "A lead source (posts leads)"}), default="")
-
-
-class SuppressionForm(FlaskForm):
-    kind = SelectField(
-        "Kind", choices=options({"email": "Email", "phone": "Phone", "domain": "Domain"})
-    )
-    value = StringField("Value", validators=[DataRequired(), Length(max=254)])
-    reason = SelectField(
-        "Reason", choices=options((r, r.replace("_", " ")) for r in suppressions.REASONS)
-    )
-    note = StringField("Note", validators=[Optional(), Length(max=500)])
-
-
-class SuppressionImportForm(FlaskForm):
-    lines = TextAreaField("CSV lines: kind,value,reason,note", validators=[DataRequired()])
-
-
-class CampaignForm(FlaskForm):
-    name = StringField("Campaign name", validators=[DataRequired(), Length(max=200)])
-    slug = StringField("Address (slug)", validators=[DataRequired(), Length(max=64)])
-    product = StringField("Product", validators=[Optional(), Length(max=120)])
-    intro = TextAreaField("Text shown above the form", validators=[Optional(), Length(max=2000)])
-
-
-class PlainForm(FlaskForm):
-    """Only the CSRF token (revoke, delete buttons)."""
+from portal.vendor_admin import bp
+from portal.vendor_admin.intake_settings_forms import (
+    CampaignForm,
+    KeyForm,
+    PlainForm,
+    SuppressionForm,
+    SuppressionImportForm,
+)
+from portal.vendor_admin.routes import current_vendor
 
 
 @bp.route("/keys", methods=["GET", "POST"])

@@ -3,36 +3,23 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import SelectField
 
 from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.handover import work
 from distribution.models import Role
-from portal.choices import options
 from portal.security import role_required
-from portal.vendor_admin.routes import bp, current_vendor
-
-
-def _form(current: dict[str, str]) -> FlaskForm:
-    """One choice per return reason, showing ``current``."""
-
-    class DispositionsForm(FlaskForm):
-        pass
-
-    for reason, (label, _default) in work.RETURN_REASONS.items():
-        field = SelectField(label, choices=options(work.DISPOSITIONS), default=current[reason])
-        setattr(DispositionsForm, reason, field)
-    return DispositionsForm()
+from portal.vendor_admin import bp
+from portal.vendor_admin.partner_returns_forms import dispositions_form
+from portal.vendor_admin.routes import current_vendor
 
 
 @bp.route("/partner-returns", methods=["GET", "POST"])
 @role_required(Role.VENDOR_ADMIN)
 def return_settings() -> str | tuple[str, int] | Response:
     vendor = current_vendor()
-    form = _form(work.return_dispositions(vendor))
+    form = dispositions_form(work.return_dispositions(vendor))
     if form.validate_on_submit():
         chosen = {reason: form[reason].data for reason in work.RETURN_REASONS}
         try:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import abort, render_template, request
 
 from distribution import destinations, overview
 from distribution.db import db
 from distribution.models import Lead, LeadStatus, Partner, Role, Vendor
 from portal.security import current_scope, get_or_404, role_required
-
-bp = Blueprint("vendor", __name__)
+from portal.vendor_admin import bp
 
 
 def current_vendor() -> Vendor:

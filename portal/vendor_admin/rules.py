@@ -7,10 +7,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import TextAreaField
-from wtforms.validators import DataRequired
 
 from connectors import jsonsafe
 from connectors.errors import ParseError
@@ -23,18 +20,11 @@ from distribution.routing.compiled import published
 from distribution.routing.conditions import FIELDS, OPS, describe
 from distribution.routing.simulate import MAX_DAYS, simulate
 from portal.security import get_or_404, role_required, scoped
-from portal.vendor_admin.routes import bp, current_vendor
+from portal.vendor_admin import bp
+from portal.vendor_admin.routes import current_vendor
+from portal.vendor_admin.rules_forms import DraftForm, PublishForm, RerouteForm
 
 TRY_FIELDS = ("country", "state", "postal_code", "product", "score", "grade", "source", "campaign")
-
-
-class DraftForm(FlaskForm):
-    rules_json = TextAreaField("Rules (JSON)", validators=[DataRequired()])
-    note = TextAreaField("What changes and why")
-
-
-class PublishForm(FlaskForm):
-    pass
 
 
 @bp.route("/rules", endpoint="rules")
@@ -135,10 +125,6 @@ def publish_rule_set(rule_set_id: int) -> Response:
             db.session.commit()
             flash(f"Version {row.version} is now routing your leads; leads waiting are routed now.")
     return redirect(url_for("vendor.rule_set", rule_set_id=row.id))
-
-
-class RerouteForm(FlaskForm):
-    pass
 
 
 @bp.route("/rules/reroute", methods=["GET", "POST"])

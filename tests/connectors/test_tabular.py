@@ -11,7 +11,7 @@ import pytest
 from openpyxl import Workbook
 
 from connectors.errors import ParseError
-from connectors.tabular import apply_mapping, guess_mapping, read_table
+from connectors.tabular import apply_mapping, guess_mapping, read_table, safe_cell
 
 
 def rows_of(data: bytes, kind: str = "leads.csv", **limits) -> tuple[list[str], list[dict]]:
@@ -237,3 +237,9 @@ def test_apply_mapping_keeps_unmapped_columns_and_drops_blanks():
         "first_name": "Ada",
         "last_name": "Lovelace",
     }
+
+
+@pytest.mark.parametrize("cell", ["=SUM(A1)", "+1", "-2", "@x", "\tx", "\rx"])
+def test_a_cell_we_write_that_a_spreadsheet_would_run_is_kept_as_text(cell):
+    assert safe_cell(cell) == "'" + cell
+    assert safe_cell("plain, 42") == "plain, 42"

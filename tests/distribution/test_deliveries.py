@@ -16,7 +16,6 @@ from connectors import outbound
 from distribution import clock, destinations
 from distribution.db import db
 from distribution.errors import InvalidInput
-from distribution.handover import notices, sweeper
 from distribution.models import (
     Assignment,
     Delivery,
@@ -25,7 +24,7 @@ from distribution.models import (
     Destination,
     LeadEvent,
 )
-from distribution.outbox import manual
+from distribution.outbox import manual, notices, sweeper
 from distribution.outbox.drain import send_due
 from distribution.outbox.lease import due_ids
 from distribution.outbox.links import offer_links
@@ -284,7 +283,7 @@ def test_without_smtp_the_offer_email_is_written_to_the_log(world, caplog):
     (lead,) = leads(vendor)
     routed(lead)
     delivery = db.session.scalars(select(Delivery).where(Delivery.lead_id == lead.id)).one()
-    with caplog.at_level("INFO", logger="distribution.handover.notices"):
+    with caplog.at_level("INFO", logger="distribution.outbox.notices"):
         assert send_due() == {"delivered": 1}
     assert "leads@pacific.example.com" in caplog.text
     (attempt,) = db.session.get(Delivery, delivery.id).attempts_log

@@ -230,22 +230,3 @@ def test_the_digest_is_logged_without_a_relay(app, runner, history, caplog):
     with clock.frozen_at(REPORT_AT):
         result = runner.invoke(args=["reports", "digest", "--vendor", "acme"])
     assert result.exit_code == 0 and "acme: logged" in result.output
-
-
-def test_the_seed_command_builds_a_consistent_history(runner, app):
-    result = runner.invoke(args=["reports", "seed", "--leads", "400", "--partners", "7",
-                                 "--vendor", "seeded"])  # fmt: skip
-    assert result.exit_code == 0, result.output
-    from sqlalchemy import func, select
-
-    from distribution.models import Assignment, Lead, Partner
-
-    assert db.session.scalar(select(func.count()).select_from(Lead)) == 400
-    assert db.session.scalar(select(func.count()).select_from(Partner)) == 7
-    bad = select(func.count()).where(
-        (Assignment.accepted_at < Assignment.offered_at)
-        | (Assignment.first_followup_at < Assignment.accepted_at)
-        | (Assignment.closed_at < Assignment.offered_at)
-    )
-    assert db.session.scalar(bad) == 0
-    assert db.session.scalar(select(func.count()).select_from(Assignment)) > 300

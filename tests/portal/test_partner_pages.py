@@ -11,7 +11,7 @@ from sqlalchemy import select
 from distribution import clock
 from distribution.db import db
 from distribution.errors import InvalidInput
-from distribution.handover import work
+from distribution.handover import sweeper, work
 from distribution.jobs.schedule import sweep_and_reschedule
 from distribution.models import (
     Assignment,
@@ -217,7 +217,7 @@ def test_on_rq_the_sweeper_job_sweeps_and_books_its_next_run(app, desk, redis_qu
     push(vendor, west)
     clock.advance(timedelta(hours=5))
     app.extensions["leadrelay.jobs"] = redis_queue
-    assert sweep_and_reschedule(60)["expired"] == 1
+    assert sweep_and_reschedule(sweeper.run, 60)["expired"] == 1
     assert len(redis_queue.queue.scheduled_job_registry.get_job_ids()) == 1
 
 

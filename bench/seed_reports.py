@@ -1,4 +1,10 @@
-"""A large, realistic hand-over history for trying the reports at scale (``flask reports seed``).
+"""A large, realistic hand-over history for trying the reports at scale.
+
+    .venv/bin/python -m bench.seed_reports [--vendor bench] [--leads 100000] [--partners 100]
+
+seeds the database the app is configured for (``DATABASE_URL``, already
+migrated); ``bench/reports.py`` seeds its own schema with ``seed``. Benchmark
+data, so it lives beside the benchmarks and not in the product.
 
 Leads arrive over the last ``days`` days, more on weekdays and in working hours;
 about one in eight stops at intake (rejected, duplicate, suppressed). Each
@@ -11,8 +17,10 @@ up front, so a million leads take minutes, not hours.
 
 from __future__ import annotations
 
+import argparse
 import math
 import random
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -289,3 +297,32 @@ def _one(
         row |= {"status": AssignmentStatus.RETURNED, "closed_at": closed,
                 "return_reason": rng.choice(RETURNS)}  # fmt: skip
     return row, False
+
+
+def main() -> None:
+    """Seed the configured database from the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vendor", default="bench", help="the vendor's slug (created if new)")
+    parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--partners", type=int, default=100)
+    parser.add_argument("--days", type=int, default=365)
+    args = parser.parse_args()
+    if args.leads < 1 or args.partners < 1 or not 7 <= args.days <= 3660:
+        parser.error("need --leads >= 1, --partners >= 1 and --days from 7 to 3660")
+
+    from portal import create_app
+
+    with create_app().app_context():
+        vendor = seed(
+            args.vendor,
+            args.leads,
+            args.partners,
+            args.days,
+            progress=lambda n: print(f"{n:,} of {args.leads:,} leads", file=sys.stderr),
+        )
+        db.session.commit()
+        print(f"Seeded {args.leads:,} leads and {args.partners:,} partners for '{vendor.slug}'.")
+
+
+if __name__ == "__main__":
+    main()

@@ -17,6 +17,7 @@ from wtforms.validators import Length, Optional
 
 from connectors.outbound import KINDS
 from connectors.outbound.answers import RULE_NAMES
+from distribution import destinations
 from distribution.errors import FieldError
 from distribution.models import Destination
 from portal.choices import options
@@ -398,3 +399,18 @@ def _rule_parts(spec: Any) -> tuple[str, str, str]:
                     equals = ", ".join(str(e) for e in equals)
                 return kind, str(expression), str(equals or "")
     return "", "", ""
+
+
+class ActionForm(FlaskForm):
+    """Only the CSRF token (test, rotate, resume, switch buttons)."""
+
+
+def _duration(hours: int) -> str:
+    count, unit = (hours, "hour") if hours < 24 else (hours // 24, "day")
+    return f"{count} {unit}" + ("s" if count != 1 else "")
+
+
+class PauseForm(FlaskForm):
+    hours = SelectField(
+        "Pause for", choices=options((str(h), _duration(h)) for h in destinations.PAUSE_CHOICES)
+    )

@@ -112,3 +112,7 @@ class ReturnDecisionForm(FlaskForm):
 
 class KeyForm(FlaskForm):
     name = StringField("Key name")
+
+
+class ActionForm(FlaskForm):
+    """Only the CSRF token (revoke buttons)."""

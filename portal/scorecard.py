@@ -10,7 +10,7 @@ from distribution.models import Partner
 from distribution.reports import figures
 from distribution.reports.period import Period
 from distribution.tenancy import Scope
-from portal.manager.charts import Series, line_chart
+from portal.charts import Series, line_chart
 
 TREND_RATES = (
     ("Accepted", "accepted_rate"),

@@ -1,0 +1,167 @@
+"""One typed view over a vendor's settings (``Vendor.settings``, a JSON bag), one default per key.
+
+Every reader goes through ``VendorSettings.of(vendor)``; writers keep writing the
+JSON. A key that is missing, null or holds something unreadable (a word where a
+number belongs, a list where a mapping belongs) reads as its default, so a
+hand-edited bag never turns an intake request into a server error.
+
+The defaults live here and nowhere else; the intake modules re-export the ones
+their callers already import from them.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from distribution.models import Vendor
+
+DEFAULT_REQUIRED: list[str] = ["email|phone", "country"]
+DEFAULT_SCORE_RULES: list[dict[str, Any]] = [
+    {"field": "email", "op": "present", "points": 20, "label": "has email"},
+    {"field": "phone", "op": "present", "points": 15, "label": "has phone"},
+    {"field": "company", "op": "present", "points": 15, "label": "names a company"},
+    {
+        "field": "title",
+        "op": "regex",
+        "value": r"(?i).*\b(director|vp|vice president|chief|head|owner|founder|c[eot]o)\b.*",
+        "points": 20,
+        "label": "decision-maker title",
+    },
+    {"field": "description", "op": "present", "points": 10, "label": "describes the need"},
+    {"field": "consent_email", "op": "eq", "value": True, "points": 10, "label": "email consent"},
+    {"field": "last_name", "op": "present", "points": 5, "label": "full name"},
+    {"field": "postal_code", "op": "present", "points": 5, "label": "has postal code"},
+]
+DEFAULT_BANDS: dict[str, int] = {"A": 80, "B": 60, "C": 40}
+DEFAULT_DEDUPE_WINDOW_DAYS = 30
+DEFAULT_BATCH_LIMIT = 100
+DEFAULT_ACCEPTANCE_WINDOW_HOURS = 24
+DEFAULT_FOLLOWUP_SLA_HOURS = 48
+DEFAULT_POOL_DAYS = 7
+DEFAULT_RETURN_RATE_DAYS = 30
+DEFAULT_PING_TIMEOUT_SECONDS = 2.0
+
+# Past this a day or hour count is a typo, and ``now + timedelta(days=...)`` would overflow.
+_MAX_COUNT = 1_000_000
+
+
+@dataclass(frozen=True)
+class VendorSettings:
+    """What a vendor chose, with the default for everything it did not."""
+
+    # Intake: what a lead must carry, how far back a repeat counts, how many leads
+    # one request may carry, names senders use for our fields, scoring, XML layouts.
+    required_fields: list[str] = field(default_factory=lambda: list(DEFAULT_REQUIRED))
+    dedupe_window_days: int = DEFAULT_DEDUPE_WINDOW_DAYS  # 0: no dedupe
+    batch_limit: int = DEFAULT_BATCH_LIMIT
+    field_aliases: dict[str, str] = field(default_factory=dict)
+    score_rules: list[dict[str, Any]] = field(
+        default_factory=lambda: copy.deepcopy(DEFAULT_SCORE_RULES)
+    )
+    grade_bands: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_BANDS))
+    xml_layouts: list[dict[str, Any]] = field(default_factory=list)
+    # Hand-over clocks, where a rule does not set its own.
+    acceptance_window_hours: int = DEFAULT_ACCEPTANCE_WINDOW_HOURS
+    followup_sla_hours: int = DEFAULT_FOLLOWUP_SLA_HOURS
+    pool_days: int = DEFAULT_POOL_DAYS
+    # Partner returns: reason -> "nurture" or "reroute" (work.return_dispositions checks them).
+    return_dispositions: dict[str, str] = field(default_factory=dict)
+    # Buyers: the window of the return-rate cap, and how long a ping may take.
+    return_rate_days: int = DEFAULT_RETURN_RATE_DAYS
+    ping_timeout_seconds: float = DEFAULT_PING_TIMEOUT_SECONDS
+
+    @classmethod
+    def of(cls, vendor: Vendor) -> VendorSettings:
+        """The settings of ``vendor``."""
+        return cls.parse(vendor.settings or {})
+
+    @classmethod
+    def parse(cls, bag: Mapping[str, Any]) -> VendorSettings:
+        """Read a settings bag; each missing or unreadable key gets its default."""
+        if not isinstance(bag, Mapping):
+            return cls()
+        found: dict[str, Any] = {}
+        for name, read in _READERS.items():
+            value = read(bag.get(name))
+            if value is not None:
+                found[name] = value
+        return cls(**found)
+
+
+def _whole(minimum: int) -> Callable[[Any], int | None]:
+    """A reader of whole numbers from ``minimum`` up; numeric strings count, booleans do not."""
+
+    def read(value: Any) -> int | None:
+        if isinstance(value, bool):
+            return None
+        try:
+            number = int(value)
+        except (TypeError, ValueError, OverflowError):
+            return None
+        return number if minimum <= number <= _MAX_COUNT else None
+
+    return read
+
+
+def _positive_seconds(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= 3600 else None
+
+
+def _texts(value: Any) -> list[str] | None:
+    # An empty list is a real choice here: the vendor requires nothing.
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    return None
+
+
+def _text_mapping(value: Any) -> dict[str, str] | None:
+    if not isinstance(value, Mapping):
+        return None
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _score_rules(value: Any) -> list[dict[str, Any]] | None:
+    # No rules at all would score every lead 0: an empty list means "ours".
+    if isinstance(value, list) and value and all(isinstance(r, Mapping) for r in value):
+        return [dict(r) for r in value]
+    return None
+
+
+def _bands(value: Any) -> dict[str, int] | None:
+    if not isinstance(value, Mapping) or not value:
+        return None
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in value.values()):
+        return None
+    return {str(k): v for k, v in value.items()}
+
+
+def _layouts(value: Any) -> list[dict[str, Any]] | None:
+    if not isinstance(value, list):
+        return None
+    return [dict(layout) for layout in value if isinstance(layout, Mapping)]
+
+
+_READERS: dict[str, Callable[[Any], Any]] = {
+    "required_fields": _texts,
+    "dedupe_window_days": _whole(minimum=0),
+    "batch_limit": _whole(minimum=1),
+    "field_aliases": _text_mapping,
+    "score_rules": _score_rules,
+    "grade_bands": _bands,
+    "xml_layouts": _layouts,
+    "acceptance_window_hours": _whole(minimum=1),
+    "followup_sla_hours": _whole(minimum=1),
+    "pool_days": _whole(minimum=1),
+    "return_dispositions": _text_mapping,
+    "return_rate_days": _whole(minimum=1),
+    "ping_timeout_seconds": _positive_seconds,
+}
