@@ -284,17 +284,30 @@ def _locked(until: datetime) -> AccountLocked:
 
 
 def create_api_key(
-    vendor: Vendor, name: str, *, partner: Partner | None = None, created_by: User | None = None
+    vendor: Vendor,
+    name: str,
+    *,
+    partner: Partner | None = None,
+    admin: bool = False,
+    created_by: User | None = None,
 ) -> tuple[ApiKey, str]:
-    """A new key and its plaintext, which is shown once and never stored."""
+    """A new key and its plaintext, which is shown once and never stored.
+
+    ``admin`` makes a management key: it acts as a vendor admin on ``/api/v1/vendor/``.
+    """
     if not name.strip():
         raise InvalidInput([FieldError("name", "is required")])
     if partner is not None and partner.vendor_id != vendor.id:
         raise InvalidInput([FieldError("partner", "belongs to another vendor")])
+    if admin and partner is not None:
+        raise InvalidInput(
+            [FieldError("partner", "a management key acts for the vendor, not a partner")]
+        )
     plaintext = API_KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
         vendor_id=vendor.id,
         partner_id=partner.id if partner else None,
+        admin=admin,
         name=name.strip(),
         prefix=plaintext[:10],
         key_hash=_digest(plaintext),

@@ -44,6 +44,11 @@ class Actor:
         return cls(f"api-key:{prefix}", "api", None, ActorKind.PARTNER)
 
     @classmethod
+    def admin_key(cls, prefix: str) -> Actor:
+        """The vendor's own tooling calling the management API with an admin key."""
+        return cls(f"api-key:{prefix}", "api", None, ActorKind.VENDOR)
+
+    @classmethod
     def system(cls, label: str) -> Actor:
         """A job of ours (routing, the sweeper) acting on its own."""
         return cls(label, "system", None, ActorKind.SYSTEM)

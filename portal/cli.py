@@ -184,13 +184,14 @@ def create_vendor(slug: str, name: str) -> None:
 @click.option("--vendor", "vendor_slug", required=True)
 @click.option("--name", required=True, help="What the key is for, e.g. 'website form'.")
 @click.option("--partner", help="Partner name, for a key a partner's CRM uses.")
-def create_key(vendor_slug: str, name: str, partner: str | None) -> None:
+@click.option("--admin", is_flag=True, help="A management key: acts as a vendor admin.")
+def create_key(vendor_slug: str, name: str, partner: str | None, admin: bool) -> None:
     """Create an API key and print it once (only its hash is stored)."""
     vendor = _vendor(vendor_slug)
     assert vendor is not None
     partner_row = _named(Partner, vendor, partner, "partner")
     try:
-        key, plaintext = accounts.create_api_key(vendor, name, partner=partner_row)
+        key, plaintext = accounts.create_api_key(vendor, name, partner=partner_row, admin=admin)
     except InvalidInput as exc:
         fail(exc.errors)
     db.session.commit()

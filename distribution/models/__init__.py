@@ -1,6 +1,7 @@
 """All models, importable from one place: ``from distribution.models import Lead``."""
 
 from distribution.models.accounts import ApiKey, Buyer, LoginThrottle, Partner, User, Vendor
+from distribution.models.audit import AuditEntry
 from distribution.models.buyers import LedgerEntry, LedgerKind, ReturnStatus, Sale, SaleStatus
 from distribution.models.delivery import Delivery, DeliveryAttempt, Destination
 from distribution.models.leads import (
@@ -36,6 +37,7 @@ __all__ = [
     "TERMINAL_INTAKE_STATUSES",
     "ApiKey",
     "Assignment",
+    "AuditEntry",
     "AssignmentMode",
     "AssignmentStatus",
     "Buyer",

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     event,
+    false,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -200,7 +201,8 @@ class LoginThrottle(db.Model):
 
 
 class ApiKey(db.Model):
-    """A machine credential: a lead source of a vendor, a partner's CRM, or a buyer's system.
+    """A machine credential: a lead source of a vendor, the vendor's management tooling
+    (``admin``), a partner's CRM, or a buyer's system.
 
     Only a SHA-256 of the key is kept (keys are long and random, so a fast hash
     is enough); ``prefix`` is the part shown in lists so people can tell keys apart.
@@ -213,6 +215,8 @@ class ApiKey(db.Model):
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)
     # A buyer's key reads its purchases and asks for returns, nothing else.
     buyer_id: Mapped[int | None] = mapped_column(ForeignKey("buyer.id"), index=True)
+    # A management key acts as a vendor admin on /api/v1/vendor/...; a source key only posts.
+    admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     name: Mapped[str] = mapped_column(String(120))
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from flask import current_app, g, request
 
 from distribution import accounts, clock
+from distribution.actors import Actor
 from distribution.models import ApiKey
 from distribution.tenancy import Scope
 from portal.api.answers import problem
@@ -111,6 +112,24 @@ def _not_a_buyer_key(key: ApiKey) -> str | None:
     if key.buyer_id is not None:
         return None
     return "only a key issued to a buyer can act for a buyer"
+
+
+def _not_an_admin_key(key: ApiKey) -> str | None:
+    if key.admin:
+        return None
+    return "only a management key (an admin key of the vendor) can manage the vendor's set-up"
+
+
+# For the vendor's own tooling on /api/v1/vendor/...: 403 for any key but an admin key;
+# ``g.scope`` is the vendor's, and ``admin_actor()`` says who acts on the audit trail.
+admin_key_required = _holder_key_required(
+    "management", _not_an_admin_key, lambda key: Scope.for_vendor(key.vendor_id)
+)
+
+
+def admin_actor() -> Actor:
+    """The actor of a request that passed ``admin_key_required``."""
+    return Actor.admin_key(g.api_key.prefix)
 
 
 # For a partner's CRM: 403 for a source or buyer key; ``g.scope`` is the partner's.

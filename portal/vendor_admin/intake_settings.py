@@ -31,14 +31,15 @@ from portal.vendor_admin.routes import current_vendor
 def keys() -> str | tuple[str, int]:
     form = KeyForm()
     partners = db.session.scalars(scoped(Partner).order_by(Partner.name)).all()
-    form.owner.choices = [form.owner.choices[0]] + options(
+    form.owner.choices = form.owner.choices[:2] + options(
         (str(p.id), f"Partner {p.name} (works its leads through the partner API)") for p in partners
     )
     new_key = None
     if form.validate_on_submit():
-        partner = get_or_404(Partner, form.owner.data) if form.owner.data else None
+        admin = form.owner.data == "admin"
+        partner = get_or_404(Partner, form.owner.data) if form.owner.data and not admin else None
         key, new_key = accounts.create_api_key(
-            current_vendor(), form.name.data, partner=partner, created_by=current_user
+            current_vendor(), form.name.data, partner=partner, admin=admin, created_by=current_user
         )
         db.session.commit()
         flash(f"Key '{key.name}' created. Copy it now: it will not be shown again.", "success")
@@ -47,7 +48,8 @@ def keys() -> str | tuple[str, int]:
     return render_template(
         "vendor/keys.html",
         form=form,
-        keys=[k for k in listed if k.partner_id is None],
+        keys=[k for k in listed if k.partner_id is None and not k.admin],
+        admin_keys=[k for k in listed if k.admin],
         partner_keys=[k for k in listed if k.partner_id is not None],
         partner_names={p.id: p.name for p in partners},
         new_key=new_key,

@@ -13,7 +13,16 @@ from portal.choices import options
 class KeyForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     # "" for a lead source; "<partner id>" for a partner working leads through the API.
-    owner = SelectField("For", choices=options({"": "A lead source (posts leads)"}), default="")
+    owner = SelectField(
+        "For",
+        choices=options(
+            {
+                "": "A lead source (posts leads)",
+                "admin": "Management (acts as a vendor admin on /api/v1/vendor/…)",
+            }
+        ),
+        default="",
+    )
 
 
 class SuppressionForm(FlaskForm):

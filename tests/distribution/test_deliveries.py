@@ -16,6 +16,7 @@ from connectors import outbound
 from distribution import clock, destinations
 from distribution.db import db
 from distribution.errors import InvalidInput
+from distribution.handover import sweeper
 from distribution.models import (
     Assignment,
     Delivery,
@@ -24,7 +25,7 @@ from distribution.models import (
     Destination,
     LeadEvent,
 )
-from distribution.outbox import manual, notices, sweeper
+from distribution.outbox import manual, notices
 from distribution.outbox.drain import send_due
 from distribution.outbox.lease import due_ids
 from distribution.outbox.links import offer_links
