@@ -229,6 +229,11 @@ _POSTAL_FORMATS = {
 }
 
 
+def postal_formats() -> tuple[str, ...]:
+    """The countries whose postal codes are checked, not just tidied."""
+    return tuple(_POSTAL_FORMATS)
+
+
 def postal_code(country: str | None, text: str) -> str:
     """The postal code in its country's usual form; ``ValueError`` says what is expected.
 
