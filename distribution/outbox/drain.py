@@ -26,7 +26,7 @@ from distribution.handover import notices
 from distribution.jobs.runner import JobRunner, after_commit, enqueue
 from distribution.models import Assignment, Delivery, DeliveryStatus, Destination, Lead
 from distribution.outbox import lanes
-from distribution.outbox.lanes import UNSENT, Exchange
+from distribution.outbox.lanes import REFUSED, Exchange
 from distribution.outbox.lease import due_ids, lease_batch, lease_seconds
 from distribution.outbox.links import offer_links, send_settings
 from distribution.outbox.payload import PAYLOAD_COLUMNS, allowed_hosts, lead_payload
@@ -96,6 +96,12 @@ def send_due(batch: int = BATCH) -> dict[str, int]:
             started = Batch.start(ids, now) if ids else None
             if in_flight is not None:
                 in_flight.settle(counts)
+                if in_flight.refused:
+                    # The sending threads are gone (the interpreter is exiting): what is
+                    # put back waits for the next drain, not for this one to spin on it.
+                    if started is not None:
+                        started.settle(counts)
+                    return counts
             elif started is None:
                 return counts
             in_flight = started
@@ -113,6 +119,7 @@ class Batch:
     def __init__(self, now: datetime, loaded: dict[type, list[Any]]) -> None:
         self.now = now
         self.loaded = loaded  # held: the session keeps unchanged rows only weakly
+        self.refused = False  # whether the sending threads refused its exchanges
         self.sending: list[
             tuple[list[tuple[Delivery, Destination | None]], Future[list[outbound.SendResult]]]
         ] = []
@@ -154,7 +161,9 @@ class Batch:
         with db.session.no_autoflush:
             for sent, results in done:
                 for (delivery, destination), result in zip(sent, results, strict=True):
-                    if result is not UNSENT:
+                    if result is REFUSED:
+                        self.refused = True
+                    elif result.outcome != "unsent":
                         lanes.note_pace(delivery.destination_id, result)
                     record(delivery, destination, result, self.now, rows)
             rows.write()

@@ -22,7 +22,6 @@ from connectors import outbound
 from distribution import clock
 from distribution.db import db, insert_rows
 from distribution.models import Delivery, DeliveryAttempt, DeliveryStatus, Destination, LeadEvent
-from distribution.outbox.lanes import UNSENT
 from distribution.outbox.lease import lease_end
 
 log = logging.getLogger(__name__)
@@ -99,8 +98,8 @@ def record(
     rows: Rows,
 ) -> None:
     """Log the attempt and move the delivery (and its destination's failure count) on."""
-    if result is UNSENT:
-        put_back(delivery, now, rows)  # due at once
+    if result.outcome == "unsent":  # never begun (``lanes.UNSENT``, ``lanes.REFUSED``)
+        put_back(delivery, now, rows)  # due at once, no attempt counted
         return
     rows.attempts.append(
         {

@@ -25,7 +25,7 @@ from distribution.models import (
     Destination,
     LeadEvent,
 )
-from distribution.outbox import manual
+from distribution.outbox import lanes, manual
 from distribution.outbox.drain import send_due
 from distribution.outbox.lease import due_ids
 from distribution.outbox.links import offer_links
@@ -159,6 +159,33 @@ def test_a_destination_that_keeps_failing_is_paused(world, endpoint, loopback):
     manual.resume(destination)
     db.session.commit()
     assert send_due() == {"delivered": 1}
+
+
+def test_a_send_the_sending_threads_refuse_is_put_back_without_an_attempt(
+    world, app, endpoint, loopback, monkeypatch
+):
+    """At interpreter exit the sending threads take no more work: the leased delivery
+    goes back to the outbox as it was, due at once, with no attempt counted or logged."""
+    _lead, _destination, _secret, delivery = _offer_with_destination(
+        world, "http_json", {"url": endpoint.url}
+    )
+    shut = lanes.Senders(int(app.config.get("DELIVERY_CONCURRENCY", lanes.DEFAULT_CONCURRENCY)))
+    for threads in (shut.side_by_side, *shut.lanes):
+        threads.shutdown()
+    monkeypatch.setattr(lanes, "_senders", shut)
+
+    assert send_due() == {"retry_wait": 1}
+
+    assert endpoint.received == []
+    db.session.refresh(delivery)
+    assert delivery.attempts == 0 and delivery.lease_until is None
+    assert delivery.next_attempt_at <= clock.now() and due_ids() == [delivery.id]
+    assert db.session.scalar(select(func.count()).select_from(DeliveryAttempt)) == 0
+
+    monkeypatch.undo()  # threads that take work again: the one attempt is the real one
+    assert send_due() == {"delivered": 1}
+    db.session.refresh(delivery)
+    assert delivery.attempts == 1 and len(endpoint.received) == 1
 
 
 def test_a_lease_left_by_a_dead_worker_runs_out_and_the_delivery_goes_again(
