@@ -158,6 +158,19 @@ def finish(
     event(delivery, f"delivery_{status.value}", reason, rows)
 
 
+def cancel(delivery: Delivery, reason: str, rows: Rows | None = None) -> None:
+    """No longer true (``truth``): never sent, and its lease counts no attempt."""
+    values = {
+        "status": DeliveryStatus.CANCELLED,
+        "attempts": max(delivery.attempts - 1, 0),
+        "lease_until": None,
+        "next_attempt_at": None,
+        "last_error": reason,
+    }
+    _change(delivery, values, rows)
+    event(delivery, "delivery_cancelled", reason, rows)
+
+
 def put_back(delivery: Delivery, due_at: datetime, rows: Rows | None = None) -> None:
     """Back in the outbox, due at ``due_at``, without the lease counting as an attempt."""
     values = {
