@@ -375,6 +375,7 @@ def check_everything(stack: Stack, app, world: World, tally: Tally,
         stuck = sum(by_status[s] for s in ("pending", "sending"))
         waiting = by_status["retry_wait"]
         failed = by_status["failed"] + by_status["rejected"]
+        cancelled = by_status["cancelled"]  # the lead moved on before they went out
         not_answered = delivered - answered
         answered_not_delivered = answered - delivered
         resent = sum(n - 1 for n in received.arrived.values() if n > 1)
@@ -395,7 +396,7 @@ def check_everything(stack: Stack, app, world: World, tally: Tally,
             and (retry_wait_ok or waiting == 0) and without_delivery == 0,
             f"deliveries: {len(rows)} for {pushed} offers, {len(delivered)} delivered, "
             f"{len(answered)} distinct webhook-ids answered at the receiver, {stuck} stuck, "
-            f"{waiting} waiting to retry, {failed} failed visibly, "
+            f"{waiting} waiting to retry, {failed} failed visibly, {cancelled} cancelled, "
             f"{without_delivery} offers without a delivery",
         )  # fmt: skip
         if not_answered or answered_not_delivered:

@@ -117,6 +117,10 @@ def sweep_command() -> click.Command:
     def sweep() -> None:
         """Expire offers, recall silent leads, time out the pool, mark reminders."""
         counts = sweeper.run()
+        # Without Redis the sends and routing it started run on this process's threads:
+        # left running at exit, they would lose their threads mid-drain and a leased
+        # delivery would count an attempt that never went out.
+        runner.runner().wait_idle()
         click.echo(", ".join(f"{name.replace('_', ' ')}: {n}" for name, n in counts.items()))
 
     return sweep

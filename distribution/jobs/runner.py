@@ -167,10 +167,15 @@ class JobRunner:
             return function(*args)
 
     def wait_idle(self) -> None:
-        """Block until in-process jobs submitted so far are done (tests, shutdown)."""
-        with self._pool_lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
+        """Block until in-process jobs are done, those they started included (tests,
+        and commands that must not exit while their jobs still run: ``flask sweep``)."""
+        while True:
+            with self._pool_lock:
+                pool, self._pool = self._pool, None
+            if pool is None:
+                return
+            # A job may start another (a routing run commits offers: a drain follows);
+            # that one gets a new pool, waited for on the next turn.
             pool.shutdown(wait=True)
 
 

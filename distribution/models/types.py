@@ -113,6 +113,9 @@ class DeliveryStatus(enum.StrEnum):
     REJECTED = "rejected"
     RETRY_WAIT = "retry_wait"
     FAILED = "failed"
+    # What it carried stopped being true before it went out (the offer expired, the
+    # lead was recalled, the sale returned): never sent, and never sent again.
+    CANCELLED = "cancelled"
 
 
 class DestinationKind(enum.StrEnum):

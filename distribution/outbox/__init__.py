@@ -12,13 +12,16 @@ Retries follow ``record.RETRY_SCHEDULE`` (with jitter) for timeouts, connection
 errors, 408, 429 and 5xx; a clear rejection is final. After the last attempt the
 delivery is failed and waits in the dead-letter view for a person to retry it
 (``manual``). A destination whose deliveries keep failing is paused, and the
-vendor sees it.
+vendor sees it. Whatever put a delivery in the outbox, the drain first checks that
+what it carries is still true (``truth``: the offer open, the lead still held, the
+sale standing); one that is not is cancelled with the reason and never sent.
 
 The modules, leaves first (a leaf imports nothing from this package):
 
 * ``payload`` (leaf): the lead as connectors take it, and the SSRF guard's allowed hosts;
 * ``links`` (leaf): the signed links a send carries (offer accept/decline, fax status);
 * ``lanes`` (leaf): the threads exchanges run on, and how quickly each destination answers;
+* ``truth`` (leaf): whether what a delivery carries is still true when it would go out;
 * ``lease``: which deliveries are due, and leasing them;
 * ``record``: writing what a send did (attempts, events, retries, pauses);
 * ``drain``: the job that sends everything due, batch after batch;

@@ -23,13 +23,22 @@ from connectors import outbound
 from distribution import clock
 from distribution.db import db
 from distribution.jobs.runner import JobRunner, after_commit, enqueue
-from distribution.models import Assignment, Delivery, DeliveryStatus, Destination, Lead
+from distribution.models import (
+    Assignment,
+    AssignmentStatus,
+    Delivery,
+    DeliveryStatus,
+    Destination,
+    Lead,
+    Sale,
+)
 from distribution.outbox import lanes, notices
-from distribution.outbox.lanes import UNSENT, Exchange
+from distribution.outbox.lanes import REFUSED, Exchange
 from distribution.outbox.lease import due_ids, lease_batch, lease_seconds
 from distribution.outbox.links import offer_links, send_settings
 from distribution.outbox.payload import PAYLOAD_COLUMNS, allowed_hosts, lead_payload
-from distribution.outbox.record import Rows, finish, put_back, record
+from distribution.outbox.record import Rows, cancel, finish, put_back, record
+from distribution.outbox.truth import why_stale
 
 # The coalescing key of the drain enqueued after commits.
 DRAIN_KEY = "deliveries-due"
@@ -38,6 +47,8 @@ DRAIN_KEY = "deliveries-due"
 BATCH = 200
 # Destination kinds whose offers carry signed accept and decline links.
 LINKED_KINDS = ("email", "fax")
+# The connectors' name for a delivery's purpose, where the two differ.
+CONNECTOR_PURPOSE = {"sale": "delivery"}
 
 
 def send_after_commit() -> None:
@@ -95,6 +106,12 @@ def send_due(batch: int = BATCH) -> dict[str, int]:
             started = Batch.start(ids, now) if ids else None
             if in_flight is not None:
                 in_flight.settle(counts)
+                if in_flight.refused:
+                    # The sending threads are gone (the interpreter is exiting): what is
+                    # put back waits for the next drain, not for this one to spin on it.
+                    if started is not None:
+                        started.settle(counts)
+                    return counts
             elif started is None:
                 return counts
             in_flight = started
@@ -112,6 +129,8 @@ class Batch:
     def __init__(self, now: datetime, loaded: dict[type, list[Any]]) -> None:
         self.now = now
         self.loaded = loaded  # held: the session keeps unchanged rows only weakly
+        self.refused = False  # whether the sending threads refused its exchanges
+        self.cancelled: list[tuple[Delivery, str]] = []  # no longer true: not sent
         self.sending: list[
             tuple[list[tuple[Delivery, Destination | None]], Future[list[outbound.SendResult]]]
         ] = []
@@ -127,8 +146,15 @@ class Batch:
         begin_by = time.monotonic() + lease_seconds() / 2
         alone: list[list[tuple[Delivery, Destination | None, Exchange]]] = []
         in_turn: dict[int | None, list[tuple[Delivery, Destination | None, Exchange]]] = {}
+        sales = {(sale.lead_id, sale.buyer_id): sale for sale in started.loaded[Sale]}
         with db.session.no_autoflush:
             for delivery in started.loaded[Delivery]:
+                # Checked at send time, whatever put it in the outbox (first try, retry,
+                # a person's replay): what it says may have stopped being true meanwhile.
+                reason = _why_stale(delivery, sales, now)
+                if reason is not None:
+                    started.cancelled.append((delivery, reason))
+                    continue
                 prepared = _prepare(delivery, now)
                 if prepared is None:
                     continue
@@ -151,15 +177,32 @@ class Batch:
         done = [(sent, future.result()) for sent, future in self.sending]
         rows = Rows(self.now)
         with db.session.no_autoflush:
+            for delivery, reason in self.cancelled:
+                cancel(delivery, reason, rows)
             for sent, results in done:
                 for (delivery, destination), result in zip(sent, results, strict=True):
-                    if result is not UNSENT:
+                    if result is REFUSED:
+                        self.refused = True
+                    elif result.outcome != "unsent":
                         lanes.note_pace(delivery.destination_id, result)
                     record(delivery, destination, result, self.now, rows)
             rows.write()
         for delivery in self.loaded[Delivery]:
             counts[delivery.status.value] = counts.get(delivery.status.value, 0) + 1
         db.session.commit()
+
+
+def _why_stale(
+    delivery: Delivery, sales: dict[tuple[int, int | None], Sale], now: datetime
+) -> str | None:
+    """``truth.why_stale`` on the rows the batch read (the assignment comes from the
+    session's identity map: no query per delivery)."""
+    assignment = (
+        db.session.get(Assignment, delivery.assignment_id)
+        if delivery.assignment_id is not None
+        else None
+    )
+    return why_stale(delivery, assignment, sales.get((delivery.lead_id, delivery.buyer_id)), now)
 
 
 def _prepare(delivery: Delivery, now: datetime) -> tuple[Destination | None, Exchange] | None:
@@ -201,17 +244,33 @@ def _preload(ids: list[int]) -> dict[type, list[Any]]:
         )
     )
     destinations = load(Destination, {d.destination_id for d in deliveries})
-    # Assignments serve the accept and decline links of e-mails and fax sheets only.
-    linked = {d.id for d in destinations if d.kind.value in LINKED_KINDS}
-    assignments = {d.assignment_id for d in deliveries if d.destination_id in linked}
-    assignments |= {d.assignment_id for d in deliveries if d.destination_id is None}
+    # Assignments and sales tell whether a delivery is still true (``truth``); the
+    # assignments also give e-mails and fax sheets their accept and decline links.
+    sold = [d for d in deliveries if d.purpose == "sale"]
     return {
         Delivery: deliveries,
         Destination: destinations,
         # Only what is sent: not the raw payload, routing trace or score breakdown.
         Lead: load(Lead, {d.lead_id for d in deliveries}, load_only(*PAYLOAD_COLUMNS)),
-        Assignment: load(Assignment, assignments),
+        Assignment: load(Assignment, {d.assignment_id for d in deliveries}),
+        Sale: _sales(sold),
     }
+
+
+def _sales(deliveries: list[Delivery]) -> list[Sale]:
+    """The sales of the sale posts among a batch's deliveries, in one query (none if
+    there are no sale posts)."""
+    if not deliveries:
+        return []
+    return list(
+        db.session.scalars(
+            select(Sale).where(
+                Sale.lead_id.in_({d.lead_id for d in deliveries}),
+                Sale.buyer_id.in_({d.buyer_id for d in deliveries} - {None}),
+            ),
+            execution_options={"populate_existing": True},
+        )
+    )
 
 
 def _exchange(delivery: Delivery, destination: Destination) -> Exchange:
@@ -222,11 +281,15 @@ def _exchange(delivery: Delivery, destination: Destination) -> Exchange:
     # Only e-mails and fax sheets carry accept and decline links; HTTP posts do not.
     if kind in LINKED_KINDS and delivery.purpose == "offer" and delivery.assignment_id:
         assignment = db.session.get(Assignment, delivery.assignment_id)
-        if assignment is not None and assignment.expires_at is not None:
+        # Links to act on an offer only while it is one (the partner may hold the lead).
+        offered = assignment is not None and assignment.status is AssignmentStatus.OFFERED
+        if offered and assignment.expires_at is not None:
             links = offer_links(assignment)
     payload = lead_payload(lead)
     settings = send_settings(destination, delivery)
-    purpose, webhook_id, secret = delivery.purpose, delivery.webhook_id, destination.signing_secret
+    # A sale post is rendered as buyers.selling renders it: the whole lead, "delivery".
+    purpose = CONNECTOR_PURPOSE.get(delivery.purpose, delivery.purpose)
+    webhook_id, secret = delivery.webhook_id, destination.signing_secret
     allow = allowed_hosts()
 
     def exchange() -> outbound.SendResult:

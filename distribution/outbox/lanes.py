@@ -32,6 +32,11 @@ DEFAULT_CONCURRENCY = 4
 QUICK_MS = 20
 # What an exchange left unbegun by its batch's time limit returns (see ``submit``).
 UNSENT = outbound.SendResult(outcome="unsent", retryable=True, detail="left for the next batch")
+# What an exchange the sending threads refused returns: they are shut down, as at
+# interpreter exit. Never begun, so put back without an attempt, like ``UNSENT``.
+REFUSED = outbound.SendResult(
+    outcome="unsent", retryable=True, detail="the sending threads are shut down"
+)
 
 # Per destination (None: the partner e-mails), a running mean of its exchanges' time.
 _pace: dict[int | None, float] = {}
@@ -105,7 +110,15 @@ def submit(
     threads: ThreadPoolExecutor, exchanges: list[Exchange], begin_by: float
 ) -> Future[list[outbound.SendResult]]:
     """Run ``exchanges`` on ``threads``, one after another, each only if it can begin
-    before ``begin_by`` (``time.monotonic``); one that cannot returns ``UNSENT``."""
-    return threads.submit(
-        lambda: [run(e) if time.monotonic() < begin_by else UNSENT for e in exchanges]
-    )
+    before ``begin_by`` (``time.monotonic``); one that cannot returns ``UNSENT``, and
+    every one returns ``REFUSED`` when ``threads`` no longer take work."""
+    try:
+        return threads.submit(
+            lambda: [run(e) if time.monotonic() < begin_by else UNSENT for e in exchanges]
+        )
+    except RuntimeError:
+        # "cannot schedule new futures after (interpreter) shutdown": nothing was sent.
+        log.warning("the sending threads are shut down: %d sends put back", len(exchanges))
+        refused: Future[list[outbound.SendResult]] = Future()
+        refused.set_result([REFUSED] * len(exchanges))
+        return refused

@@ -22,7 +22,6 @@ from connectors import outbound
 from distribution import clock
 from distribution.db import db, insert_rows
 from distribution.models import Delivery, DeliveryAttempt, DeliveryStatus, Destination, LeadEvent
-from distribution.outbox.lanes import UNSENT
 from distribution.outbox.lease import lease_end
 
 log = logging.getLogger(__name__)
@@ -99,8 +98,8 @@ def record(
     rows: Rows,
 ) -> None:
     """Log the attempt and move the delivery (and its destination's failure count) on."""
-    if result is UNSENT:
-        put_back(delivery, now, rows)  # due at once
+    if result.outcome == "unsent":  # never begun (``lanes.UNSENT``, ``lanes.REFUSED``)
+        put_back(delivery, now, rows)  # due at once, no attempt counted
         return
     rows.attempts.append(
         {
@@ -157,6 +156,19 @@ def finish(
     values = {"status": status, "lease_until": None, "next_attempt_at": None, "last_error": reason}
     _change(delivery, values, rows)
     event(delivery, f"delivery_{status.value}", reason, rows)
+
+
+def cancel(delivery: Delivery, reason: str, rows: Rows | None = None) -> None:
+    """No longer true (``truth``): never sent, and its lease counts no attempt."""
+    values = {
+        "status": DeliveryStatus.CANCELLED,
+        "attempts": max(delivery.attempts - 1, 0),
+        "lease_until": None,
+        "next_attempt_at": None,
+        "last_error": reason,
+    }
+    _change(delivery, values, rows)
+    event(delivery, "delivery_cancelled", reason, rows)
 
 
 def put_back(delivery: Delivery, due_at: datetime, rows: Rows | None = None) -> None:

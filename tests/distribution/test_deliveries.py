@@ -25,7 +25,7 @@ from distribution.models import (
     Destination,
     LeadEvent,
 )
-from distribution.outbox import manual, notices
+from distribution.outbox import lanes, manual, notices
 from distribution.outbox.drain import send_due
 from distribution.outbox.lease import due_ids
 from distribution.outbox.links import offer_links
@@ -33,6 +33,9 @@ from distribution.outbox.record import MAX_ATTEMPTS, PAUSE_AFTER_FAILURES
 from tests.connectors.conftest import internal_hosts
 from tests.connectors.outbound_peers import BuyerEndpoint, SmtpInbox
 from tests.handover import leads, publish, routed, rule, west_partner
+
+# An offer window that outlasts every retry (the schedule adds up to about 8.5 hours).
+WEEK = 7 * 24
 
 
 @pytest.fixture
@@ -48,13 +51,16 @@ def loopback(app):
     app.config["OUTBOUND_ALLOW_HOSTS"] = "127.0.0.1"
 
 
-def _offer_with_destination(world, kind: str, settings: dict):
+def _offer_with_destination(world, kind: str, settings: dict, window_hours: int | None = None):
+    """A lead offered to a partner with a system of ``kind``, its delivery queued; the
+    offer is open ``window_hours`` (the vendor's default, 24, unless given)."""
     vendor = world.vendor()
     partner = west_partner(world, vendor, "Pacific")
     destination, secret = destinations.save(
         vendor, name="Pacific CRM", kind=kind, settings=settings, partner=partner
     )
-    publish(vendor, rule("West", action="push_partner", partner_id=partner.id))
+    publish(vendor, rule("West", action="push_partner", partner_id=partner.id,
+                         acceptance_window_hours=window_hours))  # fmt: skip
     (lead,) = leads(vendor)
     routed(lead)
     delivery = db.session.scalars(select(Delivery).where(Delivery.lead_id == lead.id)).one()
@@ -116,7 +122,7 @@ def test_a_clear_rejection_is_final(world, endpoint, loopback):
 
 def test_after_the_last_attempt_it_fails_and_can_be_retried_by_hand(world, endpoint, loopback):
     _lead, destination, _secret, delivery = _offer_with_destination(
-        world, "http_json", {"url": endpoint.url}
+        world, "http_json", {"url": endpoint.url}, window_hours=WEEK
     )
     for _ in range(MAX_ATTEMPTS):
         endpoint.reply(500, "down")
@@ -136,7 +142,7 @@ def test_after_the_last_attempt_it_fails_and_can_be_retried_by_hand(world, endpo
 
 def test_a_destination_that_keeps_failing_is_paused(world, endpoint, loopback):
     _lead, destination, _secret, delivery = _offer_with_destination(
-        world, "http_json", {"url": endpoint.url}
+        world, "http_json", {"url": endpoint.url}, window_hours=WEEK
     )
     destination.consecutive_failures = PAUSE_AFTER_FAILURES - 1
     db.session.commit()
@@ -159,6 +165,33 @@ def test_a_destination_that_keeps_failing_is_paused(world, endpoint, loopback):
     manual.resume(destination)
     db.session.commit()
     assert send_due() == {"delivered": 1}
+
+
+def test_a_send_the_sending_threads_refuse_is_put_back_without_an_attempt(
+    world, app, endpoint, loopback, monkeypatch
+):
+    """At interpreter exit the sending threads take no more work: the leased delivery
+    goes back to the outbox as it was, due at once, with no attempt counted or logged."""
+    _lead, _destination, _secret, delivery = _offer_with_destination(
+        world, "http_json", {"url": endpoint.url}
+    )
+    shut = lanes.Senders(int(app.config.get("DELIVERY_CONCURRENCY", lanes.DEFAULT_CONCURRENCY)))
+    for threads in (shut.side_by_side, *shut.lanes):
+        threads.shutdown()
+    monkeypatch.setattr(lanes, "_senders", shut)
+
+    assert send_due() == {"retry_wait": 1}
+
+    assert endpoint.received == []
+    db.session.refresh(delivery)
+    assert delivery.attempts == 0 and delivery.lease_until is None
+    assert delivery.next_attempt_at <= clock.now() and due_ids() == [delivery.id]
+    assert db.session.scalar(select(func.count()).select_from(DeliveryAttempt)) == 0
+
+    monkeypatch.undo()  # threads that take work again: the one attempt is the real one
+    assert send_due() == {"delivered": 1}
+    db.session.refresh(delivery)
+    assert delivery.attempts == 1 and len(endpoint.received) == 1
 
 
 def test_a_lease_left_by_a_dead_worker_runs_out_and_the_delivery_goes_again(

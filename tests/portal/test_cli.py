@@ -1,17 +1,25 @@
-"""The ``flask`` commands: the demo seed, creating users and API keys."""
+"""The ``flask`` commands: the demo seed, creating users and API keys, the sweep."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from distribution import accounts, clock, demo
+from distribution import accounts, clock, demo, destinations
 from distribution.db import db
 from distribution.errors import AccountLocked, LoginFailed
-from distribution.models import ApiKey, Lead, Role, User
+from distribution.models import ApiKey, Delivery, DeliveryStatus, Lead, Role, User
 from tests.conftest import PASSWORD, AuthActions
+from tests.connectors.outbound_peers import BuyerEndpoint
+from tests.handover import leads, publish, routed, rule, west_partner
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _table_counts() -> dict[str, int]:
@@ -187,3 +195,42 @@ def test_users_set_password_refuses_a_short_one(runner, world):
     )
     assert result.exit_code == 1
     assert "password: needs at least 10 characters" in result.output
+
+
+def test_sweep_without_redis_sends_what_is_due_before_it_exits(app, world):
+    """`flask sweep` as cron runs it, with no Redis: its drain runs on this process's
+    threads, so the command waits for every send before it exits. The receiver is slow
+    and the lease short, so the third post is put back and sent by a later batch, one
+    that starts well after the sweep itself is done; each arrives once, one attempt each."""
+    app.config["OUTBOUND_ALLOW_HOSTS"] = "127.0.0.1"
+    with BuyerEndpoint() as endpoint:
+        vendor = world.vendor()
+        partner = west_partner(world, vendor, "Pacific")
+        destinations.save(
+            vendor, name="CRM", kind="http_json", settings={"url": endpoint.url}, partner=partner
+        )
+        publish(vendor, rule("West", action="push_partner", partner_id=partner.id))
+        for lead in leads(vendor, count=3):
+            routed(lead)  # due; nothing sends it in the tests
+            endpoint.reply(200, "OK", delay=1.5)
+        env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"} | {
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "LEADRELAY_ENV": "development",
+            "SECRET_KEY": "test-secret-key",
+            "OUTBOUND_ALLOW_HOSTS": "127.0.0.1",
+            "SEND_AFTER_COMMIT": "1",
+            # One send at a time, each begun by half the lease (2 s): the third waits.
+            "DELIVERY_CONCURRENCY": "1",
+            "DELIVERY_LEASE_SECONDS": "4",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "sweep"],
+            env=env, capture_output=True, text=True, timeout=120, check=False, cwd=ROOT,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "deliveries: 3" in done.stdout
+        received = sorted(r.headers["webhook-id"] for r in endpoint.received)
+    db.session.expire_all()
+    sent = db.session.scalars(select(Delivery).order_by(Delivery.id)).all()
+    assert [(d.status, d.attempts) for d in sent] == [(DeliveryStatus.DELIVERED, 1)] * 3
+    assert received == sorted(d.webhook_id for d in sent)

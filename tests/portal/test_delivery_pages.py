@@ -12,14 +12,24 @@ from sqlalchemy import select
 from connectors import outbound
 from distribution import clock, destinations, directory
 from distribution.db import db
-from distribution.models import Delivery, DeliveryStatus, Lead, LeadEvent, Partner, Role
+from distribution.handover import offers, sweeper
+from distribution.handover.base import Actor
+from distribution.models import (
+    Assignment,
+    Delivery,
+    DeliveryStatus,
+    Lead,
+    LeadEvent,
+    Partner,
+    Role,
+)
 from distribution.outbox import drain, links
 from distribution.outbox.payload import lead_payload
 from distribution.outbox.queueing import queue
 from distribution.outbox.record import MAX_ATTEMPTS, PAUSE_AFTER_FAILURES
 from tests.conftest import csrf_token
 from tests.connectors.outbound_peers import BuyerEndpoint
-from tests.handover import leads
+from tests.handover import leads, publish, routed, rule, west_partner
 
 HOSTILE = '<script>alert("x")</script>'
 
@@ -268,3 +278,75 @@ def test_a_forged_fax_callback_token_is_not_found(client, world, vendor_admin, e
 def test_the_fax_callback_is_in_the_openapi_document(client):
     document = client.get("/api/v1/openapi.json").get_json()
     assert "/fax/callback/{token}" in document["paths"]
+
+
+# --- replaying what is no longer true -----------------------------------------------
+
+
+def offered(world, vendor, url, count=1):
+    """``count`` leads offered for 4 hours to a partner whose system at ``url`` rejects
+    each post: dead letters, each about an offer."""
+    partner = west_partner(world, vendor, "Pacific")
+    destinations.save(
+        vendor, name="Pacific CRM", kind="http_json", settings={"url": url}, partner=partner
+    )
+    publish(vendor, rule("West", action="push_partner", partner_id=partner.id,
+                         acceptance_window_hours=4))  # fmt: skip
+    for lead in leads(vendor, count, prefix="offer"):
+        routed(lead)
+    return db.session.scalars(select(Delivery).order_by(Delivery.id)).all()
+
+
+def test_a_dead_letter_replayed_after_its_offer_expired_is_cancelled(
+    client, world, vendor_admin, endpoint
+):
+    """The probe's case: the partner's system was down, the offer expired and the lead
+    moved on, the URL was fixed and Retry pressed. The old partner gets nothing."""
+    (delivery,) = offered(world, vendor_admin, endpoint.url)
+    rejected(endpoint, [delivery])
+    clock.advance(timedelta(hours=5))
+    sweeper.sweep()  # the offer expires; the lead moves on
+
+    token = csrf_token(client, "/vendor/deliveries/dead-letters")
+    client.post("/vendor/deliveries/retry", data={"csrf_token": token, "delivery_id": delivery.id})
+    assert drain.send_due() == {"cancelled": 1}
+
+    assert len(endpoint.received) == 1  # the first, rejected post only
+    db.session.refresh(delivery)
+    assert delivery.status is DeliveryStatus.CANCELLED and delivery.attempts == 0
+    assert "offer expired at" in delivery.last_error
+    dead = client.get("/vendor/deliveries/dead-letters").get_data(as_text=True)
+    assert f"#{delivery.id}</a>" not in dead
+    listed = client.get("/vendor/deliveries?status=cancelled").get_data(as_text=True)
+    assert f"#{delivery.id}</a>" in listed and "offer expired at" in listed
+    assert 'value="cancelled"' in client.get("/vendor/deliveries").get_data(as_text=True)
+    detail = client.get(f"/vendor/deliveries/{delivery.id}").get_data(as_text=True)
+    assert "badge-cancelled" in detail and "Cancelled because" in detail
+    assert "delivery_retry" not in detail and ">Retry</button>" not in detail
+    # Posted again by hand anyway: a cancelled delivery is not a dead letter.
+    client.post("/vendor/deliveries/retry", data={"csrf_token": token, "delivery_id": delivery.id})
+    db.session.refresh(delivery)
+    assert delivery.status is DeliveryStatus.CANCELLED
+
+
+def test_retry_all_sends_only_what_is_still_true(client, world, vendor_admin, endpoint):
+    """Two dead letters replayed together: the offer that expired is cancelled, the one
+    the partner accepted meanwhile (it holds that lead) goes out."""
+    expired, accepted = offered(world, vendor_admin, endpoint.url, count=2)
+    rejected(endpoint, [expired, accepted])
+    offers.accept_offer(db.session.get(Assignment, accepted.assignment_id),
+                        Actor("user:partner", "portal"))  # fmt: skip
+    db.session.commit()
+    clock.advance(timedelta(hours=5))
+    sweeper.sweep()
+
+    path = "/vendor/deliveries/dead-letters"
+    assert "Retry all 2 shown" in client.get(path).get_data(as_text=True)
+    form = {"csrf_token": csrf_token(client, path), "delivery_id": [expired.id, accepted.id]}
+    client.post("/vendor/deliveries/retry", data=form)
+    endpoint.reply(200, {"ok": True})
+    assert drain.send_due() == {"cancelled": 1, "delivered": 1}
+
+    assert [r.headers["webhook-id"] for r in endpoint.received[2:]] == [accepted.webhook_id]
+    db.session.refresh(expired)
+    assert expired.status is DeliveryStatus.CANCELLED and "offer expired at" in expired.last_error
