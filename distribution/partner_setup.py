@@ -18,7 +18,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+import pycountry
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from distribution import audit, clock
@@ -27,6 +28,7 @@ from distribution.db import db
 from distribution.errors import DomainError, FieldError, InvalidInput
 from distribution.intake import geo
 from distribution.models import Destination, Partner, PartnerKind, Vendor
+from distribution.tenancy import Scope
 
 TIERS = ("registered", "silver", "gold", "platinum")
 FIELDS = ("name", "kind", "tier", "region", "countries", "states", "postal_prefixes", "products",
@@ -416,3 +418,55 @@ def _name_taken(vendor: Vendor, partner: Partner | None, name: str) -> bool:
     if partner is not None:
         query = query.where(Partner.id != partner.id)
     return db.session.scalar(query) is not None
+
+
+# --- reading partners for the list and the form --------------------------------------
+
+
+def find_partners(scope: Scope, filters: Mapping[str, str]) -> list[Partner]:
+    """The scope's partners matching ``filters``: ``q`` (in name or contact e-mail),
+    ``kind``, ``tier``, ``active`` and ``paused`` ("yes"/"no"); unknown values match nothing."""
+    query = scope.select(Partner)
+    text = (filters.get("q") or "").strip()[:200]
+    if text:
+        like = f"%{text.lower()}%"
+        query = query.where(
+            or_(func.lower(Partner.name).like(like), func.lower(Partner.contact_email).like(like))
+        )
+    if filters.get("kind"):
+        query = query.where(Partner.kind == filters["kind"])
+    if filters.get("tier"):
+        query = query.where(Partner.tier == filters["tier"])
+    if filters.get("active") in ("yes", "no"):
+        query = query.where(Partner.active.is_(filters["active"] == "yes"))
+    now = clock.now()
+    if filters.get("paused") == "yes":
+        query = query.where(Partner.paused_until > now)
+    elif filters.get("paused") == "no":
+        query = query.where(or_(Partner.paused_until.is_(None), Partner.paused_until <= now))
+    return list(db.session.scalars(query.order_by(func.lower(Partner.name), Partner.id)))
+
+
+def state_choices(countries: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+    """The states or regions of each country (a code or a name), as grouped options."""
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    codes = [geo.country_code(c) for c in countries if c.strip() and len(c) <= 80]
+    for country in dict.fromkeys(c for c in codes if c):
+        found = pycountry.subdivisions.get(country_code=country) or []
+        top = sorted((s for s in found if s.parent_code is None), key=lambda s: s.name)
+        if top:
+            grouped[geo.country_name(country)] = [(s.code, f"{s.name} ({s.code})") for s in top]
+    return grouped
+
+
+def destinations_of(partner: Partner | None) -> list[Destination]:
+    """The partner's destinations, one of which may be named to receive its offers."""
+    if partner is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(Destination)
+            .where(Destination.vendor_id == partner.vendor_id, Destination.partner_id == partner.id)
+            .order_by(Destination.id)
+        )
+    )
