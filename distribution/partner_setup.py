@@ -262,10 +262,19 @@ def _text(value: Any, field: str, limit: int, errors: list[FieldError]) -> str |
     if len(value) > limit:
         errors.append(FieldError(field, f"is {len(value)} characters; at most {limit}"))
         return None
-    if "\x00" in value:
-        errors.append(FieldError(field, "must not contain NUL characters"))
+    if not _storable(value):
+        errors.append(FieldError(field, "must be text without NUL or lone surrogate characters"))
         return None
     return value
+
+
+def _storable(text: str) -> bool:
+    """False for what no database column takes: NUL, or a lone UTF-16 surrogate."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def _words(value: Any, field: str, *, newline_only: bool = False) -> list[str]:
@@ -280,8 +289,8 @@ def _words(value: Any, field: str, *, newline_only: bool = False) -> list[str]:
         raise InvalidInput([FieldError(field, "must be a list of text")])
     seen: dict[str, None] = {}
     for part in parts:
-        if "\x00" in part:
-            raise InvalidInput([FieldError(field, "must not contain NUL characters")])
+        if not _storable(part):
+            raise InvalidInput([FieldError(field, "must be text without NUL or lone surrogates")])
         if part.strip():
             seen.setdefault(part.strip(), None)
     if len(seen) > MAX_LIST:
