@@ -51,7 +51,7 @@ def vendor_partners() -> Response:
     errors = [
         FieldError(name, f"must be one of {', '.join(sorted(allowed))}")
         for name, allowed in LIST_FILTERS.items()
-        if filters[name] and filters[name] not in allowed
+        if name in request.args and filters[name] not in allowed
     ]
     if len(filters["q"]) > 200:
         errors.append(FieldError("q", "at most 200 characters"))
