@@ -6,12 +6,13 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
-from distribution import audit, clock
+from distribution import audit, clock, destinations
 from distribution.actors import Actor
 from distribution.db import db
 from distribution.errors import InvalidInput
-from distribution.models import Role, Vendor
+from distribution.models import Delivery, Role, Vendor
 from distribution.partner_setup import (
     PartnerChanged,
     pause,
@@ -155,3 +156,21 @@ def test_a_weight_change_changes_the_next_routing_decision(admin):
     db.session.commit()
     after = Counter(routed(lead).partner.id for lead in leads(vendor, 10, "two"))
     assert after[b.id] > after[a.id]
+
+
+def test_offers_go_only_to_the_destination_the_partner_names(admin, app):
+    vendor, actor = admin
+    app.config["OUTBOUND_ALLOW_HOSTS"] = "127.0.0.1"
+    partner = save_partner(vendor, None, {**GOOD, "postal_prefixes": []}, actor)
+    crm, _ = destinations.save(vendor, name="CRM", kind="http_json", partner=partner,
+                               settings={"url": "http://127.0.0.1:9/crm"})  # fmt: skip
+    inbox, _ = destinations.save(vendor, name="Inbox", kind="http_json", partner=partner,
+                                 settings={"url": "http://127.0.0.1:9/inbox"})  # fmt: skip
+    save_partner(vendor, partner, {"offer_destination_id": inbox.id}, actor)
+    db.session.commit()
+    publish(vendor, rule("Push", action="push_partner", partner_id=partner.id))
+    (lead,) = leads(vendor)
+    routed(lead)
+    sent = db.session.scalars(select(Delivery.destination_id).where(Delivery.lead_id == lead.id))
+    assert list(sent) == [inbox.id]
+    assert crm.id != inbox.id
