@@ -51,6 +51,7 @@ NAVIGATION: dict[Role, tuple[NavLink, ...]] = {
         NavLink("Trends", "manager.trends"),
         NavLink("Sources", "manager.source_quality", ("manager.source_leads",)),
         NavLink("Planning", "manager.plan"),
+        NavLink("Partners", "vendor.partners", ("vendor.partner",)),
     ),
     Role.PARTNER_USER: (
         NavLink("My leads", "partner.dashboard", ("partner.lead",)),

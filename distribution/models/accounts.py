@@ -72,9 +72,18 @@ class Partner(db.Model):
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     contact_email: Mapped[str | None] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The one destination that receives its offers; None: every active one it has.
+    # (No foreign key: destination already points at partner, and the domain checks it.)
+    offer_destination_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Counted up by every flush that changes the row, and checked by it (an UPDATE
+    # of a version someone else moved on fails): an edit form carries the version it
+    # was loaded at, so a save over a newer one is refused, never silently applied.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     vendor: Mapped[Vendor] = relationship(back_populates="partners")
+
+    __mapper_args__ = {"version_id_col": version}
 
     def is_paused(self, at: datetime | None = None) -> bool:
         at = at or clock.now()

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from distribution import clock
 from distribution.db import db
-from distribution.models import Assignment, Delivery, DeliveryStatus, Destination, Lead
+from distribution.models import Assignment, Delivery, DeliveryStatus, Destination, Lead, Partner
 from distribution.outbox.drain import send_after_commit
 
 
@@ -24,16 +24,19 @@ def queue(
 
 
 def queue_offer(assignment: Assignment, lead: Lead) -> list[Delivery]:
-    """One delivery per active destination of the partner ``assignment`` offers ``lead`` to."""
-    destinations = db.session.scalars(
-        select(Destination)
-        .where(
-            Destination.vendor_id == assignment.vendor_id,
-            Destination.partner_id == assignment.partner_id,
-            Destination.active.is_(True),
-        )
-        .order_by(Destination.id)
-    ).all()
+    """One delivery per active destination of the partner ``assignment`` offers ``lead`` to
+    (only to the one its set-up names, when it names one)."""
+    query = select(Destination).where(
+        Destination.vendor_id == assignment.vendor_id,
+        Destination.partner_id == assignment.partner_id,
+        Destination.active.is_(True),
+    )
+    chosen = db.session.scalar(
+        select(Partner.offer_destination_id).where(Partner.id == assignment.partner_id)
+    )
+    if chosen is not None:
+        query = query.where(Destination.id == chosen)
+    destinations = db.session.scalars(query.order_by(Destination.id)).all()
     if not destinations:
         # No system of its own: the partner's people get the offer by e-mail.
         return [queue_notice(lead, assignment, purpose="offer")]

@@ -8,7 +8,8 @@ from distribution.buyers import RETURN_REASONS as BUYER_RETURN_REASONS
 from distribution.handover.offers import DECLINE_REASONS
 from distribution.handover.work import LOST_REASONS, RETURN_REASONS, STAGES
 from distribution.intake.pipeline import LEAD_FIELDS
-from distribution.models import FollowUpKind
+from distribution.models import FollowUpKind, PartnerKind
+from distribution.partner_setup import TIERS
 
 _TEXT = {"type": "string"}
 _ERROR = {
@@ -349,6 +350,87 @@ def _fax_paths() -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _vendor_partners_paths() -> dict[str, Any]:
+    """The management API's partners: a vendor's tooling with a management key."""
+    words = {"type": "array", "items": {"type": "string"}, "maxItems": 500}
+    count = {"type": ["integer", "null"], "minimum": 0, "maximum": 1_000_000}
+    fields = {
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "kind": _enum([k.value for k in PartnerKind]),
+        "tier": _enum(list(TIERS)),
+        "region": {"type": ["string", "null"], "maxLength": 80},
+        "countries": words | {"description": "ISO 3166-1 codes or English names"},
+        "states": words | {"description": "ISO 3166-2 codes, e.g. US-CA, of listed countries"},
+        "postal_prefixes": words | {"description": "Country and prefix, e.g. US:941"},
+        "products": words | {"description": "Names from the vendor's product list"},
+        "open_lead_cap": count,
+        "daily_cap": count,
+        "weight": {"type": "integer", "minimum": 1, "maximum": 1000},
+        "paused_until": {"type": ["string", "null"], "format": "date",
+                         "description": "The last day away, in the vendor's time zone"},
+        "active": {"type": "boolean"},
+        "contact_email": {"type": ["string", "null"], "maxLength": 254},
+        "offer_destination_id": {"type": ["integer", "null"],
+                                 "description": "The one destination receiving its offers"},
+    }  # fmt: skip
+    # Answers are typed loosely: a partner set up before these checks may hold any tier.
+    shown = {name: {"type": spec.get("type", "string")} for name, spec in fields.items()}
+    partner = {"type": "object", "required": ["id", "version", *fields],
+               "properties": {"id": {"type": "integer"}, "version": {"type": "integer"},
+                              **shown}}  # fmt: skip
+    change = {"type": "object", "additionalProperties": False,
+              "properties": fields | {"version": {"type": "integer", "description": (
+                  "The version the change was based on: an older one answers 409")}}}  # fmt: skip
+    create = {"type": "object", "additionalProperties": False, "required": ["name"],
+              "properties": fields}  # fmt: skip
+    failures = {
+        "401": _problem("No API key, or an unknown or revoked one"),
+        "403": _problem("Not a management key (a source, partner or buyer key)"),
+        "429": _problem("Too many requests for this key; retry later"),
+    }
+    invalid = _problem("A field is not valid: errors[] names each one")
+    missing = _problem("No such partner for this vendor (another vendor's ids look the same)")
+    path_id = {"name": "partner_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    filters = [{"name": name, "in": "query", "required": False, "schema": schema}
+               for name, schema in (("q", {"type": "string", "maxLength": 200}),
+                                    ("kind", fields["kind"]), ("tier", fields["tier"]),
+                                    ("active", _enum(["yes", "no"])),
+                                    ("paused", _enum(["yes", "no"])))]  # fmt: skip
+    security = [{"managementKey": []}]
+    one = _json(partner, "The partner")
+    return {
+        "/vendor/partners": {
+            "get": {"operationId": "vendorPartners", "tags": ["management"],
+                    "summary": "The vendor's partners; q searches name and contact e-mail",
+                    "security": security, "parameters": filters,
+                    "responses": {"200": _json({"type": "object", "properties": {
+                        "partners": {"type": "array", "items": partner}}}, "The partners"),
+                        "422": invalid, **failures}},
+            "post": {"operationId": "vendorPartnerCreate", "tags": ["management"],
+                     "summary": "Add a partner", "security": security,
+                     "requestBody": {"required": True,
+                                     "content": {"application/json": {"schema": create}}},
+                     "responses": {"201": _json(partner, "The new partner"), "422": invalid,
+                                   **failures, **_BODY_FAILURES}},
+        },
+        "/vendor/partners/{partner_id}": {
+            "get": {"operationId": "vendorPartner", "tags": ["management"],
+                    "summary": "One partner with its version", "security": security,
+                    "parameters": [path_id],
+                    "responses": {"200": one, "404": missing, **failures}},
+            "patch": {"operationId": "vendorPartnerChange", "tags": ["management"],
+                      "summary": "Change a partner (active=false deactivates it)",
+                      "security": security, "parameters": [path_id],
+                      "requestBody": {"required": True,
+                                      "content": {"application/json": {"schema": change}}},
+                      "responses": {"200": one, "404": missing, "422": invalid,
+                                    "409": _problem("changed by X at T, reload: the partner "
+                                                    "moved past the version sent"),
+                                    **failures, **_BODY_FAILURES}},
+        },
+    }  # fmt: skip
+
+
 def document(server_url: str = "/api/v1") -> dict[str, Any]:
     """The whole OpenAPI document."""
     auth_failures = {
@@ -476,11 +558,14 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
             **_partner_paths(),
             **_buyer_paths(),
             **_fax_paths(),
+            **_vendor_partners_paths(),
         },
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                # The vendor's own tooling on /vendor/...: a key made with admin=True.
+                "managementKey": {"type": "http", "scheme": "bearer"},
             },
             "schemas": {
                 "Error": _ERROR,

@@ -1,4 +1,4 @@
-"""Vendor administrator pages: the dashboard, leads, partners and buyers."""
+"""Vendor administrator pages: the dashboard and leads (partners: ``partners.py``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from flask import abort, render_template, request
 
 from distribution import destinations, overview
 from distribution.db import db
-from distribution.models import Lead, LeadStatus, Partner, Role, Vendor
+from distribution.models import Lead, LeadStatus, Role, Vendor
 from portal.security import current_scope, get_or_404, role_required
 from portal.vendor_admin import bp
 
@@ -66,22 +66,4 @@ def lead(lead_id: int) -> str:
         lead=row,
         events=overview.lead_timeline(scope, row),
         assignments=overview.lead_assignments(scope, row),
-    )
-
-
-@bp.route("/partners")
-@role_required(Role.VENDOR_ADMIN)
-def partners() -> str:
-    return render_template("vendor/partners.html", partners=overview.partners(current_scope()))
-
-
-@bp.route("/partners/<int:partner_id>")
-@role_required(Role.VENDOR_ADMIN)
-def partner(partner_id: int) -> str:
-    row = get_or_404(Partner, partner_id)
-    return render_template(
-        "vendor/partner.html",
-        partner=row,
-        assignments=overview.open_assignments(current_scope(), row),
-        destinations=destinations.for_partner(row),
     )

@@ -28,11 +28,20 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from distribution import accounts
 from distribution.db import db
 from distribution.models import Role
 from tests.handover import leads, publish, routed, rule, west_partner
 from tests.portal.buyer_world import buyer_key, open_market, vendor_key
 from tests.portal.test_partner_api import key_for
+
+
+def management_key(vendor: Any) -> str:
+    """A management (admin) key of ``vendor``, for the /vendor/... endpoints."""
+    _key, plaintext = accounts.create_api_key(vendor, "management", admin=True)
+    db.session.commit()
+    return plaintext
+
 
 # A raw e-mail is text on the wire: send generated strings as they are.
 schemathesis.serializer.alias("message/rfc822", "text/plain")
@@ -51,7 +60,8 @@ NEGATIVE_CHECKS = [*CHECKS, negative_data_rejection]
 
 @pytest.fixture
 def api_keys(app, world) -> Any:
-    """Plaintext keys of a source, a partner and a buyer, over a small world with records."""
+    """Plaintext keys of a source, a partner, a buyer and the vendor's management tooling,
+    over a small world with records."""
     with ExitStack() as stack:
         market = open_market(world, app, stack, return_auto_approve=False)
         vendor = market.a
@@ -69,6 +79,7 @@ def api_keys(app, world) -> Any:
             "source": vendor_key(vendor),
             "partner": key_for(vendor, partner)["Authorization"].removeprefix("Bearer "),
             "buyer": buyer_key(market.x),
+            "management": management_key(vendor),
         }
 
 
@@ -86,6 +97,8 @@ def _key_for(path: str, keys: dict[str, str]) -> str | None:
         return keys["partner"]
     if path.startswith("/buyer/"):
         return keys["buyer"]
+    if path.startswith("/vendor/"):
+        return keys["management"]  # every /vendor/... endpoint takes the vendor's management key
     return keys["source"]
 
 
