@@ -53,6 +53,7 @@ def validate_rule(vendor: Vendor, data: Mapping[str, Any]) -> list[FieldError]:
     if not isinstance(params, Mapping):
         return [*errors, FieldError("action_params", "must be an object of settings")]
     errors += _foreign_ids(vendor, params)
+    errors += _setting_problems(params)
     named = action is RuleAction.PUSH_PARTNER or (
         action is RuleAction.HYBRID and "group" not in params
     )
@@ -69,6 +70,25 @@ def validate_rule(vendor: Vendor, data: Mapping[str, Any]) -> list[FieldError]:
             errors.append(FieldError(name, "must be a whole number of hours above 0"))
     if action is RuleAction.HYBRID and not _int(data.get("exclusive_hours")):
         errors.append(FieldError("exclusive_hours", "a hybrid rule needs its exclusive window"))
+    return errors
+
+
+_FALLBACKS = ("hold", "pool", "nurture")
+
+
+def _setting_problems(params: Mapping[str, Any]) -> list[FieldError]:
+    """Shapes routing relies on: the group is an object, pool days a number, a known fallback."""
+    errors = []
+    if "group" in params and not isinstance(params["group"], Mapping):
+        errors.append(FieldError("action_params.group", "must be an object (kind, tier, ...)"))
+    days = params.get("pool_days")
+    if days not in (None, "") and (isinstance(days, bool) or not _int(days) or _int(days) <= 0):
+        errors.append(FieldError("action_params.pool_days", "must be a whole number above 0"))
+    fallback = params.get("fallback")
+    if fallback is not None and fallback not in _FALLBACKS:
+        errors.append(
+            FieldError("action_params.fallback", f"must be one of {', '.join(_FALLBACKS)}")
+        )
     return errors
 
 

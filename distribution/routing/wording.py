@@ -43,12 +43,14 @@ def describe_group(group: Mapping[str, Any]) -> str:
 def describe_action(rule: Mapping[str, Any], names: Names) -> str:
     """``push to West Coast``: a rule's action and its settings as a person reads them."""
     action = str(rule.get("action") or "")
-    params = rule.get("action_params") or {}
+    params = rule.get("action_params")
+    params = params if isinstance(params, Mapping) else {}
     strategy = str(params.get("strategy") or "round_robin").replace("_", " ")
     partners = [params["partner_id"]] if params.get("partner_id") not in (None, "") else []
-    partners += list(params.get("partner_ids") or [])
+    if isinstance(params.get("partner_ids"), list):
+        partners += params["partner_ids"]
     who = ", ".join(partner_name(p, names) for p in partners)
-    group = params.get("group")
+    group = params.get("group") if isinstance(params.get("group"), Mapping) else None
     if action == "push_partner":
         return f"push to {who or 'no partner'}"
     if action == "push_group":
