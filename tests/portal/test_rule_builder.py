@@ -7,6 +7,7 @@ the button pressed) and checks the rules stored, the page drawn, or the refusal.
 from __future__ import annotations
 
 import json
+from io import BytesIO
 
 import pytest
 from sqlalchemy import select
@@ -71,8 +72,10 @@ def test_add_a_condition_then_save_a_push_to_a_partner_by_name(client, acme):
     assert 'name="r0-c0-field"' in html and 'name="r0-c0-values"' in html  # a country picker
     assert '<option value="US">United States</option>' in html
     condition = {"field": "country", "op": "in", "values": ["US", "CA"]}
-    saved = post(client, [card(0, "West", "push_partner", [condition], partner=str(west),
-                               acceptance_window_hours="2", acceptance_window_hours_unit="days")])  # fmt: skip
+    two_days = {"acceptance_window_hours": "2", "acceptance_window_hours_unit": "days"}
+    saved = post(
+        client, [card(0, "West", "push_partner", [condition], partner=str(west), **two_days)]
+    )
     assert saved.status_code == 302
     assert stored() == [{
         "name": "West", "enabled": True,
@@ -169,8 +172,6 @@ def test_export_then_import_as_json(client, acme):
     exported = client.get(f"/vendor/rules/{rule_set.id}/export.json")
     assert exported.mimetype == "application/json"
     token = csrf_token(client, "/vendor/rules/draft?view=json")
-    from io import BytesIO
-
     response = client.post(
         "/vendor/rules/draft",
         data={"csrf_token": token, "rules_file": (BytesIO(exported.data), "rules.json")},
@@ -196,8 +197,10 @@ def test_a_second_save_of_the_same_draft_is_refused_naming_who_and_when(client, 
     assert db.session.get(RuleSet, draft.id).revision == 2
     entry = audit.entries(acme, "rule_draft", draft.id)[0]
     assert entry.action == "updated" and entry.actor_name == "ada"
-    assert entry.changes["rules"] == ["1. Hold when always: hold for a person to decide",
-                                      "1. Mine when always: hold for a person to decide"]  # fmt: skip
+    assert entry.changes["rules"] == [
+        "1. Hold when always: hold for a person to decide",
+        "1. Mine when always: hold for a person to decide",
+    ]
     assert "Mine when always" in client.get(f"/vendor/rules/{draft.id}").get_data(as_text=True)
 
 
