@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from distribution import accounts
 from distribution.db import db
 from distribution.models import Role
 from tests.handover import leads, publish, routed, rule, west_partner
@@ -69,6 +70,7 @@ def api_keys(app, world) -> Any:
             "source": vendor_key(vendor),
             "partner": key_for(vendor, partner)["Authorization"].removeprefix("Bearer "),
             "buyer": buyer_key(market.x),
+            "admin": accounts.create_api_key(vendor, "Ops", admin=True)[1],
         }
 
 
@@ -86,6 +88,8 @@ def _key_for(path: str, keys: dict[str, str]) -> str | None:
         return keys["partner"]
     if path.startswith("/buyer/"):
         return keys["buyer"]
+    if path.startswith("/vendor/"):
+        return keys["admin"]
     return keys["source"]
 
 
