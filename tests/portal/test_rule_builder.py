@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from distribution import audit
 from distribution.db import db
+from distribution.intake.pipeline import Origin, ingest
 from distribution.models import Partner, Role, RuleSet, RuleSetStatus
 from distribution.routing import rules
 from tests.conftest import csrf_token
@@ -212,3 +213,17 @@ def test_a_published_or_foreign_draft_cannot_be_edited_in_place(client, world, a
     assert client.get(f"/vendor/rules/{live.id}/edit").status_code == 404
     assert client.get(f"/vendor/rules/{foreign.id}/edit").status_code == 404
     assert client.get(f"/vendor/rules/{foreign.id}/export.json").status_code == 404
+
+
+def test_the_field_picker_offers_extras_seen_lately_and_states_of_the_chosen_country(client, acme):
+    raw = {"email": "ada@example.com", "country": "CA", "budget": "5000"}
+    ingest(acme, raw, b"{}", Origin(channel="api"))
+    db.session.commit()
+    conditions = [{"field": "country", "op": "in", "values": ["CA"]},
+                  {"field": "state", "op": "in", "values": ["ON"]}]  # fmt: skip
+    html = post(client, [card(0, "Canada", "hold", conditions)], do="refresh").get_data(
+        as_text=True
+    )
+    assert '<option value="extras.budget">' in html
+    assert '<option value="ON" selected>Ontario (CA)</option>' in html
+    assert '<option value="between">' not in html.split('id="r0-c1-op"')[1].split("</select>")[0]
