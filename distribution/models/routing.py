@@ -29,6 +29,11 @@ class RuleSet(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Edits of a draft in place: each save bumps ``revision``; a save that read an
+    # older revision is refused (no silent overwrite) naming who changed it and when.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    edited_by: Mapped[str | None] = mapped_column(String(200))
 
     rules: Mapped[list[Rule]] = relationship(
         back_populates="rule_set", order_by="Rule.position", cascade="all, delete-orphan"

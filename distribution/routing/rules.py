@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from distribution import clock
+from distribution import audit, clock
+from distribution.actors import Actor
 from distribution.db import db
-from distribution.errors import FieldError, InvalidInput
+from distribution.errors import DomainError, FieldError, InvalidInput
 from distribution.models import (
     Buyer,
     Destination,
@@ -27,6 +28,7 @@ from distribution.models import (
 from distribution.routing import conditions
 from distribution.routing.candidates import STRATEGIES
 from distribution.routing.jobs import route_after_commit
+from distribution.routing.wording import describe_rule
 
 # --- validating and editing ------------------------------------------------------
 
@@ -51,6 +53,7 @@ def validate_rule(vendor: Vendor, data: Mapping[str, Any]) -> list[FieldError]:
     if not isinstance(params, Mapping):
         return [*errors, FieldError("action_params", "must be an object of settings")]
     errors += _foreign_ids(vendor, params)
+    errors += _setting_problems(params)
     named = action is RuleAction.PUSH_PARTNER or (
         action is RuleAction.HYBRID and "group" not in params
     )
@@ -67,6 +70,25 @@ def validate_rule(vendor: Vendor, data: Mapping[str, Any]) -> list[FieldError]:
             errors.append(FieldError(name, "must be a whole number of hours above 0"))
     if action is RuleAction.HYBRID and not _int(data.get("exclusive_hours")):
         errors.append(FieldError("exclusive_hours", "a hybrid rule needs its exclusive window"))
+    return errors
+
+
+_FALLBACKS = ("hold", "pool", "nurture")
+
+
+def _setting_problems(params: Mapping[str, Any]) -> list[FieldError]:
+    """Shapes routing relies on: the group is an object, pool days a number, a known fallback."""
+    errors = []
+    if "group" in params and not isinstance(params["group"], Mapping):
+        errors.append(FieldError("action_params.group", "must be an object (kind, tier, ...)"))
+    days = params.get("pool_days")
+    if days not in (None, "") and (isinstance(days, bool) or not _int(days) or _int(days) <= 0):
+        errors.append(FieldError("action_params.pool_days", "must be a whole number above 0"))
+    fallback = params.get("fallback")
+    if fallback is not None and fallback not in _FALLBACKS:
+        errors.append(
+            FieldError("action_params.fallback", f"must be one of {', '.join(_FALLBACKS)}")
+        )
     return errors
 
 
@@ -125,13 +147,7 @@ def draft(
     note: str | None = None,
 ) -> RuleSet:
     """A new draft version holding ``rules`` in order; raises InvalidInput naming each rule."""
-    errors = []
-    for number, data in enumerate(rules, start=1):
-        errors += [
-            FieldError(f"rules[{number}].{e.field}", e.message) for e in validate_rule(vendor, data)
-        ]
-    if errors:
-        raise InvalidInput(errors)
+    _check_rules(vendor, rules)
     version = (
         db.session.scalar(select(func.max(RuleSet.version)).where(RuleSet.vendor_id == vendor.id))
         or 0
@@ -146,23 +162,132 @@ def draft(
     db.session.add(rule_set)
     db.session.flush()
     for position, data in enumerate(rules, start=1):
-        db.session.add(
-            Rule(
-                vendor_id=vendor.id,
-                rule_set_id=rule_set.id,
-                position=position,
-                name=str(data["name"]).strip()[:200],
-                enabled=bool(data.get("enabled", True)),
-                conditions=list(data.get("conditions") or []),
-                action=RuleAction(data["action"]),
-                action_params=dict(data.get("action_params") or {}),
-                acceptance_window_hours=_int(data.get("acceptance_window_hours")),
-                followup_sla_hours=_int(data.get("followup_sla_hours")),
-                exclusive_hours=_int(data.get("exclusive_hours")),
-            )
-        )
+        db.session.add(_new_rule(vendor, rule_set, position, data))
     db.session.flush()
     return rule_set
+
+
+class DraftChanged(DomainError):
+    """The draft was saved by someone else since it was read: reload it, never overwrite."""
+
+    def __init__(self, by: str | None, at: Any):
+        self.by = by or "someone"
+        self.at = at
+        when = at.strftime("%Y-%m-%d %H:%M UTC") if at is not None else "a moment ago"
+        super().__init__(f"changed by {self.by} at {when}, reload")
+
+
+def save_draft(
+    vendor: Vendor,
+    rules: Sequence[Mapping[str, Any]],
+    actor: Actor,
+    *,
+    rule_set: RuleSet | None = None,
+    revision: int | None = None,
+    note: str | None = None,
+) -> RuleSet:
+    """Save ``rules`` as a draft and write its audit entry (subject_type "rule_draft").
+
+    Without ``rule_set`` a new draft version is made. With one (a draft of the
+    vendor's), its rules are replaced in place, but only if it is still at
+    ``revision``: a save based on an older read raises ``DraftChanged`` naming who
+    saved it and when. Invalid rules raise InvalidInput naming each rule and field.
+    """
+    by = _label(actor)
+    if rule_set is None:
+        user = db.session.get(User, actor.user_id) if actor.user_id else None
+        created = draft(vendor, rules, by=user, note=note)
+        created.edited_at, created.edited_by = clock.now(), by
+        db.session.flush()
+        audit.record(
+            vendor, "rule_draft", created.id, "created", actor,
+            after={"rules": _summary(vendor, created.rules), "note": note},
+        )  # fmt: skip
+        return created
+    if rule_set.vendor_id != vendor.id or rule_set.status is not RuleSetStatus.DRAFT:
+        raise InvalidInput([FieldError("rule_set", f"version {rule_set.version} is not a draft")])
+    _check_rules(vendor, rules)
+    before = _summary(vendor, rule_set.rules)
+    expected = rule_set.revision if revision is None else revision
+    # One conditional statement: of two saves that read the same revision, one wins.
+    bumped = db.session.execute(
+        update(RuleSet)
+        .where(RuleSet.id == rule_set.id, RuleSet.revision == expected)
+        .values(revision=RuleSet.revision + 1, edited_at=clock.now(), edited_by=by)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if bumped != 1:
+        db.session.refresh(rule_set)
+        raise DraftChanged(rule_set.edited_by, rule_set.edited_at)
+    for old in list(rule_set.rules):
+        rule_set.rules.remove(old)
+    db.session.flush()
+    for position, data in enumerate(rules, start=1):
+        rule_set.rules.append(_new_rule(vendor, rule_set, position, data))
+    if note is not None:
+        rule_set.note = note or None
+    db.session.flush()
+    db.session.refresh(rule_set)
+    audit.record(
+        vendor, "rule_draft", rule_set.id, "updated", actor,
+        before={"rules": before}, after={"rules": _summary(vendor, rule_set.rules)},
+    )  # fmt: skip
+    return rule_set
+
+
+def partner_names(vendor: Vendor) -> dict[int, str]:
+    """The vendor's partners by id, for naming them wherever a rule is shown."""
+    rows = db.session.execute(
+        select(Partner.id, Partner.name).where(Partner.vendor_id == vendor.id)
+    )
+    return {row.id: row.name for row in rows}
+
+
+def _summary(vendor: Vendor, rules: Sequence[Rule]) -> str:
+    """The rules in words for the audit trail, partners named: "1. West: when ...; 2. ..."."""
+    names = partner_names(vendor)
+    return "; ".join(
+        f"{n}. {r.name}{'' if r.enabled else ' (off)'} {describe_rule(rule_data(r), names)}"
+        for n, r in enumerate(rules, start=1)
+    )
+
+
+def _label(actor: Actor) -> str:
+    """Who saved, as the conflict message names them: a person's name, else the key."""
+    if actor.user_id is not None:
+        user = db.session.get(User, actor.user_id)
+        if user is not None:
+            return user.name or user.email
+    return actor.label
+
+
+def _check_rules(vendor: Vendor, rules: Sequence[Mapping[str, Any]]) -> None:
+    errors = []
+    for number, data in enumerate(rules, start=1):
+        if not isinstance(data, Mapping):
+            errors.append(FieldError(f"rules[{number}]", "must be an object"))
+            continue
+        errors += [
+            FieldError(f"rules[{number}].{e.field}", e.message) for e in validate_rule(vendor, data)
+        ]
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _new_rule(vendor: Vendor, rule_set: RuleSet, position: int, data: Mapping[str, Any]) -> Rule:
+    return Rule(
+        vendor_id=vendor.id,
+        rule_set_id=rule_set.id,
+        position=position,
+        name=str(data["name"]).strip()[:200],
+        enabled=bool(data.get("enabled", True)),
+        conditions=list(data.get("conditions") or []),
+        action=RuleAction(data["action"]),
+        action_params=dict(data.get("action_params") or {}),
+        acceptance_window_hours=_int(data.get("acceptance_window_hours")),
+        followup_sla_hours=_int(data.get("followup_sla_hours")),
+        exclusive_hours=_int(data.get("exclusive_hours")),
+    )
 
 
 def publish(rule_set: RuleSet) -> RuleSet:

@@ -8,4 +8,11 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from portal.api import buyer, fax, partner, routes, vendor_partners  # noqa: E402, F401  (they register their views on bp)
+from portal.api import (  # noqa: E402, F401  (they register their views on bp)
+    buyer,
+    fax,
+    partner,
+    routes,
+    vendor_partners,
+    vendor_rules,
+)

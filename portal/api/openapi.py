@@ -316,6 +316,67 @@ def _buyer_paths() -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _vendor_rules_paths() -> dict[str, Any]:
+    """The management API's routing rules: read, save the draft, simulate, publish."""
+    failures = {
+        "400": _problem("The body is not a JSON object"),
+        "401": _problem("No API key, or an unknown or revoked one"),
+        "403": _problem("Not a vendor admin key"),
+        "413": _problem("The body is over the size limit"),
+    }
+    invalid = {"422": _problem("A field is wrong; errors name each one (rules[N].field)")}
+    changed = {"409": _problem("The draft changed since it was read (or there is none)")}
+    rule_set = {"type": ["object", "null"]}
+    version = {"type": "integer", "description": "The draft's version as read (409 if stale)"}
+    rule = {
+        "type": "object",
+        "required": ["name", "action"],
+        "properties": {
+            "name": {"type": "string", "maxLength": 200},
+            "enabled": {"type": "boolean"},
+            "conditions": {"type": "array", "items": {"type": "object"}},
+            "action": _enum(["push_partner", "push_group", "pool", "hybrid", "sell", "hold"]),
+            "action_params": {"type": "object"},
+            "acceptance_window_hours": {"type": ["integer", "null"], "minimum": 1},
+            "followup_sla_hours": {"type": ["integer", "null"], "minimum": 1},
+            "exclusive_hours": {"type": ["integer", "null"], "minimum": 1},
+        },
+    }
+    security = [{"managementKey": []}]
+    return {
+        "/vendor/rules": {"get": {
+            "operationId": "vendorRules", "tags": ["vendor"], "security": security,
+            "summary": "The published rules and the open draft, with its changes in words",
+            "responses": {"200": _json({"type": "object", "properties": {
+                "published": rule_set, "draft": rule_set}}, "Both sets"), **failures}}},
+        "/vendor/rules/draft": {"put": {
+            "operationId": "vendorRulesDraft", "tags": ["vendor"], "security": security,
+            "summary": "Save the rules as the draft (version required once a draft exists)",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["rules"], "properties": {
+                    "rules": {"type": "array", "items": rule, "maxItems": 200},
+                    "version": version, "note": _note(2000)}}}}},
+            "responses": {"200": _json({"type": "object"}, "The draft, updated"),
+                          "201": _json({"type": "object"}, "A new draft"),
+                          **failures, **changed, **invalid}}},
+        "/vendor/rules/publish": {"post": {
+            "operationId": "vendorRulesPublish", "tags": ["vendor"], "security": security,
+            "summary": "Publish the open draft; leads waiting for rules are routed",
+            "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"version": version}}}}},
+            "responses": {"200": _json({"type": "object"}, "The published set"),
+                          **failures, **changed, **invalid}}},
+        "/vendor/rules/simulate": {"post": {
+            "operationId": "vendorRulesSimulate", "tags": ["vendor"], "security": security,
+            "summary": "Play the draft over the last days of leads; nothing is stored",
+            "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {
+                    "days": {"type": "integer", "minimum": 1, "maximum": 90}}}}}},
+            "responses": {"200": _json({"type": "object"}, "Outcomes and each partner's share"),
+                          "409": _problem("No rules to simulate"), **failures, **invalid}}},
+    }  # fmt: skip
+
+
 def _fax_paths() -> dict[str, Any]:
     """The fax API's status callback: public, the signed token in the URL is the credential."""
     status = {
@@ -559,6 +620,7 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
             **_buyer_paths(),
             **_fax_paths(),
             **_vendor_partners_paths(),
+            **_vendor_rules_paths(),
         },
         "components": {
             "securitySchemes": {

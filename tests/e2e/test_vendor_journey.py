@@ -66,7 +66,7 @@ def test_a_vendor_sets_up_a_partner_and_a_push_rule_and_posts_a_lead(
              "conditions": [{"field": "product", "op": "eq", "value": "Solar"}],
              "action": "push_partner", "action_params": {"partner_id": ids["partner"]},
              "acceptance_window_hours": 24}]  # fmt: skip
-    page.goto(f"{live_server}/vendor/rules/draft")
+    page.goto(f"{live_server}/vendor/rules/draft?view=json")
     page.fill("textarea[name=rules_json]", json.dumps(push))
     page.fill("textarea[name=note]", "Harbor takes our solar leads")
     page.get_by_role("button", name="Save draft").click()
