@@ -151,6 +151,15 @@ def available(lead: Lead, actor: Actor) -> list[Kind]:
     return [kind for kind in KINDS.values() if lead.status in starts(kind, actor)]
 
 
+def why_not(lead: Lead, kind: Kind, actor: Actor) -> str | None:
+    """None when ``lead``'s state lets ``actor`` start ``kind``, else why not."""
+    allowed = starts(kind, actor)
+    if lead.status in allowed:
+        return None
+    need = " or ".join(s.value for s in allowed)
+    return f"lead #{lead.id} is {lead.status.value} now; to {kind.name} it must be {need}"
+
+
 def plan(vendor: Vendor, data: Mapping[str, Any]) -> Plan:
     """Read an action and its settings from ``data``; ``InvalidInput`` names each bad field."""
     name = _text(data.get("action"))
@@ -170,11 +179,9 @@ def perform(vendor: Vendor, lead: Lead, chosen: Plan, actor: Actor) -> Outcome:
     if lead.vendor_id != vendor.id:
         raise ActionRefused(f"no lead {lead.id}")
     kind = chosen.kind
-    allowed = starts(kind, actor)
-    if lead.status not in allowed:
-        need = " or ".join(s.value for s in allowed)
-        raise ActionRefused(f"lead #{lead.id} is {lead.status.value} now; to {kind.name} it "
-                            f"must be {need}")  # fmt: skip
+    refused = why_not(lead, kind, actor)
+    if refused:
+        raise ActionRefused(refused)
     message = _DOERS[kind.name](vendor, lead, chosen, actor)
     return Outcome(lead.id, lead.status, message)
 
@@ -261,9 +268,7 @@ def _read_sell(vendor: Vendor, kind: Kind, data: Mapping[str, Any], errors: list
 def _read_nurture(vendor: Vendor, kind: Kind, data: Mapping[str, Any], errors: list[FieldError]):
     until = _date(data.get("until"), "until", errors)
     score = _whole(data.get("min_score"), "min_score", errors, 0, MAX_SCORE, None)
-    reason = _text(data.get("reason"))
-    if reason is not None and len(reason) > MAX_REASON:
-        errors.append(FieldError("reason", f"at most {MAX_REASON} characters"))
+    reason = _reason(data.get("reason"), errors, required=False)
     if (
         until is None
         and score is None
@@ -284,11 +289,7 @@ def _read_plain(summary: str):
 
 
 def _read_discard(vendor: Vendor, kind: Kind, data: Mapping[str, Any], errors: list[FieldError]):
-    reason = _text(data.get("reason"))
-    if not reason:
-        errors.append(FieldError("reason", "say why the lead is discarded"))
-    elif len(reason) > MAX_REASON:
-        errors.append(FieldError("reason", f"at most {MAX_REASON} characters"))
+    reason = _reason(data.get("reason"), errors, required=True)
     if errors:
         return None
     return Plan(kind, f"Discard it for good: {reason}", reason=reason)
@@ -415,6 +416,22 @@ def _text(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _reason(value: Any, errors: list[FieldError], *, required: bool) -> str | None:
+    reason = _text(value)
+    if value is not None and not isinstance(value, str):
+        errors.append(FieldError("reason", "must be text"))
+    elif reason is None:
+        if required:
+            errors.append(FieldError("reason", "say why the lead is discarded"))
+    elif len(reason) > MAX_REASON:
+        errors.append(FieldError("reason", f"at most {MAX_REASON} characters"))
+    elif "\x00" in reason:
+        errors.append(FieldError("reason", "must not contain NUL characters"))
+    else:
+        return reason
+    return None
 
 
 def _whole(

@@ -222,7 +222,7 @@ def test_on_rq_the_sweeper_job_sweeps_and_books_its_next_run(app, desk, redis_qu
 
 
 def test_the_vendor_decides_where_returned_leads_go(client, auth, world, desk):
-    """"Not ready" sends a lead to nurture by default; the vendor admin makes it go to
+    """ "Not ready" sends a lead to nurture by default; the vendor admin makes it go to
     another partner instead, and the next return follows that choice."""
     vendor, west, _rival = desk
     world.user(Role.VENDOR_ADMIN, vendor, email="admin@acme.example.com")
