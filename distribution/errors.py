@@ -71,3 +71,7 @@ class LinkRefused(DomainError):
 
 class TransitionRefused(DomainError):
     """A lead move the lifecycle table does not allow (from that state, or by that actor)."""
+
+
+class ActionRefused(DomainError):
+    """A vendor's action on a lead that its state (or the other side) no longer allows."""

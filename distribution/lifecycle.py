@@ -73,7 +73,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(S.OFFERED, S.UNASSIGNED, "expired", SYSTEM),
     _t(S.OFFERED, S.UNASSIGNED, "recalled", VENDOR),
     # the pool (a lapsed hybrid first look opens it straight from unassigned)
-    _t(S.UNASSIGNED, S.POOLED, "pooled", SYSTEM, PARTNER),
+    _t(S.UNASSIGNED, S.POOLED, "pooled", SYSTEM, PARTNER, VENDOR),
     _t(S.POOLED, S.ASSIGNED, "claimed", PARTNER),
     _t(S.POOLED, S.NURTURE, "pool_timeout", SYSTEM),
     _t(S.POOLED, S.UNASSIGNED, "unpooled", VENDOR),
@@ -83,6 +83,16 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(S.ASSIGNED, S.NURTURE, "returned", PARTNER),
     _t(S.ASSIGNED, S.UNASSIGNED, "returned", PARTNER),
     _t(S.ASSIGNED, S.UNASSIGNED, "recalled", SYSTEM),
+    # the vendor settling a waiting lead by hand (distribution.lead_actions)
+    _t(S.UNASSIGNED, S.OFFERED, "offered", VENDOR),
+    _t(S.NURTURE, S.OFFERED, "offered", VENDOR),
+    _t(S.NURTURE, S.POOLED, "pooled", VENDOR),
+    _t(S.NURTURE, S.SOLD, "sold", VENDOR),
+    _t(S.UNASSIGNED, S.NURTURE, "nurture", VENDOR),
+    # nurture ends by hand or when its date or score comes (the sweeper); routing follows
+    _t(S.NURTURE, S.UNASSIGNED, "released", VENDOR, SYSTEM),
+    _t(S.UNASSIGNED, S.DISCARDED, "discarded", VENDOR),
+    _t(S.NURTURE, S.DISCARDED, "discarded", VENDOR),
 )
 
 _BY_MOVE: dict[tuple[LeadStatus | None, LeadStatus, str], Transition] = {

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -101,13 +101,15 @@ def sell(
     params: Mapping[str, Any] | None = None,
     rule_id: int | None = None,
     actor: Actor = ROUTING,
+    only: Collection[int] | None = None,
 ) -> SaleOutcome:
     """Offer ``lead`` to its buyers and book what they take (not committed).
 
     When someone buys, the lead becomes SOLD with one "sold" event; otherwise it
     is left as it was and ``reason`` says why nobody bought. ``params`` are the
     rule's: ``max_shares`` caps a shared sale, ``floor_cents`` raises every bid
-    floor, ``ping_timeout_seconds`` overrides the vendor's ping timeout.
+    floor, ``ping_timeout_seconds`` overrides the vendor's ping timeout. ``only``
+    limits the sale to those buyers (a vendor selling to the buyer it chose).
     """
     params = params or {}
     if lead.status is LeadStatus.SOLD:
@@ -115,7 +117,10 @@ def sell(
     now = clock.now()
     vendor = db.session.get(Vendor, lead.vendor_id)
     assert vendor is not None
-    outcome = SaleOutcome(candidates=lineup(vendor, lead, now))
+    line = lineup(vendor, lead, now)
+    if only is not None:
+        line = [c for c in line if c.buyer.id in set(only)]
+    outcome = SaleOutcome(candidates=line)
     eligible = [c for c in outcome.candidates if c.excluded is None]
     if not eligible:
         outcome.reason = _nobody_reason(outcome.candidates, "eligible")

@@ -97,6 +97,10 @@ class Lead(db.Model):
     routing_trace: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     route_attempts: Mapped[int] = mapped_column(Integer, default=0)
     pooled_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A lead the vendor sent to nurture goes back into routing at this time, or once its
+    # score reaches this figure, whichever comes first (distribution.handover.nurture).
+    nurture_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    nurture_min_score: Mapped[int | None] = mapped_column(Integer)
 
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
@@ -115,6 +119,7 @@ Index(
     Lead.status,
     Lead.pooled_until,
 )
+Index("ix_lead_status_nurture_until", Lead.status, Lead.nurture_until)
 
 
 class LeadEvent(db.Model):

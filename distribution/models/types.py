@@ -75,6 +75,7 @@ class LeadStatus(enum.StrEnum):
     NURTURE = "nurture"
     WON = "won"
     LOST = "lost"
+    DISCARDED = "discarded"  # set aside by the vendor, with a reason
 
 
 TERMINAL_INTAKE_STATUSES = (LeadStatus.REJECTED, LeadStatus.DUPLICATE, LeadStatus.SUPPRESSED)

@@ -256,12 +256,36 @@ def _offer(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor:
         or rule.acceptance_window_hours
         or VendorSettings.of(vendor).acceptance_window_hours
     )
+    make_offer(
+        lead, decision.partner.id, hours=hours, reason=decision.reason, actor=actor,
+        rule_id=rule.id, mode=AssignmentMode.HYBRID if hybrid else AssignmentMode.PUSH, now=now,
+    )  # fmt: skip
+
+
+def make_offer(
+    lead: Lead,
+    partner_id: int,
+    *,
+    hours: float,
+    reason: str,
+    actor: Actor,
+    rule_id: int | None = None,
+    mode: AssignmentMode = AssignmentMode.PUSH,
+    now: datetime | None = None,
+) -> Assignment:
+    """Offer ``lead`` to partner ``partner_id`` for ``hours``: the offer, its one "offered"
+    event and its push to the partner's own system after commit (not committed).
+
+    Routing calls it with the decision it made; a vendor offering a lead by hand
+    (``distribution.lead_actions``) calls it with the partner it chose.
+    """
+    now = now or clock.now()
     offer = Assignment(
-        vendor_id=vendor.id,
+        vendor_id=lead.vendor_id,
         lead_id=lead.id,
-        partner_id=decision.partner.id,
-        rule_id=rule.id,
-        mode=AssignmentMode.HYBRID if hybrid else AssignmentMode.PUSH,
+        partner_id=partner_id,
+        rule_id=rule_id,
+        mode=mode,
         status=AssignmentStatus.OFFERED,
         offered_at=now,
         expires_at=now + timedelta(hours=hours),
@@ -269,11 +293,12 @@ def _offer(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor:
     db.session.add(offer)
     db.session.flush()
     lifecycle.move(
-        lead, LeadStatus.OFFERED, kind="offered", actor=actor, reason=decision.reason,
+        lead, LeadStatus.OFFERED, kind="offered", actor=actor, reason=reason,
         assignment=offer, data={"expires_at": offer.expires_at.isoformat(timespec="seconds")},
     )  # fmt: skip
     # Partners with their own systems get the offer pushed there too (after commit).
     queue_offer(offer, lead)
+    return offer
 
 
 def _pool(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: Actor) -> None:

@@ -13,6 +13,7 @@ from portal.api import (  # noqa: E402, F401  (they register their views on bp)
     fax,
     partner,
     routes,
+    vendor_actions,
     vendor_partners,
     vendor_rules,
 )

@@ -492,6 +492,67 @@ def _vendor_partners_paths() -> dict[str, Any]:
     }  # fmt: skip
 
 
+# The vendor's own tooling on /vendor/...: an admin key of the vendor.
+_MANAGEMENT_KEY = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "A management key: an admin API key of the vendor (`flask keys create --admin`)",
+}
+_LEAD_ACTION = {
+    "type": "object",
+    "required": ["action"],
+    "description": "One action and its settings; the settings an action does not use are ignored.",
+    "properties": {
+        "action": _enum(["offer", "pool", "sell", "nurture", "release", "discard", "reroute"]),
+        "partner_id": {"type": "integer", "description": "offer: the partner"},
+        "window_hours": {"type": "integer", "minimum": 1, "maximum": 720,
+                         "description": "offer: hours to accept (default: the vendor's)"},
+        "pool_by": _enum(["rule", "partners"]),
+        "partner_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": 200,
+                        "description": "pool by 'partners': who may claim it"},
+        "pool_days": {"type": "integer", "minimum": 1, "maximum": 90},
+        "buyer_id": {"type": "integer", "description": "sell: the buyer it is posted to"},
+        "until": {"type": "string", "format": "date",
+                  "description": "nurture: back into routing on this day (UTC)"},
+        "min_score": {"type": "integer", "minimum": 0, "maximum": 1000,
+                      "description": "nurture: or once the lead's score reaches this"},
+        "reason": _note(500) | {"description": "discard (required), nurture (optional)"},
+    },
+}  # fmt: skip
+
+
+def _vendor_actions_paths() -> dict[str, Any]:
+    """The vendor's hands-on lead actions, with a management key."""
+    done = {
+        "type": "object",
+        "required": ["lead_id", "action", "status", "message"],
+        "properties": {"lead_id": {"type": "integer"}, "action": _TEXT, "status": _TEXT,
+                       "message": _TEXT},
+    }  # fmt: skip
+    return {
+        "/vendor/leads/{lead_id}/actions": {"post": {
+            "operationId": "vendorLeadAction", "tags": ["vendor"],
+            "summary": "Act on one lead by hand: offer, pool, sell, nurture, release, discard, "
+                       "run the rules again",
+            "security": [{"managementKey": []}],
+            "parameters": [_LEAD_ID],
+            "requestBody": {"required": True,
+                            "content": {"application/json": {"schema": _LEAD_ACTION}}},
+            "responses": {
+                "200": _json(done, "Done: the lead's status now, and what happened"),
+                "404": _problem("No such lead for this vendor (another vendor's look the same)"),
+                "409": _problem("action_refused: the lead's state no longer allows it, or the "
+                                "partner or buyer would not take it"),
+                "422": _problem("A setting is missing or wrong; errors name each field"),
+                "401": _problem("No API key, or an unknown or revoked one"),
+                "403": _problem("Not a management key of the vendor"),
+                "429": _problem("Too many requests for this key; retry later"),
+                **_BODY_FAILURES,
+            },
+        }},
+    }  # fmt: skip
+
+
 def document(server_url: str = "/api/v1") -> dict[str, Any]:
     """The whole OpenAPI document."""
     auth_failures = {
@@ -621,13 +682,13 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
             **_fax_paths(),
             **_vendor_partners_paths(),
             **_vendor_rules_paths(),
+            **_vendor_actions_paths(),
         },
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
-                # The vendor's own tooling on /vendor/...: a key made with admin=True.
-                "managementKey": {"type": "http", "scheme": "bearer"},
+                "managementKey": _MANAGEMENT_KEY,
             },
             "schemas": {
                 "Error": _ERROR,

@@ -14,6 +14,7 @@ from portal.vendor_admin import (  # noqa: E402, F401  (they register their view
     destinations,
     imports,
     intake_settings,
+    lead_actions,
     partner_returns,
     partners,
     routes,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import abort, render_template, request
+from flask_login import current_user
 
-from distribution import destinations, overview
+from distribution import destinations, lead_actions, overview
+from distribution.actors import Actor
 from distribution.db import db
 from distribution.models import Lead, LeadStatus, Role, Vendor
 from portal.security import current_scope, get_or_404, role_required
@@ -44,6 +46,7 @@ def leads() -> str:
         page=overview.leads_page(current_scope(), status, page),
         status=status,
         statuses=list(LeadStatus),
+        action_kinds=list(lead_actions.KINDS.values()),
     )
 
 
@@ -66,4 +69,5 @@ def lead(lead_id: int) -> str:
         lead=row,
         events=overview.lead_timeline(scope, row),
         assignments=overview.lead_assignments(scope, row),
+        actions=lead_actions.available(row, Actor.user(current_user)),
     )

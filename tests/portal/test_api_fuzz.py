@@ -75,6 +75,9 @@ def api_keys(app, world) -> Any:
             routed(lead)
         for i in range(3):
             market.sell(market.x, prefix=f"sold{i}")
+        for lead in leads(vendor, 3, "waiting", product="Other"):  # no rule: left unassigned
+            routed(lead)
+        db.session.commit()
         yield {
             "source": vendor_key(vendor),
             "partner": key_for(vendor, partner)["Authorization"].removeprefix("Bearer "),

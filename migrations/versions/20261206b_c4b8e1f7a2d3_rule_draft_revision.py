@@ -1,7 +1,7 @@
 """rule_set.revision, edited_at, edited_by: a draft edited in place refuses a stale save
 
 Revision ID: c4b8e1f7a2d3
-Revises: a1d7c3e9f402
+Revises: b8e4f1a7c203
 Created: 2026-12-06 11:30:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c4b8e1f7a2d3"
-down_revision = "a1d7c3e9f402"
+down_revision = "b8e4f1a7c203"
 branch_labels = None
 depends_on = None
 
