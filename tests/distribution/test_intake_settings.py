@@ -51,7 +51,7 @@ def fields_of(exc: pytest.ExceptionInfo[InvalidInput]) -> set[str]:
         ({"field_aliases": {"E-Mail Addr": "mail"}}, "field_aliases.E-Mail Addr"),
         ({"field_aliases": ["x"]}, "field_aliases"),
         ({"score_rules": [{"field": "email", "op": "near", "points": 5}]}, "score_rules[0].op"),
-        ({"score_rules": [{"field": "shoe", "op": "present", "points": 5}]}, "score_rules[0].field"),
+        ({"score_rules": [{"field": "shoe", "op": "absent", "points": 5}]}, "score_rules[0].field"),
         ({"score_rules": []}, "score_rules"),
         ({"grade_bands": {"A": 50, "B": 60, "C": 10}}, "grade_bands"),
         ({"grade_bands": {"A": 90, "B": "x", "C": 10}}, "grade_bands.B"),
