@@ -207,11 +207,10 @@ def _check_scoring(rules: Any, bands: Any) -> list[FieldError]:
         errors += [FieldError(f"score_{e.field}", e.message) for e in validate_score_rules(rules)]
     if not isinstance(bands, Mapping) or set(bands) != set(GRADES):
         return [*errors, FieldError("grade_bands", "give the lowest score of A, B and C")]
-    for letter in GRADES:
-        errors += _check_whole(bands[letter], f"grade_bands.{letter}", 0, 100_000)
-    if not errors and not bands["A"] > bands["B"] > bands["C"]:
-        errors.append(FieldError("grade_bands", "need A above B above C"))
-    return errors
+    wrong = [e for g in GRADES for e in _check_whole(bands[g], f"grade_bands.{g}", 0, 100_000)]
+    if not wrong and not bands["A"] > bands["B"] > bands["C"]:
+        wrong.append(FieldError("grade_bands", "need A above B above C"))
+    return errors + wrong
 
 
 def _check_layouts(layouts: Any) -> list[FieldError]:
