@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from distribution import accounts
 from distribution.db import db
 from distribution.models import Role
 from tests.handover import leads, publish, routed, rule, west_partner
@@ -65,7 +66,10 @@ def api_keys(app, world) -> Any:
             routed(lead)
         for i in range(3):
             market.sell(market.x, prefix=f"sold{i}")
+        _, admin_key = accounts.create_api_key(vendor, "Tooling", admin=True)
+        db.session.commit()
         yield {
+            "admin": admin_key,
             "source": vendor_key(vendor),
             "partner": key_for(vendor, partner)["Authorization"].removeprefix("Bearer "),
             "buyer": buyer_key(market.x),
@@ -86,6 +90,8 @@ def _key_for(path: str, keys: dict[str, str]) -> str | None:
         return keys["partner"]
     if path.startswith("/buyer/"):
         return keys["buyer"]
+    if path.startswith("/vendor/"):
+        return keys["admin"]
     return keys["source"]
 
 
