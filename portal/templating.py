@@ -41,6 +41,7 @@ NAVIGATION: dict[Role, tuple[NavLink, ...]] = {
             ("vendor.rule_set", "vendor.rule_draft", "vendor.reroute_leads"),
         ),
         NavLink("Imports", "vendor.imports_index", ("vendor.import_",)),
+        NavLink("Intake settings", "vendor.intake_settings_page"),
         NavLink("API keys", "vendor.keys"),
         NavLink("Suppressions", "vendor.suppression_list"),
         NavLink("Campaigns", "vendor.campaigns"),

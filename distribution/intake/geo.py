@@ -267,3 +267,9 @@ _OLD_PREFIXES = {"DE": "D", "FR": "F", "AT": "A", "CH": "CH", "BE": "B", "IT": "
 def _quote(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@cache
+def countries() -> list[tuple[str, str]]:
+    """Every ISO 3166-1 country as (alpha-2, English name), by name, for country pickers."""
+    return sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1])

@@ -1,21 +1,58 @@
 """A vendor's intake settings: required fields, dedupe window, aliases, scoring, XML layouts.
 
-``update`` validates everything first and changes nothing unless all of it is
-good, so a vendor never ends up with half a configuration.
+``save`` is the one way a person or the management API changes them: it checks
+every setting (each error names its field, like ``score_rules[2].op``), changes
+nothing unless all of it is good, writes the JSON settings and one audit entry.
+``preview_grades`` and ``try_layout`` answer "what would this do?" without saving:
+the grade moves new scoring would cause on the vendor's latest leads, and the
+fields a layout reads from a pasted sample document.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
+from connectors import xmlmap
+from connectors.errors import ParseError, UnsafeDocument
+from connectors.fields import FULL_NAME
+from distribution import audit
+from distribution.actors import Actor
+from distribution.db import db
 from distribution.errors import FieldError, InvalidInput
+from distribution.intake import geo
 from distribution.intake.pipeline import LEAD_FIELDS
-from distribution.intake.scoring import validate_score_rules
-from distribution.models import Vendor
+from distribution.intake.scoring import score, validate_score_rules, with_warnings
+from distribution.models import Lead, Vendor
 from distribution.vendor_settings import VendorSettings
 
+SETTINGS = (
+    "required_fields",
+    "dedupe_window_days",
+    "default_region",
+    "batch_limit",
+    "field_aliases",
+    "score_rules",
+    "grade_bands",
+    "xml_layouts",
+)
+GRADES = ("A", "B", "C")
+PREVIEW_LEADS = 200
+MAX_WINDOW_DAYS = 3650
+MAX_ALIASES = 200
+MAX_RULES = 100
+MAX_LAYOUTS = 20
+MAX_SAMPLE_BYTES = 256 * 1024
+AUDIT_SUBJECT = "intake_settings"
+
 _ALIAS_LINE = re.compile(r"^\s*([^=]+?)\s*=\s*([a-z_]+)\s*$")
+_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9._-]{0,99}")
+_ALIAS_TARGETS = frozenset(LEAD_FIELDS) | {FULL_NAME}
 
 
 def current(vendor: Vendor) -> dict[str, Any]:
@@ -52,81 +89,271 @@ def parse_aliases(text: str) -> dict[str, str]:
     return aliases
 
 
-def update(
-    vendor: Vendor,
-    *,
-    required_fields: list[str],
-    dedupe_window_days: int,
-    default_region: str,
-    batch_limit: int,
-    field_aliases: dict[str, str],
-    score_rules: list[dict[str, Any]],
-    grade_bands: dict[str, int],
-    xml_layouts: list[dict[str, Any]],
-) -> None:
-    errors = _check(required_fields, dedupe_window_days, default_region, batch_limit, grade_bands)
-    errors += [
-        FieldError("score_rules", f"{e.field}: {e.message}")
-        for e in validate_score_rules(score_rules)
+def save(vendor: Vendor, changes: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
+    """Apply ``changes`` (any of ``SETTINGS``; the rest stay) and audit them; the caller commits.
+
+    Raises ``InvalidInput`` naming every bad field, having changed nothing. Returns
+    the settings as ``current`` now reads them.
+    """
+    before = current(vendor)
+    after = _checked(vendor, changes)
+    _write(vendor, after)
+    audit.record(vendor, AUDIT_SUBJECT, vendor.id, "changed intake settings", actor,
+                 before=before, after=current(vendor))  # fmt: skip
+    return current(vendor)
+
+
+def update(vendor: Vendor, **values: Any) -> None:
+    """Set every setting at once without an audit entry: for seeding a new vendor (the demo)."""
+    _write(vendor, _checked(vendor, values))
+
+
+def history(vendor: Vendor, limit: int = 20) -> list[Any]:
+    """The latest audit entries of the vendor's intake settings, newest first."""
+    return audit.entries(vendor, AUDIT_SUBJECT, vendor.id, limit=limit)
+
+
+def countries() -> list[tuple[str, str]]:
+    """The countries a default region can be, as (code, name)."""
+    return geo.countries()
+
+
+# -- checking -------------------------------------------------------------------------------
+
+
+def _checked(vendor: Vendor, changes: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(changes, Mapping):
+        raise InvalidInput([FieldError("settings", "must be an object of intake settings")])
+    errors = [
+        FieldError(str(name), f"is not an intake setting; use {', '.join(SETTINGS)}")
+        for name in changes
+        if name not in SETTINGS
     ]
-    errors += _check_layouts(xml_layouts)
+    values = current(vendor) | {k: v for k, v in changes.items() if k in SETTINGS}
+    errors += _check_required(values["required_fields"])
+    errors += _check_whole(values["dedupe_window_days"], "dedupe_window_days", 0, MAX_WINDOW_DAYS)
+    errors += _check_region(values["default_region"])
+    errors += _check_whole(values["batch_limit"], "batch_limit", 1, 1000)
+    errors += _check_aliases(values["field_aliases"])
+    errors += _check_scoring(values["score_rules"], values["grade_bands"])
+    errors += _check_layouts(values["xml_layouts"])
     if errors:
         raise InvalidInput(errors)
-    vendor.default_region = default_region.upper()
-    vendor.settings = (vendor.settings or {}) | {
-        "required_fields": required_fields,
-        "dedupe_window_days": dedupe_window_days,
-        "batch_limit": batch_limit,
-        "field_aliases": field_aliases,
-        "score_rules": score_rules,
-        "grade_bands": grade_bands,
-        "xml_layouts": xml_layouts,
-    }
+    values["default_region"] = values["default_region"].upper()
+    values["field_aliases"] = {k.strip(): v for k, v in values["field_aliases"].items()}
+    return values
 
 
-def _check(
-    required: list[str], window: int, region: str, batch_limit: int, bands: dict[str, int]
-) -> list[FieldError]:
+def _write(vendor: Vendor, values: dict[str, Any]) -> None:
+    vendor.default_region = values["default_region"]
+    stored = {k: v for k, v in values.items() if k != "default_region"}
+    vendor.settings = (vendor.settings or {}) | stored
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_whole(value: Any, name: str, low: int, high: int) -> list[FieldError]:
+    if not _is_whole(value) or not low <= value <= high:
+        extra = " (0 turns it off)" if low == 0 else ""
+        return [FieldError(name, f"must be a whole number from {low} to {high}{extra}")]
+    return []
+
+
+def _check_required(required: Any) -> list[FieldError]:
+    if not isinstance(required, list) or not all(isinstance(e, str) for e in required):
+        return [FieldError("required_fields", "must be a list like ['email|phone', 'country']")]
     errors = []
-    for entry in required:
-        unknown = [f for f in entry.split("|") if f not in LEAD_FIELDS]
+    for index, entry in enumerate(required):
+        choices = [name.strip() for name in entry.split("|")]
+        unknown = [name for name in choices if name not in LEAD_FIELDS]
         if unknown:
-            errors.append(FieldError("required_fields", f"'{unknown[0]}' is not a lead field"))
-    if not 0 <= window <= 3650:
-        errors.append(FieldError("dedupe_window_days", "must be between 0 (off) and 3650"))
-    if not re.fullmatch(r"[A-Za-z]{2}", region or ""):
-        errors.append(FieldError("default_region", "must be a two-letter country code like US"))
-    if not 1 <= batch_limit <= 1000:
-        errors.append(FieldError("batch_limit", "must be between 1 and 1000"))
-    thresholds = [bands.get(g) for g in ("A", "B", "C")]
-    if any(not isinstance(t, int) for t in thresholds) or not (
-        thresholds[0] > thresholds[1] > thresholds[2] >= 0  # type: ignore[operator]
-    ):
-        errors.append(FieldError("grade_bands", "need whole numbers with A > B > C >= 0"))
+            message = f"'{unknown[0]}' is not a lead field"
+            errors.append(FieldError(f"required_fields[{index}]", message))
     return errors
 
 
-def _check_layouts(layouts: list[dict[str, Any]]) -> list[FieldError]:
-    from connectors import xmlmap
+def _check_region(region: Any) -> list[FieldError]:
+    if not isinstance(region, str) or not re.fullmatch(r"[A-Za-z]{2}", region):
+        return [FieldError("default_region", "must be a two-letter country code like US")]
+    if region.upper() not in {code for code, _ in geo.countries()}:
+        return [FieldError("default_region", f"'{region}' is not a country code")]
+    return []
 
+
+def _check_aliases(aliases: Any) -> list[FieldError]:
+    if not isinstance(aliases, Mapping):
+        return [FieldError("field_aliases", "must map a sender's field name to one of ours")]
+    if len(aliases) > MAX_ALIASES:
+        return [FieldError("field_aliases", f"at most {MAX_ALIASES} aliases")]
     errors = []
-    if not isinstance(layouts, list):
-        return [FieldError("xml_layouts", "must be a list of layouts")]
+    for alias, target in aliases.items():
+        if not isinstance(alias, str) or not alias.strip() or len(alias) > 100:
+            errors.append(FieldError("field_aliases", "a sender's name is 1 to 100 characters"))
+        elif target not in _ALIAS_TARGETS:
+            message = f"'{alias}' points to '{target}', which is not a lead field"
+            errors.append(FieldError(f"field_aliases.{alias.strip()}", message))
+    return errors
+
+
+def _check_scoring(rules: Any, bands: Any) -> list[FieldError]:
+    errors = []
+    if isinstance(rules, list) and not rules:
+        errors.append(FieldError("score_rules", "add at least one rule"))
+    elif isinstance(rules, list) and len(rules) > MAX_RULES:
+        errors.append(FieldError("score_rules", f"at most {MAX_RULES} rules"))
+    else:
+        errors += [FieldError(f"score_{e.field}", e.message) for e in validate_score_rules(rules)]
+    if not isinstance(bands, Mapping) or set(bands) != set(GRADES):
+        return [*errors, FieldError("grade_bands", "give the lowest score of A, B and C")]
+    wrong = [e for g in GRADES for e in _check_whole(bands[g], f"grade_bands.{g}", 0, 100_000)]
+    if not wrong and not bands["A"] > bands["B"] > bands["C"]:
+        wrong.append(FieldError("grade_bands", "need A above B above C"))
+    return errors + wrong
+
+
+def _check_layouts(layouts: Any) -> list[FieldError]:
+    if not isinstance(layouts, list) or len(layouts) > MAX_LAYOUTS:
+        return [FieldError("xml_layouts", f"must be a list of at most {MAX_LAYOUTS} layouts")]
+    errors: list[FieldError] = []
+    roots: set[str] = set()
     for index, layout in enumerate(layouts):
-        where = f"xml_layouts[{index}]"
-        if not isinstance(layout, dict) or not layout.get("root") or not layout.get("mapping"):
-            errors.append(FieldError(where, "needs 'root', 'record_xpath' and 'mapping'"))
-            continue
-        unknown = [f for f in layout["mapping"] if f not in LEAD_FIELDS]
-        if unknown:
-            errors.append(FieldError(where, f"'{unknown[0]}' is not a lead field"))
-        problems = xmlmap.validate_mapping(layout["mapping"], layout.get("namespaces"))
-        for field, message in _pairs(problems):
-            errors.append(FieldError(f"{where}.mapping.{field}", message))
+        errors += _layout_problems(layout, f"xml_layouts[{index}]", roots)
     return errors
 
 
-def _pairs(problems: Any) -> list[tuple[str, str]]:
-    if isinstance(problems, dict):
-        return list(problems.items())
-    return [(getattr(p, "field", "?"), getattr(p, "message", str(p))) for p in problems or []]
+def _layout_problems(layout: Any, where: str, roots: set[str]) -> list[FieldError]:
+    if not isinstance(layout, Mapping):
+        return [FieldError(where, "needs 'root', 'record_xpath' and 'mapping'")]
+    errors = []
+    root = layout.get("root")
+    if not isinstance(root, str) or not _XML_NAME.fullmatch(root):
+        errors.append(FieldError(f"{where}.root", "needs the root element's name, like leads"))
+    elif root.lower() == "adf" or root in roots:
+        errors.append(FieldError(f"{where}.root", f"<{root}> is ADF or another layout's root"))
+    else:
+        roots.add(root)
+    mapping, spaces = layout.get("mapping"), layout.get("namespaces")
+    if spaces is not None and not _texts_by_text(spaces):
+        errors.append(FieldError(f"{where}.namespaces", "must map prefixes to namespace URIs"))
+        spaces = None
+    if not _texts_by_text(mapping) or not mapping:
+        return [*errors, FieldError(f"{where}.mapping", "map at least one lead field to an XPath")]
+    unknown = [name for name in mapping if name not in LEAD_FIELDS]
+    if unknown:
+        errors.append(FieldError(f"{where}.mapping.{unknown[0]}", "is not a lead field"))
+    record = layout.get("record_xpath", "/*")
+    for name, message in xmlmap.validate_mapping(mapping, spaces, record).items():
+        errors.append(FieldError(f"{where}.{'mapping.' if name in mapping else ''}{name}", message))
+    return errors
+
+
+def _texts_by_text(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    )
+
+
+# -- what would it do -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GradeMove:
+    """``count`` leads whose grade would change from ``before`` to ``after``."""
+
+    before: str
+    after: str
+    count: int
+
+    def sentence(self) -> str:
+        """'7 leads would move from B to C'."""
+        noun = "lead" if self.count == 1 else "leads"
+        return f"{self.count} {noun} would move from {self.before} to {self.after}"
+
+
+@dataclass(frozen=True)
+class GradePreview:
+    """What new scoring would do to the latest leads: how many were scored, and the moves."""
+
+    scored: int
+    moves: list[GradeMove]
+
+    @property
+    def moved(self) -> int:
+        """How many leads change grade in all."""
+        return sum(move.count for move in self.moves)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The preview as the management API answers it."""
+        return {
+            "scored": self.scored,
+            "moved": self.moved,
+            "moves": [
+                {"from": m.before, "to": m.after, "count": m.count, "sentence": m.sentence()}
+                for m in self.moves
+            ],
+        }
+
+
+def preview_grades(vendor: Vendor, changes: Mapping[str, Any]) -> GradePreview:
+    """Re-score the vendor's latest ``PREVIEW_LEADS`` graded leads with the scoring in
+    ``changes`` (rules and bands; the saved ones for what it leaves out), saving nothing.
+
+    Uses the scoring functions intake uses, including the points an unreadable field
+    costs, so a lead's grade here is the grade it would have got on arrival.
+    """
+    if not isinstance(changes, Mapping):
+        raise InvalidInput([FieldError("settings", "must be an object of intake settings")])
+    saved = current(vendor)
+    rules = changes.get("score_rules", saved["score_rules"])
+    bands = changes.get("grade_bands", saved["grade_bands"])
+    errors = _check_scoring(rules, bands)
+    if errors:
+        raise InvalidInput(errors)
+    leads = db.session.scalars(
+        select(Lead)
+        .where(Lead.vendor_id == vendor.id, Lead.grade.is_not(None))
+        .order_by(Lead.received_at.desc(), Lead.id.desc())
+        .limit(PREVIEW_LEADS)
+    ).all()
+    moves: Counter[tuple[str, str]] = Counter()
+    for lead in leads:
+        fields = {name: getattr(lead, name, None) for name in LEAD_FIELDS}
+        warnings = [FieldError(w.get("field", ""), w.get("message", "")) for w in lead.warnings]
+        scored = score(fields | {"extras": lead.extras or {}}, rules, bands)
+        scored = with_warnings(scored, warnings, bands)
+        if scored.grade != lead.grade:
+            moves[(lead.grade, scored.grade)] += 1
+    ordered = sorted(moves.items(), key=lambda item: (-item[1], item[0]))
+    return GradePreview(len(leads), [GradeMove(a, b, n) for (a, b), n in ordered])
+
+
+def try_layout(layout: Any, sample: str | bytes) -> list[dict[str, str]]:
+    """The fields ``layout`` reads from each record of the ``sample`` document, saving nothing.
+
+    A bad layout raises ``InvalidInput`` naming its parts (``layout.mapping.email``); a
+    sample that is malformed, too big or unsafe (entities, external DTDs) raises it
+    naming ``sample``, with the hardened parser's reason.
+    """
+    errors = _layout_problems(layout, "layout", set())
+    data = sample.encode("utf-8") if isinstance(sample, str) else sample
+    if not isinstance(data, bytes) or not data.strip():
+        errors.append(FieldError("sample", "paste an XML document"))
+    elif len(data) > MAX_SAMPLE_BYTES:
+        message = f"is {len(data)} bytes; a sample may be at most {MAX_SAMPLE_BYTES}"
+        errors.append(FieldError("sample", message))
+    if errors:
+        raise InvalidInput(errors)
+    try:
+        return xmlmap.parse_mapped_xml(
+            data,
+            layout["mapping"],
+            layout.get("record_xpath", "/*"),
+            namespaces=layout.get("namespaces"),
+            max_bytes=MAX_SAMPLE_BYTES,
+        )
+    except UnsafeDocument as exc:
+        raise InvalidInput([FieldError("sample", f"refused as unsafe: {exc.message}")]) from exc
+    except ParseError as exc:
+        raise InvalidInput([FieldError("sample", exc.message)]) from exc

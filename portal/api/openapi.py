@@ -553,6 +553,143 @@ def _vendor_actions_paths() -> dict[str, Any]:
     }  # fmt: skip
 
 
+_REQUIRED_ENTRY = {"type": "string", "description": "A lead field, or alternatives: email|phone"}
+_INTAKE_SETTINGS = {
+    "type": "object",
+    "description": "A vendor's intake settings; a PUT may leave any of them out to keep it.",
+    "properties": {
+        "required_fields": {"type": "array", "items": _REQUIRED_ENTRY},
+        "dedupe_window_days": {"type": "integer", "minimum": 0, "maximum": 3650},
+        "default_region": {"type": "string", "description": "ISO 3166-1 alpha-2, like US"},
+        "batch_limit": {"type": "integer", "minimum": 1, "maximum": 1000},
+        "field_aliases": {"type": "object", "additionalProperties": _TEXT},
+        "score_rules": {"type": "array", "items": {"type": "object"}},
+        "grade_bands": {
+            "type": "object",
+            "properties": {g: {"type": "integer"} for g in "ABC"},
+        },
+        "xml_layouts": {"type": "array", "items": {"$ref": "#/components/schemas/XmlLayout"}},
+    },
+}
+_XML_LAYOUT = {
+    "type": "object",
+    "required": ["root", "mapping"],
+    "properties": {
+        "root": _TEXT,
+        "record_xpath": _TEXT,
+        "mapping": {"type": "object", "additionalProperties": _TEXT},
+        "namespaces": {"type": "object", "additionalProperties": _TEXT},
+    },
+}
+_GRADE_PREVIEW = {
+    "type": "object",
+    "required": ["scored", "moved", "moves"],
+    "properties": {
+        "scored": {"type": "integer"},
+        "moved": {"type": "integer"},
+        "moves": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "from": _TEXT,
+                    "to": _TEXT,
+                    "count": {"type": "integer"},
+                    "sentence": _TEXT,
+                },
+            },
+        },
+    },
+}
+# The partners engineer's scheme too; whichever merges first keeps one definition.
+_MANAGEMENT_KEY = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "A management key: `flask keys create --admin` or the API keys page",
+}
+
+
+def _vendor_intake_paths() -> dict[str, Any]:
+    """The management API of intake settings (a vendor's admin key)."""
+    invalid = {
+        "description": "Refused: each error names its field (score_rules[2].op); nothing saved",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "allOf": [
+                        _ref("Error"),
+                        {"properties": {"errors": {"type": "array", "items": _ref("FieldError")}}},
+                    ]
+                }
+            }
+        },
+    }
+    failures = {
+        "401": _problem("No API key, or an unknown or revoked one"),
+        "403": _problem("Not a management key: use an admin key of the vendor"),
+    }
+    body_failures = {
+        **failures,
+        **_BODY_FAILURES,
+        "415": _problem("Not a JSON body"),
+        "422": invalid,
+    }
+
+    def operation(operation_id: str, summary: str, ok: dict[str, Any], body: Any = None) -> Any:
+        spec: dict[str, Any] = {
+            "operationId": operation_id,
+            "summary": summary,
+            "tags": ["vendor"],
+            "security": [{"managementKey": []}],
+            "responses": {**ok, **(body_failures if body else failures)},
+        }
+        if body:
+            content = {"application/json": {"schema": body}}
+            spec["requestBody"] = {"required": True, "content": content}
+        return spec
+
+    settings = _json(_ref("IntakeSettings"), "The intake settings, defaults filled in")
+    try_body = {
+        "type": "object",
+        "required": ["layout", "sample"],
+        "properties": {"layout": _ref("XmlLayout"), "sample": _TEXT},
+    }
+    read = {
+        "type": "object",
+        "properties": {"leads": {"type": "array", "items": {"type": "object"}}},
+    }
+    return {
+        "/vendor/intake-settings": {
+            "get": operation(
+                "getIntakeSettings", "The vendor's intake settings", {"200": settings}
+            ),
+            "put": operation(
+                "putIntakeSettings",
+                "Change intake settings (same checks and audit entry as the page)",
+                {"200": settings},
+                _ref("IntakeSettings"),
+            ),
+        },
+        "/vendor/intake-settings/preview": {
+            "post": operation(
+                "previewIntakeScoring",
+                "Grade moves the posted score_rules and grade_bands would cause on the last 200"
+                " leads; nothing is saved",
+                {"200": _json(_ref("GradePreview"), "How many leads would move between grades")},
+                _ref("IntakeSettings"),
+            )
+        },
+        "/vendor/xml-layouts/try": {
+            "post": operation(
+                "tryXmlLayout",
+                "What a layout reads from a sample document (entities and DTDs are refused)",
+                {"200": _json(read, "The fields read from each record")},
+                try_body,
+            )
+        },
+    }
+
+
 def document(server_url: str = "/api/v1") -> dict[str, Any]:
     """The whole OpenAPI document."""
     auth_failures = {
@@ -683,6 +820,7 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
             **_vendor_partners_paths(),
             **_vendor_rules_paths(),
             **_vendor_actions_paths(),
+            **_vendor_intake_paths(),
         },
         "components": {
             "securitySchemes": {
@@ -698,6 +836,9 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
                 "PartnerLead": _HELD,
                 "PoolLead": _POOL_LEAD,
                 "BuyerSale": _SALE,
+                "IntakeSettings": _INTAKE_SETTINGS,
+                "XmlLayout": _XML_LAYOUT,
+                "GradePreview": _GRADE_PREVIEW,
                 "BatchResult": {
                     "type": "object",
                     "required": ["summary", "results"],

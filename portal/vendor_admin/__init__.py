@@ -13,6 +13,7 @@ from portal.vendor_admin import (  # noqa: E402, F401  (they register their view
     deliveries,
     destinations,
     imports,
+    intake,
     intake_settings,
     lead_actions,
     partner_returns,
