@@ -60,6 +60,7 @@ def probe(app: Flask, world: World, per_table: int, tally: Tally, headers: Tally
                     what = f"{method} {path} as {asker}"
                     tally.judge(answer, what, markers)
                     check_headers(headers, answer, what)
+    _controls(app, world, tally)
     for path in FIXED:
         for role in ROLES:
             tally.judge(clients[role].get(path), f"GET {path} as {role}", [MARK_B])
@@ -106,3 +107,16 @@ def _build(rule: Rule, values: dict[str, object]) -> str:
         for converter in ("int", "string", "path", "uuid", "any"):
             path = path.replace(f"<{converter}:{name}>", str(value))
     return path
+
+
+def _controls(app: Flask, world: World, tally: Tally) -> None:
+    """The markers show where they belong; otherwise the probe could not see a leak."""
+    controls = (
+        (world.b.logins["vendor_admin"], f"/vendor/leads/{world.b.lead_ids['p1'][0]}", MARK_B),
+        (world.a.logins["partner_user_p2"], f"/partner/leads/{world.a.lead_ids['p2'][0]}",
+         MARK_A2),
+    )  # fmt: skip
+    for email, path, marker in controls:
+        body = log_in(app, email).get(path).get_data(as_text=True).lower()
+        if marker not in body:
+            tally.fail(f"control: {email} does not see {marker!r} on {path}")
