@@ -47,11 +47,30 @@ def odd_numerics(app: Flask, world: World, tally: Tally) -> None:
             tally.judge(answer, f"buyer form {field}={value[:12]}")
             if answer.status_code == 302:
                 tally.fail(f"the buyer form took {field}={value[:12]!r}")
+    _odd_won_amounts(app, world, tally, values)
     manager = log_in(app, world.a.logins["partner_manager"])
     for value in values:
         for field in PLANNING:
             answer = manager.get("/manager/planning", query_string={field: value})
             tally.judge(answer, f"planning {field}={value[:12]}")
+
+
+def _odd_won_amounts(app: Flask, world: World, tally: Tally, values: list[str]) -> None:
+    """The partner portal's "won" form with each odd amount: the lead must stay open."""
+    from distribution.db import db
+    from distribution.models import Lead, LeadStatus
+
+    partner = log_in(app, world.a.logins["partner_user"])
+    lead_id = world.a.lead_ids["p1"][0]  # accepted and worked, not closed
+    page = f"/partner/leads/{lead_id}"
+    for value in values:
+        answer = partner.post(f"{page}/won", data={"csrf_token": csrf(partner, page),
+                                                   "amount": value})  # fmt: skip
+        tally.judge(answer, f"partner won form amount={value[:12]}")
+    with app.app_context():
+        status = db.session.get(Lead, lead_id).status
+        if status is LeadStatus.WON:
+            tally.fail(f"the partner won form closed lead {lead_id} with an odd amount")
 
 
 def _odd_bodies(
