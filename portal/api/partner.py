@@ -137,9 +137,12 @@ def partner_offers() -> Response:
 @limiter.limit(ingest_limit, key_func=rate_limit_key)
 @partner_key_required
 def partner_pool() -> Response:
-    filters = {k: request.args.get(k, "") for k in ("product", "state", "grade", "min_score")}
+    names = ("product", "state", "grade", "min_score", "sort")
+    errors = [
+        FieldError(k, "is given more than once") for k in names if len(request.args.getlist(k)) > 1
+    ]
+    filters = {k: request.args.get(k, "") for k in names[:-1]}
     sort = request.args.get("sort", "ending")
-    errors = []
     if sort not in pool.SORTS:
         errors.append(FieldError("sort", f"is one of {', '.join(pool.SORTS)}"))
     if filters["min_score"] and not re.fullmatch(r"-?[0-9]{1,9}", filters["min_score"]):

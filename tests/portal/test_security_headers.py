@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from distribution.handover import offer_links
 from distribution.models import Role
+from distribution.outbox.links import offer_links
 from tests.portal.test_partner_pages import _path, assignment, desk, push  # noqa: F401
 from tests.portal.test_roles import PAGES, people  # noqa: F401  (fixture)
 
@@ -53,7 +53,7 @@ def test_login_error_and_public_pages_carry_the_headers(client, people):  # noqa
 def test_the_one_click_offer_pages_cannot_be_framed(client, desk):  # noqa: F811
     vendor, west, _ = desk
     (lead,) = push(vendor, west)
-    for action, url in offer_links.offer_links(assignment(lead)).items():
+    for action, url in offer_links(assignment(lead)).items():
         response = client.get(_path(url))
         assert response.status_code == 200, action
         _assert_secure_headers(response, action)
