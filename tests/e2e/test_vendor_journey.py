@@ -38,7 +38,7 @@ def new_partner(app, world, demo_seed):
 
 
 def test_a_vendor_sets_up_a_partner_and_a_push_rule_and_posts_a_lead(
-    live_server, new_partner, browser, screenshots
+    app, live_server, new_partner, browser, screenshots
 ):
     email, ids = new_partner
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
@@ -56,7 +56,9 @@ def test_a_vendor_sets_up_a_partner_and_a_push_rule_and_posts_a_lead(
     page.select_option("select[name=kind]", "email")
     page.fill("input[name=email_to]", "leads@harbor.example.com")
     page.fill("input[name=email_from]", "leads@globex.example.com")
-    page.fill("input[name=smtp_host]", "smtp.globex.example.com")
+    # A mail server the SSRF guard lets through: nothing resolves here but loopback.
+    app.config["OUTBOUND_ALLOW_HOSTS"] = "127.0.0.1"
+    page.fill("input[name=smtp_host]", "127.0.0.1")
     page.click("form.card button[type=submit]")
     expect(page.get_by_text("Destination 'Harbor inbox' saved")).to_be_visible()
     page.screenshot(path=str(screenshots / "vendor_destination.png"), full_page=True)
