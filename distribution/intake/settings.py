@@ -303,14 +303,8 @@ def preview_grades(vendor: Vendor, changes: Mapping[str, Any]) -> GradePreview:
     Uses the scoring functions intake uses, including the points an unreadable field
     costs, so a lead's grade here is the grade it would have got on arrival.
     """
-    if not isinstance(changes, Mapping):
-        raise InvalidInput([FieldError("settings", "must be an object of intake settings")])
-    saved = current(vendor)
-    rules = changes.get("score_rules", saved["score_rules"])
-    bands = changes.get("grade_bands", saved["grade_bands"])
-    errors = _check_scoring(rules, bands)
-    if errors:
-        raise InvalidInput(errors)
+    values = _checked(vendor, changes)  # the checks a save makes, so a preview never
+    rules, bands = values["score_rules"], values["grade_bands"]  # shows what cannot be saved
     leads = db.session.scalars(
         select(Lead)
         .where(Lead.vendor_id == vendor.id, Lead.grade.is_not(None))

@@ -557,6 +557,7 @@ _REQUIRED_ENTRY = {"type": "string", "description": "A lead field, or alternativ
 _INTAKE_SETTINGS = {
     "type": "object",
     "description": "A vendor's intake settings; a PUT may leave any of them out to keep it.",
+    "additionalProperties": False,
     "properties": {
         "required_fields": {"type": "array", "items": _REQUIRED_ENTRY},
         "dedupe_window_days": {"type": "integer", "minimum": 0, "maximum": 3650},
