@@ -13,7 +13,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
-from distribution import accounts, audit, clock
+from distribution import accounts, audit, clock, directory
 from distribution.actors import Actor
 from distribution.db import db
 from distribution.errors import FieldError, InvalidInput, LinkRefused, NotAllowedNow
@@ -234,3 +234,41 @@ def of_vendor(vendor: Vendor | int, *, open_only: bool = False) -> list[Invitati
             Invitation.expires_at > clock.now(),
         )
     return list(db.session.scalars(query.order_by(Invitation.id.desc())))
+
+
+def open_vendor(
+    actor: Actor, *, slug: str, name: str, admin_email: str, admin_name: str
+) -> tuple[Vendor, Invitation, str]:
+    """The platform admin's start of a tenant: a new vendor and the invitation of its
+    first administrator. Errors of both name their fields (the admin's as ``admin_*``);
+    nothing is made unless all are right. The caller commits (or rolls back)."""
+    errors = _as_admin(_person_errors(admin_email, admin_name))
+    try:
+        vendor = directory.create_vendor(slug, name)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.errors + errors) from None
+    if errors:
+        raise InvalidInput(errors)
+    try:
+        invitation, token = invite(vendor, actor, email=admin_email, name=admin_name,
+                                   role=Role.VENDOR_ADMIN)  # fmt: skip
+    except InvalidInput as exc:
+        raise InvalidInput(_as_admin(exc.errors)) from None
+    return vendor, invitation, token
+
+
+def _person_errors(email: str, name: str) -> list[FieldError]:
+    errors = []
+    try:
+        email = validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        errors.append(FieldError("email", str(exc)))
+    else:
+        errors.extend(_address_errors(email))
+    if not name.strip():
+        errors.append(FieldError("name", "is required"))
+    return errors
+
+
+def _as_admin(errors: list[FieldError]) -> list[FieldError]:
+    return [FieldError(f"admin_{e.field}", e.message) for e in errors]
