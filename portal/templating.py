@@ -41,6 +41,7 @@ NAVIGATION: dict[Role, tuple[NavLink, ...]] = {
             ("vendor.rule_set", "vendor.rule_draft", "vendor.reroute_leads"),
         ),
         NavLink("Imports", "vendor.imports_index", ("vendor.import_",)),
+        NavLink("People", "vendor.people", ("vendor.people_", "vendor.invitation_")),
         NavLink("API keys", "vendor.keys"),
         NavLink("Suppressions", "vendor.suppression_list"),
         NavLink("Campaigns", "vendor.campaigns"),
@@ -58,6 +59,7 @@ NAVIGATION: dict[Role, tuple[NavLink, ...]] = {
         NavLink("Pool", "partner.pool"),
         NavLink("Away", "partner.pause"),
         NavLink("Scorecard", "partner.scorecard"),
+        NavLink("Colleagues", "partner.colleagues"),
     ),
     Role.BUYER_USER: (
         NavLink(

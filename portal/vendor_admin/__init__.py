@@ -15,6 +15,7 @@ from portal.vendor_admin import (  # noqa: E402, F401  (they register their view
     imports,
     intake_settings,
     partner_returns,
+    people,
     routes,
     rules,
 )
