@@ -16,6 +16,7 @@ from distribution.errors import InvalidInput, NotAllowedNow
 from distribution.models import Buyer, Invitation, Partner, Role, User
 from distribution.people import invitations, members
 from distribution.people.mail import send_invitation
+from portal.choices import options
 from portal.people_forms import show_errors
 from portal.security import get_or_404, role_required, scoped
 from portal.vendor_admin import bp
@@ -46,12 +47,14 @@ def people() -> str:
 @role_required(Role.VENDOR_ADMIN)
 def people_invite() -> str | tuple[str, int] | Response:
     form = InviteForm()
-    form.partner.choices = [("", "—")] + [
-        (str(p.id), p.name) for p in db.session.scalars(scoped(Partner).order_by(Partner.name))
-    ]
-    form.buyer.choices = [("", "—")] + [
-        (str(b.id), b.name) for b in db.session.scalars(scoped(Buyer).order_by(Buyer.name))
-    ]
+    form.partner.choices = options(
+        [("", "—")]
+        + [(str(p.id), p.name) for p in db.session.scalars(scoped(Partner).order_by(Partner.name))]
+    )
+    form.buyer.choices = options(
+        [("", "—")]
+        + [(str(b.id), b.name) for b in db.session.scalars(scoped(Buyer).order_by(Buyer.name))]
+    )
     if form.validate_on_submit():
         try:
             invitation, token = invitations.invite(

@@ -6,12 +6,16 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-ROLE_CHOICES = [
-    ("partner_user", "Partner user (of the partner chosen below)"),
-    ("partner_manager", "Partner manager (follow-up reports of every partner)"),
-    ("vendor_admin", "Vendor administrator (everything)"),
-    ("buyer_user", "Buyer user (of the buyer chosen below)"),
-]
+from portal.choices import options
+
+ROLE_CHOICES = options(
+    [
+        ("partner_user", "Partner user (of the partner chosen below)"),
+        ("partner_manager", "Partner manager (follow-up reports of every partner)"),
+        ("vendor_admin", "Vendor administrator (everything)"),
+        ("buyer_user", "Buyer user (of the buyer chosen below)"),
+    ]
+)
 
 
 class InviteForm(FlaskForm):
