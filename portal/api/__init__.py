@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from portal.api import buyer, fax, partner, routes  # noqa: E402, F401  (they register their views on bp)
+from portal.api import buyer, fax, partner, routes, vendor_people  # noqa: E402, F401  (they register their views on bp)

@@ -28,8 +28,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from distribution import accounts
+from distribution.actors import Actor
 from distribution.db import db
 from distribution.models import Role
+from distribution.people import invitations
 from tests.handover import leads, publish, routed, rule, west_partner
 from tests.portal.buyer_world import buyer_key, open_market, vendor_key
 from tests.portal.test_partner_api import key_for
@@ -65,10 +68,15 @@ def api_keys(app, world) -> Any:
             routed(lead)
         for i in range(3):
             market.sell(market.x, prefix=f"sold{i}")
+        _, admin_key = accounts.create_api_key(vendor, "fuzz admin", admin=True)
+        invitations.invite(vendor, Actor.admin_key("lr_fuzz"), email="new@example.com",
+                           name="New", role=Role.PARTNER_MANAGER)  # fmt: skip
+        db.session.commit()
         yield {
             "source": vendor_key(vendor),
             "partner": key_for(vendor, partner)["Authorization"].removeprefix("Bearer "),
             "buyer": buyer_key(market.x),
+            "admin": admin_key,
         }
 
 
@@ -86,6 +94,8 @@ def _key_for(path: str, keys: dict[str, str]) -> str | None:
         return keys["partner"]
     if path.startswith("/buyer/"):
         return keys["buyer"]
+    if path.startswith("/vendor/"):
+        return keys["admin"]
     return keys["source"]
 
 
