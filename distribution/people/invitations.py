@@ -70,6 +70,8 @@ def invite(
         errors.extend(_address_errors(email))
     if not name.strip():
         errors.append(FieldError("name", "is required"))
+    elif "\x00" in name:
+        errors.append(FieldError("name", "must not contain NUL characters"))
     elif len(name.strip()) > 200:
         errors.append(FieldError("name", "is longer than 200 characters"))
     if role is not None and role in INVITABLE:

@@ -40,7 +40,7 @@ def change_password(user: User, current: str, new: str) -> None:
 def request_reset(email: str) -> tuple[PasswordReset, str] | None:
     """A reset link for the active user of ``email``, or ``None`` when there is none
     (which the caller must not reveal). The caller commits, then mails the token."""
-    user = accounts.find_user(email[:254])
+    user = None if "\x00" in email else accounts.find_user(email[:254])
     if user is None or not user.active:
         return None
     token, token_hash = new_token()
