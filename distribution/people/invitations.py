@@ -26,16 +26,16 @@ INVITABLE = (Role.VENDOR_ADMIN, Role.PARTNER_MANAGER, Role.PARTNER_USER, Role.BU
 
 
 def snapshot(invitation: Invitation) -> dict[str, Any]:
-    """The fields of an invitation the audit trail and the API show."""
+    """The fields of an invitation as the audit trail shows them (partners and buyers by name)."""
     return {
         "email": invitation.email,
         "name": invitation.name,
         "role": invitation.role.value,
-        "partner_id": invitation.partner_id,
-        "buyer_id": invitation.buyer_id,
+        "partner": _name(invitation.partner),
+        "buyer": _name(invitation.buyer),
         "partner_admin": invitation.partner_admin,
         "state": invitation.state,
-        "expires_at": invitation.expires_at.isoformat(),
+        "expires_at": invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 
@@ -213,16 +213,20 @@ def accept(token: str, password: str) -> User:
 
 
 def user_snapshot(user: User) -> dict[str, Any]:
-    """The fields of a user the audit trail and the API show."""
+    """The fields of a user as the audit trail shows them."""
     return {
         "email": user.email,
         "name": user.name,
         "role": user.role.value,
-        "partner_id": user.partner_id,
-        "buyer_id": user.buyer_id,
+        "partner": _name(user.partner),
+        "buyer": _name(user.buyer),
         "partner_admin": user.partner_admin,
         "active": user.active,
     }
+
+
+def _name(owner: Partner | Buyer | None) -> str | None:
+    return owner.name if owner is not None else None
 
 
 def of_vendor(vendor: Vendor | int, *, open_only: bool = False) -> list[Invitation]:
