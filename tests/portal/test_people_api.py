@@ -89,7 +89,10 @@ def test_foreign_ids_are_404_and_other_keys_are_refused(client, acme):
                        ).status_code == 404  # fmt: skip
     assert client.post(f"/api/v1/vendor/invitations/{theirs.id}/revoke", headers=key
                        ).status_code == 404  # fmt: skip
-    assert client.post("/api/v1/vendor/users/abc/unlock", headers=key).status_code == 404
+    for odd in ("abc", "99999999999", "-2147483649"):  # a huge id is missing, not a 500
+        assert client.post(f"/api/v1/vendor/users/{odd}/unlock", headers=key).status_code == 404
+    huge = {"email": "h@x.example", "name": "H", "role": "partner_user", "partner_id": 2**40}
+    assert client.post("/api/v1/vendor/invitations", headers=key, json=huge).status_code == 422
     db.session.refresh(stranger)
     assert stranger.active and theirs.state == "pending"
 
