@@ -114,6 +114,13 @@ def _membership_errors(
     return errors
 
 
+def membership_errors(
+    role: Role, vendor: Vendor | None, partner: Partner | None, buyer: Buyer | None
+) -> list[FieldError]:
+    """What is wrong with giving ``role`` in ``vendor`` (of ``partner``/``buyer``), per field."""
+    return _membership_errors(role, vendor, partner, buyer)
+
+
 def find_user(email: str) -> User | None:
     return db.session.scalars(
         select(User).where(func.lower(User.email) == normalize_email(email))

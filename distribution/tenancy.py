@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import BigInteger, Select, false, select
 
 from distribution.db import db
 from distribution.models import Assignment, Buyer, Delivery, Lead, Partner, Vendor
@@ -59,9 +59,10 @@ class Scope:
     def get(self, model: type[M], ident: Any) -> M | None:
         """The row with primary key ``ident`` if this scope may see it, else ``None``."""
         ident = row_id(ident)
-        if ident is None:
-            return None
         pk = model.__mapper__.primary_key[0]  # type: ignore[attr-defined]
+        # A plain INTEGER key is 32-bit on PostgreSQL: a bigger id is missing, not an error.
+        if ident is None or (not isinstance(pk.type, BigInteger) and abs(ident) > MAX_INT32):
+            return None
         return db.session.scalars(self.select(model).where(pk == ident)).first()
 
     def criteria(self, model: type) -> list[Any]:
@@ -79,6 +80,7 @@ class Scope:
 # The largest id a row can have in any of our databases (SQLite's INTEGER, BIGINT);
 # a larger number is not an error to raise from the driver but an id that is not there.
 MAX_ROW_ID = 2**63 - 1
+MAX_INT32 = 2**31 - 1
 
 
 def row_id(value: Any) -> int | None:

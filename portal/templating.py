@@ -42,6 +42,7 @@ NAVIGATION: dict[Role, tuple[NavLink, ...]] = {
         ),
         NavLink("Imports", "vendor.imports_index", ("vendor.import_",)),
         NavLink("Intake settings", "vendor.intake_settings_page"),
+        NavLink("People", "vendor.people", ("vendor.people_", "vendor.invitation_")),
         NavLink("API keys", "vendor.keys"),
         NavLink("Suppressions", "vendor.suppression_list"),
         NavLink("Campaigns", "vendor.campaigns"),
@@ -60,6 +61,7 @@ NAVIGATION: dict[Role, tuple[NavLink, ...]] = {
         NavLink("Pool", "partner.pool"),
         NavLink("Away", "partner.pause"),
         NavLink("Scorecard", "partner.scorecard"),
+        NavLink("Colleagues", "partner.colleagues"),
     ),
     Role.BUYER_USER: (
         NavLink(

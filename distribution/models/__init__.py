@@ -12,6 +12,7 @@ from distribution.models.leads import (
     LeadEvent,
     Suppression,
 )
+from distribution.models.people import Invitation, PasswordReset
 from distribution.models.reports import ReportRollup, ReportSpan
 from distribution.models.routing import Rule, RuleSet
 from distribution.models.types import (
@@ -50,12 +51,14 @@ __all__ = [
     "FollowUp",
     "FollowUpKind",
     "IdempotencyRecord",
+    "Invitation",
     "Job",
     "JobStatus",
     "Lead",
     "LeadEvent",
     "LeadStatus",
     "LoginThrottle",
+    "PasswordReset",
     "LedgerEntry",
     "LedgerKind",
     "Partner",

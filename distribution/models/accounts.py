@@ -165,6 +165,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     # Part of every session's id (see ``get_id``): bumping it ends all of them at once.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A partner user who may invite colleagues to its own partner.
+    partner_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     vendor: Mapped[Vendor | None] = relationship()
     partner: Mapped[Partner | None] = relationship()

@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from portal.admin import routes  # noqa: E402, F401  (they register their views on bp)
+from portal.admin import routes, vendors  # noqa: E402, F401  (they register their views on bp)

@@ -519,6 +519,36 @@ _LEAD_ACTION = {
         "reason": _note(500) | {"description": "discard (required), nurture (optional)"},
     },
 }  # fmt: skip
+_MANAGEMENT_FAILURES = {
+    "401": _problem("No API key, or an unknown or revoked one"),
+    "403": _problem("Not a management key: ask the vendor admin for an admin key"),
+    "429": _problem("Too many requests for this key; retry later"),
+}
+_ROLES = ["vendor_admin", "partner_manager", "partner_user", "buyer_user"]
+_VENDOR_USER = {
+    "type": "object",
+    "required": ["id", "email", "name", "role", "active", "locked"],
+    "properties": {
+        "id": {"type": "integer"}, "email": _TEXT, "name": _TEXT,
+        "role": _enum(["platform_admin", *_ROLES]),
+        "partner_id": {"type": ["integer", "null"]}, "buyer_id": {"type": ["integer", "null"]},
+        "partner_admin": {"type": "boolean"}, "active": {"type": "boolean"},
+        "locked": {"type": "boolean", "description": "Locked out after wrong passwords"},
+        "last_login_at": {"type": ["string", "null"], "format": "date-time"},
+    },
+}  # fmt: skip
+_INVITATION = {
+    "type": "object",
+    "required": ["id", "email", "name", "role", "state", "expires_at"],
+    "properties": {
+        "id": {"type": "integer"}, "email": _TEXT, "name": _TEXT, "role": _enum(_ROLES),
+        "partner_id": {"type": ["integer", "null"]}, "buyer_id": {"type": ["integer", "null"]},
+        "partner_admin": {"type": "boolean"},
+        "state": _enum(["pending", "accepted", "revoked", "expired"]),
+        "invited_by": _TEXT, "created_at": {"type": "string", "format": "date-time"},
+        "expires_at": {"type": "string", "format": "date-time"},
+    },
+}  # fmt: skip
 
 
 def _vendor_actions_paths() -> dict[str, Any]:
@@ -691,6 +721,75 @@ def _vendor_intake_paths() -> dict[str, Any]:
     }
 
 
+def _vendor_people_paths() -> dict[str, Any]:
+    """The vendor's users and invitations, with a management (admin) key."""
+    security = [{"managementKey": []}]
+    user_id = {"name": "user_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    invitation_id = {"name": "invitation_id", "in": "path", "required": True,
+                     "schema": {"type": "integer"}}  # fmt: skip
+    no_user = _problem("No such user for this vendor (another vendor's ids look the same)")
+    refused = _problem("not_allowed_now: the user or invitation is not in a state for this")
+
+    def user_action(operation: str, summary: str) -> dict[str, Any]:
+        return {"post": {
+            "operationId": operation, "tags": ["management"], "security": security,
+            "summary": summary, "parameters": [user_id],
+            "responses": {"200": _json(_VENDOR_USER, "The user after the change"),
+                          "404": no_user, "409": refused, **_MANAGEMENT_FAILURES}}}  # fmt: skip
+
+    invite_body = {
+        "type": "object", "required": ["email", "name", "role"],
+        "properties": {
+            "email": {"type": "string", "format": "email", "maxLength": 254},
+            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "role": _enum(_ROLES),
+            "partner_id": {"type": "integer", "description": "Required for a partner_user"},
+            "buyer_id": {"type": "integer", "description": "Required for a buyer_user"},
+            "partner_admin": {"type": "boolean",
+                              "description": "A partner user who may invite colleagues"},
+        },
+    }  # fmt: skip
+    return {
+        "/vendor/users": {"get": {
+            "operationId": "vendorUsers", "tags": ["management"], "security": security,
+            "summary": "The vendor's users, with whether each is active or locked out",
+            "responses": {"200": _json({"type": "object", "properties": {
+                "users": {"type": "array", "items": _VENDOR_USER}}}, "The users"),
+                **_MANAGEMENT_FAILURES}}},
+        "/vendor/invitations": {
+            "get": {
+                "operationId": "vendorInvitations", "tags": ["management"], "security": security,
+                "summary": "The vendor's invitations, newest first, with their state",
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "invitations": {"type": "array", "items": _INVITATION}}}, "The invitations"),
+                    **_MANAGEMENT_FAILURES}},
+            "post": {
+                "operationId": "vendorInvite", "tags": ["management"], "security": security,
+                "summary": "Invite a person by e-mail: a single-use link valid 7 days to set a "
+                           "password goes to the address (the token is never in the answer)",
+                "requestBody": {"required": True,
+                                "content": {"application/json": {"schema": invite_body}}},
+                "responses": {
+                    "201": _json(_INVITATION, "Invited; the mail is on its way"),
+                    "422": _problem("A field is wrong (errors name each: the address is taken "
+                                    "or already invited, the partner or buyer is missing...)"),
+                    **_MANAGEMENT_FAILURES, **_BODY_FAILURES}}},
+        "/vendor/invitations/{invitation_id}/revoke": {"post": {
+            "operationId": "vendorInvitationRevoke", "tags": ["management"],
+            "security": security, "parameters": [invitation_id],
+            "summary": "Revoke an invitation: its link stops working",
+            "responses": {"200": _json(_INVITATION, "The revoked invitation"),
+                          "404": _problem("No such invitation for this vendor"),
+                          "409": refused, **_MANAGEMENT_FAILURES}}},
+        "/vendor/users/{user_id}/deactivate": user_action(
+            "vendorUserDeactivate", "Stop a user logging in and end every session of theirs"),
+        "/vendor/users/{user_id}/reactivate": user_action(
+            "vendorUserReactivate", "Let a deactivated user log in again"),
+        "/vendor/users/{user_id}/unlock": user_action(
+            "vendorUserUnlock", "Lift the lockout after too many wrong passwords"),
+    }  # fmt: skip
+
+
 def document(server_url: str = "/api/v1") -> dict[str, Any]:
     """The whole OpenAPI document."""
     auth_failures = {
@@ -698,7 +797,7 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
         "403": _problem("The key may not do this (a partner key posting leads)"),
         "429": _problem("Too many requests for this key; retry later"),
     }
-    return {
+    doc: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": "Leadrelay API",
@@ -822,6 +921,7 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
             **_vendor_rules_paths(),
             **_vendor_actions_paths(),
             **_vendor_intake_paths(),
+            **_vendor_people_paths(),
         },
         "components": {
             "securitySchemes": {
@@ -854,3 +954,4 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
             },
         },
     }
+    return doc

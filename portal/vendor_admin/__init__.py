@@ -18,6 +18,7 @@ from portal.vendor_admin import (  # noqa: E402, F401  (they register their view
     lead_actions,
     partner_returns,
     partners,
+    people,
     routes,
     rules,
 )

@@ -29,8 +29,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from distribution import accounts
+from distribution.actors import Actor
 from distribution.db import db
 from distribution.models import Role
+from distribution.people import invitations
 from tests.handover import leads, publish, routed, rule, west_partner
 from tests.portal.buyer_world import buyer_key, open_market, vendor_key
 from tests.portal.test_partner_api import key_for
@@ -77,6 +79,8 @@ def api_keys(app, world) -> Any:
             market.sell(market.x, prefix=f"sold{i}")
         for lead in leads(vendor, 3, "waiting", product="Other"):  # no rule: left unassigned
             routed(lead)
+        invitations.invite(vendor, Actor.admin_key("lr_fuzz"), email="new@example.com",
+                           name="New", role=Role.PARTNER_MANAGER)  # fmt: skip
         db.session.commit()
         yield {
             "source": vendor_key(vendor),

@@ -10,10 +10,17 @@ from distribution.models import Role
 
 # The landing page and main pages of each role.
 PAGES = {
-    Role.PLATFORM_ADMIN: ["/admin/"],
-    Role.VENDOR_ADMIN: ["/vendor/", "/vendor/leads", "/vendor/partners", "/vendor/buyers"],
+    Role.PLATFORM_ADMIN: ["/admin/", "/admin/vendors/new"],
+    Role.VENDOR_ADMIN: [
+        "/vendor/",
+        "/vendor/leads",
+        "/vendor/partners",
+        "/vendor/buyers",
+        "/vendor/people",
+        "/vendor/people/invite",
+    ],  # fmt: skip
     Role.PARTNER_MANAGER: ["/manager/"],
-    Role.PARTNER_USER: ["/partner/"],
+    Role.PARTNER_USER: ["/partner/", "/partner/colleagues"],
     Role.BUYER_USER: ["/buyer/"],
 }
 ALL_PAGES = [(role, path) for role, paths in PAGES.items() for path in paths]
