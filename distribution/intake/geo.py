@@ -229,6 +229,11 @@ _POSTAL_FORMATS = {
 }
 
 
+def postal_formats() -> tuple[str, ...]:
+    """The countries whose postal codes are checked, not just tidied."""
+    return tuple(_POSTAL_FORMATS)
+
+
 def postal_code(country: str | None, text: str) -> str:
     """The postal code in its country's usual form; ``ValueError`` says what is expected.
 
@@ -240,9 +245,9 @@ def postal_code(country: str | None, text: str) -> str:
     if fmt is None:
         return tidy
     compact = re.sub(r"[\s\-]+", "", tidy)
-    for prefix in {country, _OLD_PREFIXES.get(country or "")} - {None}:
-        if compact.startswith(prefix) and fmt.pattern.fullmatch(compact[len(prefix) :]):  # type: ignore[arg-type]
-            compact = compact[len(prefix) :]  # type: ignore[arg-type]
+    for prefix in {p for p in (country, _OLD_PREFIXES.get(country or "")) if p}:
+        if compact.startswith(prefix) and fmt.pattern.fullmatch(compact[len(prefix) :]):
+            compact = compact[len(prefix) :]
     if country == "US" and re.fullmatch(r"\d{4}", compact):
         # Spreadsheets drop the leading zero of New England ZIPs (02134 -> 2134).
         compact = "0" + compact
