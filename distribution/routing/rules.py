@@ -43,7 +43,7 @@ def validate_rule(vendor: Vendor, data: Mapping[str, Any]) -> list[FieldError]:
     for index, condition in enumerate(items):
         errors += conditions.problems(condition, index)
     try:
-        action = RuleAction(data.get("action"))
+        action = RuleAction(str(data.get("action")))
     except ValueError:
         choices = ", ".join(a.value for a in RuleAction)
         return [*errors, FieldError("action", f"'{data.get('action')}' is not one of {choices}")]
@@ -62,8 +62,8 @@ def validate_rule(vendor: Vendor, data: Mapping[str, Any]) -> list[FieldError]:
             FieldError("action_params.strategy", f"must be one of {', '.join(STRATEGIES)}")
         )
     for name in ("acceptance_window_hours", "followup_sla_hours", "exclusive_hours"):
-        value = data.get(name)
-        if value not in (None, "") and (_int(value) is None or _int(value) <= 0):
+        value, hours = data.get(name), _int(data.get(name))
+        if value not in (None, "") and (hours is None or hours <= 0):
             errors.append(FieldError(name, "must be a whole number of hours above 0"))
     if action is RuleAction.HYBRID and not _int(data.get("exclusive_hours")):
         errors.append(FieldError("exclusive_hours", "a hybrid rule needs its exclusive window"))
