@@ -4,7 +4,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, Table, insert, text
+from sqlalchemy import CursorResult, Executable, MetaData, Table, insert, text
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -53,6 +53,18 @@ def reserve_ids(model: type[Base], count: int) -> list[int] | None:
     with db.session.no_autoflush:  # the rows waiting for these keys must not go first
         rows = db.session.scalars(text(sql), {"table": model.__table__.name, "n": count})
         return list(rows)
+
+
+def rows_changed(statement: Executable) -> int:
+    """Run an UPDATE or DELETE in the session's transaction; how many rows it changed.
+
+    ``Session.execute`` is typed to return any ``Result``; what a bulk UPDATE or
+    DELETE gives back is always a ``CursorResult``, the one that has ``rowcount``.
+    """
+    result = db.session.execute(statement)
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"{type(statement).__name__} gave no row count")
+    return result.rowcount
 
 
 # Below this many rows COPY's set-up costs more than it saves.

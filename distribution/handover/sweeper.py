@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from distribution import clock, events
-from distribution.db import db
+from distribution.db import db, rows_changed
 from distribution.handover import offers, pool, work
 from distribution.handover.base import SWEEPER
 from distribution.models import Assignment, AssignmentStatus, Lead
@@ -110,13 +110,13 @@ def _remind(now: datetime, before: timedelta) -> int:
     count = 0
     for which, where in (("offer", offer_due), ("followup", sla_due)):
         for assignment_id in _due(Assignment.reminded_at.is_(None), *where):
-            marked = db.session.execute(
+            marked = rows_changed(
                 update(Assignment)
                 .where(Assignment.id == assignment_id, Assignment.reminded_at.is_(None), *where)
                 .values(reminded_at=now)
                 .execution_options(synchronize_session=False)
             )
-            if marked.rowcount != 1:
+            if marked != 1:
                 db.session.rollback()
                 continue
             held = db.session.get(Assignment, assignment_id)
