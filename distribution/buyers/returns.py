@@ -121,7 +121,7 @@ def return_rate(buyer: Buyer, now: datetime | None = None) -> tuple[int, int]:
     return int(row[1] or 0), int(row[0] or 0)
 
 
-def reasons_by_source(vendor: Vendor, since: datetime) -> list[tuple[str | None, str, int]]:
+def reasons_by_source(vendor: Vendor, since: datetime) -> list[tuple[str | None, str | None, int]]:
     """Approved and pending returns since ``since`` per lead source and reason, most first."""
     rows = db.session.execute(
         select(Lead.source, Sale.return_reason, func.count(Sale.id))

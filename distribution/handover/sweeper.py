@@ -13,12 +13,14 @@ UPDATE, so several sweepers at once never move an item twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 
 from distribution import clock, events
+from distribution.actors import Actor
 from distribution.db import db, rows_changed
 from distribution.handover import offers, pool, work
 from distribution.handover.base import SWEEPER
@@ -79,14 +81,14 @@ def run() -> dict[str, int]:
     return sweep().as_dict()
 
 
-def _due(*where: object) -> list[int]:
+def _due(*where: ColumnElement[bool]) -> list[int]:
     stmt = select(Assignment.id).where(*where).order_by(Assignment.id).limit(BATCH)
     return list(db.session.scalars(stmt))
 
 
-def _one(action: object, ident: int, now: datetime) -> int:
+def _one(action: Callable[[int, datetime, Actor], bool], ident: int, now: datetime) -> int:
     try:
-        moved = action(ident, now, SWEEPER)  # type: ignore[operator]
+        moved = action(ident, now, SWEEPER)
         db.session.commit()
     except Exception:
         db.session.rollback()
