@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, false, select
 
-from distribution.db import db
+from distribution.db import Base, db
 from distribution.models import Assignment, Buyer, Delivery, Lead, Partner, Vendor
 
-M = TypeVar("M")
+M = TypeVar("M", bound=Base)
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Scope:
         ident = row_id(ident)
         if ident is None:
             return None
-        pk = model.__mapper__.primary_key[0]  # type: ignore[attr-defined]
+        pk = model.__mapper__.primary_key[0]
         return db.session.scalars(self.select(model).where(pk == ident)).first()
 
     def criteria(self, model: type) -> list[Any]:

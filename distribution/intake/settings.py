@@ -98,10 +98,8 @@ def _check(
         errors.append(FieldError("default_region", "must be a two-letter country code like US"))
     if not 1 <= batch_limit <= 1000:
         errors.append(FieldError("batch_limit", "must be between 1 and 1000"))
-    thresholds = [bands.get(g) for g in ("A", "B", "C")]
-    if any(not isinstance(t, int) for t in thresholds) or not (
-        thresholds[0] > thresholds[1] > thresholds[2] >= 0  # type: ignore[operator]
-    ):
+    a, b, c = (bands.get(g) for g in ("A", "B", "C"))
+    if not (isinstance(a, int) and isinstance(b, int) and isinstance(c, int) and a > b > c >= 0):
         errors.append(FieldError("grade_bands", "need whole numbers with A > B > C >= 0"))
     return errors
 
