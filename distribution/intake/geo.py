@@ -184,7 +184,9 @@ class _PostalFormat:
     example: str
 
 
-def _fmt(pattern: str, example: str, render: Callable[[re.Match[str]], str] | None = None):
+def _fmt(
+    pattern: str, example: str, render: Callable[[re.Match[str]], str] | None = None
+) -> _PostalFormat:
     return _PostalFormat(re.compile(pattern), render or (lambda m: m.group(0)), example)
 
 
