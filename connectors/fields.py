@@ -141,7 +141,7 @@ def split_full_name(full: str) -> tuple[str | None, str | None]:
     return first, last
 
 
-def put_full_name(lead: dict[str, object], full: str) -> None:
+def put_full_name(lead: dict[str, str], full: str) -> None:
     """Fill first/last name from a whole name without overriding given parts."""
     if lead.get("first_name") or lead.get("last_name"):
         lead.setdefault("name", full)

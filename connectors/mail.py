@@ -69,7 +69,7 @@ def parse_lead_email(raw: bytes, *, max_bytes: int = MAX_BYTES) -> MailLeads:
         content_type = part.get_content_type()
         filename = part.get_filename()
         if _is_attachment(part):
-            payload = part.get_payload(decode=True) or b""
+            payload = _payload(part)
             is_xml = content_type in XML_TYPES or (filename or "").lower().endswith(XML_SUFFIXES)
             leads = _xml_leads(payload, problems, filename) if is_xml else []
             result.leads.extend(leads)
@@ -77,7 +77,7 @@ def parse_lead_email(raw: bytes, *, max_bytes: int = MAX_BYTES) -> MailLeads:
                 Attachment(filename, content_type, len(payload), bool(leads))
             )
         elif content_type in XML_TYPES:
-            payload = part.get_payload(decode=True) or b""
+            payload = _payload(part)
             result.leads.extend(_xml_leads(payload, problems, content_type))
         elif content_type == "text/plain":
             texts.append(_text_of(part))
@@ -161,11 +161,17 @@ def _is_attachment(part: EmailMessage) -> bool:
     )
 
 
+def _payload(part: EmailMessage) -> bytes:
+    """The decoded bytes of a single part (a multipart one has none of its own)."""
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
+
+
 def _text_of(part: EmailMessage) -> str:
     try:
         content = part.get_content()
     except (LookupError, UnicodeError):  # unknown or lying charset
-        content = (part.get_payload(decode=True) or b"").decode("utf-8", errors="replace")
+        content = _payload(part).decode("utf-8", errors="replace")
     return content if isinstance(content, str) else content.decode("utf-8", errors="replace")
 
 

@@ -13,6 +13,7 @@ Malformed XML and bad encodings are ``ParseError`` with the line number.
 from __future__ import annotations
 
 import re
+from typing import NoReturn
 
 from lxml import etree
 
@@ -36,7 +37,7 @@ _PROLOG_PI = re.compile(rb"\s*<\?(?P<target>[^\s?]*)(?P<body>.*?)\?>", re.DOTALL
 class _RefuseEverything(etree.Resolver):
     """A resolver that loads nothing: any attempt to fetch a DTD or entity is an attack."""
 
-    def resolve(self, url, pubid, context):
+    def resolve(self, url: str, pubid: str | None, context: object) -> NoReturn:
         raise UnsafeDocument(f"the document tries to load an external resource ({url})")
 
 

@@ -1,10 +1,10 @@
 """The one SQLAlchemy handle of the project, bound to an app by ``portal.create_app``."""
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, Table, insert, text
+from sqlalchemy import CursorResult, Executable, MetaData, Table, insert, text
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -18,10 +18,24 @@ NAMING_CONVENTION = {
 
 
 class Base(DeclarativeBase):
+    """The declarative base: the naming convention, and every model mapped to a Table."""
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # SQLAlchemy types this as any FromClause (a model may map a join or a subquery);
+    # ours each map one Table, and bulk inserts (insert_rows, COPY) need a Table.
+    __table__: ClassVar[Table]
 
 
 db = SQLAlchemy(model_class=Base)
+
+# Models subclass ``Model``. At run time it is ``db.Model``: Base's body on
+# Flask-SQLAlchemy's mixins (binds, the session). A type checker cannot take a base
+# class from an attribute (python/mypy#8603), and what the models use of it is
+# Base's typed declarative API, so there it is Base itself.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 
 
 def reserve_ids(model: type[Base], count: int) -> list[int] | None:
@@ -39,6 +53,18 @@ def reserve_ids(model: type[Base], count: int) -> list[int] | None:
     with db.session.no_autoflush:  # the rows waiting for these keys must not go first
         rows = db.session.scalars(text(sql), {"table": model.__table__.name, "n": count})
         return list(rows)
+
+
+def rows_changed(statement: Executable) -> int:
+    """Run an UPDATE or DELETE in the session's transaction; how many rows it changed.
+
+    ``Session.execute`` is typed to return any ``Result``; what a bulk UPDATE or
+    DELETE gives back is always a ``CursorResult``, the one that has ``rowcount``.
+    """
+    result = db.session.execute(statement)
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"{type(statement).__name__} gave no row count")
+    return result.rowcount
 
 
 # Below this many rows COPY's set-up costs more than it saves.
@@ -67,6 +93,8 @@ def insert_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     columns = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
     target = dialect.identifier_preparer.format_table(table)
     driver = connection.connection.driver_connection
+    if driver is None:  # only a closed or invalidated connection has none
+        raise RuntimeError("COPY needs a live database connection")
     with driver.cursor() as cursor, cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([process(row[n]) if process else row[n] for n, process in pairs])

@@ -14,7 +14,7 @@ each lead of a bulk action on its own. Nothing here commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -143,7 +143,7 @@ def starts(kind: Kind, actor: Actor) -> list[LeadStatus]:
         # ROUTED only lasts inside one routing transaction: nobody sees a lead there
         and t.start not in (None, S.ROUTED)
     ]
-    return list(dict.fromkeys(found))  # type: ignore[arg-type]
+    return list(dict.fromkeys(found))
 
 
 def available(lead: Lead, actor: Actor) -> list[Kind]:
@@ -221,7 +221,12 @@ def perform_many(
 # --- reading each action's settings ----------------------------------------------------
 
 
-def _read_offer(vendor: Vendor, kind: Kind, data: Mapping[str, Any], errors: list[FieldError]):
+Reader = Callable[[Vendor, Kind, Mapping[str, Any], list[FieldError]], "Plan | None"]
+
+
+def _read_offer(
+    vendor: Vendor, kind: Kind, data: Mapping[str, Any], errors: list[FieldError]
+) -> Plan | None:
     partner = _own(vendor, Partner, data.get("partner_id"), "partner_id", errors)
     default = VendorSettings.of(vendor).acceptance_window_hours
     hours = _whole(data.get("window_hours"), "window_hours", errors, 1, MAX_WINDOW_HOURS, default)
@@ -231,7 +236,9 @@ def _read_offer(vendor: Vendor, kind: Kind, data: Mapping[str, Any], errors: lis
                 window_hours=hours)  # fmt: skip
 
 
-def _read_pool(vendor: Vendor, kind: Kind, data: Mapping[str, Any], errors: list[FieldError]):
+def _read_pool(
+    vendor: Vendor, kind: Kind, data: Mapping[str, Any], errors: list[FieldError]
+) -> Plan | None:
     by = _text(data.get("pool_by")) or "rule"
     days = _whole(data.get("pool_days"), "pool_days", errors, 1, MAX_POOL_DAYS,
                   VendorSettings.of(vendor).pool_days)  # fmt: skip
@@ -258,14 +265,18 @@ def _read_pool(vendor: Vendor, kind: Kind, data: Mapping[str, Any], errors: list
                 pool_days=days)  # fmt: skip
 
 
-def _read_sell(vendor: Vendor, kind: Kind, data: Mapping[str, Any], errors: list[FieldError]):
+def _read_sell(
+    vendor: Vendor, kind: Kind, data: Mapping[str, Any], errors: list[FieldError]
+) -> Plan | None:
     buyer = _own(vendor, Buyer, data.get("buyer_id"), "buyer_id", errors)
     if buyer is None:
         return None
     return Plan(kind, f"Post it to {buyer.name} now; sold if {buyer.name} accepts.", buyer=buyer)
 
 
-def _read_nurture(vendor: Vendor, kind: Kind, data: Mapping[str, Any], errors: list[FieldError]):
+def _read_nurture(
+    vendor: Vendor, kind: Kind, data: Mapping[str, Any], errors: list[FieldError]
+) -> Plan | None:
     until = _date(data.get("until"), "until", errors)
     score = _whole(data.get("min_score"), "min_score", errors, 0, MAX_SCORE, None)
     reason = _reason(data.get("reason"), errors, required=False)
@@ -281,14 +292,18 @@ def _read_nurture(vendor: Vendor, kind: Kind, data: Mapping[str, Any], errors: l
                 min_score=score, reason=reason)  # fmt: skip
 
 
-def _read_plain(summary: str):
-    def read(vendor: Vendor, kind: Kind, data: Mapping[str, Any], errors: list[FieldError]):
+def _read_plain(summary: str) -> Reader:
+    def read(
+        vendor: Vendor, kind: Kind, data: Mapping[str, Any], errors: list[FieldError]
+    ) -> Plan | None:
         return Plan(kind, summary)
 
     return read
 
 
-def _read_discard(vendor: Vendor, kind: Kind, data: Mapping[str, Any], errors: list[FieldError]):
+def _read_discard(
+    vendor: Vendor, kind: Kind, data: Mapping[str, Any], errors: list[FieldError]
+) -> Plan | None:
     reason = _reason(data.get("reason"), errors, required=True)
     if errors:
         return None

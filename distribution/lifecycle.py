@@ -19,7 +19,7 @@ from sqlalchemy import update
 
 from distribution import clock, events
 from distribution.actors import Actor, ActorKind
-from distribution.db import db
+from distribution.db import rows_changed
 from distribution.errors import TransitionRefused
 from distribution.models import Assignment, Lead, LeadEvent, LeadStatus
 
@@ -179,13 +179,13 @@ def take(
             allowed(state, to, kind, actor)  # raises, saying why
         raise TransitionRefused(f"no state given to take a lead {kind!r} from")
     for state in permitted:
-        result = db.session.execute(
+        changed = rows_changed(
             update(Lead)
             .where(Lead.id == lead_id, Lead.status == state, *conditions)
             .values(status=to, updated_at=clock.now())
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 1:
+        if changed == 1:
             return Taken(lead_id, state, to, kind, actor)
     return None
 

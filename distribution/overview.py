@@ -250,8 +250,8 @@ class VendorFigures:
 def vendor_figures(scope: Scope) -> list[VendorFigures]:
     """Every vendor this scope sees, with its partner, user and lead counts."""
 
-    def per_vendor(model: type) -> dict[int, int]:
-        column = model.vendor_id  # type: ignore[attr-defined]
+    def per_vendor(model: type[Partner | User | Lead]) -> dict[int, int]:
+        column = model.vendor_id
         stmt = scope.select(model, column, func.count()).group_by(column)
         return {vendor_id: n for vendor_id, n in db.session.execute(stmt)}
 

@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, Select, false, select
 
-from distribution.db import db
+from distribution.db import Base, db
 from distribution.models import Assignment, Buyer, Delivery, Lead, Partner, Vendor
 
-M = TypeVar("M")
+M = TypeVar("M", bound=Base)
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Scope:
     def get(self, model: type[M], ident: Any) -> M | None:
         """The row with primary key ``ident`` if this scope may see it, else ``None``."""
         ident = row_id(ident)
-        pk = model.__mapper__.primary_key[0]  # type: ignore[attr-defined]
+        pk = model.__mapper__.primary_key[0]
         # A plain INTEGER key is 32-bit on PostgreSQL: a bigger id is missing, not an error.
         if ident is None or (not isinstance(pk.type, BigInteger) and abs(ident) > MAX_INT32):
             return None

@@ -308,7 +308,11 @@ def _lines(
     pdf: FPDF, width: float, height: float, value: str, *, max_lines: int, link: str = ""
 ) -> None:
     """``value`` wrapped to ``width``, cut to ``max_lines`` lines with "..." when cut."""
-    lines = pdf.multi_cell(width, height, _latin(value), dry_run=True, output="LINES")
+    wrapped = pdf.multi_cell(width, height, _latin(value), dry_run=True, output="LINES")
+    # fpdf2 types every output choice at once; "LINES" alone is the list of lines.
+    if not isinstance(wrapped, list):
+        raise TypeError(f"fpdf2's multi_cell gave {type(wrapped).__name__} for output=LINES")
+    lines: list[str] = wrapped
     if len(lines) > max_lines:
         lines = lines[:max_lines]
         lines[-1] = lines[-1][: max(0, len(lines[-1]) - 3)] + "..."

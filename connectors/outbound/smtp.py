@@ -24,11 +24,14 @@ import time
 from collections.abc import Iterable, Mapping
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.outbound import redact, ssrf
 from connectors.outbound.base import OutboundMessage, SendResult, SmtpSettings
 from connectors.outbound.errors import ConnectorError, unreachable
+
+if TYPE_CHECKING:
+    from socket import _Address  # typeshed's name for what smtplib keeps as source_address
 
 WIRE_POLICY = email.policy.SMTP
 
@@ -233,7 +236,7 @@ class _PinnedSMTPS(smtplib.SMTP_SSL):
 
 
 def _open(
-    targets: tuple[str, ...], port: int, timeout: float, source: tuple[str, int] | None
+    targets: tuple[str, ...], port: int, timeout: float, source: _Address | None
 ) -> socket.socket:
     """A TCP connection to the first of ``targets`` that answers, else ``_Unreachable``."""
     for address in targets:

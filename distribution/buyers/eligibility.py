@@ -20,6 +20,7 @@ from sqlalchemy import case, func, select
 
 from distribution.db import db
 from distribution.models import Buyer, Destination, Sale, Vendor
+from distribution.shapes import LeadShape
 
 PERIODS = ("hour", "day", "week", "month")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -53,7 +54,7 @@ class BuyerCandidate:
         return entry | ({"excluded": self.excluded} if self.excluded else {})
 
 
-def lineup(vendor: Vendor, lead: Any, now: datetime) -> list[BuyerCandidate]:
+def lineup(vendor: Vendor, lead: LeadShape, now: datetime) -> list[BuyerCandidate]:
     """Every buyer of ``vendor`` for ``lead``: eligible ones first in selling order, then the rest.
 
     Pure reading. A ping/post buyer's price here is its floor until it bids.
@@ -64,7 +65,7 @@ def lineup(vendor: Vendor, lead: Any, now: datetime) -> list[BuyerCandidate]:
     if not buyers:
         return []
     post_to, ping_to = destinations_of([b.id for b in buyers], now)
-    had = _buyers_of(getattr(lead, "id", None))
+    had = _buyers_of(lead.id)
     candidates = []
     for buyer in buyers:
         candidate = BuyerCandidate(
@@ -80,10 +81,10 @@ def lineup(vendor: Vendor, lead: Any, now: datetime) -> list[BuyerCandidate]:
     return eligible + [c for c in candidates if c.excluded is not None]
 
 
-def price_for(buyer: Buyer, lead: Any) -> int:
+def price_for(buyer: Buyer, lead: LeadShape) -> int:
     """The buyer's price for ``lead``: its price for the lead's grade when it has one."""
     by_grade = buyer.price_by_grade or {}
-    grade = getattr(lead, "grade", None)
+    grade = lead.grade
     if grade and grade in by_grade:
         return int(by_grade[grade])
     return int(buyer.price_cents or 0)
@@ -109,38 +110,39 @@ def destinations_of(
             continue
         use = (destination.settings or {}).get("use", "post")
         target = ping_to if use == "ping" else post_to
-        target.setdefault(destination.buyer_id, destination)
+        if destination.buyer_id is not None:  # always: the query asked for buyers' ones
+            target.setdefault(destination.buyer_id, destination)
     return post_to, ping_to
 
 
-def filter_reason(buyer: Buyer, lead: Any, now: datetime) -> str | None:
+def filter_reason(buyer: Buyer, lead: LeadShape, now: datetime) -> str | None:
     """None when ``lead`` passes the buyer's filters, else the first one it fails."""
     rules: Mapping[str, Any] = buyer.filters or {}
-    country = (getattr(lead, "country", None) or "").upper()
+    country = (lead.country or "").upper()
     countries = [c.upper() for c in rules.get("countries") or ()]
     if countries and country not in countries:
         return f"filters: buys {', '.join(countries)}, not {country or 'an unknown country'}"
     # States and postal prefixes narrow only the countries they name, as for partners.
     states = {s.upper() for s in rules.get("states") or () if s.upper().startswith(country + "-")}
-    state = f"{country}-{(getattr(lead, 'state', None) or '').upper()}"
+    state = f"{country}-{(lead.state or '').upper()}"
     if states and state not in states:
         return f"filters: buys states {', '.join(sorted(states))}, not {state.rstrip('-') or '?'}"
     prefixes = _prefixes_for(rules.get("postal_prefixes") or (), country)
-    postal = (getattr(lead, "postal_code", None) or "").replace(" ", "").upper()
+    postal = (lead.postal_code or "").replace(" ", "").upper()
     if prefixes and not postal.startswith(prefixes):
         return f"filters: postal codes {', '.join(prefixes)}*, not {postal or '?'}"
     products = list(rules.get("products") or ())
-    product = getattr(lead, "product", None)
+    product = lead.product
     if products and product not in products:
         return f"filters: buys {', '.join(products)}, not {product or 'an unknown product'}"
-    score = getattr(lead, "score", None) or 0
+    score = lead.score or 0
     if rules.get("min_score") is not None and score < int(rules["min_score"]):
         return f"filters: score {score} is under {int(rules['min_score'])}"
     grades = list(rules.get("grades") or ())
-    grade = getattr(lead, "grade", None)
+    grade = lead.grade
     if grades and grade not in grades:
         return f"filters: buys grades {', '.join(grades)}, not {grade or 'ungraded'}"
-    received = getattr(lead, "received_at", None)
+    received = lead.received_at
     max_hours = rules.get("max_age_hours")
     if max_hours is not None and received is not None:
         age = now - received
@@ -215,7 +217,7 @@ def zone_of(buyer: Buyer) -> ZoneInfo:
 
 
 def _static_reason(
-    buyer: Buyer, lead: Any, now: datetime, had: set[int], candidate: BuyerCandidate
+    buyer: Buyer, lead: LeadShape, now: datetime, had: set[int], candidate: BuyerCandidate
 ) -> str | None:
     if not buyer.active:
         return "inactive"

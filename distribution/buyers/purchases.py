@@ -173,7 +173,7 @@ def _amount(cents: int) -> str:
     return f"{sign}{whole}.{rest:02d}"
 
 
-def _purchases(scope: Scope) -> Select[Any]:
+def _purchases(scope: Scope) -> Select[Delivery, Sale, Lead]:
     return (
         select(Delivery, Sale, Lead)
         .where(

@@ -18,7 +18,7 @@ from sqlalchemy import case, func, select, update
 
 from distribution import clock, events
 from distribution.buyers.selling import lock_buyers
-from distribution.db import db
+from distribution.db import db, rows_changed
 from distribution.errors import DomainError, FieldError, InvalidInput
 from distribution.models import (
     Buyer,
@@ -121,7 +121,7 @@ def return_rate(buyer: Buyer, now: datetime | None = None) -> tuple[int, int]:
     return int(row[1] or 0), int(row[0] or 0)
 
 
-def reasons_by_source(vendor: Vendor, since: datetime) -> list[tuple[str | None, str, int]]:
+def reasons_by_source(vendor: Vendor, since: datetime) -> list[tuple[str | None, str | None, int]]:
     """Approved and pending returns since ``since`` per lead source and reason, most first."""
     rows = db.session.execute(
         select(Lead.source, Sale.return_reason, func.count(Sale.id))
@@ -159,7 +159,7 @@ def _rate_days(buyer: Buyer) -> int:
 def _ask(sale: Sale, reason: str, note: str | None, now: datetime) -> None:
     """Mark ``sale`` as being returned in one conditional statement: of two requests
     at once exactly one finds it not yet returned (the other gets ``ReturnRefused``)."""
-    done = db.session.execute(
+    done = rows_changed(
         update(Sale)
         .where(Sale.id == sale.id, Sale.return_status.is_(None))
         .values(
@@ -171,7 +171,7 @@ def _ask(sale: Sale, reason: str, note: str | None, now: datetime) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(sale)
-    if done.rowcount != 1:
+    if done != 1:
         state = sale.return_status.value if sale.return_status else "not asked for"
         raise ReturnRefused(f"a return of this lead was already {state}")
 
@@ -191,13 +191,13 @@ def _decide(
     }
     if status is not None:
         values["status"] = status
-    done = db.session.execute(
+    done = rows_changed(
         update(Sale)
         .where(Sale.id == sale.id, Sale.return_status == ReturnStatus.PENDING)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if done.rowcount != 1:
+    if done != 1:
         db.session.refresh(sale)
         state = sale.return_status.value if sale.return_status else "not asked for"
         raise ReturnRefused(f"this return is {state}, not pending")

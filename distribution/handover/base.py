@@ -19,7 +19,7 @@ from distribution import clock, lifecycle
 from distribution.actors import EMAIL_LINK as EMAIL_LINK
 from distribution.actors import SWEEPER as SWEEPER
 from distribution.actors import Actor as Actor
-from distribution.db import db
+from distribution.db import db, rows_changed
 from distribution.errors import NotFound
 from distribution.models import (
     Assignment,
@@ -76,14 +76,14 @@ def change(assignment: Assignment, *where: Any, **values: Any) -> bool:
     The condition is checked by the database in the same statement that writes,
     so two actions racing on one hand-over cannot both succeed.
     """
-    result = db.session.execute(
+    changed = rows_changed(
         update(Assignment)
         .where(Assignment.id == assignment.id, *where)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(assignment)
-    return result.rowcount == 1
+    return changed == 1
 
 
 def move_on(lead: Lead, assignment: Assignment, actor: Actor) -> str:

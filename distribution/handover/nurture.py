@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from distribution import lifecycle
 from distribution.actors import Actor
@@ -68,7 +68,7 @@ def release_due(lead_id: int, now: datetime, actor: Actor) -> bool:
     return True
 
 
-def _due(now: datetime):  # noqa: ANN202  (a SQL expression)
+def _due(now: datetime) -> ColumnElement[bool]:
     return or_(
         Lead.nurture_until <= now,
         and_(Lead.nurture_min_score.is_not(None), Lead.score >= Lead.nurture_min_score),

@@ -14,13 +14,15 @@ UPDATE, so several sweepers at once never move an item twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 
 from distribution import clock, events
-from distribution.db import db
+from distribution.actors import Actor
+from distribution.db import db, rows_changed
 from distribution.handover import nurture, offers, pool, work
 from distribution.handover.base import SWEEPER
 from distribution.models import Assignment, AssignmentStatus, Lead
@@ -83,14 +85,14 @@ def run() -> dict[str, int]:
     return sweep().as_dict()
 
 
-def _due(*where: object) -> list[int]:
+def _due(*where: ColumnElement[bool]) -> list[int]:
     stmt = select(Assignment.id).where(*where).order_by(Assignment.id).limit(BATCH)
     return list(db.session.scalars(stmt))
 
 
-def _one(action: object, ident: int, now: datetime) -> int:
+def _one(action: Callable[[int, datetime, Actor], bool], ident: int, now: datetime) -> int:
     try:
-        moved = action(ident, now, SWEEPER)  # type: ignore[operator]
+        moved = action(ident, now, SWEEPER)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -114,13 +116,13 @@ def _remind(now: datetime, before: timedelta) -> int:
     count = 0
     for which, where in (("offer", offer_due), ("followup", sla_due)):
         for assignment_id in _due(Assignment.reminded_at.is_(None), *where):
-            marked = db.session.execute(
+            marked = rows_changed(
                 update(Assignment)
                 .where(Assignment.id == assignment_id, Assignment.reminded_at.is_(None), *where)
                 .values(reminded_at=now)
                 .execution_options(synchronize_session=False)
             )
-            if marked.rowcount != 1:
+            if marked != 1:
                 db.session.rollback()
                 continue
             held = db.session.get(Assignment, assignment_id)

@@ -184,7 +184,9 @@ class _PostalFormat:
     example: str
 
 
-def _fmt(pattern: str, example: str, render: Callable[[re.Match[str]], str] | None = None):
+def _fmt(
+    pattern: str, example: str, render: Callable[[re.Match[str]], str] | None = None
+) -> _PostalFormat:
     return _PostalFormat(re.compile(pattern), render or (lambda m: m.group(0)), example)
 
 
@@ -245,9 +247,9 @@ def postal_code(country: str | None, text: str) -> str:
     if fmt is None:
         return tidy
     compact = re.sub(r"[\s\-]+", "", tidy)
-    for prefix in {country, _OLD_PREFIXES.get(country or "")} - {None}:
-        if compact.startswith(prefix) and fmt.pattern.fullmatch(compact[len(prefix) :]):  # type: ignore[arg-type]
-            compact = compact[len(prefix) :]  # type: ignore[arg-type]
+    for prefix in {p for p in (country, _OLD_PREFIXES.get(country or "")) if p}:
+        if compact.startswith(prefix) and fmt.pattern.fullmatch(compact[len(prefix) :]):
+            compact = compact[len(prefix) :]
     if country == "US" and re.fullmatch(r"\d{4}", compact):
         # Spreadsheets drop the leading zero of New England ZIPs (02134 -> 2134).
         compact = "0" + compact

@@ -80,10 +80,10 @@ def normalize(raw: Mapping[str, object], *, default_region: str = "US") -> Norma
             nested = value  # a sender's own "extras": {...} holds extra fields, not one
         elif value is not None:
             _put_extra(result, name, value)
-    for key, value in nested.items():
-        name = clean_text(str(key))
-        if name and name not in result.extras and value is not None:
-            _put_extra(result, name, value)
+    for nested_key, nested_value in nested.items():
+        name = clean_text(str(nested_key))
+        if name and name not in result.extras and nested_value is not None:
+            _put_extra(result, name, nested_value)
 
     region = (default_region or "US").strip().upper()
     country = _normalize_country(result, texts)

@@ -64,7 +64,7 @@ def score(
     ``fields`` are a lead's normalized fields, with its extras under ``"extras"``.
     A grade's threshold is inclusive: with A at 80, a lead scoring exactly 80 is an A.
     """
-    breakdown = []
+    breakdown: list[dict[str, Any]] = []
     for rule in rules:
         if not isinstance(rule, Mapping) or not _matches(rule, fields):
             continue

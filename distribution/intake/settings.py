@@ -318,7 +318,7 @@ def preview_grades(vendor: Vendor, changes: Mapping[str, Any]) -> GradePreview:
         scored = score(fields | {"extras": lead.extras or {}}, rules, bands)
         scored = with_warnings(scored, warnings, bands)
         if scored.grade != lead.grade:
-            moves[(lead.grade, scored.grade)] += 1
+            moves[(lead.grade or "ungraded", scored.grade)] += 1
     ordered = sorted(moves.items(), key=lambda item: (-item[1], item[0]))
     return GradePreview(len(leads), [GradeMove(a, b, n) for (a, b), n in ordered])
 

@@ -23,11 +23,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from distribution import clock
-from distribution.db import db
+from distribution.db import Model
 from distribution.models.types import JSONType, PartnerKind, Role, UTCDateTime, str_enum
 
 
-class Vendor(db.Model):
+class Vendor(Model):
     """The brand that owns the leads; every other row belongs to exactly one vendor."""
 
     __tablename__ = "vendor"
@@ -49,7 +49,7 @@ class Vendor(db.Model):
     buyers: Mapped[list[Buyer]] = relationship(back_populates="vendor")
 
 
-class Partner(db.Model):
+class Partner(Model):
     """A distributor, reseller or broker that receives and works a vendor's leads."""
 
     __tablename__ = "partner"
@@ -104,7 +104,7 @@ def _bump_partners_version(session: Session, _context: object) -> None:
         )
 
 
-class Buyer(db.Model):
+class Buyer(Model):
     """An external lead buyer that receives posts and pays per lead."""
 
     __tablename__ = "buyer"
@@ -138,7 +138,7 @@ class Buyer(db.Model):
     vendor: Mapped[Vendor] = relationship(back_populates="buyers")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A person who logs in. Partner and buyer users belong to their partner or buyer."""
 
     __tablename__ = "user_account"
@@ -193,7 +193,7 @@ class User(UserMixin, db.Model):
         return session_id
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """Wrong passwords for one login address, from one client or (``client='*'``) from all.
 
     Keyed by the address typed, not by user, so an unknown address is throttled
@@ -211,7 +211,7 @@ class LoginThrottle(db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class ApiKey(db.Model):
+class ApiKey(Model):
     """A machine credential: a lead source of a vendor, the vendor's management tooling
     (``admin``), a partner's CRM, or a buyer's system.
 

@@ -9,11 +9,11 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from distribution import clock
-from distribution.db import db
+from distribution.db import Model
 from distribution.models.types import UTCDateTime
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One change to a vendor's set-up (a partner, a user, a rule draft, settings).
 
     ``subject_type``/``subject_id`` name the row changed; ``changes`` maps each field

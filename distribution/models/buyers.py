@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from distribution import clock
-from distribution.db import db
+from distribution.db import Model
 from distribution.models.types import UTCDateTime, str_enum
 
 _BIGID = BigInteger().with_variant(Integer, "sqlite")
@@ -37,7 +37,7 @@ class LedgerKind(enum.StrEnum):
     CREDIT = "credit"
 
 
-class Sale(db.Model):
+class Sale(Model):
     """One lead bought by one buyer: the price agreed, and its return if any."""
 
     __tablename__ = "sale"
@@ -73,7 +73,7 @@ class Sale(db.Model):
     buyer = relationship("Buyer")
 
 
-class LedgerEntry(db.Model):
+class LedgerEntry(Model):
     """One money row of a buyer: a sale (positive) or a credit for a return (negative)."""
 
     __tablename__ = "ledger_entry"

@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from distribution import clock
-from distribution.db import db
+from distribution.db import Model
 from distribution.models.types import (
     DeliveryStatus,
     DestinationKind,
@@ -21,7 +21,7 @@ from distribution.models.types import (
 _BIGID = BigInteger().with_variant(Integer, "sqlite")
 
 
-class Destination(db.Model):
+class Destination(Model):
     """Where and how a partner or a buyer receives leads (URL, auth, mapping, answer)."""
 
     __tablename__ = "destination"
@@ -42,7 +42,7 @@ class Destination(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
-class Delivery(db.Model):
+class Delivery(Model):
     """One outbound message, written in the same transaction as its cause (outbox)."""
 
     __tablename__ = "delivery"
@@ -78,7 +78,7 @@ class Delivery(db.Model):
     )
 
 
-class DeliveryAttempt(db.Model):
+class DeliveryAttempt(Model):
     """The audit trail of one send: request and response, size-capped and masked."""
 
     __tablename__ = "delivery_attempt"

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from distribution import clock
-from distribution.db import db
+from distribution.db import Model
 from distribution.models.types import (
     JobStatus,
     JSONType,
@@ -30,7 +30,7 @@ from distribution.models.types import (
 )
 
 
-class Lead(db.Model):
+class Lead(Model):
     """One accepted intake: normalized fields beside the raw payload, and a status."""
 
     __tablename__ = "lead"
@@ -122,7 +122,7 @@ Index(
 Index("ix_lead_status_nurture_until", Lead.status, Lead.nurture_until)
 
 
-class LeadEvent(db.Model):
+class LeadEvent(Model):
     """One transition in a lead's life: who, when, from, to, why. Never updated."""
 
     __tablename__ = "lead_event"
@@ -148,7 +148,7 @@ class LeadEvent(db.Model):
     lead: Mapped[Lead] = relationship(back_populates="events")
 
 
-class Suppression(db.Model):
+class Suppression(Model):
     """A vendor's do-not-route entry: an email, a phone number or a whole domain."""
 
     __tablename__ = "suppression"
@@ -164,7 +164,7 @@ class Suppression(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
-class IdempotencyRecord(db.Model):
+class IdempotencyRecord(Model):
     """The answer given to a request with an Idempotency-Key, replayed on a repeat."""
 
     __tablename__ = "idempotency_record"
@@ -182,7 +182,7 @@ class IdempotencyRecord(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
 
 
-class Job(db.Model):
+class Job(Model):
     """A background job a person started (an import, an export), with its progress."""
 
     __tablename__ = "job"
@@ -205,7 +205,7 @@ class Job(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Campaign(db.Model):
+class Campaign(Model):
     """A vendor campaign with a public quick-apply page at /apply/<vendor>/<slug>."""
 
     __tablename__ = "campaign"

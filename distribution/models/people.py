@@ -12,12 +12,12 @@ from sqlalchemy import Boolean, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from distribution import clock
-from distribution.db import db
+from distribution.db import Model
 from distribution.models.accounts import Buyer, Partner, User, Vendor
 from distribution.models.types import Role, UTCDateTime, str_enum
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """An invitation to become a user of a vendor in ``role`` (of a partner or buyer)."""
 
     __tablename__ = "invitation"
@@ -56,7 +56,7 @@ class Invitation(db.Model):
         return "pending"
 
 
-class PasswordReset(db.Model):
+class PasswordReset(Model):
     """A forgot-password link sent to a user's address."""
 
     __tablename__ = "password_reset"

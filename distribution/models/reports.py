@@ -35,13 +35,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from distribution.db import db
+from distribution.db import Model
 from distribution.models.types import JSONType, UTCDateTime
 
 _BIGID = BigInteger().with_variant(Integer, "sqlite")
 
 
-class ReportSpan(db.Model):
+class ReportSpan(Model):
     """One rolled day, week or month of a vendor's local calendar."""
 
     __tablename__ = "report_span"
@@ -64,7 +64,7 @@ class ReportSpan(db.Model):
     dirty: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class ReportRollup(db.Model):
+class ReportRollup(Model):
     """The figures of one partner over one span (partners with no offers have no row)."""
 
     __tablename__ = "report_rollup"

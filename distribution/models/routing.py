@@ -9,11 +9,11 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from distribution import clock
-from distribution.db import db
+from distribution.db import Model
 from distribution.models.types import JSONType, RuleAction, RuleSetStatus, UTCDateTime, str_enum
 
 
-class RuleSet(db.Model):
+class RuleSet(Model):
     """One version of a vendor's rules; exactly one is published at a time."""
 
     __tablename__ = "rule_set"
@@ -40,7 +40,7 @@ class RuleSet(db.Model):
     )
 
 
-class Rule(db.Model):
+class Rule(Model):
     """Conditions over lead fields and one action, tried in ``position`` order."""
 
     __tablename__ = "rule"

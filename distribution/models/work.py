@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from distribution import clock
-from distribution.db import db
+from distribution.db import Model
 from distribution.models.types import (
     AssignmentMode,
     AssignmentStatus,
@@ -22,7 +22,7 @@ from distribution.models.types import (
 _BIGID = BigInteger().with_variant(Integer, "sqlite")
 
 
-class Assignment(db.Model):
+class Assignment(Model):
     """One lead handed to one partner, with the clocks of that hand-over."""
 
     __tablename__ = "assignment"
@@ -67,7 +67,7 @@ class Assignment(db.Model):
     )
 
 
-class PoolEligibility(db.Model):
+class PoolEligibility(Model):
     """Which partners may claim a pooled lead (the pool a partner sees)."""
 
     __tablename__ = "pool_eligibility"
@@ -83,7 +83,7 @@ class PoolEligibility(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
-class FollowUp(db.Model):
+class FollowUp(Model):
     """A partner's logged activity on an accepted lead (call, email, meeting, note)."""
 
     __tablename__ = "follow_up"

@@ -282,8 +282,11 @@ def _exchange(delivery: Delivery, destination: Destination) -> Exchange:
     if kind in LINKED_KINDS and delivery.purpose == "offer" and delivery.assignment_id:
         assignment = db.session.get(Assignment, delivery.assignment_id)
         # Links to act on an offer only while it is one (the partner may hold the lead).
-        offered = assignment is not None and assignment.status is AssignmentStatus.OFFERED
-        if offered and assignment.expires_at is not None:
+        if (
+            assignment is not None
+            and assignment.status is AssignmentStatus.OFFERED
+            and assignment.expires_at is not None
+        ):
             links = offer_links(assignment)
     payload = lead_payload(lead)
     settings = send_settings(destination, delivery)

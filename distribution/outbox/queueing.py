@@ -52,6 +52,12 @@ def queue_notice(lead: Lead, assignment: Assignment, *, purpose: str) -> Deliver
 def _add(
     lead: Lead, purpose: str, assignment: Assignment | None, destination: Destination | None
 ) -> Delivery:
+    if destination is not None:
+        partner_id = destination.partner_id
+    elif assignment is not None:  # a notice to the people of the assignment's partner
+        partner_id = assignment.partner_id
+    else:
+        raise ValueError("a delivery needs a destination or the assignment of a partner")
     now = clock.now()
     delivery = Delivery(
         webhook_id=f"msg_{secrets.token_urlsafe(18)}",
@@ -59,7 +65,7 @@ def _add(
         lead_id=lead.id,
         assignment_id=assignment.id if assignment is not None else None,
         destination_id=destination.id if destination is not None else None,
-        partner_id=destination.partner_id if destination is not None else assignment.partner_id,
+        partner_id=partner_id,
         buyer_id=destination.buyer_id if destination is not None else None,
         purpose=purpose,
         status=DeliveryStatus.PENDING,

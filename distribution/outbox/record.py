@@ -63,7 +63,7 @@ class Rows:
         groups: dict[tuple[tuple[str, Any], ...], list[Delivery]] = {}
         for delivery, values in self.changes.items():
             groups.setdefault(tuple(sorted(values.items())), []).append(delivery)
-        for values, group in groups.items():
+        for fields, group in groups.items():
             held = set(
                 db.session.scalars(
                     update(Delivery)
@@ -72,7 +72,7 @@ class Rows:
                         Delivery.status == DeliveryStatus.SENDING,
                         Delivery.lease_until == self.lease_until,
                     )
-                    .values(dict(values))
+                    .values(dict(fields))
                     .returning(Delivery.id)
                     .execution_options(synchronize_session=False)
                 )
@@ -86,7 +86,7 @@ class Rows:
                     )
                     db.session.expire(delivery)  # read again: what the row holds now
                     continue
-                for name, value in values:  # what the row now holds, without another flush
+                for name, value in fields:  # what the row now holds, without another flush
                     set_committed_value(delivery, name, value)
 
 

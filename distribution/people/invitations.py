@@ -56,11 +56,12 @@ def invite(
     user, already invited and pending), the role, the partner or buyer it needs.
     """
     errors: list[FieldError] = []
+    chosen: Role | None
     try:
-        role = Role(role)
+        chosen = Role(role)
     except ValueError:
-        role = None
-    if role not in INVITABLE:
+        chosen = None
+    if chosen not in INVITABLE:
         errors.append(FieldError("role", f"must be one of {', '.join(r.value for r in INVITABLE)}"))
     try:
         email = validate_email(email.strip(), check_deliverability=False).normalized.lower()
@@ -74,19 +75,19 @@ def invite(
         errors.append(FieldError("name", "must not contain NUL characters"))
     elif len(name.strip()) > 200:
         errors.append(FieldError("name", "is longer than 200 characters"))
-    if role is not None and role in INVITABLE:
-        errors.extend(accounts.membership_errors(role, vendor, partner, buyer))
-    if partner_admin and role is not Role.PARTNER_USER:
+    if chosen is not None and chosen in INVITABLE:
+        errors.extend(accounts.membership_errors(chosen, vendor, partner, buyer))
+    if partner_admin and chosen is not Role.PARTNER_USER:
         errors.append(FieldError("partner_admin", "only a partner user can be a partner admin"))
     if errors:
         raise InvalidInput(errors)
-    assert isinstance(role, Role)
+    assert chosen is not None  # refused above otherwise
     token, token_hash = new_token()
     invitation = Invitation(
         vendor_id=vendor.id,
         email=email,
         name=name.strip(),
-        role=role,
+        role=chosen,
         partner_id=partner.id if partner else None,
         buyer_id=buyer.id if buyer else None,
         partner_admin=partner_admin,

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from distribution import accounts, audit, clock
 from distribution.actors import Actor
-from distribution.db import db
+from distribution.db import db, rows_changed
 from distribution.errors import FieldError, InvalidInput, LinkRefused
 from distribution.models import PasswordReset, User
 from distribution.people.tokens import digest, new_token, well_formed
@@ -77,13 +77,13 @@ def reset_password(token: str, password: str) -> User:
         )
     now = clock.now()
     # One conditional UPDATE: of two submits of one link, only one finds it unused.
-    used = db.session.execute(
+    used = rows_changed(
         update(PasswordReset)
         .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if used.rowcount != 1:
+    if used != 1:
         raise LinkRefused("This password reset link was already used. Ask for a new one.", "used")
     user = reset.user
     accounts.set_password(user, password)

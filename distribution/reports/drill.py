@@ -63,8 +63,8 @@ def drill_ids(
 ) -> list[tuple[int, int]]:
     """``(assignment id, lead id)`` of every row behind the figure."""
     stmt = drill(scope, period, group, key, figure, reason=reason, now=now)
-    stmt = stmt.with_only_columns(Assignment.id, Assignment.lead_id)
-    return [(a, b) for a, b in db.session.execute(stmt)]
+    ids = stmt.with_only_columns(Assignment.id, Assignment.lead_id)
+    return [(a, b) for a, b in db.session.execute(ids)]
 
 
 def drill_page(

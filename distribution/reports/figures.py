@@ -37,6 +37,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, true
+from sqlalchemy.orm import QueryableAttribute
 
 from distribution import clock
 from distribution.db import db
@@ -54,6 +55,8 @@ from distribution.reports.tally import Tally, percentile
 from distribution.tenancy import Scope
 
 A = Assignment
+# What reports group by: a model's column (Assignment.partner_id) or an expression.
+GroupKey = ColumnElement[Any] | QueryableAttribute[Any]
 GROUPS = {"partner": "Partner", "tier": "Tier", "kind": "Kind", "region": "Region"}
 
 
@@ -216,8 +219,11 @@ class Row:
 # --- SQL building blocks ------------------------------------------------------
 
 
-def seconds_between(later: Any, earlier: Any) -> ColumnElement[float]:
-    """``later - earlier`` in seconds, in the dialect of the session."""
+def seconds_between(later: Any, earlier: Any) -> ColumnElement[Any]:
+    """``later - earlier`` in seconds, in the dialect of the session.
+
+    A float on SQLite, a Decimal from PostgreSQL's ``extract``, hence ``Any``.
+    """
     if _dialect() == "postgresql":
         return func.extract("epoch", later - earlier)
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
@@ -231,7 +237,7 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(case((condition, 1), else_=0))
 
 
-def group_key(group: str) -> ColumnElement[Any]:
+def group_key(group: str) -> GroupKey:
     """The GROUP BY expression of ``group`` (partner, tier, kind, region or total)."""
     if group == "partner":
         return A.partner_id
@@ -267,7 +273,7 @@ def _needs_partner(group: str) -> bool:
 def aggregate(
     scope: Scope,
     period: Period,
-    key: ColumnElement[Any],
+    key: GroupKey,
     *,
     join_partner: bool = False,
     where: Iterable[ColumnElement[bool]] = (),
@@ -289,7 +295,7 @@ def aggregate(
     coverage = None
     if rolled_key is not None and not where:
         coverage = rolled.plan(scope, period, now, pieces)
-    if coverage is None or not coverage.spans:
+    if coverage is None or not coverage.spans or rolled_key is None:  # no plan without a key
         return _exact(scope, period, key, join_partner, where, now)
     found: dict[Any, Tally] = {}
     if coverage.live:
@@ -326,7 +332,7 @@ def figures_of(tally: Tally) -> Figures:
 def tallies(
     scope: Scope,
     where: Iterable[ColumnElement[bool]],
-    keys: Sequence[ColumnElement[Any]],
+    keys: Sequence[GroupKey],
     *,
     join_partner: bool = False,
     now: datetime,
@@ -378,7 +384,7 @@ def tallies(
 def _exact(
     scope: Scope,
     period: Period,
-    key: ColumnElement[Any],
+    key: GroupKey,
     join_partner: bool,
     where: Iterable[ColumnElement[bool]],
     now: datetime,

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from distribution.db import db
 from distribution.models import ReportRollup, ReportSpan
@@ -39,7 +39,7 @@ class Coverage:
     live: list[tuple[datetime, datetime]] = field(default_factory=list)
 
 
-def usable(vendor_id: int, tz: str, now: datetime) -> list[object]:
+def usable(vendor_id: int, tz: str, now: datetime) -> list[ColumnElement[bool]]:
     """Conditions of a span a report may read at ``now`` for a period in ``tz``."""
     s = ReportSpan
     return [

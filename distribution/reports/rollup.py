@@ -229,12 +229,13 @@ def _roll_coarse(
     spans = _spans(vendor_id, grain)
     todo = []
     for first, end in _coarse_ranges(grain, start, last):
-        parts = [days.get(d) for d in _days(first, end)]
-        if any(p is None or _needs(p, tz, now) for p in parts):
+        wanted = list(_days(first, end))
+        parts = [p for d in wanted if (p := days.get(d)) is not None and not _needs(p, tz, now)]
+        if len(parts) < len(wanted):
             continue  # a day is not rolled (or changed since): the days serve meanwhile
         span = spans.get(first)
         newest = max(p.rolled_at for p in parts)
-        if _needs(span, tz, now) or span.rolled_at < newest:
+        if span is None or _needs(span, tz, now) or span.rolled_at < newest:
             todo.append((first, end))
     for first, end in todo:
         _sum_days(vendor_id, tz, grain, first, end, now)

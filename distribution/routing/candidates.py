@@ -20,6 +20,7 @@ from distribution.db import db
 from distribution.models import Partner, Vendor
 from distribution.routing.ledger import DatabaseLedger, Ledger
 from distribution.routing.partners import PartnerCard, index_for
+from distribution.shapes import LeadShape
 
 STRATEGIES = ("round_robin", "weighted", "least_loaded", "best_capacity")
 
@@ -51,7 +52,7 @@ class Lineup:
 
 def gather(
     vendor: Vendor,
-    lead: Any,
+    lead: LeadShape,
     params: Mapping[str, Any],
     *,
     named: bool,
@@ -68,7 +69,7 @@ def gather(
     territory = not named and bool(group.get("territory", True))
     products = not named and bool(group.get("products", True))
     partners = index_for(vendor).for_rule(
-        params, named=named, territory=territory, country=getattr(lead, "country", None)
+        params, named=named, territory=territory, country=lead.country
     )
     had = ledger.holders(lead)
     result = Lineup()
@@ -163,19 +164,19 @@ def reserve(vendor: Vendor, partner: PartnerCard, now: datetime) -> str | None:
     return candidate.excluded
 
 
-def covers(partner: PartnerCard, lead: Any) -> str | None:
+def covers(partner: PartnerCard, lead: LeadShape) -> str | None:
     """None when ``lead`` lies in ``partner``'s territory, else why not."""
-    country = (getattr(lead, "country", None) or "").upper()
+    country = (lead.country or "").upper()
     if country not in partner.countries:
         where = ", ".join(partner.countries) or "no country"
         return f"territory: covers {where}, not {country or 'an unknown country'}"
     states = partner.states_in.get(country)
-    state = f"{country}-{(getattr(lead, 'state', None) or '').upper()}"
+    state = f"{country}-{(lead.state or '').upper()}"
     if states and state not in states:
         return f"territory: covers {', '.join(sorted(states))}, not {state.rstrip('-') or '?'}"
     prefixes = partner.prefixes_in.get(country)
     if prefixes:
-        postal = (getattr(lead, "postal_code", None) or "").replace(" ", "").upper()
+        postal = (lead.postal_code or "").replace(" ", "").upper()
         if not postal.startswith(prefixes):
             return f"territory: postal codes {', '.join(prefixes)}*, not {postal or '?'}"
     return None
@@ -183,7 +184,7 @@ def covers(partner: PartnerCard, lead: Any) -> str | None:
 
 def _static_reason(
     partner: PartnerCard,
-    lead: Any,
+    lead: LeadShape,
     territory: bool,
     products: bool,
     had: set[int],
@@ -199,7 +200,7 @@ def _static_reason(
         reason = covers(partner, lead)
         if reason:
             return reason
-    product = getattr(lead, "product", None)
+    product = lead.product
     if products and partner.products and product not in partner.products:
         return (
             f"products: sells {', '.join(partner.products)}, not {product or 'an unknown product'}"

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from connectors.fields import LEAD_FIELDS
 from distribution import clock
 from distribution.errors import FieldError
+from distribution.shapes import LeadShape
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DERIVED_FIELDS = ("lead_age_hours", "weekday", "hour")
@@ -61,12 +62,12 @@ class Facts:
     values: Mapping[str, Any]
 
     @classmethod
-    def of(cls, lead: Any, timezone: str = "UTC", now: datetime | None = None) -> Facts:
+    def of(cls, lead: LeadShape, timezone: str = "UTC", now: datetime | None = None) -> Facts:
         now = now or clock.now()
         values: dict[str, Any] = {name: getattr(lead, name, None) for name in FIELDS[:-3]}
-        for name, value in (getattr(lead, "extras", None) or {}).items():
+        for name, value in (lead.extras or {}).items():
             values[f"extras.{name}"] = value
-        received = getattr(lead, "received_at", None) or now
+        received = lead.received_at or now
         values["lead_age_hours"] = max(0.0, (now - received).total_seconds() / 3600)
         local = now.astimezone(_zone(timezone))
         values["weekday"] = WEEKDAYS[local.weekday()]
@@ -86,7 +87,7 @@ def check(condition: Mapping[str, Any], facts: Facts) -> str | None:
     shown = "nothing" if actual in (None, "") else repr(actual)
     if op in _NO_VALUE_OPS:
         return f"{field} {OPS[op]} (it is {shown})"
-    wanted = " and ".join(map(str, expected)) if op == "between" else describe_value(expected)
+    wanted = " and ".join(map(str, expected or ())) if op == "between" else describe_value(expected)
     return f"{field} is {shown}, the rule wants {_WANTS[op]}{wanted}"
 
 

@@ -33,6 +33,7 @@ from distribution.routing.compiled import CompiledRule, CompiledRuleSet, publish
 from distribution.routing.conditions import Facts, check
 from distribution.routing.ledger import DatabaseLedger, Ledger
 from distribution.routing.partners import PartnerCard
+from distribution.shapes import LeadShape
 from distribution.vendor_settings import VendorSettings
 
 # A lead in one of these may be (re)routed; routing moves it to ROUTED first.
@@ -54,7 +55,7 @@ class Decision:
 
 def decide(
     vendor: Vendor,
-    lead: Any,
+    lead: LeadShape,
     rule_set: CompiledRuleSet | None = None,
     *,
     ledger: Ledger | None = None,
@@ -75,9 +76,7 @@ def decide(
     trace |= {"rule_set_id": rule_set.id, "rule_set_version": rule_set.version}
     facts = Facts.of(lead, vendor.timezone, now)
     rule = None
-    for candidate in rule_set.candidates(
-        getattr(lead, "country", None), getattr(lead, "state", None)
-    ):
+    for candidate in rule_set.candidates(lead.country, lead.state):
         failed = next((r for c in candidate.conditions if (r := check(c, facts))), None)
         trace["tried"].append(
             {"position": candidate.position, "name": candidate.name, "matched": failed is None}
@@ -171,7 +170,7 @@ def route(lead: Lead, actor: Actor = ROUTING) -> Decision | None:
 
 
 def _to_buyers(
-    vendor: Vendor, lead: Any, rule: CompiledRule, trace: dict[str, Any], label: str,
+    vendor: Vendor, lead: LeadShape, rule: CompiledRule, trace: dict[str, Any], label: str,
     now: datetime, ledger: Ledger,
 ) -> Decision:  # fmt: skip
     """SOLD (to be offered to the eligible buyers by ``route``), else the rule's fallback."""
@@ -185,7 +184,7 @@ def _to_buyers(
 
 
 def _unsold(
-    vendor: Vendor, lead: Any, rule: CompiledRule, trace: dict[str, Any], reason: str,
+    vendor: Vendor, lead: LeadShape, rule: CompiledRule, trace: dict[str, Any], reason: str,
     now: datetime, ledger: Ledger,
 ) -> Decision:  # fmt: skip
     """Where an unsold lead goes: ``fallback`` "pool", "nurture", else the unassigned queue."""
@@ -280,6 +279,7 @@ def make_offer(
     (``distribution.lead_actions``) calls it with the partner it chose.
     """
     now = now or clock.now()
+    expires_at = now + timedelta(hours=hours)
     offer = Assignment(
         vendor_id=lead.vendor_id,
         lead_id=lead.id,
@@ -288,13 +288,13 @@ def make_offer(
         mode=mode,
         status=AssignmentStatus.OFFERED,
         offered_at=now,
-        expires_at=now + timedelta(hours=hours),
+        expires_at=expires_at,
     )
     db.session.add(offer)
     db.session.flush()
     lifecycle.move(
         lead, LeadStatus.OFFERED, kind="offered", actor=actor, reason=reason,
-        assignment=offer, data={"expires_at": offer.expires_at.isoformat(timespec="seconds")},
+        assignment=offer, data={"expires_at": expires_at.isoformat(timespec="seconds")},
     )  # fmt: skip
     # Partners with their own systems get the offer pushed there too (after commit).
     queue_offer(offer, lead)

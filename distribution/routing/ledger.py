@@ -19,12 +19,13 @@ from sqlalchemy import func, select
 from distribution.db import db
 from distribution.models import Assignment, AssignmentStatus, Vendor
 from distribution.routing.partners import PartnerIndex, index_for
+from distribution.shapes import LeadShape
 
 OPEN_STATUSES = (AssignmentStatus.OFFERED, AssignmentStatus.ACCEPTED, AssignmentStatus.WORKING)
 
 
 class Ledger(Protocol):
-    def holders(self, lead: Any) -> set[int]:
+    def holders(self, lead: LeadShape) -> set[int]:
         """The partners that already had ``lead``."""
 
     def loads(self, partner_ids: list[int], now: datetime) -> tuple[dict[int, int], dict[int, int]]:
@@ -40,8 +41,8 @@ class DatabaseLedger:
     def __init__(self, vendor: Vendor):
         self.vendor = vendor
 
-    def holders(self, lead: Any) -> set[int]:
-        lead_id = getattr(lead, "id", None)
+    def holders(self, lead: LeadShape) -> set[int]:
+        lead_id = lead.id
         if lead_id is None:
             return set()
         stmt = select(Assignment.partner_id).where(Assignment.lead_id == lead_id)
@@ -93,18 +94,17 @@ class MemoryLedger:
         self._last: dict[int, dict[int, int]] = {}
         self._turn = 0
 
-    def record(self, lead: Any, decision: Any, at: datetime) -> None:
+    def record(self, lead_id: int, partner_id: int, rule_id: int, at: datetime) -> None:
         """Count an offer the simulation made, as the database would after an offer."""
-        partner_id, rule_id = decision.partner.id, decision.rule.id
         self._turn += 1
-        self._holders.setdefault(lead.id, set()).add(partner_id)
+        self._holders.setdefault(lead_id, set()).add(partner_id)
         self._open[partner_id] += 1
         self._days[(partner_id, start_of_day(self.vendor, at))] += 1
         self._count.setdefault(rule_id, Counter())[partner_id] += 1
         self._last.setdefault(rule_id, {})[partner_id] = self._turn
 
-    def holders(self, lead: Any) -> set[int]:
-        return set(self._holders.get(getattr(lead, "id", None), ()))
+    def holders(self, lead: LeadShape) -> set[int]:
+        return set(self._holders.get(lead.id, ())) if lead.id is not None else set()
 
     def loads(self, partner_ids: list[int], now: datetime) -> tuple[dict[int, int], dict[int, int]]:
         day = start_of_day(self.vendor, now)

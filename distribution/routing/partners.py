@@ -91,7 +91,8 @@ class PartnerIndex:
         """The partners a rule's action points at, in id order, before eligibility."""
         if named:
             ids = params.get("partner_ids") or [params.get("partner_id")]
-            cards = [self.by_id[i] for i in sorted({_int(i) for i in ids}) if i in self.by_id]
+            wanted = {n for n in map(_int, ids) if n is not None}
+            cards = [self.by_id[i] for i in sorted(wanted) if i in self.by_id]
         elif territory:
             cards = self.by_country.get((country or "").upper(), [])
         else:

@@ -31,6 +31,7 @@ from distribution.models import (
 )
 from distribution.routing.engine import Decision, decide, route
 from distribution.routing.ledger import DatabaseLedger
+from distribution.shapes import LeadShape
 
 OPEN = (LeadStatus.OFFERED, LeadStatus.POOLED, LeadStatus.UNASSIGNED)
 FILTERS = ("country", "state", "postal_prefix", "product", "partner_id", "status")
@@ -101,7 +102,7 @@ class _Keeping(DatabaseLedger):
         super().__init__(vendor)
         self.holder = holder
 
-    def holders(self, lead: Any) -> set[int]:
+    def holders(self, lead: LeadShape) -> set[int]:
         return super().holders(lead) - {self.holder}
 
 

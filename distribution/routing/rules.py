@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from distribution import audit, clock
 from distribution.actors import Actor
-from distribution.db import db
+from distribution.db import db, rows_changed
 from distribution.errors import DomainError, FieldError, InvalidInput
 from distribution.models import (
     Buyer,
@@ -45,7 +45,7 @@ def validate_rule(vendor: Vendor, data: Mapping[str, Any]) -> list[FieldError]:
     for index, condition in enumerate(items):
         errors += conditions.problems(condition, index)
     try:
-        action = RuleAction(data.get("action"))
+        action = RuleAction(str(data.get("action")))
     except ValueError:
         choices = ", ".join(a.value for a in RuleAction)
         return [*errors, FieldError("action", f"'{data.get('action')}' is not one of {choices}")]
@@ -65,8 +65,8 @@ def validate_rule(vendor: Vendor, data: Mapping[str, Any]) -> list[FieldError]:
             FieldError("action_params.strategy", f"must be one of {', '.join(STRATEGIES)}")
         )
     for name in ("acceptance_window_hours", "followup_sla_hours", "exclusive_hours"):
-        value = data.get(name)
-        if value not in (None, "") and (_int(value) is None or _int(value) <= 0):
+        value, hours = data.get(name), _int(data.get(name))
+        if value not in (None, "") and (hours is None or hours <= 0):
             errors.append(FieldError(name, "must be a whole number of hours above 0"))
     if action is RuleAction.HYBRID and not _int(data.get("exclusive_hours")):
         errors.append(FieldError("exclusive_hours", "a hybrid rule needs its exclusive window"))
@@ -82,7 +82,8 @@ def _setting_problems(params: Mapping[str, Any]) -> list[FieldError]:
     if "group" in params and not isinstance(params["group"], Mapping):
         errors.append(FieldError("action_params.group", "must be an object (kind, tier, ...)"))
     days = params.get("pool_days")
-    if days not in (None, "") and (isinstance(days, bool) or not _int(days) or _int(days) <= 0):
+    whole = None if isinstance(days, bool) else _int(days)
+    if days not in (None, "") and (whole is None or whole <= 0):
         errors.append(FieldError("action_params.pool_days", "must be a whole number above 0"))
     fallback = params.get("fallback")
     if fallback is not None and fallback not in _FALLBACKS:
@@ -210,12 +211,12 @@ def save_draft(
     before = _summary(vendor, rule_set.rules)
     expected = rule_set.revision if revision is None else revision
     # One conditional statement: of two saves that read the same revision, one wins.
-    bumped = db.session.execute(
+    bumped = rows_changed(
         update(RuleSet)
         .where(RuleSet.id == rule_set.id, RuleSet.revision == expected)
         .values(revision=RuleSet.revision + 1, edited_at=clock.now(), edited_by=by)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if bumped != 1:
         db.session.refresh(rule_set)
         raise DraftChanged(rule_set.edited_by, rule_set.edited_at)

@@ -73,8 +73,8 @@ def simulate(vendor: Vendor, rule_set: RuleSet, days: int) -> Simulation:
         taken = [decision.partner] if decision.partner is not None else decision.pool
         for partner in taken:
             lines.setdefault(partner.id, PartnerLine(partner.id, partner.name)).would += 1
-        if decision.partner is not None:
-            ledger.record(lead, decision, lead.received_at)
+        if decision.partner is not None and decision.rule is not None:
+            ledger.record(lead.id, decision.partner.id, decision.rule.id, lead.received_at)
         result.destinations[lead.id] = decision.partner.id if decision.partner else None
     window = select(Lead.id).where(
         Lead.vendor_id == vendor.id,
