@@ -179,6 +179,9 @@ def perform(vendor: Vendor, lead: Lead, chosen: Plan, actor: Actor) -> Outcome:
     if lead.vendor_id != vendor.id:
         raise ActionRefused(f"no lead {lead.id}")
     kind = chosen.kind
+    # Read the state again under a row lock (PostgreSQL; SQLite has one writer): of two
+    # people acting on one lead at once, the second sees what the first did.
+    db.session.refresh(lead, with_for_update=True)
     refused = why_not(lead, kind, actor)
     if refused:
         raise ActionRefused(refused)

@@ -19,6 +19,7 @@ from distribution.actors import Actor
 from distribution.db import db
 from distribution.errors import ActionRefused, InvalidInput
 from distribution.models import Buyer, Lead, Partner, Role
+from portal.choices import options
 from portal.security import get_or_404, role_required, scoped
 from portal.vendor_admin import bp
 from portal.vendor_admin.lead_actions_forms import LeadActionForm
@@ -123,11 +124,13 @@ def _fill_choices(form: LeadActionForm) -> None:
     partners = db.session.scalars(
         scoped(Partner).where(Partner.active.is_(True)).order_by(Partner.name)
     ).all()
-    choices = [(str(p.id), p.name) for p in partners]
-    form.partner_id.choices = [("", "Choose a partner")] + choices
-    form.partner_ids.choices = choices
+    pairs = [(str(p.id), p.name) for p in partners]
+    form.partner_id.choices = options([("", "Choose a partner"), *pairs])
+    form.partner_ids.choices = options(pairs)
     buyers = db.session.scalars(scoped(Buyer).order_by(Buyer.name)).all()
-    form.buyer_id.choices = [("", "Choose a buyer")] + [(str(b.id), b.name) for b in buyers]
+    form.buyer_id.choices = options(
+        [("", "Choose a buyer"), *((str(b.id), b.name) for b in buyers)]
+    )
 
 
 def _selected(ids: list[int]) -> list[Lead]:

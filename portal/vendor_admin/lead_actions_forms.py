@@ -17,6 +17,8 @@ from wtforms import (
     widgets,
 )
 
+from portal.choices import options
+
 
 class CheckboxListField(SelectMultipleField):
     """Several choices as a list of checkboxes (works without JavaScript)."""
@@ -32,10 +34,12 @@ class LeadActionForm(FlaskForm):
     window_hours = StringField("Hours to accept", render_kw={"inputmode": "numeric"})
     pool_by = RadioField(
         "Who may claim it",
-        choices=[
-            ("rule", "Partners whose territory and products fit"),
-            ("partners", "Only the partners I choose"),
-        ],
+        choices=options(
+            {
+                "rule": "Partners whose territory and products fit",
+                "partners": "Only the partners I choose",
+            }
+        ),
         default="rule",
         validate_choice=False,
     )
