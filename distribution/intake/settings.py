@@ -191,7 +191,7 @@ def _check_aliases(aliases: Any) -> list[FieldError]:
     for alias, target in aliases.items():
         if not isinstance(alias, str) or not alias.strip() or len(alias) > 100:
             errors.append(FieldError("field_aliases", "a sender's name is 1 to 100 characters"))
-        elif target not in _ALIAS_TARGETS:
+        elif not isinstance(target, str) or target not in _ALIAS_TARGETS:
             message = f"'{alias}' points to '{target}', which is not a lead field"
             errors.append(FieldError(f"field_aliases.{alias.strip()}", message))
     return errors
