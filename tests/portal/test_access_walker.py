@@ -31,7 +31,7 @@ from distribution import accounts, imports, suppressions
 from distribution.actors import Actor
 from distribution.buyers.setup import issue_api_key
 from distribution.db import db
-from distribution.models import AuditEntry, Delivery, Destination, Lead, LeadStatus, Role
+from distribution.models import AuditEntry, Delivery, Destination, Lead, LeadEvent, LeadStatus, Role
 from distribution.people import invitations
 from distribution.routing import rules
 from tests.buyers import accepts, buyer, one_lead, sale_of, sold
@@ -180,12 +180,19 @@ def _uploaded(app: Flask, email: str) -> str:
     return answer.headers["Location"].rsplit("/", 1)[-1]
 
 
-def _audit_count(vendor_id: int) -> int:
-    return db.session.scalar(select(func.count(AuditEntry.id)).where(
-        AuditEntry.vendor_id == vendor_id))  # fmt: skip
+def _trail(vendor_id: int) -> tuple[int, int]:
+    """How many audit entries and lead events the vendor has: a write to its rows adds one."""
+    return (
+        db.session.scalar(
+            select(func.count(AuditEntry.id)).where(AuditEntry.vendor_id == vendor_id)
+        ),
+        db.session.scalar(select(func.count(LeadEvent.id)).where(LeadEvent.vendor_id == vendor_id)),
+    )
 
 
-def _walk(app: Flask, ids: dict[str, int], only_with_ids: bool = False):
+def _walk(
+    app: Flask, ids: dict[str, Any], only_with_ids: bool = False
+) -> Iterator[tuple[str, str, str]]:
     """(method, rule text, address) for every walked route filled with ``ids``."""
     for method, text, item in _routes(app):
         if only_with_ids and not item.arguments:
@@ -208,7 +215,7 @@ def test_the_walk_covers_every_new_page_and_endpoint(app):
 
 def test_foreign_ids_answer_404_to_the_vendor_admin_and_its_management_key(app, walk):
     a, b = walk["a"], walk["b"]
-    before = _audit_count(b["vendor"])
+    before = _trail(b["vendor"])
     admin, token = _login(app, a["logins"][Role.VENDOR_ADMIN])
     key = {"Authorization": f"Bearer {a['keys']['admin']}"}
     wrong = []
@@ -219,7 +226,7 @@ def test_foreign_ids_answer_404_to_the_vendor_admin_and_its_management_key(app, 
             wrong.append((method, path, answer.status_code))
     assert not wrong, "\n".join(map(str, wrong))
     db.session.expire_all()
-    assert _audit_count(b["vendor"]) == before  # nothing of B's changed
+    assert _trail(b["vendor"]) == before  # nothing of B's changed
 
 
 def test_own_ids_are_real_the_vendor_admin_reads_every_page_and_endpoint(app, walk):
