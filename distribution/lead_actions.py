@@ -33,6 +33,7 @@ from distribution.routing.compiled import published
 from distribution.routing.engine import make_offer, route
 from distribution.routing.ledger import DatabaseLedger
 from distribution.routing.partners import index_for
+from distribution.tenancy import MAX_INT32, Scope
 from distribution.vendor_settings import VendorSettings
 
 S = LeadStatus
@@ -197,11 +198,13 @@ def perform_many(
     A lead id of another vendor, or of none, is refused as not found.
     """
     result = BulkOutcome(chosen.kind)
+    # An id no row can have (over 32 bits on PostgreSQL) is refused as not found below.
     ids = list(dict.fromkeys(lead_ids))[:MAX_BULK]
+    possible = [i for i in ids if 0 < i <= MAX_INT32]
     found = {
         lead.id: lead
         for lead in db.session.scalars(
-            select(Lead).where(Lead.vendor_id == vendor.id, Lead.id.in_(ids))
+            select(Lead).where(Lead.vendor_id == vendor.id, Lead.id.in_(possible))
         )
     }
     for lead_id in ids:
@@ -496,10 +499,8 @@ def _own(vendor: Vendor, model: Any, value: Any, name: str, errors: list[FieldEr
     if text is None:
         errors.append(FieldError(name, f"choose a {noun}"))
         return None
-    found = None
-    if text.isascii() and text.isdigit() and len(text) <= 18:
-        found = db.session.get(model, int(text))
-    if found is None or found.vendor_id != vendor.id:
+    found = Scope.for_vendor(vendor.id).get(model, text) if text.isascii() else None
+    if found is None:
         errors.append(FieldError(name, f"no {noun} {text!r} in this vendor"))
         return None
     return found
