@@ -58,6 +58,9 @@ class VendorSettings:
     dedupe_window_days: int = DEFAULT_DEDUPE_WINDOW_DAYS  # 0: no dedupe
     batch_limit: int = DEFAULT_BATCH_LIMIT
     field_aliases: dict[str, str] = field(default_factory=dict)
+    # Per sender: a source key's id (as text) -> that sender's own aliases, read on top
+    # of ``field_aliases`` when a lead comes with that key.
+    sender_aliases: dict[str, dict[str, str]] = field(default_factory=dict)
     score_rules: list[dict[str, Any]] = field(
         default_factory=lambda: copy.deepcopy(DEFAULT_SCORE_RULES)
     )
@@ -72,6 +75,12 @@ class VendorSettings:
     # Buyers: the window of the return-rate cap, and how long a ping may take.
     return_rate_days: int = DEFAULT_RETURN_RATE_DAYS
     ping_timeout_seconds: float = DEFAULT_PING_TIMEOUT_SECONDS
+
+    def aliases_for(self, api_key_id: int | None) -> dict[str, str]:
+        """The aliases of a lead that came with key ``api_key_id``: the vendor-wide ones,
+        then the sender's own after them (so that, read in order, the sender's win)."""
+        own = self.sender_aliases.get(str(api_key_id), {}) if api_key_id is not None else {}
+        return self.field_aliases | own
 
     @classmethod
     def of(cls, vendor: Vendor) -> VendorSettings:
@@ -129,6 +138,13 @@ def _text_mapping(value: Any) -> dict[str, str] | None:
     return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
 
 
+def _text_mappings(value: Any) -> dict[str, dict[str, str]] | None:
+    if not isinstance(value, Mapping):
+        return None
+    found = {str(k): _text_mapping(v) for k, v in value.items()}
+    return {k: v for k, v in found.items() if v}
+
+
 def _score_rules(value: Any) -> list[dict[str, Any]] | None:
     # No rules at all would score every lead 0: an empty list means "ours".
     if isinstance(value, list) and value and all(isinstance(r, Mapping) for r in value):
@@ -155,6 +171,7 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "dedupe_window_days": _whole(minimum=0),
     "batch_limit": _whole(minimum=1),
     "field_aliases": _text_mapping,
+    "sender_aliases": _text_mappings,
     "score_rules": _score_rules,
     "grade_bands": _bands,
     "xml_layouts": _layouts,

@@ -1,6 +1,8 @@
 """From a request body to stored leads: pick the parser by content type, ingest each lead.
 
-Used by the API, the e-mail endpoint and the command line alike. A body that
+Used by the API, the e-mail endpoint and the command line alike. Field names are
+read through the vendor's aliases, and through the sender's own on top of them
+when the lead came with a source key that has some. A body that
 cannot be read at all is kept as one rejected lead and reported as ``BodyError``
 (HTTP 400) so the sender knows, and nothing is lost.
 """
@@ -61,7 +63,7 @@ def receive(
             + ", ".join(sorted(SUPPORTED_TYPES))
         )
     try:
-        items = _parse(vendor, body, kind)
+        items = _parse(vendor, body, kind, origin)
     except UnsafeDocument as exc:
         raise BodyError(str(exc), _keep(vendor, body, origin, str(exc)), unsafe=True) from exc
     except ParseError as exc:
@@ -79,16 +81,18 @@ def _keep(vendor: Vendor, body: bytes, origin: Origin, message: str) -> IntakeRe
     return store_unreadable(vendor, body, origin, message)
 
 
-def _parse(vendor: Vendor, body: bytes, kind: str) -> list[tuple[Mapping[str, Any], bytes]]:
+def _parse(
+    vendor: Vendor, body: bytes, kind: str, origin: Origin
+) -> list[tuple[Mapping[str, Any], bytes]]:
     """(raw lead, its own raw payload) pairs."""
-    if kind == JSON_TYPE:
-        aliases = _folded_aliases(vendor)
-        return [(_json_fields(item, aliases), raw) for item, raw in _parse_json(body)]
-    if kind == FORM_TYPE:
-        return [(_parse_form(vendor, body), body)]
     if kind in XML_TYPES:
         return [(lead, body) for lead in _parse_xml(vendor, body)]
-    return _parse_csv(vendor, body)
+    aliases = _folded_aliases(vendor, origin)
+    if kind == JSON_TYPE:
+        return [(_json_fields(item, aliases), raw) for item, raw in _parse_json(body)]
+    if kind == FORM_TYPE:
+        return [(_parse_form(body, aliases), body)]
+    return _parse_csv(body, aliases)
 
 
 def _parse_json(body: bytes) -> list[tuple[Mapping[str, Any], bytes]]:
@@ -107,8 +111,10 @@ def _parse_json(body: bytes) -> list[tuple[Mapping[str, Any], bytes]]:
     raise ParseError("the JSON body must be an object (one lead) or a list of objects")
 
 
-def _folded_aliases(vendor: Vendor) -> dict[str, str]:
-    aliases = VendorSettings.of(vendor).field_aliases
+def _folded_aliases(vendor: Vendor, origin: Origin) -> dict[str, str]:
+    """The aliases for this lead by folded name; a sender's own win over the vendor's."""
+    key_id = origin.api_key.id if origin.api_key is not None else None
+    aliases = VendorSettings.of(vendor).aliases_for(key_id)
     return {fold(k): v.strip() for k, v in aliases.items() if v.strip()}
 
 
@@ -131,7 +137,7 @@ def _json_fields(item: Mapping[str, Any], aliases: Mapping[str, str]) -> dict[st
     return lead
 
 
-def _parse_form(vendor: Vendor, body: bytes) -> Mapping[str, Any]:
+def _parse_form(body: bytes, aliases: Mapping[str, str]) -> Mapping[str, Any]:
     from urllib.parse import parse_qsl
 
     try:
@@ -142,7 +148,7 @@ def _parse_form(vendor: Vendor, body: bytes) -> Mapping[str, Any]:
         pairs = parse_qsl(text, keep_blank_values=False, max_num_fields=MAX_FORM_FIELDS)
     except ValueError as exc:  # more fields than max_num_fields
         raise ParseError(f"the form has more than {MAX_FORM_FIELDS} fields") from exc
-    return namevalue.parse_form(pairs, VendorSettings.of(vendor).field_aliases or None)
+    return namevalue.parse_form(pairs, aliases or None)
 
 
 def _parse_xml(vendor: Vendor, body: bytes) -> list[dict[str, Any]]:
@@ -162,17 +168,16 @@ def _parse_xml(vendor: Vendor, body: bytes) -> list[dict[str, Any]]:
     )
 
 
-def _parse_csv(vendor: Vendor, body: bytes) -> list[tuple[Mapping[str, Any], bytes]]:
+def _parse_csv(body: bytes, aliases: Mapping[str, str]) -> list[tuple[Mapping[str, Any], bytes]]:
     import io
 
     from connectors import tabular
 
     table = tabular.read_table(io.BytesIO(body), "text/csv")
     mapping = tabular.guess_mapping(table.headers)
-    aliases = VendorSettings.of(vendor).field_aliases
     for header in table.headers:
-        if header in aliases:
-            mapping[header] = aliases[header]
+        if fold(header) in aliases:
+            mapping[header] = aliases[fold(header)]
     return [
         (tabular.apply_mapping(row, mapping), _csv_line(table.headers, row)) for row in table.rows
     ]

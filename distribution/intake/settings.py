@@ -1,5 +1,9 @@
 """A vendor's intake settings: required fields, dedupe window, aliases, scoring, XML layouts.
 
+Aliases are vendor-wide (``field_aliases``) and per sender (``sender_aliases``: a
+live source key's id -> that sender's own aliases, which win over the vendor-wide
+ones for a lead that came with that key).
+
 ``save`` is the one way a person or the management API changes them: it checks
 every setting (each error names its field, like ``score_rules[2].op``), changes
 nothing unless all of it is good, writes the JSON settings and one audit entry.
@@ -28,7 +32,7 @@ from distribution.errors import FieldError, InvalidInput
 from distribution.intake import geo
 from distribution.intake.pipeline import LEAD_FIELDS
 from distribution.intake.scoring import score, validate_score_rules, with_warnings
-from distribution.models import Lead, Vendor
+from distribution.models import ApiKey, Lead, Vendor
 from distribution.vendor_settings import VendorSettings
 
 SETTINGS = (
@@ -37,6 +41,7 @@ SETTINGS = (
     "default_region",
     "batch_limit",
     "field_aliases",
+    "sender_aliases",
     "score_rules",
     "grade_bands",
     "xml_layouts",
@@ -64,6 +69,7 @@ def current(vendor: Vendor) -> dict[str, Any]:
         "default_region": vendor.default_region,
         "batch_limit": settings.batch_limit,
         "field_aliases": settings.field_aliases,
+        "sender_aliases": _live(vendor, settings.sender_aliases),
         "score_rules": settings.score_rules,
         "grade_bands": settings.grade_bands,
         "xml_layouts": settings.xml_layouts,
@@ -113,6 +119,32 @@ def history(vendor: Vendor, limit: int = 20) -> list[Any]:
     return audit.entries(vendor, AUDIT_SUBJECT, vendor.id, limit=limit)
 
 
+def senders(vendor: Vendor) -> list[ApiKey]:
+    """The vendor's live lead-source keys (not revoked, not a management, partner or buyer
+    key), oldest first: the senders that may have aliases of their own."""
+    return list(
+        db.session.scalars(
+            select(ApiKey)
+            .where(
+                ApiKey.vendor_id == vendor.id,
+                ApiKey.revoked_at.is_(None),
+                ApiKey.admin.is_(False),
+                ApiKey.partner_id.is_(None),
+                ApiKey.buyer_id.is_(None),
+            )
+            .order_by(ApiKey.id)
+        )
+    )
+
+
+def _live(vendor: Vendor, by_sender: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    # A revoked key posts nothing: its aliases are not shown, and go at the next save.
+    if not by_sender:
+        return {}
+    live = {str(key.id) for key in senders(vendor)}
+    return {key_id: aliases for key_id, aliases in by_sender.items() if key_id in live}
+
+
 def countries() -> list[tuple[str, str]]:
     """The countries a default region can be, as (code, name)."""
     return geo.countries()
@@ -135,12 +167,18 @@ def _checked(vendor: Vendor, changes: Mapping[str, Any]) -> dict[str, Any]:
     errors += _check_region(values["default_region"])
     errors += _check_whole(values["batch_limit"], "batch_limit", 1, 1000)
     errors += _check_aliases(values["field_aliases"])
+    errors += _check_sender_aliases(vendor, values["sender_aliases"])
     errors += _check_scoring(values["score_rules"], values["grade_bands"])
     errors += _check_layouts(values["xml_layouts"])
     if errors:
         raise InvalidInput(errors)
     values["default_region"] = values["default_region"].upper()
     values["field_aliases"] = {k.strip(): v for k, v in values["field_aliases"].items()}
+    values["sender_aliases"] = {
+        key_id: {k.strip(): v for k, v in aliases.items()}
+        for key_id, aliases in values["sender_aliases"].items()
+        if aliases
+    }
     return values
 
 
@@ -182,18 +220,33 @@ def _check_region(region: Any) -> list[FieldError]:
     return []
 
 
-def _check_aliases(aliases: Any) -> list[FieldError]:
+def _check_aliases(aliases: Any, name: str = "field_aliases") -> list[FieldError]:
     if not isinstance(aliases, Mapping):
-        return [FieldError("field_aliases", "must map a sender's field name to one of ours")]
+        return [FieldError(name, "must map a sender's field name to one of ours")]
     if len(aliases) > MAX_ALIASES:
-        return [FieldError("field_aliases", f"at most {MAX_ALIASES} aliases")]
+        return [FieldError(name, f"at most {MAX_ALIASES} aliases")]
     errors = []
     for alias, target in aliases.items():
         if not isinstance(alias, str) or not alias.strip() or len(alias) > 100:
-            errors.append(FieldError("field_aliases", "a sender's name is 1 to 100 characters"))
+            errors.append(FieldError(name, "a sender's name is 1 to 100 characters"))
         elif not isinstance(target, str) or target not in _ALIAS_TARGETS:
             message = f"'{alias}' points to '{target}', which is not a lead field"
-            errors.append(FieldError(f"field_aliases.{alias.strip()}", message))
+            errors.append(FieldError(f"{name}.{alias.strip()}", message))
+    return errors
+
+
+def _check_sender_aliases(vendor: Vendor, by_sender: Any) -> list[FieldError]:
+    if not isinstance(by_sender, Mapping):
+        message = "must map a source key's id to that sender's aliases"
+        return [FieldError("sender_aliases", message)]
+    live = {str(key.id) for key in senders(vendor)} if by_sender else set()
+    errors = []
+    for key_id, aliases in by_sender.items():
+        name = f"sender_aliases.{key_id}"
+        if not isinstance(key_id, str) or key_id not in live:
+            errors.append(FieldError(name, f"'{key_id}' is not one of your live source keys"))
+        else:
+            errors += _check_aliases(aliases, name)
     return errors
 
 

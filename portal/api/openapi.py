@@ -594,6 +594,12 @@ _INTAKE_SETTINGS = {
         "default_region": {"type": "string", "description": "ISO 3166-1 alpha-2, like US"},
         "batch_limit": {"type": "integer", "minimum": 1, "maximum": 1000},
         "field_aliases": {"type": "object", "additionalProperties": _TEXT},
+        "sender_aliases": {
+            "type": "object",
+            "description": "A live source key's id -> that sender's own aliases, which win"
+            " over field_aliases for the leads it posts",
+            "additionalProperties": {"type": "object", "additionalProperties": _TEXT},
+        },
         "score_rules": {"type": "array", "items": {"type": "object"}},
         "grade_bands": {
             "type": "object",

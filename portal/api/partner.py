@@ -145,6 +145,7 @@ def partner_pool() -> Response:
     sort = request.args.get("sort", "ending")
     if sort not in pool.SORTS:
         errors.append(FieldError("sort", f"is one of {', '.join(pool.SORTS)}"))
+    # Present but blank (``?min_score=``) is no number either: refused, not ignored.
     if "min_score" in request.args and not re.fullmatch(r"-?[0-9]{1,9}", filters["min_score"]):
         errors.append(FieldError("min_score", "must be a whole number"))
     if errors:

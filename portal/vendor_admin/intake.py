@@ -36,9 +36,12 @@ from portal.vendor_admin.routes import current_vendor
 def intake_settings_page() -> str | tuple[str, int] | Response:
     vendor = current_vendor()
     saved = intake_settings.current(vendor)
+    senders = [
+        (str(key.id), f"{key.name} ({key.prefix}…)") for key in intake_settings.senders(vendor)
+    ]
     if request.method == "GET":
-        return _page(filled(saved))
-    form = filled(saved, request.form)
+        return _page(filled(saved, senders))
+    form = filled(saved, senders, request.form)
     if not form.validate_on_submit():
         return _page(form), 422
     changes, where = read(form, saved)

@@ -46,6 +46,12 @@ class AliasRow(Form):
     ours = SelectField("Our field", choices=_ALIAS_TARGETS, default="")
 
 
+class SenderAliasRow(Form):
+    sender = SelectField("Sender", choices=options([("", "—")]), default="")
+    theirs = StringField("Their field name")
+    ours = SelectField("Our field", choices=_ALIAS_TARGETS, default="")
+
+
 class RuleRow(Form):
     field = StringField("Field")
     op = SelectField("Test", choices=options([("", "—"), *((o, o) for o in OPERATORS)]))
@@ -71,6 +77,7 @@ class IntakeSettingsForm(FlaskForm):
     batch_limit = IntegerField("Most leads in one request")
     required = FieldList(FormField(RequirementRow))
     aliases = FieldList(FormField(AliasRow))
+    sender_aliases = FieldList(FormField(SenderAliasRow))
     band_a = IntegerField("Lowest score of an A")
     band_b = IntegerField("Lowest score of a B")
     band_c = IntegerField("Lowest score of a C")
@@ -80,7 +87,9 @@ class IntakeSettingsForm(FlaskForm):
     sample_layout = StringField("Read it with the layout of root element", validators=[Optional()])
     sample = TextAreaField("Sample document", validators=[Optional()])
 
-    TABLES = ("required", "aliases", "rules", "layouts", "mappings")
+    TABLES = ("required", "aliases", "sender_aliases", "rules", "layouts", "mappings")
+    # The (key id, name) of the senders a sender alias may pick; ``filled`` sets them.
+    sender_choices: tuple[tuple[str, str], ...] = ()
 
     def leaves(self) -> Iterator[Field]:
         """Every input, table cells included, for the error summary."""
@@ -96,7 +105,13 @@ class IntakeSettingsForm(FlaskForm):
         for name in self.TABLES:
             for _ in range(count):
                 self[name].append_entry()
+        self.offer_senders()
         self.name_cells()
+
+    def offer_senders(self) -> None:
+        """Let each sender alias row pick one of ``sender_choices``."""
+        for row in self.sender_aliases:
+            row.form.sender.choices = options([("", "—"), *self.sender_choices])
 
     def name_cells(self) -> None:
         """Give each cell a label that says its row, as the summary and screen readers read it."""
@@ -109,6 +124,7 @@ class IntakeSettingsForm(FlaskForm):
 _ROW_NAMES = {
     "required": "Requirement",
     "aliases": "Alias",
+    "sender_aliases": "Sender alias",
     "rules": "Rule",
     "layouts": "Layout",
     "mappings": "Layout field",
@@ -130,11 +146,16 @@ class Summary:
         return self._form.leaves()
 
 
-def filled(values: dict[str, Any], formdata: Any = None) -> IntakeSettingsForm:
-    """The form showing ``values`` (as ``intake_settings.current`` gives them) and blank rows."""
+def filled(
+    values: dict[str, Any], senders: list[tuple[str, str]], formdata: Any = None
+) -> IntakeSettingsForm:
+    """The form showing ``values`` (as ``intake_settings.current`` gives them) and blank rows;
+    ``senders`` are the (key id, name) a sender alias may pick."""
     form = IntakeSettingsForm(formdata=formdata)
     form.default_region.choices = options(intake_settings.countries())
+    form.sender_choices = tuple(senders)
     if formdata is not None:
+        form.offer_senders()
         form.name_cells()
         return form
     form.dedupe_window_days.data = values["dedupe_window_days"]
@@ -147,6 +168,9 @@ def filled(values: dict[str, Any], formdata: Any = None) -> IntakeSettingsForm:
         form.required.append_entry({"first": choices[0], "second": choices[1], "third": choices[2]})
     for theirs, ours in values["field_aliases"].items():
         form.aliases.append_entry({"theirs": theirs, "ours": ours})
+    for sender, aliases in values["sender_aliases"].items():
+        for theirs, ours in aliases.items():
+            form.sender_aliases.append_entry({"sender": sender, "theirs": theirs, "ours": ours})
     for rule in values["score_rules"]:
         form.rules.append_entry(rule | {"value": _shown(rule.get("value"))})
     for layout in values["xml_layouts"]:
@@ -189,6 +213,7 @@ def read(
               "grade_bands.B": form.band_b, "grade_bands.C": form.band_c}  # fmt: skip
     changes["required_fields"] = _requirements(form, where)
     changes["field_aliases"] = _aliases(form, where)
+    changes["sender_aliases"] = _sender_aliases(form, where)
     changes["score_rules"] = _rules(form, where)
     changes["xml_layouts"] = _layouts(form, saved, where)
     return changes, where
@@ -216,6 +241,26 @@ def _aliases(form: IntakeSettingsForm, where: dict[str, Field]) -> dict[str, str
         where.setdefault("field_aliases", row.form.theirs)
         aliases[theirs] = ours
     return aliases
+
+
+def _sender_aliases(form: IntakeSettingsForm, where: dict[str, Field]) -> dict[str, Any]:
+    by_sender: dict[str, dict[str, str]] = {}
+    for row in form.sender_aliases:
+        cells = row.form
+        sender, theirs = cells.sender.data or "", (cells.theirs.data or "").strip()
+        ours = cells.ours.data or ""
+        if not (sender or theirs or ours):
+            continue
+        if not sender or not theirs:
+            missing = cells.theirs if sender else cells.sender
+            message = "type the name this sender uses" if sender else "choose the sender"
+            missing.errors = [*missing.errors, message]
+            continue
+        where.setdefault("sender_aliases", cells.sender)
+        where.setdefault(f"sender_aliases.{sender}", cells.sender)
+        where[f"sender_aliases.{sender}.{theirs}"] = cells.ours
+        by_sender.setdefault(sender, {})[theirs] = ours
+    return by_sender
 
 
 def _rules(form: IntakeSettingsForm, where: dict[str, Field]) -> list[dict[str, Any]]:
