@@ -10,14 +10,12 @@ the draft's audit entry.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
-from flask import abort, g, request
+from flask import g
 from flask.wrappers import Response
 from sqlalchemy import select
 
-from connectors import jsonsafe
-from connectors.errors import ParseError
 from distribution.db import db
 from distribution.errors import FieldError, InvalidInput
 from distribution.models import RuleSet, RuleSetStatus, Vendor
@@ -26,6 +24,7 @@ from distribution.routing.simulate import MAX_DAYS, simulate
 from portal.api import bp
 from portal.api.answers import answer, problem
 from portal.api.auth import admin_actor, admin_key_required
+from portal.api.bodies import json_object
 
 MAX_BODY_BYTES = 1024 * 1024  # 200 rules with long lists fit well inside
 
@@ -44,7 +43,7 @@ def vendor_rules() -> Response:
 def vendor_rules_draft() -> Response:
     """Save the draft: 201 when it starts one, 200 when it updates the open one."""
     vendor = _vendor()
-    body = _body()
+    body = json_object(MAX_BODY_BYTES)
     data = body.get("rules")
     if not isinstance(data, list):
         return _invalid([FieldError("rules", "must be a list of rule objects")])
@@ -83,7 +82,7 @@ def vendor_rules_draft() -> Response:
 def vendor_rules_publish() -> Response:
     """Publish the open draft (if ``version`` is sent, only at that version)."""
     vendor = _vendor()
-    body = _body()
+    body = json_object(MAX_BODY_BYTES)
     draft = _draft(vendor)
     if draft is None:
         return problem(409, "no_draft", "there is no draft to publish; PUT one first")
@@ -105,7 +104,7 @@ def vendor_rules_publish() -> Response:
 def vendor_rules_simulate() -> Response:
     """Play the open draft (else the published set) over the last ``days`` days of leads."""
     vendor = _vendor()
-    body = _body()
+    body = json_object(MAX_BODY_BYTES)
     days = body.get("days", 30)
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
         return _invalid([FieldError("days", f"must be a whole number from 1 to {MAX_DAYS}")])
@@ -188,23 +187,3 @@ def _fresh_revision(draft: RuleSet | None) -> int | None:
 def _invalid(errors: list[FieldError]) -> Response:
     message = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
     return problem(422, "invalid", message, errors=[e.as_dict() for e in errors])
-
-
-def _body() -> dict[str, Any]:
-    """The JSON object posted; anything else aborts with 400 (413 when too large)."""
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        _refuse(413, "too_large", f"the body is over the {MAX_BODY_BYTES}-byte limit")
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        return {}
-    try:
-        data = jsonsafe.loads(raw)
-    except ParseError as exc:
-        _refuse(400, "malformed_body", exc.message)
-    if not isinstance(data, dict):
-        _refuse(400, "malformed_body", "the body must be a JSON object")
-    return data
-
-
-def _refuse(status: int, error: str, message: str) -> NoReturn:
-    abort(problem(status, error, message))
