@@ -29,6 +29,7 @@ from distribution.routing import conditions
 from distribution.routing.candidates import STRATEGIES
 from distribution.routing.jobs import route_after_commit
 from distribution.routing.wording import describe_rule
+from distribution.tenancy import MAX_INT32
 
 # --- validating and editing ------------------------------------------------------
 
@@ -136,9 +137,13 @@ def _foreign_ids(vendor: Vendor, params: Mapping[str, Any]) -> list[FieldError]:
 
 
 def _strict_int(value: str) -> int | None:
-    """A positive id written as digits, else None (``True`` or ``1.5`` is not an id)."""
+    """A positive id written as digits, else None (``True`` or ``1.5`` is not an id; nor is
+    a number past 32 bits, which no row has and PostgreSQL would refuse to compare)."""
     text = value.strip()
-    return int(text) if text.isdigit() and len(text) < 19 else None
+    if not (text.isascii() and text.isdigit() and len(text) < 19):
+        return None
+    number = int(text)
+    return number if number <= MAX_INT32 else None
 
 
 def draft(

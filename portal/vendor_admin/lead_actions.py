@@ -19,6 +19,7 @@ from distribution.actors import Actor
 from distribution.db import db
 from distribution.errors import ActionRefused, InvalidInput
 from distribution.models import Buyer, Lead, Partner, Role
+from distribution.tenancy import MAX_INT32, row_id
 from portal.choices import options
 from portal.security import get_or_404, role_required, scoped
 from portal.vendor_admin import bp
@@ -49,9 +50,9 @@ def lead_action(lead_id: int) -> str | Response:
 @role_required(Role.VENDOR_ADMIN)
 def leads_action() -> str | Response:
     """The leads ticked on the lead list: the same steps, each lead tried on its own."""
-    ids = [int(v) for v in request.values.getlist("lead") if v.isascii() and v.isdigit()][
-        : lead_actions.MAX_BULK
-    ]
+    # Ids no row can have (row_id refuses them, MAX_INT32 past PostgreSQL's INTEGER) are dropped.
+    ticked = (row_id(v) for v in request.values.getlist("lead"))
+    ids = [i for i in ticked if i is not None and 0 < i <= MAX_INT32][: lead_actions.MAX_BULK]
     if not ids:
         flash("Tick at least one lead, then choose an action.", "error")
         return redirect(url_for("vendor.leads", status=request.values.get("status") or None))
