@@ -33,12 +33,17 @@ from distribution.tenancy import MAX_INT32
 
 # --- validating and editing ------------------------------------------------------
 
+# A rule's name is shown in lists and traces; the column holds this much.
+MAX_RULE_NAME = 200
+
 
 def validate_rule(vendor: Vendor, data: Mapping[str, Any]) -> list[FieldError]:
     """Every problem with one rule's data, each naming the field."""
     errors: list[FieldError] = []
     if not str(data.get("name") or "").strip():
         errors.append(FieldError("name", "is required"))
+    elif len(str(data["name"]).strip()) > MAX_RULE_NAME:
+        errors.append(FieldError("name", f"is longer than {MAX_RULE_NAME} characters"))
     items = data.get("conditions") or []
     if not isinstance(items, list):
         errors.append(FieldError("conditions", "must be a list"))
@@ -285,7 +290,7 @@ def _new_rule(vendor: Vendor, rule_set: RuleSet, position: int, data: Mapping[st
         vendor_id=vendor.id,
         rule_set_id=rule_set.id,
         position=position,
-        name=str(data["name"]).strip()[:200],
+        name=str(data["name"]).strip()[:MAX_RULE_NAME],
         enabled=bool(data.get("enabled", True)),
         conditions=list(data.get("conditions") or []),
         action=RuleAction(data["action"]),
