@@ -18,6 +18,21 @@ class FieldError:
         return {"field": self.field, "message": self.message}
 
 
+def storable(text: str) -> bool:
+    """False for text no database column takes: a NUL, or a lone UTF-16 surrogate.
+
+    PostgreSQL refuses a statement carrying either outright, so input is checked
+    for them before it is saved or compared with anything.
+    """
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class InvalidInput(DomainError):
     """Input that fails validation; carries one message per offending field."""
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from distribution import audit, clock
 from distribution.actors import Actor
 from distribution.db import db
-from distribution.errors import DomainError, FieldError, InvalidInput
+from distribution.errors import DomainError, FieldError, InvalidInput, storable
 from distribution.intake import geo
 from distribution.models import Destination, Partner, PartnerKind, Vendor
 from distribution.tenancy import Scope
@@ -262,19 +262,10 @@ def _text(value: Any, field: str, limit: int, errors: list[FieldError]) -> str |
     if len(value) > limit:
         errors.append(FieldError(field, f"is {len(value)} characters; at most {limit}"))
         return None
-    if not _storable(value):
+    if not storable(value):
         errors.append(FieldError(field, "must be text without NUL or lone surrogate characters"))
         return None
     return value
-
-
-def _storable(text: str) -> bool:
-    """False for what no database column takes: NUL, or a lone UTF-16 surrogate."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in text
 
 
 def _words(value: Any, field: str, *, newline_only: bool = False) -> list[str]:
@@ -289,7 +280,7 @@ def _words(value: Any, field: str, *, newline_only: bool = False) -> list[str]:
         raise InvalidInput([FieldError(field, "must be a list of text")])
     seen: dict[str, None] = {}
     for part in parts:
-        if not _storable(part):
+        if not storable(part):
             raise InvalidInput([FieldError(field, "must be text without NUL or lone surrogates")])
         if part.strip():
             seen.setdefault(part.strip(), None)

@@ -9,6 +9,8 @@ from markupsafe import escape
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
+from distribution.errors import storable
+
 log = logging.getLogger(__name__)
 
 MESSAGES = {
@@ -31,6 +33,8 @@ _DB_DOWN = (sa_exc.OperationalError, sa_exc.TimeoutError)
 
 
 def register(app: Flask) -> None:
+    app.before_request(refuse_unstorable_query)
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[object, int]:
         code = exc.code or 500
@@ -60,6 +64,26 @@ def register(app: Flask) -> None:
         return render_template(
             "errors/error.html", code=500, title="Server error", message=MESSAGES[500]
         ), 500
+
+
+def refuse_unstorable_query() -> tuple[object, int] | None:
+    """Answer 400 (422 in the API) for a query-string value no column can be compared with.
+
+    A NUL or a lone surrogate in ``?q=`` would reach PostgreSQL, which refuses the
+    whole statement (a 500). Every list and search page reads the query string, so
+    one check here covers them all; the message names the parameter.
+    """
+    for name, value in request.args.items(multi=True):
+        if storable(name) and storable(value):
+            continue
+        message = f"query parameter {name!r} holds a NUL or an unpaired surrogate character"
+        if request.path.startswith("/api/"):  # the API's answer to a field it cannot take
+            error = {"field": name, "message": "must not hold NUL or unpaired surrogates"}
+            return {"error": "invalid", "message": message, "errors": [error]}, 422
+        return render_template(
+            "errors/error.html", code=400, title="Bad request", message=message
+        ), 400
+    return None
 
 
 def _database_down(exc: Exception) -> bool:

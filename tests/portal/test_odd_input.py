@@ -209,3 +209,21 @@ def test_a_next_with_control_characters_lands_on_the_home_page(client, auth, wor
     )  # fmt: skip
     assert response.status_code == 302
     assert "\n" not in response.headers["Location"] and "evil" not in response.headers["Location"]
+
+
+@pytest.mark.parametrize("value", ["a\x00b", "\x00"])
+def test_a_query_value_no_column_can_hold_is_refused_naming_it(client, auth, world, value):
+    """PostgreSQL refuses a statement with a NUL in it; the search never reaches it."""
+    from distribution.models import Role
+    from tests.portal.test_vendor_partners_api import management_key
+
+    vendor = world.vendor()
+    world.user(Role.VENDOR_ADMIN, vendor, email="admin@acme.example.com")
+    api = client.get("/api/v1/vendor/partners", query_string={"q": value},
+                     headers=management_key(vendor))  # fmt: skip
+    assert api.status_code == 422
+    assert api.get_json()["errors"][0]["field"] == "q"
+    auth.login("admin@acme.example.com")
+    page = client.get("/vendor/partners", query_string={"q": value})
+    assert page.status_code == 400 and b"&#39;q&#39;" in page.data
+    assert client.get("/vendor/partners", query_string={"q": "ab"}).status_code == 200
