@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 
 class ConnectorError(ValueError):
     """A destination's settings cannot produce a message; ``setting`` names the culprit.
@@ -16,12 +18,53 @@ class ConnectorError(ValueError):
         self.message = message
 
 
-def unreachable(host: str, port: int) -> str:
-    """The one detail shown when a connection cannot be opened, whatever the cause.
+def no_such_host(host: str, exc: BaseException | None = None) -> str:
+    """What a failed DNS lookup of ``host`` reads as: no errno, no resolver jargon."""
+    code = getattr(exc, "errno", None)
+    if code is None or code in _NO_NAME:
+        return f"no such host: {host}"
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return f"could not look up {host} ({reason.lower()}); it is tried again later"
 
-    A refused connection, a timeout and an unreachable network read the same, so the
-    delivery log and the "send a test" result cannot be used to tell a closed port
-    from a filtered one (a port scanner run through our servers).
+
+def unreachable(host: str, port: int, exc: BaseException | None = None, limit: float = 0) -> str:
+    """What a connection that could not be opened reads as, by its cause.
+
+    A refused connection, a timeout and an unreachable network each say so: the
+    vendor fixes a wrong port differently from a firewall. (The time each attempt
+    took is shown beside it anyway, so merging the three would hide nothing.)
     """
-    shown = f"[{host}]" if ":" in host else host
-    return f"could not reach {shown}:{port} (no connection: refused, timed out or unreachable)"
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    cause = _cause(exc)
+    if isinstance(cause, socket.gaierror):
+        return no_such_host(host, cause)
+    if isinstance(cause, ConnectionRefusedError):
+        return f"connection refused by {shown}"
+    if isinstance(cause, TimeoutError) or _named_timeout(exc):
+        return f"no answer within {limit:g} s from {shown}" if limit else f"no answer from {shown}"
+    reason = getattr(cause, "strerror", None)
+    return f"could not reach {shown}" + (f": {reason.lower()}" if reason else "")
+
+
+# getaddrinfo's "this name has no address" codes (EAI_NODATA is missing on some systems).
+_NO_NAME = {getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)}
+
+
+def _cause(exc: BaseException | None) -> BaseException | None:
+    """The innermost OS-level error behind ``exc`` (httpx and smtplib wrap them)."""
+    seen = exc
+    found: BaseException | None = None
+    while seen is not None:
+        if isinstance(seen, OSError):
+            found = seen
+        seen = seen.__cause__ or seen.__context__
+    return found
+
+
+def _named_timeout(exc: BaseException | None) -> bool:
+    seen = exc
+    while seen is not None:
+        if "timeout" in type(seen).__name__.lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -134,8 +134,7 @@ def send_http(
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         if _tls_failure(exc):
             return result("retry", f"the TLS handshake with {target.host} failed: {exc}")
-        # Refused, timed out and unreachable read alike: no port scanning through us.
-        return result("retry", unreachable(target.host, target.port))
+        return result("retry", unreachable(target.host, target.port, exc, limit))
     except httpx.TimeoutException:
         return result("retry", f"no answer within {limit:g} s (timed out)")
     except _DeadlinePassed:

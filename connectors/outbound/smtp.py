@@ -7,10 +7,10 @@ verify the certificate against the host name as written. Only the operator's own
 relay (``SMTP_URL``, from the environment) is trusted as it is
 (``operator_relay=True``). SMTP's own reply classes decide the outcome: 4xx is a
 temporary failure (retry), 5xx a permanent one (rejected); a dropped connection
-or a timeout is retried, and a connection that cannot be opened reads the same
-whatever the cause (``errors.unreachable``). The Message-ID is derived from the
-webhook id, so a retried mail carries the same id and receivers can drop the
-duplicate.
+or a timeout is retried, and a connection that cannot be opened says why
+(refused, no answer in time, unreachable: ``errors.unreachable``). The
+Message-ID is derived from the webhook id, so a retried mail carries the same
+id and receivers can drop the duplicate.
 """
 
 from __future__ import annotations
@@ -133,8 +133,8 @@ def send_smtp(
             return result("rejected", f"the SMTP server {exc}", None)
     try:
         refused = _hand_over(smtp, targets, mail, limit)
-    except _Unreachable:
-        return result("retry", unreachable(smtp.host, smtp.port), None)
+    except _Unreachable as exc:
+        return result("retry", unreachable(smtp.host, smtp.port, exc.__cause__, limit), None)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _text in exc.recipients.values()]
         outcome = "retry" if all(400 <= c < 500 for c in codes) else "rejected"
@@ -239,12 +239,13 @@ def _open(
     targets: tuple[str, ...], port: int, timeout: float, source: _Address | None
 ) -> socket.socket:
     """A TCP connection to the first of ``targets`` that answers, else ``_Unreachable``."""
+    last: OSError | None = None
     for address in targets:
         try:
             return socket.create_connection((address, port), timeout, source)
-        except OSError:
-            continue
-    raise _Unreachable
+        except OSError as exc:
+            last = exc
+    raise _Unreachable from last
 
 
 def _hand_over(

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from connectors.outbound.errors import no_such_host
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _METADATA = frozenset(
@@ -186,7 +188,7 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise HostNotResolved(f"the host {host!r} does not resolve: {exc}") from None
+        raise HostNotResolved(no_such_host(host, exc)) from None
     addresses: list[IPAddress] = []
     for _family, _type, _proto, _name, sockaddr in infos:
         # An IPv6 scope ("fe80::1%eth0") is not part of the address we check.
@@ -194,7 +196,7 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
         if address not in addresses:
             addresses.append(address)
     if not addresses:
-        raise HostNotResolved(f"the host {host!r} has no address")
+        raise HostNotResolved(no_such_host(host))
     return addresses
 
 

@@ -253,25 +253,25 @@ def test_nobody_listening_is_retried():
     message = render("http_form", a_lead(), {"url": url})
     result = send(message, webhook_id="msg_x", allow_hosts=LOOPBACK)
     assert (result.outcome, result.retryable, result.status_code) == ("retry", True, None)
-    assert "could not reach" in result.detail
+    assert result.detail == f"connection refused by 127.0.0.1:{gone.port}"
 
 
-def test_a_closed_port_and_a_filtered_one_read_the_same():
-    # Otherwise "connection refused" against "timed out" maps a network port by port.
-    def attempt(port: int) -> str:
-        settings = {"url": f"http://127.0.0.1:{port}/leads", "timeout": 0.5}
+def test_a_closed_port_a_filtered_one_and_an_unknown_host_each_say_why():
+    def attempt(url: str) -> str:
+        settings = {"url": url, "timeout": 0.5}
         result = deliver("http_form", a_lead(), settings, webhook_id="m", allow_hosts=LOOPBACK)
         assert (result.outcome, result.retryable) == ("retry", True)
-        return result.detail.replace(str(port), "PORT")
+        return result.detail
 
     closed = free_port()
+    refused = attempt(f"http://127.0.0.1:{closed}/leads")
+    assert refused == f"connection refused by 127.0.0.1:{closed}"
     with UnansweredPort() as filtered:
-        timed_out = attempt(filtered.port)
-    assert attempt(closed) == timed_out
-    assert (
-        timed_out
-        == "could not reach 127.0.0.1:PORT (no connection: refused, timed out or unreachable)"
-    )
+        timed_out = attempt(f"http://127.0.0.1:{filtered.port}/leads")
+    assert timed_out == f"no answer within 0.5 s from 127.0.0.1:{filtered.port}"
+    unknown = attempt("http://crm.no-such-host.invalid/leads")
+    assert unknown == "no such host: crm.no-such-host.invalid"
+    assert "Errno" not in timed_out
 
 
 def test_the_stored_summary_masks_contact_details(buyer):
