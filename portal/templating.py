@@ -46,7 +46,8 @@ NAVIGATION: dict[Role, tuple[NavLink, ...]] = {
         NavLink("API keys", "vendor.keys"),
         NavLink("Suppressions", "vendor.suppression_list"),
         NavLink("Campaigns", "vendor.campaigns"),
-        NavLink("Deliveries", "vendor.deliveries", ("vendor.delivery", "vendor.destination")),
+        NavLink("Destinations", "vendor.destination_list", ("vendor.destination",)),
+        NavLink("Deliveries", "vendor.deliveries", ("vendor.delivery",)),
     ),
     Role.PARTNER_MANAGER: (
         NavLink("Partner follow-up", "manager.dashboard", ("manager.partner", "manager.drill")),
