@@ -33,6 +33,7 @@ from distribution.models import (
     DeliveryStatus,
     Destination,
     DestinationKind,
+    DestinationTest,
     LeadEvent,
     Partner,
     Vendor,
@@ -53,6 +54,8 @@ SECRET_SETTINGS: tuple[tuple[str, str], ...] = (
 PAUSE_CHOICES = (1, 8, 24, 24 * 7)
 DEAD_LETTER = (DeliveryStatus.FAILED, DeliveryStatus.REJECTED)
 LOG_PAGE_SIZE = 50
+# What a kept test result holds at most of the request and of the answer, each.
+TEST_TEXT_LIMIT = 64_000
 
 
 def save(
@@ -247,6 +250,39 @@ def send_test(destination: Destination) -> tuple[str, outbound.SendResult]:
         allow_hosts=allowed_hosts(),
     )
     return request_text, result
+
+
+def run_test(destination: Destination) -> DestinationTest:
+    """``send_test`` once and keep what happened as a ``DestinationTest`` row (added to
+    the session; the caller commits), so a page can show it after a redirect.
+
+    Raises ``InvalidInput`` like ``send_test``, and then keeps nothing.
+    """
+    request_text, result = send_test(destination)
+    row = DestinationTest(
+        vendor_id=destination.vendor_id,
+        destination_id=destination.id,
+        outcome=result.outcome,
+        retryable=result.retryable,
+        status_code=result.status_code,
+        detail=result.detail or None,
+        remote_id=result.remote_id,
+        price_cents=result.price_cents,
+        duration_ms=result.duration_ms,
+        request_text=request_text[:TEST_TEXT_LIMIT],
+        response_body=(result.response_body or "")[:TEST_TEXT_LIMIT] or None,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def find_test(destination: Destination, test_id: int) -> DestinationTest | None:
+    """Test ``test_id`` of ``destination``, or None when it is another's (or gone)."""
+    row = db.session.get(DestinationTest, test_id)
+    if row is None or row.destination_id != destination.id:
+        return None
+    return row
 
 
 # --- the fax API's status callback ----------------------------------------------------

@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from distribution import clock
 from distribution.models import Role
+from portal import bodies
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,11 @@ def register(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(badge, "badge")
     app.add_template_filter(as_text, "as_text")
+    app.add_template_filter(bodies.pretty_body, "pretty_body")
+    app.add_template_filter(bodies.pretty_data, "pretty_data")
+    app.add_template_filter(bodies.request_text, "request_text")
+    app.add_template_filter(bodies.message_text, "message_text")
+    app.add_template_global(bodies.answer_reading, "answer_reading")
     app.add_template_global(navigation, "navigation")
     app.add_template_global(has_page, "has_page")
     app.add_template_global(ROLE_LABELS, "ROLE_LABELS")

@@ -3,7 +3,7 @@
 from distribution.models.accounts import ApiKey, Buyer, LoginThrottle, Partner, User, Vendor
 from distribution.models.audit import AuditEntry
 from distribution.models.buyers import LedgerEntry, LedgerKind, ReturnStatus, Sale, SaleStatus
-from distribution.models.delivery import Delivery, DeliveryAttempt, Destination
+from distribution.models.delivery import Delivery, DeliveryAttempt, Destination, DestinationTest
 from distribution.models.leads import (
     Campaign,
     IdempotencyRecord,
@@ -48,6 +48,7 @@ __all__ = [
     "DeliveryStatus",
     "Destination",
     "DestinationKind",
+    "DestinationTest",
     "FollowUp",
     "FollowUpKind",
     "IdempotencyRecord",

@@ -42,6 +42,27 @@ class Destination(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
+class DestinationTest(Model):
+    """One "send a test" to a destination: what was sent and what came back, kept so the
+    page the vendor is redirected to can show it (a reload shows it again, never resends)."""
+
+    __tablename__ = "destination_test"
+
+    id: Mapped[int] = mapped_column(_BIGID, primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor.id"), index=True)
+    destination_id: Mapped[int] = mapped_column(ForeignKey("destination.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    outcome: Mapped[str] = mapped_column(String(20))  # delivered|rejected|retry
+    retryable: Mapped[bool] = mapped_column(Boolean, default=False)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(Text)
+    remote_id: Mapped[str | None] = mapped_column(String(200))
+    price_cents: Mapped[int | None] = mapped_column(BigInteger)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    request_text: Mapped[str | None] = mapped_column(Text)
+    response_body: Mapped[str | None] = mapped_column(Text)
+
+
 class Delivery(Model):
     """One outbound message, written in the same transaction as its cause (outbox)."""
 

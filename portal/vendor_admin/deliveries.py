@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -11,6 +10,7 @@ from werkzeug.wrappers import Response
 from distribution import destinations
 from distribution.db import db
 from distribution.models import Delivery, DeliveryStatus, Destination, Role
+from portal import bodies
 from portal.security import current_scope, get_or_404, role_required, scoped
 from portal.vendor_admin import bp
 from portal.vendor_admin.deliveries_forms import RetryForm
@@ -94,7 +94,7 @@ def delivery(delivery_id: int) -> str:
         "vendor/delivery.html",
         delivery=row,
         destination=target,
-        attempts=[(a, _pretty(a.request_summary)) for a in row.attempts_log],
+        attempts=[(a, bodies.request_text(a.request_summary)) for a in row.attempts_log],
         retryable=row.status in destinations.DEAD_LETTER,
         form=RetryForm(),
     )
@@ -125,16 +125,6 @@ def _filters(**values: Any) -> dict[str, Any]:
 def _destination_names() -> dict[int, str]:
     rows = db.session.execute(scoped(Destination, Destination.id, Destination.name)).all()
     return dict(rows)
-
-
-def _pretty(summary: str | None) -> str:
-    """A stored request summary as indented JSON (as stored when it is not JSON)."""
-    if not summary:
-        return ""
-    try:
-        return json.dumps(json.loads(summary), indent=2, ensure_ascii=False)
-    except ValueError:
-        return summary
 
 
 def _plural(count: int) -> str:

@@ -1,25 +1,27 @@
 """Vendor pages for destinations: where partners' and buyers' systems receive leads.
 
 Create and edit (credentials never shown again), "send a test", a new signing
-secret, and pausing or switching a destination off.
+secret, and pausing or switching a destination off. The form asks for the kind
+first and then shows only that kind's parts; every post redirects (the test's
+result is kept and shown on the page redirected to, so a reload never resends).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from distribution import destinations
 from distribution.db import db
 from distribution.errors import InvalidInput
-from distribution.models import Buyer, Destination, Partner, Role
+from distribution.models import Buyer, Destination, DestinationTest, Partner, Role
 from portal.choices import options
 from portal.security import current_scope, get_or_404, role_required, scoped
 from portal.vendor_admin import bp
 from portal.vendor_admin.destinations_forms import (
+    KIND_HELP,
     KIND_LABELS,
+    KIND_SECTIONS,
     RULE_NAMES,
     YES_NO_RULES,
     ActionForm,
@@ -45,18 +47,22 @@ def destination_list() -> str:
 
 @bp.route("/destinations/new", methods=["GET", "POST"])
 @role_required(Role.VENDOR_ADMIN)
-def destination_new() -> str | tuple[str, int]:
+def destination_new() -> str | tuple[str, int] | Response:
     form = DestinationForm()
     form.owner.choices = options(_owner_choices())
     if request.method == "GET":
+        kind = _kind_asked()
         form.owner.data = request.args.get("owner", "")
+        if kind is None:
+            return _kind_page(None, owner=form.owner.data)
+        form.kind.data = kind
         form.timeout.data = "10"
     elif form.validate_on_submit():
         partner, buyer = _owner(form.owner.data)
         settings = form.settings()
         if settings is not None:
             try:
-                destination, secret = destinations.save(
+                destination, _secret = destinations.save(
                     current_vendor(),
                     name=form.name.data,
                     kind=form.kind.data,
@@ -70,15 +76,20 @@ def destination_new() -> str | tuple[str, int]:
             else:
                 db.session.commit()
                 flash(f"Destination '{destination.name}' saved.", "success")
-                # Rendered, not redirected: the signing secret is shown this once.
-                return _detail_page(destination, new_secret=secret), 201
+                _reveal_secret_once(destination)
+                return redirect(url_for("vendor.destination", destination_id=destination.id))
     return _form_page(form, None)
 
 
 @bp.route("/destinations/<int:destination_id>")
 @role_required(Role.VENDOR_ADMIN)
 def destination(destination_id: int) -> str:
-    return _detail_page(get_or_404(Destination, destination_id))
+    row = get_or_404(Destination, destination_id)
+    test = None
+    wanted = request.args.get("test", "")
+    if wanted.isascii() and wanted.isdigit() and len(wanted) <= 18:
+        test = destinations.find_test(row, int(wanted))
+    return _detail_page(row, new_secret=_secret_to_reveal(row), test=test)
 
 
 @bp.route("/destinations/<int:destination_id>/edit", methods=["GET", "POST"])
@@ -87,7 +98,10 @@ def destination_edit(destination_id: int) -> str | tuple[str, int] | Response:
     row = get_or_404(Destination, destination_id)
     form = DestinationForm()
     if request.method == "GET":
+        if request.args.get("change") == "kind":
+            return _kind_page(row)
         form.fill_from(row)
+        form.kind.data = _kind_asked() or row.kind.value
     elif form.validate_on_submit():
         settings = form.settings()
         if settings is not None:
@@ -113,29 +127,34 @@ def destination_edit(destination_id: int) -> str | tuple[str, int] | Response:
 
 @bp.route("/destinations/<int:destination_id>/test", methods=["POST"])
 @role_required(Role.VENDOR_ADMIN)
-def destination_test(destination_id: int) -> str | tuple[str, int] | Response:
+def destination_test(destination_id: int) -> Response:
     row = get_or_404(Destination, destination_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        request_text, result = destinations.send_test(row)
+        test = destinations.run_test(row)
     except InvalidInput as exc:
         for error in exc.errors:
             flash(f"The test was not sent: {error.field}: {error.message}", "error")
         return redirect(url_for("vendor.destination", destination_id=row.id))
-    return _detail_page(row, test={"request": request_text, "result": result})
+    db.session.commit()
+    # Redirected, so a reload shows this result again instead of sending another test.
+    return redirect(
+        url_for("vendor.destination", destination_id=row.id, test=test.id, _anchor="test")
+    )
 
 
 @bp.route("/destinations/<int:destination_id>/secret", methods=["POST"])
 @role_required(Role.VENDOR_ADMIN)
-def destination_rotate_secret(destination_id: int) -> str | Response:
+def destination_rotate_secret(destination_id: int) -> Response:
     row = get_or_404(Destination, destination_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    secret = destinations.rotate_secret(row)
+    destinations.rotate_secret(row)
     db.session.commit()
     flash("A new signing secret is in use from now on. Give it to the receiver.", "warning")
-    return _detail_page(row, new_secret=secret)
+    _reveal_secret_once(row)
+    return redirect(url_for("vendor.destination", destination_id=row.id))
 
 
 @bp.route("/destinations/<int:destination_id>/pause", methods=["POST"])
@@ -179,8 +198,41 @@ def destination_switch(destination_id: int) -> Response:
 # --- helpers ------------------------------------------------------------------------
 
 
+def _kind_asked() -> str | None:
+    """The kind the query string asks for (``?kind=email``), if it is one."""
+    kind = request.args.get("kind", "")
+    return kind if kind in KIND_LABELS else None
+
+
+def _kind_page(row: Destination | None, *, owner: str = "") -> str:
+    """The first step: which kind of destination (the form then shows only its parts)."""
+    return render_template(
+        "vendor/destination_kind.html",
+        destination=row,
+        owner=owner,
+        kinds=KIND_LABELS,
+        kind_help=KIND_HELP,
+        current=row.kind.value if row else None,
+    )
+
+
+# The session remembers which destination's secret to show once, never the secret.
+_REVEAL = "reveal_secret_of"
+
+
+def _reveal_secret_once(row: Destination) -> None:
+    session[_REVEAL] = row.id
+
+
+def _secret_to_reveal(row: Destination) -> str | None:
+    if session.get(_REVEAL) != row.id:
+        return None
+    session.pop(_REVEAL)
+    return row.signing_secret
+
+
 def _detail_page(
-    row: Destination, *, new_secret: str | None = None, test: dict[str, Any] | None = None
+    row: Destination, *, new_secret: str | None = None, test: DestinationTest | None = None
 ) -> str:
     return render_template(
         "vendor/destination.html",
@@ -200,9 +252,14 @@ def _detail_page(
 
 def _form_page(form: DestinationForm, row: Destination | None) -> tuple[str, int]:
     failed = request.method == "POST"
+    kind = form.kind.data if form.kind.data in KIND_LABELS else next(iter(KIND_LABELS))
+    form.lift_hidden_errors(kind)
     return render_template(
         "vendor/destination_form.html",
         form=form,
+        kind=kind,
+        kinds=KIND_LABELS,
+        sections=KIND_SECTIONS[kind],
         destination=row,
         owner=_owner_names().get(_owner_key(row), "—") if row else None,
         secrets=destinations.secrets_set(row) if row else frozenset(),

@@ -51,6 +51,49 @@ YES_NO_RULES = ("accepted", "rejected")
 HTTP_KINDS = ("http_form", "http_xml", "http_json")
 MAPPED_KINDS = ("http_form", "http_json")
 
+# The parts of the form, and which a kind of destination shows (nothing else is sent).
+COMMON_FIELDS = ("owner", "name", "kind", "timeout")
+SECTION_FIELDS: dict[str, tuple[str, ...]] = {
+    "http": (
+        "url",
+        "auth_type",
+        "auth_username",
+        "auth_password",
+        "auth_token",
+        "auth_header_name",
+        "auth_header_value",
+    ),
+    "mapping": ("field_mapping", "static_fields"),
+    "xml": ("xml_format", "xml_template", "adf_vendor_name"),
+    "answer": tuple(
+        f"answer_{name}{part}" for name in RULE_NAMES for part in ("_kind", "", "_equals")
+    ),
+    "email": ("email_to", "email_cc", "email_reply_to", "withhold_contact"),
+    "smtp": (
+        "email_from",
+        "smtp_host",
+        "smtp_port",
+        "smtp_username",
+        "smtp_password",
+        "smtp_security",
+    ),
+    "fax": ("fax_number", "fax_mode", "fax_gateway", "keep_plus", "withhold_contact"),
+}
+KIND_SECTIONS: dict[str, tuple[str, ...]] = {
+    "http_form": ("http", "mapping", "answer"),
+    "http_json": ("http", "mapping", "answer"),
+    "http_xml": ("http", "xml", "answer"),
+    "email": ("email", "smtp"),
+    "fax": ("fax", "http", "answer", "smtp"),
+}
+KIND_HELP = {
+    "http_form": "Posts name=value pairs to a URL, as a web form or Salesforce Web-to-Lead does.",
+    "http_json": "Posts a JSON document to a URL (a CRM's or a webhook's API).",
+    "http_xml": "Posts XML to a URL: ADF 1.0 (the automotive lead standard) or your own template.",
+    "email": "Sends each lead as an email through an SMTP server you name.",
+    "fax": "Sends a PDF by fax, through a fax API (HTTP) or an email-to-fax gateway.",
+}
+
 # Which form field shows an error about which setting (the longest known prefix wins).
 _ERROR_FIELDS = {
     "name": "name",
@@ -96,7 +139,7 @@ class DestinationForm(FlaskForm):
     url = StringField("URL", validators=[Optional(), Length(max=2000)])
     timeout = StringField("Timeout (seconds)", validators=[Optional(), Length(max=10)])
 
-    auth_type = SelectField("Authentication", choices=AUTH_TYPES)
+    auth_type = SelectField("Authentication", choices=AUTH_TYPES, default="none")
     auth_username = StringField("User name", validators=[Optional(), Length(max=200)])
     auth_password = PasswordField("Password", validators=[Optional(), Length(max=500)])
     auth_token = PasswordField("Bearer token", validators=[Optional(), Length(max=2000)])
@@ -107,7 +150,7 @@ class DestinationForm(FlaskForm):
     static_fields = TextAreaField("Fixed fields", validators=[Optional(), Length(max=10_000)])
 
     xml_format = SelectField(
-        "XML format", choices=options({"adf": "ADF 1.0", "template": "My template"})
+        "XML format", choices=options({"adf": "ADF 1.0", "template": "My template"}), default="adf"
     )
     xml_template = TextAreaField("XML template", validators=[Optional(), Length(max=50_000)])
     adf_vendor_name = StringField("ADF vendor name", validators=[Optional(), Length(max=200)])
@@ -124,32 +167,30 @@ class DestinationForm(FlaskForm):
     smtp_security = SelectField(
         "SMTP security",
         choices=options({"none": "None", "starttls": "STARTTLS", "ssl": "TLS from the start"}),
+        default="none",
     )
 
     fax_number = StringField("Fax number (E.164)", validators=[Optional(), Length(max=32)])
     fax_mode = SelectField(
         "Fax via",
         choices=options({"api": "A fax API (HTTP)", "gateway": "An email-to-fax gateway"}),
+        default="api",
     )
     fax_gateway = StringField("Gateway domain", validators=[Optional(), Length(max=253)])
     keep_plus = BooleanField('Keep the "+" in the gateway address')
 
-    answer_accepted_kind = SelectField("Accepted when", choices=RULE_KINDS)
+    answer_accepted_kind = SelectField("Accepted when", choices=RULE_KINDS, default="")
     answer_accepted = StringField("Accepted rule", validators=[Optional(), Length(max=1000)])
     answer_accepted_equals = StringField("equals", validators=[Optional(), Length(max=1000)])
-    answer_rejected_kind = SelectField("Rejected when", choices=RULE_KINDS)
+    answer_rejected_kind = SelectField("Rejected when", choices=RULE_KINDS, default="")
     answer_rejected = StringField("Rejected rule", validators=[Optional(), Length(max=1000)])
     answer_rejected_equals = StringField("equals", validators=[Optional(), Length(max=1000)])
-    answer_price_kind = SelectField("Price", choices=RULE_KINDS)
+    answer_price_kind = SelectField("Price", choices=RULE_KINDS, default="")
     answer_price = StringField("Price rule", validators=[Optional(), Length(max=1000)])
-    answer_remote_id_kind = SelectField("Their lead id", choices=RULE_KINDS)
+    answer_remote_id_kind = SelectField("Their lead id", choices=RULE_KINDS, default="")
     answer_remote_id = StringField("Lead id rule", validators=[Optional(), Length(max=1000)])
-    answer_reason_kind = SelectField("Reason", choices=RULE_KINDS)
+    answer_reason_kind = SelectField("Reason", choices=RULE_KINDS, default="")
     answer_reason = StringField("Reason rule", validators=[Optional(), Length(max=1000)])
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.general_errors: list[str] = []
 
     # --- form -> settings -------------------------------------------------------------
 
@@ -296,13 +337,27 @@ class DestinationForm(FlaskForm):
         for error in errors:
             field = getattr(self, _field_for(error.field), None)
             if field is None:
-                self.general_errors.append(f"{error.field}: {error.message}")
+                self.form_errors.append(f"{error.field}: {error.message}")
                 continue
             setting = error.field.removeprefix("settings.")
-            label = field.label.text
             # Say which part when the field holds many settings ("field_mapping.email").
-            where = f" ({setting})" if "." in setting or " " in setting else ""
-            field.errors = [*field.errors, f"{label}{where}: {error.message}"]
+            where = f"{setting}: " if "." in setting or " " in setting else ""
+            field.errors = [*field.errors, f"{where}{error.message}"]
+
+    def shown_fields(self, kind: str) -> frozenset[str]:
+        """The names of the fields the form shows for ``kind``."""
+        names = set(COMMON_FIELDS)
+        for section in KIND_SECTIONS.get(kind, ()):
+            names.update(SECTION_FIELDS[section])
+        return frozenset(names)
+
+    def lift_hidden_errors(self, kind: str) -> None:
+        """Errors of fields the form does not show for ``kind`` go above the form."""
+        shown = self.shown_fields(kind)
+        for field in self:
+            if field.errors and field.name not in shown and field.name != "csrf_token":
+                self.form_errors.extend(f"{field.label.text}: {e}" for e in field.errors)
+                field.errors = []
 
 
 def _field_for(name: str) -> str:
@@ -327,10 +382,7 @@ def _pairs(field: TextAreaField) -> dict[str, str] | None:
             continue
         ours, sign, theirs = line.partition("=")
         if not sign or not ours.strip():
-            field.errors = [
-                *field.errors,
-                f"{field.label.text}: line {number}: write it as our_field = their_name",
-            ]
+            field.errors = [*field.errors, f"line {number}: write it as our_field = their_name"]
             return None
         pairs[ours.strip()] = theirs.strip()
     return pairs

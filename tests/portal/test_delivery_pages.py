@@ -101,7 +101,27 @@ def test_the_log_lists_filters_and_shows_every_attempt(client, world, vendor_adm
     assert "&lt;script&gt;" in detail
     assert "Attempt 1" in detail and "400" in detail
     assert queued[1].webhook_id in detail
-    assert html.unescape(detail).count('"method": "POST"') == 1  # the summary, indented JSON
+    assert html.unescape(detail).count(f"POST {endpoint.url}") == 1  # the request, as it read
+
+
+def test_a_delivered_answer_reads_accepted_and_json_is_indented_once(
+    client, world, vendor_admin, endpoint
+):
+    destination, (queued,) = pushed(world, vendor_admin, endpoint.url)
+    endpoint.reply(200, {"result": {"status": "ok", "note": "<b>&"}})
+    assert drain.send_due() == {"delivered": 1}
+
+    page = client.get(f"/vendor/deliveries/{queued.id}").get_data(as_text=True)
+
+    facts = page[page.index('id="attempt-1"') :]
+    assert "<dt>Read as</dt>" in facts and ">accepted<" in facts
+    assert "<dt>Error</dt>" not in facts and "HTTP 200: accepted" not in facts
+    # The answer: indented by two, escaped once (no &amp;#34;, no \&#34;).
+    assert "{\n  &#34;result&#34;: {\n    &#34;" in page
+    assert "\n    &#34;note&#34;: &#34;&lt;b&gt;&amp;&#34;" in page
+    assert "&amp;#34;" not in page and "&amp;lt;" not in page and "\\&#34;" not in page
+    # The request's JSON body is shown as JSON, not as a string inside the summary.
+    assert "\n  &#34;email&#34;: " in page and '\\"email\\"' not in html.unescape(page)
 
 
 def test_the_log_is_paginated(client, world, vendor_admin):
