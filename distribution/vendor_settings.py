@@ -12,10 +12,12 @@ their callers already import from them.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from distribution.errors import FieldError, InvalidInput
 from distribution.models import Vendor
 
 DEFAULT_REQUIRED: list[str] = ["email|phone", "country"]
@@ -43,6 +45,8 @@ DEFAULT_FOLLOWUP_SLA_HOURS = 48
 DEFAULT_POOL_DAYS = 7
 DEFAULT_RETURN_RATE_DAYS = 30
 DEFAULT_PING_TIMEOUT_SECONDS = 2.0
+
+BRAND_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 # Past this a day or hour count is a typo, and ``now + timedelta(days=...)`` would overflow.
 _MAX_COUNT = 1_000_000
@@ -75,6 +79,8 @@ class VendorSettings:
     # Buyers: the window of the return-rate cap, and how long a ping may take.
     return_rate_days: int = DEFAULT_RETURN_RATE_DAYS
     ping_timeout_seconds: float = DEFAULT_PING_TIMEOUT_SECONDS
+    # The colour of the vendor's public pages (quick-apply), "#rrggbb"; None: ours.
+    brand_colour: str | None = None
 
     def aliases_for(self, api_key_id: int | None) -> dict[str, str]:
         """The aliases of a lead that came with key ``api_key_id``: the vendor-wide ones,
@@ -160,6 +166,28 @@ def _bands(value: Any) -> dict[str, int] | None:
     return {str(k): v for k, v in value.items()}
 
 
+def _colour(value: Any) -> str | None:
+    if isinstance(value, str) and BRAND_COLOUR.fullmatch(value):
+        return value.lower()
+    return None
+
+
+def save_brand_colour(vendor: Vendor, value: str | None) -> None:
+    """Set (or with a blank, clear) the colour of the vendor's public pages.
+
+    Raises ``InvalidInput`` on ``brand_colour`` unless it is written ``#rrggbb``.
+    """
+    value = (value or "").strip()
+    if value and not BRAND_COLOUR.fullmatch(value):
+        raise InvalidInput([FieldError("brand_colour", "write it as #rrggbb, e.g. #0b5cad")])
+    bag = dict(vendor.settings or {})
+    if value:
+        bag["brand_colour"] = value.lower()
+    else:
+        bag.pop("brand_colour", None)
+    vendor.settings = bag
+
+
 def _layouts(value: Any) -> list[dict[str, Any]] | None:
     if not isinstance(value, list):
         return None
@@ -181,4 +209,5 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "return_dispositions": _text_mapping,
     "return_rate_days": _whole(minimum=1),
     "ping_timeout_seconds": _positive_seconds,
+    "brand_colour": _colour,
 }

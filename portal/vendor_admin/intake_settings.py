@@ -13,10 +13,12 @@ from distribution import accounts, suppressions
 from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.models import ApiKey, Campaign, Partner, Role, Suppression
+from distribution.vendor_settings import VendorSettings, save_brand_colour
 from portal.choices import options
 from portal.security import current_scope, get_or_404, role_required, scoped
 from portal.vendor_admin import bp
 from portal.vendor_admin.intake_settings_forms import (
+    BrandForm,
     CampaignForm,
     KeyForm,
     PlainForm,
@@ -129,6 +131,23 @@ def delete_suppression(entry_id: int) -> Response:
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
 
+@bp.route("/campaigns/brand", methods=["POST"])
+@role_required(Role.VENDOR_ADMIN)
+def campaign_brand() -> str | tuple[str, int] | Response:
+    brand = BrandForm()
+    if brand.validate_on_submit():
+        try:
+            save_brand_colour(current_vendor(), brand.brand_colour.data)
+        except InvalidInput as exc:
+            db.session.rollback()
+            brand.brand_colour.errors = [e.message for e in exc.errors]
+        else:
+            db.session.commit()
+            flash("The colour of your quick-apply pages is saved.", "success")
+            return redirect(url_for("vendor.campaigns"))
+    return _campaigns_page(CampaignForm(formdata=None), brand), 422
+
+
 @bp.route("/campaigns", methods=["GET", "POST"])
 @role_required(Role.VENDOR_ADMIN)
 def campaigns() -> str | tuple[str, int]:
@@ -156,7 +175,15 @@ def campaigns() -> str | tuple[str, int]:
                 db.session.rollback()
                 form.slug.errors.append(f"'{slug}' is already used by another campaign")
                 status = 422
+    elif request.method == "POST":
+        status = 422
+    brand = BrandForm(formdata=None)
+    brand.brand_colour.data = VendorSettings.of(current_vendor()).brand_colour or ""
+    return _campaigns_page(form, brand), status
+
+
+def _campaigns_page(form: CampaignForm, brand: BrandForm) -> str:
     listed = db.session.scalars(scoped(Campaign).order_by(Campaign.id)).all()
     return render_template(
-        "vendor/campaigns.html", form=form, campaigns=listed, vendor=current_vendor()
-    ), status
+        "vendor/campaigns.html", form=form, brand=brand, campaigns=listed, vendor=current_vendor()
+    )

@@ -47,5 +47,9 @@ class CampaignForm(FlaskForm):
     intro = TextAreaField("Text shown above the form", validators=[Optional(), Length(max=2000)])
 
 
+class BrandForm(FlaskForm):
+    brand_colour = StringField("Brand colour", validators=[Optional(), Length(max=7)])
+
+
 class PlainForm(FlaskForm):
     """Only the CSRF token (revoke, delete buttons)."""
