@@ -92,7 +92,7 @@ def _form_page(form: BuyerForm, buyer: Buyer | None) -> str | tuple[str, int]:
     page = render_template(
         "vendor/buyer_form.html", form=form, buyer=buyer, grades=GRADES, periods=PERIODS, days=DAYS
     )
-    return (page, 422) if form.general_errors or form.errors else page
+    return (page, 422) if form.errors else page
 
 
 @bp.route("/buyers/<int:buyer_id>")

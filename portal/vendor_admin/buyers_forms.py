@@ -73,10 +73,6 @@ class BuyerForm(FlaskForm):
     max_return_rate = StringField("Maximum return rate (%)")
     return_auto_approve = BooleanField("Approve returns automatically")
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.general_errors: list[str] = []
-
     def values(self) -> dict[str, Any]:
         """What ``save_buyer`` reads: every field but the CSRF token."""
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
@@ -88,12 +84,13 @@ class BuyerForm(FlaskForm):
                 field.data = value
 
     def show_errors(self, errors: list[FieldError]) -> None:
-        """Each message next to the field it names, and all of them, labelled, above the form."""
+        """Each message next to the field it names (the summary above the form links to
+        it); a message about no field goes above the form."""
         for error in errors:
             field = self._fields.get(error.field)
-            label = field.label.text if field is not None else error.field
-            self.general_errors.append(f"{label}: {error.message}")
-            if field is not None:
+            if field is None:
+                self.form_errors.append(f"{error.field}: {error.message}")
+            else:
                 field.errors = [*field.errors, error.message]
 
 
