@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from itsdangerous import BadSignature
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from connectors import outbound
 from connectors.outbound.dispatch import SAMPLE_LEAD
@@ -56,6 +56,8 @@ DEAD_LETTER = (DeliveryStatus.FAILED, DeliveryStatus.REJECTED)
 LOG_PAGE_SIZE = 50
 # What a kept test result holds at most of the request and of the answer, each.
 TEST_TEXT_LIMIT = 64_000
+# How many test results a destination keeps (the oldest go when another is sent).
+TESTS_KEPT = 10
 
 
 def save(
@@ -274,6 +276,17 @@ def run_test(destination: Destination) -> DestinationTest:
     )
     db.session.add(row)
     db.session.flush()
+    kept = (
+        select(DestinationTest.id)
+        .where(DestinationTest.destination_id == destination.id)
+        .order_by(DestinationTest.id.desc())
+        .limit(TESTS_KEPT)
+    )
+    db.session.execute(
+        delete(DestinationTest).where(
+            DestinationTest.destination_id == destination.id, DestinationTest.id.not_in(kept)
+        )
+    )
     return row
 
 

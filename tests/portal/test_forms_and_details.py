@@ -8,8 +8,9 @@ import re
 import pytest
 from sqlalchemy import select
 
+from distribution import destinations
 from distribution.db import db
-from distribution.models import Campaign, Destination, Role, RuleSet
+from distribution.models import Campaign, Destination, DestinationTest, Role, RuleSet
 from tests.conftest import csrf_token
 from tests.connectors.outbound_peers import BuyerEndpoint, free_port
 from tests.handover import publish, rule
@@ -202,3 +203,18 @@ def test_the_apply_page_carries_the_vendor_and_its_colour_and_no_internal_footer
     brand = re.search(r"--brand: (#[0-9a-f]{6});", css.get_data(as_text=True)).group(1)
     assert brand != "#ffd23f"
     assert client.get("/apply/nobody/brand.css").status_code == 404
+
+
+def test_a_destination_keeps_only_its_latest_test_results(client, vendor_admin):
+    with BuyerEndpoint() as endpoint:
+        create(client, vendor_admin, url=endpoint.url)
+        destination = db.session.scalars(select(Destination)).one()
+        path = f"/vendor/destinations/{destination.id}"
+        token = csrf_token(client, path)
+        for _ in range(destinations.TESTS_KEPT + 1):
+            endpoint.reply(200, {"status": "ok"})
+            client.post(f"{path}/test", data={"csrf_token": token})
+        assert len(endpoint.received) == destinations.TESTS_KEPT + 1
+    kept = db.session.scalars(select(DestinationTest.id).order_by(DestinationTest.id)).all()
+    assert len(kept) == destinations.TESTS_KEPT
+    assert 'id="test-result"' not in client.get(f"{path}?test={kept[0] - 1}").get_data(as_text=True)
