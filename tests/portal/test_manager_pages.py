@@ -109,6 +109,7 @@ def test_the_partner_table_shows_the_key_rates_first_and_the_rest_on_request(
     assert "More columns" in more and "columns=all" in more and "period=custom" in more
     every = page(client, "/manager/", columns="all", **WEEK)
     assert "Declined %" in every and "Median to accept" in every and "Key rates only" in every
+    assert '<input type="hidden" name="columns" value="all">' in every  # kept by "Show"
 
 
 def test_drill_down_page_lists_the_counted_leads(client, auth, at_report_time):
