@@ -2,11 +2,14 @@
 
 ``seed_demo()`` removes any earlier demo vendor and builds it again from a fixed
 random seed, so running it twice gives the same rows (times are relative to
-``clock.now()``). Everything goes through the domain functions people and
-senders use: the directory, accounts, destinations, intake settings and rules
-here, and the leads' lives in ``demo_story`` (intake, routing, offers, the pool,
-follow-up, outcomes and the sweeper's expiries), so the demo cannot drift from
-what the product does.
+``clock.now()``). A start of the portal seeds it only into an empty database
+(``is_empty``: no vendor at all), so what a person set up while trying the
+product survives a restart; ``kept_logins`` lists the demo logins still there.
+Everything goes through the domain functions people and senders use: the
+directory, accounts, destinations, intake settings and rules here, and the
+leads' lives in ``demo_story`` (intake, routing, offers, the pool, follow-up,
+outcomes and the sweeper's expiries), so the demo cannot drift from what the
+product does.
 """
 
 from __future__ import annotations
@@ -99,6 +102,8 @@ PARTNER_LOGINS = {
     "Thames Valley Digital": "olivia.hughes@thamesvalley.example.co.uk",
     "Rheinland Systemhaus": "lena.becker@rheinland.example.de",
 }
+VENDOR_LOGINS = ("ava.admin@northwind.example.com", "max.manager@northwind.example.com")
+BUYER_LOGIN = "kim.lee@leadmarket.example.com"
 # country | state | city | postal code | phone prefix (fictional ranges where they exist) | weight
 GEO = _table("""
 US | CA  | San Francisco | 94107    | +141555501 | 6
@@ -188,12 +193,51 @@ class Login:
     of: str  # the vendor, partner or buyer it belongs to
 
 
+@dataclass(frozen=True)
+class Wiped:
+    """What a rebuild removed: the earlier demo vendor and the rows it owned."""
+
+    partners: int
+    users: int
+    leads: int
+
+    def __str__(self) -> str:
+        return f"{self.partners} partners, {self.users} users and {self.leads} leads"
+
+
 @dataclass
 class DemoResult:
     vendor: Vendor
     logins: list[Login]
     statuses: dict[str, int]
-    replaced: bool
+    wiped: Wiped | None  # None when there was no earlier demo vendor
+
+    @property
+    def replaced(self) -> bool:
+        return self.wiped is not None
+
+
+def is_empty() -> bool:
+    """Whether the database holds no vendor at all: the only state a start seeds the demo into.
+
+    A platform admin alone does not count: it has nothing a person set up to lose.
+    """
+    return db.session.scalar(select(func.count()).select_from(Vendor)) == 0
+
+
+def kept_logins() -> list[Login]:
+    """The demo's logins still in the database, in the order a seed prints them."""
+    emails = [PLATFORM_ADMIN_EMAIL, *VENDOR_LOGINS, *PARTNER_LOGINS.values(), BUYER_LOGIN]
+    found = {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(emails)))}
+    logins = []
+    for email in emails:
+        user = found.get(email)
+        if user is None:
+            continue
+        owner = user.partner or user.buyer or user.vendor
+        of = owner.name if owner is not None else "all vendors"
+        logins.append(Login(user.role.value, email, DEMO_PASSWORD, user.name, of))
+    return logins
 
 
 def seed_demo(buyer_url: str | None = None) -> DemoResult:
@@ -205,7 +249,9 @@ def seed_demo(buyer_url: str | None = None) -> DemoResult:
     """
     now = clock.now()
     existing = directory.find_vendor(DEMO_SLUG)
+    wiped = None
     if existing is not None:
+        wiped = _owned(existing)
         remove_vendor(existing)
         db.session.commit()
     rng = random.Random(SEED)
@@ -231,7 +277,15 @@ def seed_demo(buyer_url: str | None = None) -> DemoResult:
         select(Lead.status, func.count()).where(Lead.vendor_id == vendor.id).group_by(Lead.status)
     )
     statuses = {str(status): n for status, n in rows}
-    return DemoResult(vendor, logins, statuses, replaced=existing is not None)
+    return DemoResult(vendor, logins, statuses, wiped)
+
+
+def _owned(vendor: Vendor) -> Wiped:
+    def count(model: Any) -> int:
+        stmt = select(func.count()).select_from(model).where(model.vendor_id == vendor.id)
+        return db.session.scalar(stmt) or 0
+
+    return Wiped(count(Partner), count(User), count(Lead))
 
 
 def remove_vendor(vendor: Vendor) -> None:
@@ -300,13 +354,13 @@ def _users(
 ) -> tuple[list[Login], dict[Any, User]]:
     """One login per role; the platform admin outlives a reset, so it is reused."""
     specs: list[tuple[Role, str, str, Partner | None, Buyer | None]] = [
-        (Role.VENDOR_ADMIN, "ava.admin@northwind.example.com", "Ava Morgan", None, None),
-        (Role.PARTNER_MANAGER, "max.manager@northwind.example.com", "Max Jensen", None, None),
+        (Role.VENDOR_ADMIN, VENDOR_LOGINS[0], "Ava Morgan", None, None),
+        (Role.PARTNER_MANAGER, VENDOR_LOGINS[1], "Max Jensen", None, None),
     ]
     for name, email in PARTNER_LOGINS.items():
         person = email.split("@")[0].replace(".", " ").title()
         specs.append((Role.PARTNER_USER, email, person, partners[name], None))
-    specs.append((Role.BUYER_USER, "kim.lee@leadmarket.example.com", "Kim Lee", None, buyers[0]))
+    specs.append((Role.BUYER_USER, BUYER_LOGIN, "Kim Lee", None, buyers[0]))
     admin = accounts.find_user(PLATFORM_ADMIN_EMAIL)
     if admin is None:
         admin = accounts.create_user(

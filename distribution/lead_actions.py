@@ -1,12 +1,13 @@
 """The vendor's hands-on actions on one lead, or on many: offer, pool, sell, nurture,
-release, discard, route again.
+release, discard, route again, reassign to another partner.
 
 ``plan`` reads an action and its settings as a page or the API sends them and
 validates them (``InvalidInput``, each error naming its field; a partner or buyer
 of another vendor is refused by its value). ``perform`` carries a plan out on one
 lead through the functions routing itself uses (``make_offer``, ``open_pool``,
 ``buyers.sell``, ``route``, ``lifecycle.move``), so each action writes the one
-event of its move with the vendor's actor. Which states an action may start
+event of its move with the vendor's actor (a reassign writes two: the recall from
+the partner holding the lead, then the offer). Which states an action may start
 from is read from the lifecycle table; a lead that has moved on meanwhile is
 refused with ``ActionRefused`` saying where it is now. ``perform_many`` tries
 each lead of a bulk action on its own. Nothing here commits.
@@ -25,9 +26,18 @@ from distribution import buyers, clock, lifecycle
 from distribution.actors import Actor
 from distribution.db import db
 from distribution.errors import ActionRefused, DomainError, FieldError, InvalidInput
-from distribution.handover import nurture
+from distribution.handover import nurture, work
 from distribution.handover.base import open_pool
-from distribution.models import AssignmentMode, Buyer, Lead, LeadStatus, Partner, Vendor
+from distribution.models import (
+    OPEN_ASSIGNMENT_STATUSES,
+    Assignment,
+    AssignmentMode,
+    Buyer,
+    Lead,
+    LeadStatus,
+    Partner,
+    Vendor,
+)
 from distribution.routing import candidates as cand
 from distribution.routing.compiled import published
 from distribution.routing.engine import make_offer, route
@@ -48,6 +58,9 @@ class Kind:
     done: str  # the outcome in a flash: "7 offered"
     end: LeadStatus
     move: str  # the event kind of the move
+    # The event kind of a first move into unassigned that the action makes before its
+    # own (a reassign recalls the lead from its partner), or None.
+    release: str | None = None
 
 
 KINDS: dict[str, Kind] = {
@@ -60,6 +73,14 @@ KINDS: dict[str, Kind] = {
         Kind("release", "Release from nurture", "released", S.UNASSIGNED, "released"),
         Kind("discard", "Discard", "discarded", S.DISCARDED, "discarded"),
         Kind("reroute", "Run the rules again", "routed again", S.ROUTED, "routed"),
+        Kind(
+            "reassign",
+            "Reassign to another partner",
+            "reassigned",
+            S.OFFERED,
+            "offered",
+            release="recalled",
+        ),  # fmt: skip
     )
 }
 MAX_WINDOW_HOURS = 24 * 30
@@ -135,6 +156,8 @@ class BulkOutcome:
 
 def starts(kind: Kind, actor: Actor) -> list[LeadStatus]:
     """The states the lifecycle table lets ``actor`` start ``kind`` from."""
+    if kind.release is not None:
+        return _released_starts(kind, actor)
     found = [
         t.start
         for t in lifecycle.TRANSITIONS
@@ -143,6 +166,25 @@ def starts(kind: Kind, actor: Actor) -> list[LeadStatus]:
         and actor.kind in t.actors
         # ROUTED only lasts inside one routing transaction: nobody sees a lead there
         and t.start not in (None, S.ROUTED)
+    ]
+    return list(dict.fromkeys(found))
+
+
+def _released_starts(kind: Kind, actor: Actor) -> list[LeadStatus]:
+    """Where ``actor`` may make ``kind.release`` into unassigned, and from there ``kind``'s move."""
+    onward = any(
+        t.start is S.UNASSIGNED and t.end is kind.end and t.kind == kind.move
+        and actor.kind in t.actors
+        for t in lifecycle.TRANSITIONS
+    )  # fmt: skip
+    found = [
+        t.start
+        for t in lifecycle.TRANSITIONS
+        if onward
+        and t.end is S.UNASSIGNED
+        and t.kind == kind.release
+        and actor.kind in t.actors
+        and t.start is not None
     ]
     return list(dict.fromkeys(found))
 
@@ -238,8 +280,10 @@ def _read_offer(
     hours = _whole(data.get("window_hours"), "window_hours", errors, 1, MAX_WINDOW_HOURS, default)
     if partner is None or hours is None:
         return None
-    return Plan(kind, f"Offer to {partner.name} for {hours} hours to accept.", partner=partner,
-                window_hours=hours)  # fmt: skip
+    summary = f"Offer to {partner.name} for {hours} hours to accept."
+    if kind.release is not None:
+        summary = f"Take it back from the partner holding it, then o{summary[1:]}"
+    return Plan(kind, summary, partner=partner, window_hours=hours)
 
 
 def _read_pool(
@@ -324,13 +368,16 @@ _READERS = {
     "release": _read_plain("Take it out of nurture and run the published rules on it now."),
     "discard": _read_discard,
     "reroute": _read_plain("Run the published rules on it now, as if it had just arrived."),
+    "reassign": _read_offer,
 }
 
 
 # --- carrying each action out -----------------------------------------------------------
 
 
-def _offer(vendor: Vendor, lead: Lead, chosen: Plan, actor: Actor) -> str:
+def _offer(
+    vendor: Vendor, lead: Lead, chosen: Plan, actor: Actor, how: str = "offered by hand"
+) -> str:
     assert chosen.partner is not None and chosen.window_hours is not None
     partner = chosen.partner
     card = index_for(vendor).by_id.get(partner.id)
@@ -345,7 +392,7 @@ def _offer(vendor: Vendor, lead: Lead, chosen: Plan, actor: Actor) -> str:
         raise ActionRefused(f"{partner.name} cannot take it: {full}")
     make_offer(
         lead, partner.id, hours=chosen.window_hours, actor=actor, now=now,
-        reason=f"offered by hand to {partner.name}", mode=AssignmentMode.MANUAL,
+        reason=f"{how} to {partner.name}", mode=AssignmentMode.MANUAL,
     )  # fmt: skip
     return f"offered to {partner.name} for {chosen.window_hours} hours"
 
@@ -406,6 +453,25 @@ def _reroute(vendor: Vendor, lead: Lead, chosen: Plan, actor: Actor) -> str:
     return _routed(lead, route(lead, actor=actor))
 
 
+def _reassign(vendor: Vendor, lead: Lead, chosen: Plan, actor: Actor) -> str:
+    assert chosen.partner is not None
+    held = db.session.scalars(
+        select(Assignment).where(
+            Assignment.lead_id == lead.id, Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES)
+        )
+    ).first()
+    if held is None:
+        raise ActionRefused(f"no partner holds lead #{lead.id}: offer it instead")
+    if held.partner_id == chosen.partner.id:
+        raise ActionRefused(f"{chosen.partner.name} already has lead #{lead.id}")
+    before = held.partner.name
+    why = f"reassigned by hand from {before} to {chosen.partner.name}"
+    if not work.take_back(held, actor, why):
+        raise ActionRefused(f"{before} no longer holds lead #{lead.id}: it moved on meanwhile")
+    _offer(vendor, lead, chosen, actor, how=f"reassigned by hand from {before}")
+    return f"taken back from {before} and offered to {chosen.partner.name}"
+
+
 def _terms(until: datetime | None, score: int | None) -> str:
     terms = [f"on {until:%Y-%m-%d}"] if until else []
     terms += [f"once its score reaches {score}"] if score is not None else []
@@ -426,6 +492,7 @@ _DOERS = {
     "release": _release,
     "discard": _discard,
     "reroute": _reroute,
+    "reassign": _reassign,
 }
 
 

@@ -82,7 +82,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(S.ASSIGNED, S.LOST, "lost", PARTNER),
     _t(S.ASSIGNED, S.NURTURE, "returned", PARTNER),
     _t(S.ASSIGNED, S.UNASSIGNED, "returned", PARTNER),
-    _t(S.ASSIGNED, S.UNASSIGNED, "recalled", SYSTEM),
+    # silence past the follow-up SLA (the sweeper), or the vendor reassigning the lead
+    _t(S.ASSIGNED, S.UNASSIGNED, "recalled", SYSTEM, VENDOR),
     # the vendor settling a waiting lead by hand (distribution.lead_actions)
     _t(S.UNASSIGNED, S.OFFERED, "offered", VENDOR),
     _t(S.NURTURE, S.OFFERED, "offered", VENDOR),

@@ -13,7 +13,7 @@ from typing import NoReturn
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from distribution import accounts, demo, directory
 from distribution.db import db
@@ -241,20 +241,56 @@ def revoke_key(vendor_slug: str, prefix: str) -> None:
     default=None,
     help="A sandbox the demo's buyers post to (default: a stand-in while seeding).",
 )
-def seed_demo(buyer_url: str | None) -> None:
-    """Seed the Northwind demo (rebuilt from scratch each run) and print its logins."""
+@click.option(
+    "--reset",
+    is_flag=True,
+    help="Rebuild the demo vendor even though the database has data (wipes what was "
+    "changed in the demo vendor; other vendors are left alone).",
+)
+def seed_demo(buyer_url: str | None, reset: bool) -> None:
+    """Seed the Northwind demo into an empty database (no vendor yet) and print its logins.
+
+    A database that has any vendor is kept as it is, so what a person set up while
+    trying the product survives a restart; ``--reset`` rebuilds the demo on purpose.
+    """
+    if not reset and not demo.is_empty():
+        _kept()
+        return
     try:
         result = demo.seed_demo(buyer_url)
     except InvalidInput as exc:  # e.g. a demo email already taken by another vendor's user
         fail(exc.errors)
-    action = "Rebuilt" if result.replaced else "Created"
     total = sum(result.statuses.values())
-    click.echo(f"{action} the demo vendor {result.vendor.name} ({result.vendor.slug}):")
+    if result.wiped is not None:
+        click.echo(
+            f"Wiped the demo vendor {result.vendor.name} ({result.vendor.slug}) and all it "
+            f"owned: {result.wiped}. Other vendors were left alone."
+        )
+        click.echo(f"Rebuilt the demo vendor {result.vendor.name} ({result.vendor.slug}):")
+    else:
+        click.echo("The database had no vendor yet, so the demo was seeded into it.")
+        click.echo(f"Created the demo vendor {result.vendor.name} ({result.vendor.slug}):")
     click.echo(
         f"{total} leads: " + ", ".join(f"{n} {s}" for s, n in sorted(result.statuses.items()))
     )
     click.echo("")
     click.echo(login_table(result.logins))
+
+
+def _kept() -> None:
+    count = db.session.scalar(select(func.count()).select_from(Vendor))
+    click.echo(
+        f"Kept the data: the database already has {count} vendor(s), and the demo is seeded "
+        "only into a database with no vendor. `flask demo --reset` (or "
+        "`scripts/run --reset-demo`) rebuilds the demo vendor from scratch."
+    )
+    logins = demo.kept_logins()
+    if not logins:
+        click.echo("None of the demo logins exists in this database.")
+        return
+    click.echo("The demo logins still there (password as seeded, unless it was changed since):")
+    click.echo("")
+    click.echo(login_table(logins))
 
 
 def login_table(logins: Iterable[demo.Login]) -> str:

@@ -21,7 +21,7 @@ from connectors.outbound.answers import AnswerRules
 from connectors.outbound.errors import ConnectorError
 
 KINDS: tuple[str, ...] = ("http_form", "http_xml", "http_json", "email", "fax")
-PURPOSES: tuple[str, ...] = ("offer", "delivery", "reminder", "test")
+PURPOSES: tuple[str, ...] = ("offer", "delivery", "reminder", "nudge", "test")
 
 # Every normalized lead field, plus what intake adds (id, score, grade, arrival).
 LEAD_KEYS: tuple[str, ...] = ("id", *LEAD_FIELDS, "score", "grade", "received_at")

@@ -31,6 +31,8 @@ INTROS = {
     "delivery": "A new lead has been delivered to you.",
     "reminder": "Reminder: the deadline on this lead is close. Act on it now, or it moves on "
     "to someone else.",
+    "nudge": "Your partner manager asks how this lead is going. Please log your latest "
+    "follow-up or the outcome in the portal, or answer the offer if it is still open.",
     "test": "This is a test message from Leadrelay; the lead below is sample data.",
 }
 _LINK_LABELS = {"accept": "Accept this lead", "decline": "Decline this lead"}

@@ -153,6 +153,7 @@ def lead_sheet_pdf(
         "offer": "You have been offered this lead. Please accept or decline it.",
         "delivery": "A new lead has been delivered to you.",
         "reminder": "Reminder: the deadline on this lead is close.",
+        "nudge": "Your partner manager asks how this lead is going.",
         "test": "TEST FAX - the lead below is sample data.",
     }[purpose]
     _lines(pdf, width, _LINE, intro, max_lines=2)

@@ -91,6 +91,7 @@ def title(lead: Mapping[str, Any], purpose: str, *, withhold_contact: bool = Fal
         "offer": "Lead offer",
         "delivery": "New lead",
         "reminder": "Reminder",
+        "nudge": "How is this lead going?",
         "test": "[TEST] Lead",
     }[purpose]
     if lead_id:
@@ -98,9 +99,13 @@ def title(lead: Mapping[str, Any], purpose: str, *, withhold_contact: bool = Fal
     return one_line(f"{heading}: {what}" if what else heading, 150)
 
 
+# What can be sent about a lead that is still only offered (a reminder of its window, a nudge).
+_ABOUT_AN_OFFER = frozenset({"offer", "reminder", "nudge"})
+
+
 def withholds_contact(settings: Mapping[str, Any], purpose: str) -> bool:
     """Whether this offer keeps contact details back until the partner accepts."""
-    return purpose == "offer" and bool(settings.get("withhold_contact_in_offer"))
+    return purpose in _ABOUT_AN_OFFER and bool(settings.get("withhold_contact_in_offer"))
 
 
 def _value(lead: Mapping[str, Any], name: str) -> str | None:

@@ -233,6 +233,19 @@ def recall(assignment_id: int, now: datetime, actor: Actor) -> bool:
     return True
 
 
+def take_back(held: Assignment, actor: Actor, why: str) -> bool:
+    """The vendor taking a lead back from the partner holding it (an open offer or the lead
+    in hand), to hand it to someone else; False when the partner no longer holds it."""
+    now = clock.now()
+    open_now = (AssignmentStatus.OFFERED, *HELD)
+    if not change(held, Assignment.status.in_(open_now), status=AssignmentStatus.RECALLED,
+                  closed_at=now, reason_note=why):  # fmt: skip
+        return False
+    lifecycle.move(_lead(held), LeadStatus.UNASSIGNED, kind="recalled", actor=actor,
+                   assignment=held, reason=why)  # fmt: skip
+    return True
+
+
 def _in_time(now: datetime) -> Any:
     """Either a follow-up is on record, or its deadline has not passed yet."""
     return or_(

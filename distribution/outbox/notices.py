@@ -1,4 +1,4 @@
-"""E-mails to a partner's people: offers and reminders for partners without a system.
+"""E-mails to a partner's people: offers, reminders and nudges for partners without a system.
 
 A partner whose leads are not pushed to a destination of its own still hears of
 each offer (with its signed accept and decline links) and of deadlines about to
@@ -47,8 +47,9 @@ def prepare(delivery: Delivery) -> Callable[[], outbound.SendResult]:
         "to": to,
         "from": current_app.config.get("MAIL_FROM") or DEFAULT_MAIL_FROM,
         "smtp": smtp_settings(current_app.config.get("SMTP_URL")),
-        # Contact details are the partner's once it accepts, not before.
-        "withhold_contact_in_offer": True,
+        # Contact details are the partner's once it accepts, not before: an offer, and a
+        # reminder or a nudge about an offer still open, keep them back.
+        "withhold_contact_in_offer": assignment.status is AssignmentStatus.OFFERED,
     }
     payload, purpose, webhook_id = lead_payload(lead), delivery.purpose, delivery.webhook_id
     if settings["smtp"] is None:

@@ -13,6 +13,7 @@ cancels what it answers for instead of sending it.
 * an offer e-mailed to a partner's people: the offer is still open (the mail is
   there for its accept and decline links, and withholds contact details);
 * a reminder: the deadline it reminds of still stands;
+* a nudge (a manager asking how a lead goes): the partner still has the offer or the lead;
 * a sale post to a buyer: the sale stands (not returned).
 
 A leaf: it imports models only.
@@ -44,6 +45,12 @@ def why_stale(
         return "the assignment it announced no longer exists"
     if delivery.purpose == "reminder":
         return _deadline_gone(assignment, now)
+    if delivery.purpose == "nudge":
+        return (
+            None
+            if _open_offer(assignment, now) or assignment.status in HELD
+            else (_ended(assignment, now))
+        )
     if _open_offer(assignment, now):
         return None
     if assignment.status in HELD and delivery.destination_id is not None:

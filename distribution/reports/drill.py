@@ -1,16 +1,21 @@
-"""The leads behind a figure: the same conditions the figures count, as a list."""
+"""The leads behind a figure: the same conditions the figures count, as a list.
+
+The list sorts by any of its columns (``SORTS``), either way; rows without a
+value in the sorted column (no acceptance yet, no amount) come last in both
+directions, on SQLite as on PostgreSQL, and ties keep the oldest hand-over first.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
 from distribution import clock
 from distribution.db import db
-from distribution.models import Assignment, Partner
+from distribution.models import Assignment, Lead, Partner
 from distribution.overview import Page
 from distribution.reports.figures import (
     CONDITIONS,
@@ -22,6 +27,33 @@ from distribution.reports.period import Period
 from distribution.tenancy import Scope
 
 DRILL_PAGE_SIZE = 100
+DEFAULT_SORT = "offered"
+
+
+def _partner_name() -> Any:
+    return select(Partner.name).where(Partner.id == Assignment.partner_id).scalar_subquery()
+
+
+def _lead_column(column: Any) -> Any:
+    return select(column).where(Lead.id == Assignment.lead_id).scalar_subquery()
+
+
+# column name in the URL -> what it sorts by (a subquery where the value sits on another row,
+# so the sort never adds a join the figure's own conditions may already have made)
+SORTS: dict[str, Any] = {
+    "lead": lambda: (Assignment.lead_id,),
+    "partner": lambda: (_partner_name(),),
+    "source": lambda: (_lead_column(Lead.source), _lead_column(Lead.campaign)),
+    "offered": lambda: (Assignment.offered_at,),
+    "accepted": lambda: (Assignment.accepted_at,),
+    "due": lambda: (Assignment.followup_due_at,),
+    "followup": lambda: (Assignment.first_followup_at,),
+    "status": lambda: (Assignment.status,),
+    "reason": lambda: (
+        func.coalesce(Assignment.decline_reason, Assignment.return_reason, Assignment.lost_reason),
+    ),
+    "won": lambda: (Assignment.won_amount_cents,),
+}
 
 
 def drill(
@@ -33,11 +65,13 @@ def drill(
     *,
     reason: str | None = None,
     now: datetime | None = None,
+    sort: str = DEFAULT_SORT,
+    descending: bool = False,
 ) -> Select[Any]:
     """Assignments offered in ``period`` in group ``key`` that ``figure`` counts, oldest first.
 
     ``reason`` narrows a declined or returned figure to one reason, as the reason
-    tables count them.
+    tables count them. ``sort`` (a key of ``SORTS``) orders them by another column.
     """
     now = now or clock.now()
     stmt = scope.select(Assignment).where(
@@ -48,7 +82,10 @@ def drill(
     if reason is not None:
         why = func.coalesce(Assignment.decline_reason, Assignment.return_reason, "")
         stmt = stmt.where(why == ("" if reason == "unknown" else reason))
-    return stmt.order_by(Assignment.offered_at, Assignment.id)
+    order: list[Any] = []
+    for column in SORTS.get(sort, SORTS[DEFAULT_SORT])():
+        order += [column.is_(None), column.desc() if descending else column.asc()]
+    return stmt.order_by(*order, Assignment.id)
 
 
 def drill_ids(
@@ -77,9 +114,12 @@ def drill_page(
     page: int = 1,
     reason: str | None = None,
     now: datetime | None = None,
+    sort: str = DEFAULT_SORT,
+    descending: bool = False,
 ) -> Page:
     """One page of the assignments behind the figure, with lead and partner loaded."""
-    stmt = drill(scope, period, group, key, figure, reason=reason, now=now)
+    stmt = drill(scope, period, group, key, figure, reason=reason, now=now, sort=sort,
+                 descending=descending)  # fmt: skip
     total = db.session.scalar(stmt.with_only_columns(func.count()).order_by(None)) or 0
     number = max(1, min(page, max(1, -(-total // DRILL_PAGE_SIZE))))
     rows = db.session.scalars(

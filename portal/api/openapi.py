@@ -503,8 +503,9 @@ _LEAD_ACTION = {
     "required": ["action"],
     "description": "One action and its settings; the settings an action does not use are ignored.",
     "properties": {
-        "action": _enum(["offer", "pool", "sell", "nurture", "release", "discard", "reroute"]),
-        "partner_id": {"type": "integer", "description": "offer: the partner"},
+        "action": _enum(["offer", "pool", "sell", "nurture", "release", "discard", "reroute",
+                          "reassign"]),
+        "partner_id": {"type": "integer", "description": "offer, reassign: the partner"},
         "window_hours": {"type": "integer", "minimum": 1, "maximum": 720,
                          "description": "offer: hours to accept (default: the vendor's)"},
         "pool_by": _enum(["rule", "partners"]),

@@ -1,8 +1,10 @@
-"""Manager forms: the dashboard's grouping and the lead-planning inputs (plain GET forms)."""
+"""Manager forms: the dashboard's grouping and the lead-planning inputs (plain GET forms),
+and the nudge and reassign buttons of a lead (POST)."""
 
 from __future__ import annotations
 
-from wtforms import IntegerField, SelectField
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import NumberRange, Optional
 
 from distribution.reports.figures import GROUPS
@@ -34,3 +36,20 @@ class PlanForm(GetForm):
         default=0,
         validators=[Optional(), NumberRange(min=-50, max=100)],
     )
+
+
+class NudgeForm(FlaskForm):
+    """A nudge has no settings: the button and its CSRF token."""
+
+
+class ReassignForm(FlaskForm):
+    """Reassign a held lead: to whom, and how long the new partner has to accept.
+
+    No validators of its own: ``distribution.lead_actions.plan`` names each bad field.
+    """
+
+    partner_id = SelectField("New partner", coerce=str, validate_choice=False)
+    window_hours = StringField(
+        "Hours to accept", render_kw={"inputmode": "numeric"},
+        description="Empty: the vendor's usual acceptance window.",
+    )  # fmt: skip

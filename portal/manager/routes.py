@@ -20,7 +20,7 @@ from distribution.reports.export import Table, render
 from distribution.reports.figures import GROUPS
 from distribution.tenancy import Scope
 from portal.manager import bp
-from portal.manager.forms import DashboardForm, PlanForm
+from portal.manager.forms import DashboardForm, NudgeForm, PlanForm
 from portal.periods import PeriodForm, current_period, period_form, vendor_timezone
 from portal.scorecard import scorecard_context, trend_chart
 from portal.security import current_scope, role_required
@@ -76,6 +76,10 @@ def dashboard() -> str:
         any_partners=bool(rows) or group != "partner",
         exports=_exports("groups"),
         reason_exports=_exports("reasons"),
+        all_columns=request.args.get("columns") == "all",
+        columns_url=lambda columns: url_for(
+            "manager.dashboard", **(request.args.to_dict() | {"columns": columns})
+        ),
     )
 
 
@@ -90,6 +94,14 @@ def _drill_args() -> tuple[str, str, str, str | None]:
     if figure not in figures.CONDITIONS:
         abort(404)
     return group, request.args.get("key", "all"), figure, request.args.get("reason") or None
+
+
+def _drill_sort() -> tuple[str, bool]:
+    """The drill-down's ``?sort=<column>&dir=asc|desc``; anything else sorts as it always did."""
+    sort = request.args.get("sort", drill.DEFAULT_SORT)
+    if sort not in drill.SORTS:
+        sort = drill.DEFAULT_SORT
+    return sort, request.args.get("dir") == "desc"
 
 
 def _group_name(scope: Scope, group: str, key: str) -> str:
@@ -109,8 +121,10 @@ def drill_down() -> str:
     chosen, scope = current_period(), current_scope()
     group, key, figure, reason = _drill_args()
     name = _group_name(scope, group, key)
+    sort, descending = _drill_sort()
     page = drill.drill_page(scope, chosen, group, key, figure, reason=reason,
-                            page=request.args.get("page", 1, type=int))  # fmt: skip
+                            page=request.args.get("page", 1, type=int), sort=sort,
+                            descending=descending)  # fmt: skip
     return render_template(
         "manager/drill.html",
         page=page,
@@ -125,13 +139,30 @@ def drill_down() -> str:
         page_url=lambda number: url_for(
             "manager.drill_down", **(request.args.to_dict() | {"page": number})
         ),
+        sort=sort,
+        descending=descending,
+        sort_url=lambda column: url_for(
+            "manager.drill_down",
+            **(
+                request.args.to_dict()
+                | {"sort": column, "dir": _next_dir(column, sort, descending)}
+            ),
+        ),
+        nudge_form=NudgeForm(),
     )
+
+
+def _next_dir(column: str, sort: str, descending: bool) -> str:
+    """A header's link: the other way round on the sorted column, else ascending."""
+    return "asc" if column == sort and descending else "desc" if column == sort else "asc"
 
 
 def _drill_table(scope: Scope, chosen: period.Period) -> Table:
     group, key, figure, reason = _drill_args()
     _group_name(scope, group, key)
-    stmt = drill.drill(scope, chosen, group, key, figure, reason=reason)
+    sort, descending = _drill_sort()
+    stmt = drill.drill(scope, chosen, group, key, figure, reason=reason, sort=sort,
+                       descending=descending)  # fmt: skip
     table = Table(f"leads-{figure}-{chosen.first}-{chosen.last}", drill.figure_label(figure), [
         "Lead", "Assignment", "Partner", "Source", "Campaign", "Offered (UTC)", "Accepted (UTC)",
         "First follow-up (UTC)", "Status", "Reason", "Won amount",

@@ -35,6 +35,7 @@ FIELDS = {
     "release": (),
     "discard": ("reason",),
     "reroute": (),
+    "reassign": ("partner_id", "window_hours"),
 }
 
 

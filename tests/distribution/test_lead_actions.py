@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from distribution import clock, lead_actions
+from distribution.actors import Actor
 from distribution.db import db
 from distribution.errors import ActionRefused, InvalidInput
+from distribution.handover import offers
 from distribution.handover.sweeper import sweep
 from distribution.models import (
     Assignment,
@@ -22,6 +24,7 @@ from distribution.models import (
     PoolEligibility,
     Sale,
 )
+from distribution.tenancy import Scope
 from tests.buyers import accepts, buyer
 from tests.connectors.outbound_peers import BuyerEndpoint
 from tests.handover import publish, rule
@@ -50,6 +53,41 @@ def test_the_lifecycle_table_decides_where_each_action_may_start():
     assert starts("release") == [S.NURTURE]
     assert starts("discard") == [S.UNASSIGNED, S.NURTURE]
     assert starts("reroute") == [S.RECEIVED, S.UNASSIGNED]
+    assert starts("reassign") == [S.OFFERED, S.ASSIGNED]  # the vendor may recall from these
+
+
+def test_reassign_takes_a_held_lead_back_and_offers_it_to_the_chosen_partner(world):
+    vendor, first, second = holding_vendor(world)
+    lead = lead_in(vendor, S.UNASSIGNED)
+    act(vendor, lead, action="offer", partner_id=first.id)
+    offers.accept(Scope.for_partner(vendor.id, first.id), lead.id, Actor("user:9", "portal"))
+    db.session.commit()
+    assert lead.status is S.ASSIGNED
+    before = len(events_of(lead))
+
+    outcome = act(vendor, lead, action="reassign", partner_id=second.id, window_hours="8")
+
+    assert outcome.status is S.OFFERED and lead.status is S.OFFERED
+    assert outcome.message == f"taken back from {first.name} and offered to {second.name}"
+    rows = db.session.scalars(
+        select(Assignment).where(Assignment.lead_id == lead.id).order_by(Assignment.id)
+    ).all()
+    assert [(a.partner_id, a.status) for a in rows] == [
+        (first.id, AssignmentStatus.RECALLED),
+        (second.id, AssignmentStatus.OFFERED),
+    ]
+    assert rows[1].expires_at - rows[1].offered_at == timedelta(hours=8)
+    new = events_of(lead)[before:]
+    assert [(e.kind, e.from_status, e.to_status) for e in new] == [
+        ("recalled", "assigned", "unassigned"),
+        ("offered", "unassigned", "offered"),
+    ]
+    assert new[0].partner_id == first.id and "reassigned by hand" in new[0].reason
+
+    with pytest.raises(ActionRefused, match=f"{second.name} already has lead #{lead.id}"):
+        act(vendor, lead, action="reassign", partner_id=second.id)
+    db.session.rollback()
+    assert lead.status is S.OFFERED
 
 
 @pytest.mark.parametrize("start", [S.UNASSIGNED, S.NURTURE])

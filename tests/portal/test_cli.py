@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from distribution import accounts, clock, demo, destinations
+from distribution import accounts, clock, demo, destinations, directory
 from distribution.db import db
 from distribution.errors import AccountLocked, LoginFailed
-from distribution.models import ApiKey, Delivery, DeliveryStatus, Lead, Role, User
+from distribution.models import ApiKey, Delivery, DeliveryStatus, Lead, Partner, Role, User
 from tests.conftest import PASSWORD, AuthActions
 from tests.connectors.outbound_peers import BuyerEndpoint
 from tests.handover import leads, publish, routed, rule, west_partner
@@ -29,6 +29,10 @@ def _table_counts() -> dict[str, int]:
     }
 
 
+def _partner_names() -> list[str]:
+    return list(db.session.scalars(select(Partner.name)))
+
+
 def _status_counts() -> dict[str, int]:
     rows = db.session.execute(select(Lead.status, func.count()).group_by(Lead.status))
     return {str(status): n for status, n in rows}
@@ -37,15 +41,36 @@ def _status_counts() -> dict[str, int]:
 LOGIN_ROW = re.compile(r"^(\w+)\s+(\S+@\S+)\s+(\S+)\s+", re.MULTILINE)
 
 
-def test_demo_twice_gives_the_same_data_and_working_logins(runner, auth):
+def test_demo_is_kept_on_a_second_run_and_rebuilt_the_same_on_reset(runner, auth):
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
+    assert "had no vendor yet, so the demo was seeded" in first.output
+    assert "Created the demo vendor" in first.output
     counts, statuses = _table_counts(), _status_counts()
 
-    second = runner.invoke(args=["demo"])
+    # A newcomer adds a partner while trying the product; a restart keeps it.
+    vendor = directory.find_vendor(demo.DEMO_SLUG)
+    directory.create_partner(vendor, "My Own Reseller", "reseller")
+    db.session.commit()
+    kept = runner.invoke(args=["demo"])
+    assert kept.exit_code == 0, kept.output
+    assert "Kept the data: the database already has 1 vendor(s)" in kept.output
+    assert "Created the demo vendor" not in kept.output
+    assert "max.manager@northwind.example.com" in kept.output  # the logins, still
+    db.session.expire_all()
+    assert _partner_names().count("My Own Reseller") == 1
+    assert _table_counts()["lead"] == counts["lead"]
+
+    second = runner.invoke(args=["demo", "--reset"])
     assert second.exit_code == 0, second.output
+    partners = len(demo.PARTNERS) + 1
+    assert (
+        f"Wiped the demo vendor Northwind Devices (northwind) and all it owned: {partners} "
+        "partners" in second.output
+    )
     assert "Rebuilt the demo vendor" in second.output
     db.session.expire_all()
+    assert "My Own Reseller" not in _partner_names()
     assert _table_counts() == counts
     assert _status_counts() == statuses
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from contextlib import contextmanager
 
 import pytest
@@ -58,18 +59,24 @@ def row_of(body, name):
     raise AssertionError(f"no row for {name}")
 
 
+def drilled_ids(body):
+    """The lead ids of the drill-down's rows, in the order shown."""
+    return [int(i) for i in re.findall(r'<tr><td class="text"><a href="[^"]*">#(\d+) ', body)]
+
+
 def test_dashboard_shows_the_week_flagged_partners_first(client, auth, at_report_time):
     h = at_report_time
     auth.login("manager@acme.example.com")
-    body = page(client, "/manager/", **WEEK)
+    body = page(client, "/manager/", columns="all", **WEEK)
     assert "05 Jan 2026 – 11 Jan 2026" in body
     table = body.split("<table")[1]
     order = [table.index(f">{name}</a>") for name in ("Gamma", "Alpha", "Beta")]
     assert order == sorted(order)
     head, rest, _ = row_of(table, ">Alpha<")
     assert "needs attention" in head
-    counts = [c.split(">")[-1] for c in rest.split("</td>")[1:8]]
-    assert counts == ["6", "4", "1", "1", "1", "1", "0"]
+    cells = [c.split(">")[-1] for c in rest.split("</td>")]
+    # offered, then accepted, declined, expired, recalled, won, open after the key rates
+    assert [cells[1], *cells[6:12]] == ["6", "4", "1", "1", "1", "1", "0"]
     assert ">66.7%</a>" in rest and ">75%</a>" in rest and ">1.5 h</a>" in rest
     assert ">2.7 h</a>" in rest and ">1,000.00</a>" in rest
     assert "needs attention" not in row_of(table, ">Beta<")[0]
@@ -80,11 +87,29 @@ def test_dashboard_shows_the_week_flagged_partners_first(client, auth, at_report
 
 def test_dashboard_groups_by_tier(client, auth, at_report_time):
     auth.login("manager@acme.example.com")
-    body = page(client, "/manager/", group="tier", **WEEK)
+    body = page(client, "/manager/", group="tier", columns="all", **WEEK)
     _head, rest, _ = row_of(body.split("<table")[1], "gold")
-    assert [c.split(">")[-1] for c in rest.split("</td>")[0:7]] == [
-        "8", "6", "1", "1", "1", "2", "1",
-    ]  # fmt: skip
+    cells = [c.split(">")[-1] for c in rest.split("</td>")]
+    assert [cells[0], *cells[5:11]] == ["8", "6", "1", "1", "1", "2", "1"]
+
+
+def test_the_partner_table_shows_the_key_rates_first_and_the_rest_on_request(
+    client, auth, at_report_time
+):
+    auth.login("manager@acme.example.com")
+    body = page(client, "/manager/", **WEEK)
+    table = body.split("<table")[1].split("</table>")[0]
+    heads = [h.split(">")[-1] for h in table.split("</th>")[:7]]
+    assert heads == ["Partner", "Tier", "Offered", "Accepted %", "Followed up within SLA",
+                     "Won %", "Revenue"]  # fmt: skip
+    assert "Declined %" not in table and "Median to accept" not in table
+    _head, rest, _ = row_of(table, ">Alpha<")
+    assert ">66.7%</a>" in rest and ">1,000.00</a>" in rest  # accepted, revenue
+    more = body.split('class="column-switch"')[1].split("</p>")[0]
+    assert "More columns" in more and "columns=all" in more and "period=custom" in more
+    every = page(client, "/manager/", columns="all", **WEEK)
+    assert "Declined %" in every and "Median to accept" in every and "Key rates only" in every
+    assert '<input type="hidden" name="columns" value="all">' in every  # kept by "Show"
 
 
 def test_drill_down_page_lists_the_counted_leads(client, auth, at_report_time):
@@ -93,7 +118,7 @@ def test_drill_down_page_lists_the_counted_leads(client, auth, at_report_time):
     body = page(client, "/manager/leads", group="partner", key=h.alpha.id, figure="accepted",
                 **WEEK)  # fmt: skip
     assert "The 4 hand-overs behind this figure" in body
-    shown = {int(part.split(" ")[0]) for part in body.split("<tr><td>#")[1:]}
+    shown = set(drilled_ids(body))
     assert shown == {h.leads[n].id for n in ("a1", "a2", "a5", "a6")}
     other = page(client, "/manager/leads", group="total", key="all", figure="declined",
                  reason="outside_territory", **WEEK)  # fmt: skip
