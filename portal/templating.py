@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g, has_request_context, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -149,19 +149,28 @@ def as_text(payload: bytes | str | None) -> str:
 
 
 def viewer_zone() -> ZoneInfo:
-    """The zone the person reading this page reads times in (once per request).
+    """The zone the person reading this page reads times in (worked out once a request).
 
-    A page for someone not logged in (an offer e-mail link) may set ``g.viewer_zone``
-    to the zone of whoever it is for; otherwise it is the signed-in user's, or UTC.
+    A page for someone not logged in (an offer e-mail link) sets it with
+    ``show_times_in``; otherwise it is the signed-in user's zone, or UTC.
     """
     if not has_request_context():
         return ZoneInfo(local_time.UTC_NAME)
-    zone = g.get("viewer_zone")
+    # Kept on the request, not on ``g``: an app context can outlive one request.
+    zone = getattr(request, _ZONE, None)
     if zone is None:
         user = current_user if current_user and current_user.is_authenticated else None
         zone = local_time.zone_of(user)
-        g.viewer_zone = zone
+        setattr(request, _ZONE, zone)
     return zone
+
+
+def show_times_in(zone: ZoneInfo) -> None:
+    """Show this request's times in ``zone`` (for a page read without logging in)."""
+    setattr(request, _ZONE, zone)
+
+
+_ZONE = "leadrelay_viewer_zone"
 
 
 def when(value: datetime | str | None) -> str:

@@ -6,7 +6,7 @@ press (a POST), so mail scanners that fetch every link accept nothing.
 
 from __future__ import annotations
 
-from flask import g, render_template, request
+from flask import render_template, request
 
 from distribution import local_time
 from distribution.db import db
@@ -16,6 +16,7 @@ from distribution.models import Vendor
 from portal.extensions import limiter
 from portal.partner import links_bp as bp
 from portal.partner.forms import ActionForm, DeclineForm
+from portal.templating import show_times_in
 
 _REFUSED = {"invalid": 404, "used": 409, "expired": 410}
 
@@ -29,7 +30,7 @@ def confirm(token: str) -> tuple[str, int] | str:
         return _refused(exc)
     # Nobody is logged in here: times read in the zone of the vendor whose offer it is.
     vendor = db.session.get(Vendor, offer.vendor_id)
-    g.viewer_zone = local_time.zone_of_vendor(vendor)
+    show_times_in(local_time.zone_of_vendor(vendor))
     form = DeclineForm() if action == "decline" else ActionForm()
     if request.method == "POST" and form.validate_on_submit():
         reason, note = getattr(form, "reason", None), getattr(form, "note", None)
