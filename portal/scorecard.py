@@ -6,6 +6,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from distribution import local_time
 from distribution.models import Partner
 from distribution.reports import figures
 from distribution.reports.period import Period
@@ -22,7 +23,7 @@ TREND_RATES = (
 
 def trend_chart(weeks: list[tuple[Period, figures.Figures]]) -> Markup:
     """The main weekly rates as one SVG line chart."""
-    labels = [f"{week.first:%d %b}" for week, _f in weeks]
+    labels = [local_time.short_day(week.first) for week, _f in weeks]
     series = []
     for label, attr in TREND_RATES:
         values = [getattr(f, attr) for _w, f in weeks]

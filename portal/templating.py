@@ -6,17 +6,20 @@ lead field can never become markup on its way through one of them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from distribution import clock
+from distribution import actor_names, clock, local_time
 from distribution.models import Role
 from portal import bodies
+from portal.security import current_scope
 
 
 @dataclass(frozen=True)
@@ -147,12 +150,77 @@ def as_text(payload: bytes | str | None) -> str:
     return str(payload)
 
 
-def when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+def viewer_zone() -> ZoneInfo:
+    """The zone the person reading this page reads times in (worked out once a request).
+
+    A page for someone not logged in (an offer e-mail link) sets it with
+    ``show_times_in``; otherwise it is the signed-in user's zone, or UTC.
+    """
+    if not has_request_context():
+        return ZoneInfo(local_time.UTC_NAME)
+    # Kept on the request, not on ``g``: an app context can outlive one request.
+    zone = getattr(request, _ZONE, None)
+    if zone is None:
+        user = current_user if current_user and current_user.is_authenticated else None
+        zone = local_time.zone_of(user)
+        setattr(request, _ZONE, zone)
+    return zone
+
+
+def show_times_in(zone: ZoneInfo) -> None:
+    """Show this request's times in ``zone`` (for a page read without logging in)."""
+    setattr(request, _ZONE, zone)
+
+
+_ZONE = "leadrelay_viewer_zone"
+
+
+def when(value: datetime | str | None) -> str:
+    """``"7 Nov 2026, 14:05"`` in the viewer's zone (named once, in the page footer).
+
+    Also takes the ISO text a JSON column keeps (a routing trace's ``at``).
+    """
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return local_time.moment(value, viewer_zone())
+
+
+def day(value: date | datetime | None) -> str:
+    """``"7 Nov 2026"``: an instant's day in the viewer's zone, or a calendar date."""
+    return local_time.day(value, viewer_zone())
+
+
+def iso(value: datetime | None) -> str:
+    """ISO 8601 in UTC, for machines only (``<time datetime>``, ``data-*`` for scripts)."""
+    if value is None:
+        return ""
+    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value.isoformat()
+
+
+def zone_label() -> str:
+    """``"America/Chicago (CST)"``: the viewer's zone, for the one line that names it."""
+    return local_time.zone_label(viewer_zone())
+
+
+def people(labels: Iterable[str | None]) -> dict[str, str]:
+    """Stored actor labels of one page (``user:4``) -> names people read, in one query.
+
+    Resolved within the reader's scope, so another partner's people stay unnamed.
+    """
+    return actor_names.names(current_scope(), labels)
 
 
 def register(app: Flask) -> None:
     app.add_template_filter(when, "when")
+    app.add_template_filter(day, "day")
+    app.add_template_filter(local_time.short_day, "short_day")
+    app.add_template_filter(local_time.month, "month")
+    app.add_template_filter(iso, "iso")
+    app.add_template_global(zone_label, "zone_label")
+    app.add_template_global(people, "people")
     app.add_template_filter(time_left, "time_left")
     app.add_template_filter(money, "money")
     app.add_template_filter(badge, "badge")

@@ -12,11 +12,12 @@ import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
 
 from connectors.tabular import safe_cell
-from distribution import clock
+from distribution import clock, local_time
 from distribution.buyers.returns import request_return
 from distribution.buyers.statements import Statement
 from distribution.db import db
@@ -132,23 +133,24 @@ def returns(scope: Scope, limit: int = 200) -> list[tuple[Sale, Lead]]:
     return [(sale, lead) for sale, lead in rows]
 
 
-STATEMENT_COLUMNS = ("date (UTC)", "kind", "sale", "lead", "source", "return reason", "amount")
+STATEMENT_COLUMNS = ("kind", "sale", "lead", "source", "return reason", "amount")
 
 
-def statement_csv(buyer: Buyer, statement: Statement) -> str:
+def statement_csv(buyer: Buyer, statement: Statement, zone: ZoneInfo) -> str:
     """The statement as CSV: one line per ledger row, then the totals they add up to.
 
+    Times are written as the person downloading it reads them on the page, in ``zone``.
     Text that came from outside (a lead's source) is written formula-safe, so a
     spreadsheet never runs it.
     """
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([safe_cell(f"Statement of {buyer.name}"), statement.month.strftime("%Y-%m")])
-    writer.writerow(STATEMENT_COLUMNS)
+    writer.writerow([safe_cell(f"Statement of {buyer.name}"), local_time.month(statement.month)])
+    writer.writerow((f"date ({zone.key})", *STATEMENT_COLUMNS))
     for row in statement.rows:
         writer.writerow(
             [
-                row.at.strftime("%Y-%m-%d %H:%M:%S"),
+                local_time.moment(row.at, zone),
                 row.kind,
                 row.sale_id,
                 row.lead_id,

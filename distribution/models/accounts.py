@@ -167,6 +167,8 @@ class User(UserMixin, Model):
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # A partner user who may invite colleagues to its own partner.
     partner_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The zone this person reads times in (an IANA name); None: the vendor's zone.
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     vendor: Mapped[Vendor | None] = relationship()
     partner: Mapped[Partner | None] = relationship()

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from connectors.outbound.base import OutboundMessage, SendResult
 from connectors.outbound.smtp import send_smtp, smtp_settings, wire_bytes
-from distribution import clock
+from distribution import clock, local_time
 from distribution.db import db
 from distribution.models import Role, User, Vendor
 from distribution.outbox import notices
@@ -95,7 +95,7 @@ def compose(vendor: Vendor, now: datetime, base_url: str, sender: str) -> EmailM
     lines += ["", f"The full dashboard: {base_url.rstrip('/')}/manager/?{query}"]
     mail = EmailMessage()
     mail["Subject"] = (
-        f"Partner follow-up, week of {week.first:%d %b}: {len(flagged)} partner"
+        f"Partner follow-up, week of {local_time.short_day(week.first)}: {len(flagged)} partner"
         f"{'' if len(flagged) == 1 else 's'} need attention"
     )
     mail["From"] = sender

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from distribution import clock
+from distribution import clock, local_time
 from distribution.errors import FieldError, InvalidInput
 
 PRESETS = {
@@ -57,8 +57,8 @@ class Period:
     @property
     def label(self) -> str:
         if self.first == self.last:
-            return f"{self.first:%d %b %Y}"
-        return f"{self.first:%d %b %Y} – {self.last:%d %b %Y}"
+            return local_time.day(self.first)
+        return f"{local_time.day(self.first)} – {local_time.day(self.last)}"
 
     @property
     def days(self) -> int:

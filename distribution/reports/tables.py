@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from distribution import local_time
 from distribution.reports.export import Table
 from distribution.reports.figures import GROUPS, Figures, Row
 from distribution.reports.period import Period
@@ -68,7 +69,9 @@ def weekly_table(weeks: list[tuple[Period, Figures]], period: Period) -> Table:
     table = Table(_stem("weekly", period), "Weekly trends", ["Week from", "Week to",
                                                              *FIGURE_COLUMNS])  # fmt: skip
     for week, figures in weeks:
-        table.rows.append([week.first.isoformat(), week.last.isoformat(), *figure_cells(figures)])
+        table.rows.append(
+            [local_time.day(week.first), local_time.day(week.last), *figure_cells(figures)]
+        )
     return table
 
 
@@ -101,7 +104,7 @@ def plan_table(plan: Plan) -> Table:
     ])  # fmt: skip
     for m in plan.months:
         table.rows.append([
-            m.month.strftime("%Y-%m"), money(m.target_cents), m.deals, m.accepted, m.handed,
+            local_time.month(m.month), money(m.target_cents), m.deals, m.accepted, m.handed,
             m.leads, round(m.actual_leads, 1), max(0, round(m.lead_gap, 1)),
             None if m.capacity is None else round(m.capacity, 1), m.over_capacity,
         ])  # fmt: skip

@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from portal.auth import access, routes  # noqa: E402, F401  (they register their views on bp)
+from portal.auth import access, preferences, routes  # noqa: E402, F401  (they register their views on bp)

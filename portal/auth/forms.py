@@ -1,7 +1,7 @@
 """Login, password and invitation forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -29,3 +29,9 @@ class ChangePasswordForm(NewPasswordForm):
 
 class ForgotForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+
+
+class TimeZoneForm(FlaskForm):
+    """One's own time zone; the domain checks the name, so a bad one is named on the field."""
+
+    timezone = SelectField("Time zone", validate_choice=False)

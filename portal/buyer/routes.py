@@ -29,6 +29,7 @@ from distribution.models import Buyer, Role
 from portal.buyer import bp
 from portal.buyer.forms import REASON_LABELS, ReturnForm
 from portal.security import current_scope, role_required
+from portal.templating import viewer_zone
 
 
 @bp.route("/")
@@ -123,7 +124,7 @@ def statement_csv_download() -> Response:
     except InvalidInput:
         abort(400)
     return Response(
-        statement_csv(buyer, found).encode("utf-8-sig"),
+        statement_csv(buyer, found, viewer_zone()).encode("utf-8-sig"),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="statement-{month}.csv"'},
     )

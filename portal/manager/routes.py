@@ -7,11 +7,14 @@ table has a CSV and an XLSX download of the same rows (``export/<report>.<fmt>``
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Response, abort, render_template, request, url_for
 
+from distribution import local_time
 from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.models import Partner, Role
@@ -24,6 +27,7 @@ from portal.manager.forms import DashboardForm, NudgeForm, PlanForm
 from portal.periods import PeriodForm, current_period, period_form, vendor_timezone
 from portal.scorecard import scorecard_context, trend_chart
 from portal.security import current_scope, role_required
+from portal.templating import viewer_zone
 
 MANAGERS = (Role.PARTNER_MANAGER,)
 FORMATS = ("csv", "xlsx")
@@ -163,22 +167,25 @@ def _drill_table(scope: Scope, chosen: period.Period) -> Table:
     sort, descending = _drill_sort()
     stmt = drill.drill(scope, chosen, group, key, figure, reason=reason, sort=sort,
                        descending=descending)  # fmt: skip
+    zone = viewer_zone()
     table = Table(f"leads-{figure}-{chosen.first}-{chosen.last}", drill.figure_label(figure), [
-        "Lead", "Assignment", "Partner", "Source", "Campaign", "Offered (UTC)", "Accepted (UTC)",
-        "First follow-up (UTC)", "Status", "Reason", "Won amount",
+        "Lead", "Assignment", "Partner", "Source", "Campaign", f"Offered ({zone.key})",
+        f"Accepted ({zone.key})", f"First follow-up ({zone.key})", "Status", "Reason", "Won amount",
     ])  # fmt: skip
     for a in db.session.scalars(stmt):
         table.rows.append([
             a.lead_id, a.id, a.partner.name, a.lead.source, a.lead.campaign,
-            _iso(a.offered_at), _iso(a.accepted_at), _iso(a.first_followup_at), a.status.value,
+            _local(a.offered_at, zone), _local(a.accepted_at, zone),
+            _local(a.first_followup_at, zone), a.status.value,
             a.decline_reason or a.return_reason or a.lost_reason,
             tables.money(a.won_amount_cents),
         ])  # fmt: skip
     return table
 
 
-def _iso(value: Any) -> str | None:
-    return value.strftime("%Y-%m-%d %H:%M") if value else None
+def _local(value: datetime | None, zone: ZoneInfo) -> str | None:
+    # A download for people: the same format and zone as the page it came from.
+    return local_time.moment(value, zone) if value else None
 
 
 # --- partner scorecard (manager view) ------------------------------------------

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from flask import render_template, request
 
+from distribution import local_time
 from distribution.db import db
 from distribution.errors import ClaimConflict, InvalidInput, LinkRefused, OfferExpired
 from distribution.handover.offer_links import act, read_token
+from distribution.models import Vendor
 from portal.extensions import limiter
 from portal.partner import links_bp as bp
 from portal.partner.forms import ActionForm, DeclineForm
+from portal.templating import show_times_in
 
 _REFUSED = {"invalid": 404, "used": 409, "expired": 410}
 
@@ -25,6 +28,9 @@ def confirm(token: str) -> tuple[str, int] | str:
         offer, action = read_token(token)
     except LinkRefused as exc:
         return _refused(exc)
+    # Nobody is logged in here: times read in the zone of the vendor whose offer it is.
+    vendor = db.session.get(Vendor, offer.vendor_id)
+    show_times_in(local_time.zone_of_vendor(vendor))
     form = DeclineForm() if action == "decline" else ActionForm()
     if request.method == "POST" and form.validate_on_submit():
         reason, note = getattr(form, "reason", None), getattr(form, "note", None)

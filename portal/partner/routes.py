@@ -34,6 +34,7 @@ from portal.partner.forms import (
 from portal.periods import PeriodForm, current_period, period_form
 from portal.scorecard import scorecard_context
 from portal.security import current_scope, role_required
+from portal.templating import when
 
 
 def _actor() -> Actor:
@@ -302,7 +303,7 @@ def pause() -> Response | str:
             flash(str(exc), "error")
             return redirect(url_for("partner.pause"))
         message = (
-            f"You are away until {until:%Y-%m-%d %H:%M %Z}: no new offers until then."
+            f"You are away until {when(until)}: no new offers until then."
             if until else "Welcome back: new offers come to you again."
         )  # fmt: skip
         flash(message, "success")

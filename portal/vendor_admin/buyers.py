@@ -29,6 +29,7 @@ from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.models import ApiKey, Buyer, Role, Sale
 from portal.security import current_scope, get_or_404, role_required
+from portal.templating import viewer_zone
 from portal.vendor_admin import bp
 from portal.vendor_admin.buyers_forms import ActionForm, BuyerForm, KeyForm, ReturnDecisionForm
 from portal.vendor_admin.routes import current_vendor
@@ -161,7 +162,8 @@ def buyer_statement_csv(buyer_id: int) -> Response:
         found = statement(buyer, month)
     except InvalidInput:
         abort(400)
-    return _csv_download(statement_csv(buyer, found), f"statement-{buyer.id}-{month}.csv")
+    text = statement_csv(buyer, found, viewer_zone())
+    return _csv_download(text, f"statement-{buyer.id}-{month}.csv")
 
 
 @bp.route("/buyers/returns")

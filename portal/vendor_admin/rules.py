@@ -30,6 +30,7 @@ from distribution.routing.compiled import published
 from distribution.routing.conditions import OPS, describe
 from distribution.routing.simulate import MAX_DAYS, simulate
 from portal.security import get_or_404, role_required, scoped
+from portal.templating import people, when
 from portal.vendor_admin import bp, rules_forms
 from portal.vendor_admin.routes import current_vendor
 from portal.vendor_admin.rules_forms import DraftForm, PublishForm, RerouteForm
@@ -117,10 +118,17 @@ def rule_draft(rule_set_id: int | None = None) -> str | Response | tuple[str, in
         return _builder_page(vendor, form, data, editing, view, errors=exc.errors, status=422)
     except rules.DraftChanged as exc:
         db.session.rollback()
-        return _builder_page(vendor, form, data, editing, view, conflict=str(exc), status=409)
+        return _builder_page(vendor, form, data, editing, view, conflict=_conflict(exc), status=409)
     db.session.commit()
     flash(f"Saved draft version {saved.version}. Publish it when it looks right.")
     return redirect(url_for("vendor.rule_set", rule_set_id=saved.id))
+
+
+def _conflict(exc: rules.DraftChanged) -> str:
+    """The conflict as people read it: who by name, when in the reader's zone."""
+    if exc.at is None:
+        return str(exc)
+    return f"changed by {people([exc.by])[exc.by]} at {when(exc.at)}, reload"
 
 
 def _posted_json(form: DraftForm) -> list[Any]:

@@ -68,7 +68,7 @@ def test_dashboard_shows_the_week_flagged_partners_first(client, auth, at_report
     h = at_report_time
     auth.login("manager@acme.example.com")
     body = page(client, "/manager/", columns="all", **WEEK)
-    assert "05 Jan 2026 – 11 Jan 2026" in body
+    assert "5 Jan 2026 – 11 Jan 2026" in body
     table = body.split("<table")[1]
     order = [table.index(f">{name}</a>") for name in ("Gamma", "Alpha", "Beta")]
     assert order == sorted(order)
@@ -151,9 +151,9 @@ def test_trends_draw_an_svg_chart_beside_the_numbers(client, auth, at_report_tim
     body = page(client, "/manager/trends", period="custom", **{"from": "2026-01-05",
                                                                 "to": "2026-01-18"})  # fmt: skip
     assert '<svg class="chart"' in body and "<polyline" in body and "<script" not in body
-    assert "Accepted, 05 Jan: 72.7%" in body  # 8 of 11, also in the point's title
+    assert "Accepted, 5 Jan: 72.7%" in body  # 8 of 11, also in the point's title
     weeks = body.split("Week by week")[1]
-    assert "05 Jan 2026" in weeks and "12 Jan 2026" in weeks
+    assert "5 Jan 2026" in weeks and "12 Jan 2026" in weeks
 
 
 def test_source_quality_page_and_its_formula_safe_csv(client, auth, at_report_time):
@@ -217,7 +217,7 @@ def test_planning_shows_where_capacity_runs_out(client, auth, world, at_report_t
               "monthly_growth": "100"}  # fmt: skip
     body = page(client, "/manager/planning", **params)
     # 10 deals -> 20 accepted -> 40 handed -> 40 leads, doubling every month
-    head, rest, _ = row_of(body.split("Leads needed per month")[1], "Jan 2026")
+    head, rest, _ = row_of(body.split("Leads needed per month")[1], "January 2026")
     assert [c.split(">")[-1] for c in rest.split("</td>")[1:5]] == ["10", "20", "40", "40"]
     assert "capacity runs out in <strong>April 2026</strong>: 160 accepted leads" in body
     download = client.get("/manager/export/plan.xlsx", query_string=params)
@@ -240,9 +240,9 @@ def test_the_weekly_digest_reaches_the_managers_inbox(app, runner, history):
         assert "acme: delivered (manager@acme.example.com)" in result.output
         (mail,) = inbox.messages
     assert mail["To"] == "manager@acme.example.com"
-    assert mail["Subject"] == "Partner follow-up, week of 05 Jan: 2 partners need attention"
+    assert mail["Subject"] == "Partner follow-up, week of 5 Jan: 2 partners need attention"
     text = mail.get_content()
-    assert "week 05 Jan 2026 – 11 Jan 2026 (America/New_York)" in text
+    assert "week 5 Jan 2026 – 11 Jan 2026 (America/New_York)" in text
     assert "This week: 11 offered, 72.7% accepted" in text
     assert "- Alpha: 1 expired, 1 without a follow-up in time, of 6 offered" in text
     assert "- Gamma: 0 expired, 1 without a follow-up in time, of 2 offered" in text
