@@ -133,6 +133,28 @@ def test_returning_a_lead_and_the_lost_form(client, auth, desk):
     assert "Log a follow-up" not in client.get(page).get_data(as_text=True)
 
 
+def test_lost_and_return_change_nothing_until_confirmed(client, auth, desk):
+    vendor, west, _ = desk
+    (lead,) = push(vendor, west)
+    auth.login("west@example.com")
+    post(client, "/partner/offers", f"/partner/offers/{lead.id}/accept")
+    page = f"/partner/leads/{lead.id}"
+    shown = client.get(page).get_data(as_text=True)
+    assert "Yes, mark as lost" in shown and "Yes, return it to the vendor" in shown
+    for action, data in (("lost", {"reason": "competitor"}), ("return", {"reason": "not_ready"})):
+        for unconfirmed in ({}, {"confirm": ""}):
+            answer = post(client, page, f"{page}/{action}", data | unconfirmed)
+            assert answer.headers["Location"].endswith(page)
+            db.session.expire_all()
+            held = assignment(lead)
+            assert (held.status, held.closed_at) == (AssignmentStatus.ACCEPTED, None), action
+            assert "tick the box to confirm" in client.get(page).get_data(as_text=True)
+    kinds = db.session.scalars(select(LeadEvent.kind).where(LeadEvent.lead_id == lead.id))
+    assert not {"lost", "returned"} & set(kinds)
+    post(client, page, f"{page}/lost", {"reason": "competitor", "confirm": "y"})
+    assert assignment(lead).status is AssignmentStatus.LOST
+
+
 def test_log_a_call_is_one_button_on_my_leads_and_the_lead_page(client, auth, desk):
     vendor, west, _ = desk
     (lead,) = push(vendor, west)
