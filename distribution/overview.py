@@ -38,6 +38,8 @@ HOLDING_STATUSES = (
     AssignmentStatus.WON,
     AssignmentStatus.LOST,
 )
+# Hand-overs a partner has finished with; they stay listed under "closed".
+CLOSED_STATUSES = (AssignmentStatus.WON, AssignmentStatus.LOST, AssignmentStatus.RETURNED)
 
 
 @dataclass
@@ -173,14 +175,35 @@ def partner_offers(scope: Scope) -> list[Assignment]:
 
 
 def partner_open_leads(scope: Scope) -> list[Assignment]:
-    """Leads this partner has accepted and not yet closed."""
+    """Leads this partner has accepted and not yet closed.
+
+    Those still waiting for their first follow-up come first, soonest deadline
+    first: they are the ones a recall takes away.
+    """
     return list(
         db.session.scalars(
             scope.select(Assignment)
             .where(Assignment.status.in_((AssignmentStatus.ACCEPTED, AssignmentStatus.WORKING)))
-            .order_by(Assignment.followup_due_at, Assignment.id)
+            .order_by(
+                Assignment.first_followup_at.is_(None).desc(),
+                Assignment.followup_due_at,
+                Assignment.id,
+            )
         )
     )
+
+
+def partner_closed_leads(scope: Scope, page: int = 1) -> Page:
+    """Leads this partner won, lost or returned, the most recently closed first."""
+    stmt = (
+        scope.select(Assignment)
+        .where(Assignment.status.in_(CLOSED_STATUSES))
+        .order_by(
+            func.coalesce(Assignment.closed_at, Assignment.offered_at).desc(),
+            Assignment.id.desc(),
+        )
+    )
+    return _page(stmt, page)
 
 
 @dataclass

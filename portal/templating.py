@@ -6,10 +6,12 @@ lead field can never become markup on its way through one of them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_request_context, request, url_for
@@ -213,6 +215,27 @@ def people(labels: Iterable[str | None]) -> dict[str, str]:
     return actor_names.names(current_scope(), labels)
 
 
+_EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x|#)\s*(\d+)\s*$", re.IGNORECASE)
+
+
+def tel_href(number: str) -> str:
+    """A ``tel:`` URI for a phone number as people write it.
+
+    ``"+1 (415) 555-0142 ext. 12"`` becomes ``"tel:+14155550142;ext=12"``: the
+    spaces, dots, dashes and brackets go, a leading ``+`` and the digits stay.
+    """
+    extension = _EXTENSION.search(number)
+    main = number[: extension.start()] if extension else number
+    digits = "".join(ch for ch in main if ch.isascii() and ch.isdigit())
+    plus = "+" if main.strip().startswith("+") else ""
+    return f"tel:{plus}{digits}" + (f";ext={extension.group(1)}" if extension else "")
+
+
+def mailto_href(address: str) -> str:
+    """A ``mailto:`` URI that cannot carry extra headers (``?cc=``) in the address."""
+    return "mailto:" + quote(address.strip(), safe="@.+-_")
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(when, "when")
     app.add_template_filter(day, "day")
@@ -230,6 +253,8 @@ def register(app: Flask) -> None:
     app.add_template_filter(bodies.request_text, "request_text")
     app.add_template_filter(bodies.message_text, "message_text")
     app.add_template_global(bodies.answer_reading, "answer_reading")
+    app.add_template_filter(tel_href, "tel_href")
+    app.add_template_filter(mailto_href, "mailto_href")
     app.add_template_global(navigation, "navigation")
     app.add_template_global(has_page, "has_page")
     app.add_template_global(ROLE_LABELS, "ROLE_LABELS")

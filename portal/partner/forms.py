@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from distribution.handover.offers import DECLINE_REASONS
@@ -45,6 +45,10 @@ class WonForm(FlaskForm):
 class LostForm(FlaskForm):
     reason = SelectField("Why was it lost?", choices=options(LOST_REASONS))
     note = TextAreaField("Anything to add", validators=[Optional(), Length(max=NOTE_MAX)])
+    # Closing a lead cannot be undone from the portal: the box is the "are you sure?".
+    confirm = BooleanField(
+        "Yes, mark as lost", validators=[DataRequired("tick the box to confirm")]
+    )
 
 
 class ReturnForm(FlaskForm):
@@ -52,6 +56,9 @@ class ReturnForm(FlaskForm):
         "Why return it?", choices=options({k: label for k, (label, _) in RETURN_REASONS.items()})
     )
     note = TextAreaField("Anything to add", validators=[Optional(), Length(max=NOTE_MAX)])
+    confirm = BooleanField(
+        "Yes, return it to the vendor", validators=[DataRequired("tick the box to confirm")]
+    )
 
 
 class PauseForm(FlaskForm):

@@ -173,10 +173,28 @@ def claim(lead_id: int) -> Response:
 # --- my leads ---------------------------------------------------------------------
 
 
+LEAD_LISTS = ("open", "closed")
+
+
 @bp.route("/leads")
 @role_required(Role.PARTNER_USER)
 def lead_list() -> str:
-    return render_template("partner/leads.html", leads=overview.partner_open_leads(current_scope()))
+    """Leads being worked (``?show=open``, the default) or won, lost and returned ones."""
+    scope = current_scope()
+    show = request.args.get("show", "open")
+    if show not in LEAD_LISTS:
+        show = "open"
+    shown = {"show": show, "held_statuses": overview.HOLDING_STATUSES, "stages": work.STAGES}
+    if show == "closed":
+        closed = overview.partner_closed_leads(scope, request.args.get("page", 1, type=int))
+        return render_template("partner/leads.html", leads=closed.items, page=closed, **shown)
+    return render_template(
+        "partner/leads.html",
+        leads=overview.partner_open_leads(scope),
+        page=None,
+        call_form=ActionForm(),
+        **shown,
+    )
 
 
 @bp.route("/leads/<int:lead_id>")

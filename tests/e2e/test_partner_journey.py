@@ -93,6 +93,7 @@ def test_a_partner_accepts_follows_up_declines_claims_and_returns(
     expect(page.locator("body")).to_contain_text("Poolhidden")
     page.screenshot(path=str(screenshots / "partner_claimed.png"), full_page=True)
     page.select_option("#return-reason", "not_ready")
+    page.check("#return-confirm")  # returning asks "are you sure?" first
     page.click("form[aria-label='Return'] button[type=submit]")
     expect(page).to_have_url(f"{live_server}/partner/leads")
     expect(page.locator(".flash-success")).to_contain_text("went back to the vendor")

@@ -60,13 +60,14 @@ def test_manager_dashboard_marks_partners_that_let_leads_expire(client, auth, fr
     hand_over(make_lead(fresh, "B", "B", "b@example.com"), good, AssignmentStatus.WON)
     hand_over(make_lead(fresh, "C", "C", "c@example.com"), good, AssignmentStatus.WORKING)
     auth.login("manager@fresh.example.com")
-    body = client.get("/manager/").get_data(as_text=True)
+    body = client.get("/manager/?columns=all").get_data(as_text=True)
     rows = {line.split("</th>")[0]: line for line in body.split("<tr") if "</th>" in line}
     late_row = next(r for k, r in rows.items() if "Late Partner" in k)
     good_row = next(r for k, r in rows.items() if "Good Partner" in k)
     assert "needs attention" in late_row and "needs attention" not in good_row
-    # offered, accepted, declined, expired, recalled, won, open
-    assert [c.split(">")[-1] for c in good_row.split("</td>")[1:8]] == list("2200011")
+    cells = [c.split(">")[-1] for c in good_row.split("</td>")]
+    # tier, offered, then (after the key rates) accepted, declined, expired, recalled, won, open
+    assert cells[1] == "2" and cells[6:12] == list("200011")
 
 
 def test_lead_fields_and_raw_payload_render_escaped(client, auth, fresh):

@@ -64,7 +64,8 @@ PAGE_POSTS = ("/partner/offers/{id}/accept", "/partner/offers/{id}/decline",
               "/partner/pool/{id}/claim", "/partner/leads/{id}/followups",
               "/partner/leads/{id}/stage", "/partner/leads/{id}/won", "/partner/leads/{id}/lost",
               "/partner/leads/{id}/return")  # fmt: skip
-FORM = {"reason": "other", "note": "x", "kind": "call", "stage": "qualified", "amount": "10"}
+FORM = {"reason": "other", "note": "x", "kind": "call", "stage": "qualified", "amount": "10",
+        "confirm": "y"}  # fmt: skip
 API_POSTS = ("claim", "accept", "decline", "followups", "stage", "outcome", "return")
 API_BODY = {"reason": "other", "note": "x", "kind": "call", "stage": "qualified",
             "outcome": "won", "amount": 10}  # fmt: skip

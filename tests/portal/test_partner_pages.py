@@ -11,17 +11,20 @@ from sqlalchemy import select
 from distribution import clock
 from distribution.db import db
 from distribution.errors import InvalidInput
-from distribution.handover import sweeper, work
+from distribution.handover import offers, sweeper, work
+from distribution.handover.base import Actor
 from distribution.jobs.schedule import sweep_and_reschedule
 from distribution.models import (
     Assignment,
     AssignmentStatus,
+    FollowUpKind,
     LeadEvent,
     LeadStatus,
     Role,
     Vendor,
 )
 from distribution.outbox import links as outbox_links
+from distribution.tenancy import Scope
 from tests.conftest import csrf_token
 from tests.handover import leads, publish, routed, rule, west_partner
 from tests.portal.test_jobs_rq import redis_queue  # noqa: F401  (fixture)
@@ -118,15 +121,113 @@ def test_returning_a_lead_and_the_lost_form(client, auth, desk):
     for lead in (kept, returned):
         post(client, "/partner/offers", f"/partner/offers/{lead.id}/accept")
     page = f"/partner/leads/{returned.id}"
-    answer = post(client, page, f"{page}/return", {"reason": "not_ready", "note": "Q3"})
+    answer = post(client, page, f"{page}/return", {"reason": "not_ready", "note": "Q3",
+                                                   "confirm": "y"})  # fmt: skip
     assert answer.headers["Location"].endswith("/partner/leads")
     assert returned.status is LeadStatus.NURTURE
     page = f"/partner/leads/{kept.id}"
     post(client, page, f"{page}/followups", {"kind": "email"})
-    post(client, page, f"{page}/lost", {"reason": "competitor"})
+    post(client, page, f"{page}/lost", {"reason": "competitor", "confirm": "y"})
     assert assignment(kept).lost_reason == "competitor"
     # A closed lead keeps its page but offers no more actions.
     assert "Log a follow-up" not in client.get(page).get_data(as_text=True)
+
+
+def test_lost_and_return_change_nothing_until_confirmed(client, auth, desk):
+    vendor, west, _ = desk
+    (lead,) = push(vendor, west)
+    auth.login("west@example.com")
+    post(client, "/partner/offers", f"/partner/offers/{lead.id}/accept")
+    page = f"/partner/leads/{lead.id}"
+    shown = client.get(page).get_data(as_text=True)
+    assert "Yes, mark as lost" in shown and "Yes, return it to the vendor" in shown
+    for action, data in (("lost", {"reason": "competitor"}), ("return", {"reason": "not_ready"})):
+        for unconfirmed in ({}, {"confirm": ""}):
+            answer = post(client, page, f"{page}/{action}", data | unconfirmed)
+            assert answer.headers["Location"].endswith(page)
+            db.session.expire_all()
+            held = assignment(lead)
+            assert (held.status, held.closed_at) == (AssignmentStatus.ACCEPTED, None), action
+            assert "tick the box to confirm" in client.get(page).get_data(as_text=True)
+    kinds = db.session.scalars(select(LeadEvent.kind).where(LeadEvent.lead_id == lead.id))
+    assert not {"lost", "returned"} & set(kinds)
+    post(client, page, f"{page}/lost", {"reason": "competitor", "confirm": "y"})
+    assert assignment(lead).status is AssignmentStatus.LOST
+
+
+def test_log_a_call_is_one_button_on_my_leads_and_the_lead_page(client, auth, desk):
+    vendor, west, _ = desk
+    (lead,) = push(vendor, west)
+    auth.login("west@example.com")
+    post(client, "/partner/offers", f"/partner/offers/{lead.id}/accept")
+    action = f"/partner/leads/{lead.id}/followups"
+    for page in ("/partner/leads", f"/partner/leads/{lead.id}"):
+        shown = client.get(page).get_data(as_text=True)
+        form = re.search(r'<form[^>]*action="([^"]+)"[^>]*aria-label="Log a call">(.*?)</form>',
+                         shown, re.S)  # fmt: skip
+        assert form is not None, page
+        assert form.group(1) == action
+        assert '<input type="hidden" name="kind" value="call">' in form.group(2)
+        # The form carries everything: a tap posts just what it holds.
+        fields = dict(re.findall(r'name="([^"]+)"[^>]*value="([^"]*)"', form.group(2)))
+        answer = client.post(action, data=fields)
+        assert answer.headers["Location"].endswith(f"/partner/leads/{lead.id}")
+    calls = [f.kind for f in assignment(lead).followups]
+    assert calls == [FollowUpKind.CALL, FollowUpKind.CALL]
+    assert assignment(lead).status is AssignmentStatus.WORKING
+
+
+def test_my_leads_shows_open_by_default_and_won_lost_returned_under_closed(client, auth, desk):
+    vendor, west, rival = desk
+    working, won, lost, returned = push(vendor, west, 4)
+    auth.login("west@example.com")
+    for lead in (working, won, lost, returned):
+        post(client, "/partner/offers", f"/partner/offers/{lead.id}/accept")
+    base = "/partner/leads/{}"
+    post(client, base.format(won.id), base.format(won.id) + "/won", {"amount": "900"})
+    post(client, base.format(lost.id), base.format(lost.id) + "/lost",
+         {"reason": "competitor", "confirm": "y"})  # fmt: skip
+    post(client, base.format(returned.id), base.format(returned.id) + "/return",
+         {"reason": "not_ready", "confirm": "y"})  # fmt: skip
+
+    def rows(url):
+        page = client.get(url).get_data(as_text=True)
+        return set(map(int, re.findall(r'<tr id="lead-(\d+)"', page))), page
+
+    for url in ("/partner/leads", "/partner/leads?show=open", "/partner/leads?show=bogus"):
+        assert rows(url)[0] == {working.id}, url
+    shown, page = rows("/partner/leads?show=closed")
+    assert shown == {won.id, lost.id, returned.id}
+    assert "900.00" in page
+    # Won and lost leads were held: their contact shows as links to call and write.
+    assert 'href="mailto:push1@example.com"' in page and 'href="mailto:push2@example.com"' in page
+    # A returned lead is no longer theirs: listed, but without its contact.
+    assert "push3@example.com" not in page and f"Lead #{returned.id}" in page
+    # Another partner's closed leads never show.
+    (theirs,) = push(vendor, rival, 1, prefix="rival")
+    as_rival = Scope.for_partner(vendor.id, rival.id)
+    offers.accept(as_rival, theirs.id, Actor("test"))
+    work.record_outcome(as_rival, theirs.id, "won", Actor("test"), amount_cents=100)
+    db.session.commit()
+    assert assignment(theirs).status is AssignmentStatus.WON
+    assert rows("/partner/leads?show=closed")[0] == {won.id, lost.id, returned.id}
+
+
+def test_held_leads_give_tel_and_mailto_links(client, auth, desk):
+    vendor, west, _ = desk
+    publish(vendor, rule("To West", action="push_partner", partner_id=west.id))
+    (lead,) = leads(vendor, 1, prefix="dial", phone="+1 (415) 555-0142 ext. 7",
+                    mobile="415.555.0199")  # fmt: skip
+    routed(lead)
+    auth.login("west@example.com")
+    offered = client.get(f"/partner/leads/{lead.id}").get_data(as_text=True)
+    assert "tel:" not in offered and "mailto:" not in offered  # not before accepting
+    post(client, "/partner/offers", f"/partner/offers/{lead.id}/accept")
+    for page in ("/partner/leads", f"/partner/leads/{lead.id}"):
+        shown = client.get(page).get_data(as_text=True)
+        assert 'href="tel:+14155550142;ext=7"' in shown, page
+        assert 'href="tel:4155550199"' in shown, page
+        assert 'href="mailto:dial0@example.com"' in shown, page
 
 
 def test_pause_until_a_date_and_come_back(client, auth, desk):
@@ -252,7 +353,7 @@ def test_the_vendor_decides_where_returned_leads_go(client, auth, world, desk):
     auth.login("west@example.com")
     post(client, "/partner/offers", f"/partner/offers/{lead.id}/accept")
     page = f"/partner/leads/{lead.id}"
-    post(client, page, f"{page}/return", {"reason": "not_ready"})
+    post(client, page, f"{page}/return", {"reason": "not_ready", "confirm": "y"})
     db.session.refresh(lead)
     assert lead.status is LeadStatus.UNASSIGNED
     returned = db.session.scalars(
