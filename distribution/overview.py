@@ -106,14 +106,6 @@ def recent_leads(scope: Scope, limit: int = 10) -> list[Lead]:
     )
 
 
-def leads_page(scope: Scope, status: LeadStatus | None = None, page: int = 1) -> Page:
-    """Leads newest first, optionally only those in ``status``."""
-    stmt = scope.select(Lead).order_by(Lead.received_at.desc(), Lead.id.desc())
-    if status is not None:
-        stmt = stmt.where(Lead.status == status)
-    return _page(stmt, page)
-
-
 def lead_timeline(scope: Scope, lead: Lead) -> list[LeadEvent]:
     """The events of ``lead`` this scope may see, oldest first."""
     return list(

@@ -1,0 +1,125 @@
+"""Search, filters, sort and pages of the list pages: what each finds, in which order,
+what a link keeps, and that nobody finds another tenant's rows."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from distribution.models import Role
+from tests.handover import leads, publish, routed, rule, west_partner
+
+ROW_ID = re.compile(r'<td data-label="#"><a href="/vendor/leads/(\d+)">')
+
+
+def shown(client, path: str, **args) -> list[int]:
+    """The lead ids the vendor's lead list shows, in order."""
+    page = client.get(path, query_string=args)
+    assert page.status_code == 200
+    return [int(i) for i in ROW_ID.findall(page.get_data(as_text=True))]
+
+
+@pytest.fixture
+def vendor(world, auth):
+    """A signed-in vendor admin's vendor."""
+    vendor = world.vendor("acme")
+    world.user(Role.VENDOR_ADMIN, vendor, email="admin@acme.example.com")
+    auth.login("admin@acme.example.com")
+    return vendor
+
+
+@pytest.fixture
+def people(vendor):
+    """Three leads with distinct names, e-mails, phones and companies."""
+    ada, bo, cy = (
+        leads(vendor, 1, first_name="Ada", last_name="Okafor", email="ada@northbeam.example.com",
+              phone="+14155550101", company="Northbeam Logistics", score=90, grade="A")[0],
+        leads(vendor, 1, first_name="Bo", last_name="Lindqvist", email="bo@kettle.example.org",
+              phone="+13125550199", company="Kettle & Sons", score=40, grade="C")[0],
+        leads(vendor, 1, first_name="Cy", last_name="Abara", email="cy@orchard.example.net",
+              phone="+16175550142", company="Orchard Supply", score=65, grade="B")[0],
+    )  # fmt: skip
+    return ada, bo, cy
+
+
+def test_the_search_box_finds_name_email_phone_company_and_id(client, world, vendor, people):
+    ada, bo, cy = people
+    other = world.vendor("rival")
+    leads(other, 1, first_name="Ada", last_name="Okafor", company="Northbeam Logistics")
+
+    assert shown(client, "/vendor/leads", q="okafor") == [ada.id]
+    assert shown(client, "/vendor/leads", q="OKAFOR ada") == [ada.id]  # words in any order
+    assert shown(client, "/vendor/leads", q="kettle.example") == [bo.id]
+    assert shown(client, "/vendor/leads", q="(617) 555-0142") == [cy.id]
+    assert shown(client, "/vendor/leads", q="northbeam logist") == [ada.id]
+    assert shown(client, "/vendor/leads", q=f"#{bo.id}") == [bo.id]
+    assert bo.id in shown(client, "/vendor/leads", q=str(bo.id))  # or a phone with that digit
+    assert shown(client, "/vendor/leads", q="100%") == []  # a wildcard is just a character
+    assert shown(client, "/vendor/leads", q="nobody-here") == []
+
+
+def test_sort_headers_order_the_list_and_say_so(client, vendor, people):
+    ada, bo, cy = people
+    assert shown(client, "/vendor/leads", sort="name") == [cy.id, bo.id, ada.id]
+    assert shown(client, "/vendor/leads", sort="name", dir="desc") == [ada.id, bo.id, cy.id]
+    assert shown(client, "/vendor/leads", sort="score", dir="desc") == [ada.id, cy.id, bo.id]
+    assert shown(client, "/vendor/leads", sort="company") == [bo.id, ada.id, cy.id]
+    assert shown(client, "/vendor/leads") == [cy.id, bo.id, ada.id]  # newest first
+
+    page = client.get("/vendor/leads?sort=name").get_data(as_text=True)
+    assert re.search(r'aria-sort="ascending"><a class="sort-link" href="[^"]*dir=desc', page)
+
+
+def test_a_filter_by_partner_shows_its_leads_and_the_assigned_to_column(client, world, vendor):
+    first = west_partner(world, vendor, "Pacific First")
+    west_partner(world, vendor, "Pacific Second")
+    publish(vendor, rule("West", action="push_partner", partner_id=first.id))
+    offered = leads(vendor, 2, prefix="offered")
+    for lead in offered:
+        routed(lead)
+    publish(vendor, rule("Hold all", action="hold"))
+    held = leads(vendor, 1, prefix="held")[0]
+    routed(held)
+
+    assert sorted(shown(client, "/vendor/leads", partner=first.id)) == sorted(
+        lead.id for lead in offered
+    )
+    page = client.get("/vendor/leads").get_data(as_text=True)
+    assert page.count('<td data-label="Assigned to"><a href') == 2
+    assert "Pacific First</a>" in page
+
+
+def test_paging_keeps_the_search_filters_and_sort(client, vendor):
+    leads(vendor, 30, prefix="page", company="Paging Co", grade="B")
+    leads(vendor, 3, prefix="other", company="Elsewhere", grade="B")
+    page = client.get("/vendor/leads?q=paging&grade=B&sort=name").get_data(as_text=True)
+    assert "30 leads match" in page
+    link = re.search(r'<a rel="next" href="([^"]+)"', page)
+    assert link
+    args = parse_qs(urlsplit(html.unescape(link.group(1))).query)
+    assert args == {"q": ["paging"], "grade": ["B"], "sort": ["name"], "page": ["2"]}
+    second = shown(client, "/vendor/leads", **{k: v[0] for k, v in args.items()})
+    first = shown(client, "/vendor/leads", q="paging", grade="B", sort="name")
+    assert len(first) == 25 and len(second) == 5 and not set(first) & set(second)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [{"sort": "password"}, {"dir": "sideways"}, {"page": "-3"}, {"page": "9999999999999"},
+     {"status": "nonsense"}, {"partner": "x1"}, {"grade": "Z"}, {"sort": "received; drop"}],
+)  # fmt: skip
+def test_odd_list_values_fall_back_to_the_default(client, vendor, people, args):
+    assert len(shown(client, "/vendor/leads", **args)) == 3
+
+
+def test_a_bad_date_names_its_field_and_the_rest_still_applies(client, vendor, people):
+    ada, _, _ = people
+    response = client.get("/vendor/leads?q=okafor&from=31/11/2026")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Received from: enter a date as YYYY-MM-DD" in page
+    assert ROW_ID.findall(page) == [str(ada.id)]
+    assert shown(client, "/vendor/leads", to="2000-01-01") == []
