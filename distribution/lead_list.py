@@ -73,12 +73,14 @@ def search_clause(text: str) -> ColumnElement[bool] | None:
     terms = listing.words(text)
     if not terms:
         return None
+    lead_id = listing.as_id(text)
+    if lead_id is not None and text.strip().startswith("#"):
+        return Lead.id == lead_id  # "#42" is a lead number, nothing else
     haystack = search_text()
     digits = listing.phone_digits(text)
     alternatives = [and_(*(listing.contains(haystack, term) for term in terms))]
     if digits and digits != text.strip():
         alternatives.append(listing.contains(haystack, digits))
-    lead_id = listing.as_id(text)
     if lead_id is not None:
         alternatives.append(Lead.id == lead_id)
     return or_(*alternatives)

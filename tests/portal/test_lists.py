@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from distribution import clock, destinations
+from distribution.db import db
 from distribution.models import Role
+from distribution.outbox.queueing import queue
 from tests.handover import leads, publish, routed, rule, west_partner
 
 ROW_ID = re.compile(r'<td data-label="#"><a href="/vendor/leads/(\d+)">')
@@ -123,3 +127,73 @@ def test_a_bad_date_names_its_field_and_the_rest_still_applies(client, vendor, p
     assert "Received from: enter a date as YYYY-MM-DD" in page
     assert ROW_ID.findall(page) == [str(ada.id)]
     assert shown(client, "/vendor/leads", to="2000-01-01") == []
+
+
+# --- partners -------------------------------------------------------------------------
+
+PARTNER_ROW = re.compile(r'<td data-label="Name"><a href="/vendor/partners/(\d+)">')
+
+
+def partner_rows(client, **args) -> list[int]:
+    page = client.get("/vendor/partners", query_string=args)
+    assert page.status_code == 200
+    return [int(i) for i in PARTNER_ROW.findall(page.get_data(as_text=True))]
+
+
+def test_partners_search_sort_and_page_with_their_filters(client, world, vendor):
+    gold = [
+        world.partner(vendor, f"Harbor Reseller {i:02d}", "reseller", tier="gold")
+        for i in range(27)
+    ]
+    silver = world.partner(vendor, "Harbor Broker", "broker", tier="silver")
+    foreign = world.partner(world.vendor("rival"), "Harbor Rival", "reseller", tier="gold")
+
+    assert partner_rows(client, q="broker harbor") == [silver.id]
+    assert foreign.id not in partner_rows(client, q="harbor rival")
+    by_name = partner_rows(client, q="harbor", tier="gold", sort="name", dir="desc")
+    assert by_name == [p.id for p in reversed(gold)][:25]
+
+    page = client.get("/vendor/partners?q=harbor&tier=gold&sort=name&dir=desc")
+    link = re.search(r'<a rel="next" href="([^"]+)"', page.get_data(as_text=True))
+    assert link
+    args = parse_qs(urlsplit(html.unescape(link.group(1))).query)
+    assert args == {"q": ["harbor"], "tier": ["gold"], "dir": ["desc"], "page": ["2"]}
+    rest = partner_rows(client, **{k: v[0] for k, v in args.items()})
+    assert rest == [gold[1].id, gold[0].id]
+    assert len(partner_rows(client, sort="nonsense", tier="diamond")) == 25  # a full page
+
+
+# --- deliveries -----------------------------------------------------------------------
+
+DELIVERY_ROW = re.compile(r'<td><a href="/vendor/deliveries/(\d+)">#')
+
+
+def delivery_rows(client, **args) -> list[int]:
+    page = client.get("/vendor/deliveries", query_string=args)
+    assert page.status_code == 200
+    return [int(i) for i in DELIVERY_ROW.findall(page.get_data(as_text=True))]
+
+
+def test_deliveries_search_filter_by_destination_and_day_and_sort(app, client, world, vendor):
+    app.config["OUTBOUND_ALLOW_HOSTS"] = "127.0.0.1"  # queued, never sent
+    partner = world.partner(vendor, "Pacific", "reseller")
+    crm, _ = destinations.save(vendor, name="Zeta CRM", kind="http_json",
+                               settings={"url": "http://127.0.0.1:9/crm"}, partner=partner)
+    erp, _ = destinations.save(vendor, name="Alpha ERP", kind="http_json",
+                               settings={"url": "http://127.0.0.1:9/erp"}, partner=partner)
+    db.session.commit()  # fmt: skip
+    with clock.frozen_at(datetime(2026, 11, 2, 15, tzinfo=UTC)):
+        early = queue(leads(vendor, 1, prefix="early")[0], crm)
+        db.session.commit()
+    late = [queue(lead, erp) for lead in leads(vendor, 2, prefix="late")]
+    db.session.commit()
+
+    assert delivery_rows(client) == [late[1].id, late[0].id, early.id]  # newest first
+    assert delivery_rows(client, q=str(early.lead_id)) == [early.id]
+    assert delivery_rows(client, destination=crm.id) == [early.id]
+    assert delivery_rows(client, to="2026-11-02") == [early.id]
+    assert delivery_rows(client, **{"from": "2026-11-03"}) == [late[1].id, late[0].id]
+    assert delivery_rows(client, sort="destination") == [late[0].id, late[1].id, early.id]
+    assert delivery_rows(client, sort="created", dir="asc") == [early.id, late[0].id, late[1].id]
+    bad = client.get("/vendor/deliveries?from=2026-13-01").get_data(as_text=True)
+    assert "Created from: enter a date as YYYY-MM-DD" in bad
