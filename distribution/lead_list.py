@@ -18,10 +18,11 @@ from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_
 from distribution import listing
 from distribution.db import db
 from distribution.models import Assignment, AssignmentStatus, Lead, LeadStatus, Partner
-from distribution.overview import Page, _page
+from distribution.overview import Page, capped_page
 from distribution.tenancy import Scope
 
 GRADES = ("A", "B", "C", "D")
+COUNT_CAP = 1_000  # "more than 1,000 leads match": the exact figure is not worth its cost
 # The hand-overs that make a partner "the one it is assigned to": offered or held.
 ASSIGNED_STATUSES = (
     AssignmentStatus.OFFERED,
@@ -112,7 +113,8 @@ def leads_page(scope: Scope, query: listing.ListQuery, zone: tzinfo = UTC) -> Pa
         stmt = stmt.where(Lead.received_at >= since)
     if until is not None:
         stmt = stmt.where(Lead.received_at < until)
-    return _page(listing.ordered(stmt, query, Lead.id), query.page)
+    ordered = listing.ordered(stmt, query, Lead.id)
+    return capped_page(ordered, query.page, key=Lead.id, cap=COUNT_CAP)
 
 
 def assignees(scope: Scope, leads: list[Lead]) -> dict[int, Partner]:

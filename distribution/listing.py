@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_
+from sqlalchemy import ColumnElement, Select, String, and_, bindparam, func, or_
 
 SEARCH_LIMIT = 200  # characters of ``q`` kept
 MAX_ID = 2**63 - 1
@@ -193,9 +193,13 @@ def read_list(spec: ListSpec, args: Mapping[str, str]) -> ListQuery:
 def ordered(stmt: Select[Any], query: ListQuery, tiebreak: Any) -> Select[Any]:
     """``stmt`` ordered by the query's sort (nulls last either way), then by ``tiebreak``."""
     descending = query.dir == "desc"
-    columns = [
-        (c.desc() if descending else c.asc()).nulls_last() for c in query.spec.sorts[query.sort]
-    ]
+    columns = []
+    for column in query.spec.sorts[query.sort]:
+        ordered = column.desc() if descending else column.asc()
+        # NULLS LAST only where there can be nulls: on a NOT NULL column it would keep
+        # PostgreSQL from reading an index backwards (newest first) and stopping early.
+        nullable = getattr(getattr(column, "expression", column), "nullable", True)
+        columns.append(ordered.nulls_last() if nullable else ordered)
     return stmt.order_by(*columns, tiebreak.desc() if descending else tiebreak.asc())
 
 
@@ -204,8 +208,15 @@ def escape_like(text: str) -> str:
 
 
 def contains(expression: Any, text: str) -> ColumnElement[bool]:
-    """``expression`` contains ``text`` (already lower case), as an escaped LIKE."""
-    return expression.like(f"%{escape_like(text)}%", escape="\\")
+    """``expression`` contains ``text`` (already lower case), as an escaped LIKE.
+
+    The pattern is written into the SQL as a literal (SQLAlchemy quotes it), not sent
+    as a parameter: a driver that prepares a statement it sees often (psycopg does,
+    from the fifth time) would otherwise get a generic plan that cannot tell a rare
+    word from a common one, and walk a million rows newest first for an e-mail.
+    """
+    pattern = bindparam(None, f"%{escape_like(text)}%", type_=String(), literal_execute=True)
+    return expression.like(pattern, escape="\\")
 
 
 def words(text: str, limit: int = 6) -> list[str]:

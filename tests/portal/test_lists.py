@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sqlalchemy import select
 
-from distribution import clock, destinations
+from distribution import clock, destinations, overview
 from distribution.db import db
-from distribution.models import Role
+from distribution.models import Lead, Role
 from distribution.outbox.queueing import queue
 from tests.handover import leads, publish, routed, rule, west_partner
 
@@ -177,10 +178,20 @@ def delivery_rows(client, **args) -> list[int]:
 def test_deliveries_search_filter_by_destination_and_day_and_sort(app, client, world, vendor):
     app.config["OUTBOUND_ALLOW_HOSTS"] = "127.0.0.1"  # queued, never sent
     partner = world.partner(vendor, "Pacific", "reseller")
-    crm, _ = destinations.save(vendor, name="Zeta CRM", kind="http_json",
-                               settings={"url": "http://127.0.0.1:9/crm"}, partner=partner)
-    erp, _ = destinations.save(vendor, name="Alpha ERP", kind="http_json",
-                               settings={"url": "http://127.0.0.1:9/erp"}, partner=partner)
+    crm, _ = destinations.save(
+        vendor,
+        name="Zeta CRM",
+        kind="http_json",
+        settings={"url": "http://127.0.0.1:9/crm"},
+        partner=partner,
+    )
+    erp, _ = destinations.save(
+        vendor,
+        name="Alpha ERP",
+        kind="http_json",
+        settings={"url": "http://127.0.0.1:9/erp"},
+        partner=partner,
+    )
     db.session.commit()  # fmt: skip
     with clock.frozen_at(datetime(2026, 11, 2, 15, tzinfo=UTC)):
         early = queue(leads(vendor, 1, prefix="early")[0], crm)
@@ -197,3 +208,12 @@ def test_deliveries_search_filter_by_destination_and_day_and_sort(app, client, w
     assert delivery_rows(client, sort="created", dir="asc") == [early.id, late[0].id, late[1].id]
     bad = client.get("/vendor/deliveries?from=2026-13-01").get_data(as_text=True)
     assert "Created from: enter a date as YYYY-MM-DD" in bad
+
+
+def test_a_capped_count_says_more_and_still_reaches_a_later_page(app, vendor):
+    rows = leads(vendor, 7, prefix="cap")
+    stmt = select(Lead).where(Lead.vendor_id == vendor.id).order_by(Lead.id)
+    first = overview.capped_page(stmt, 1, key=Lead.id, cap=4, size=2)
+    assert (first.total, first.capped, first.pages) == (4, True, 2)
+    last = overview.capped_page(stmt, 4, key=Lead.id, cap=4, size=2)
+    assert (last.number, [r.id for r in last.items], last.capped) == (4, [rows[6].id], False)
