@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import html
 import re
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
 
-from distribution import clock, destinations, overview
+from distribution import clock, destinations, imports, overview
 from distribution.db import db
 from distribution.models import Lead, Role
 from distribution.outbox.queueing import queue
 from tests.handover import leads, publish, routed, rule, west_partner
+from tests.portal.buyer_world import open_market
 
 ROW_ID = re.compile(r'<td data-label="#"><a href="/vendor/leads/(\d+)">')
 
@@ -217,3 +219,59 @@ def test_a_capped_count_says_more_and_still_reaches_a_later_page(app, vendor):
     assert (first.total, first.capped, first.pages) == (4, True, 2)
     last = overview.capped_page(stmt, 4, key=Lead.id, cap=4, size=2)
     assert (last.number, [r.id for r in last.items], last.capped) == (4, [rows[6].id], False)
+
+
+# --- a buyer's purchased leads ----------------------------------------------------------
+
+SALE_ROW = re.compile(r'<td data-label="Lead"><a href="/buyer/sales/(\d+)">')
+
+
+def sale_rows(client, **args) -> list[int]:
+    page = client.get("/buyer/", query_string=args)
+    assert page.status_code == 200
+    return [int(i) for i in SALE_ROW.findall(page.get_data(as_text=True))]
+
+
+def test_a_buyer_searches_and_sorts_only_its_own_sales(client, auth, world, app):
+    with ExitStack() as stack:
+        market = open_market(world, app, stack)
+        mine = [
+            market.sell(market.x, first_name="Rhea", last_name="Quell", company="Tidewater"),
+            market.sell(market.x, first_name="Amos", last_name="Quell", company="Birchline"),
+        ]
+        market.sell(market.x, first_name="Noor", last_name="Elsewise", company="Tidewater")
+        theirs = market.sell(market.y, first_name="Rhea", last_name="Quell", product="Gadget")
+        other_vendor = market.sell(market.z, first_name="Rhea", last_name="Quell")
+    auth.login("x@buyers.example.com")
+
+    found = sale_rows(client, q="quell")
+    assert sorted(found) == sorted(s.id for s in mine)
+    assert theirs.id not in found and other_vendor.id not in found
+    assert sale_rows(client, q="quell", sort="company") == [mine[1].id, mine[0].id]
+    assert sale_rows(client, q="tidewater rhea") == [mine[0].id]
+    assert sale_rows(client, returned="approved") == []
+    assert len(sale_rows(client, sort="nonsense", returned="maybe")) == 3
+
+
+# --- imports ------------------------------------------------------------------------------
+
+IMPORT_ROW = re.compile(r'<td data-label="#"><a href="/vendor/imports/(?:jobs/)?(\d+)">')
+
+
+def test_imports_search_by_file_and_sort(client, world, vendor, tmp_path):
+    made = {}
+    for name in ("march-leads.csv", "april-leads.xlsx", "expo-badges.csv"):
+        made[name] = imports.create_import_job(vendor, None, name, tmp_path / name, {})
+    imports.create_import_job(world.vendor("rival"), None, "march-rival.csv", tmp_path, {})
+    db.session.commit()
+
+    def rows(**args):
+        page = client.get("/vendor/imports", query_string=args)
+        assert page.status_code == 200
+        return [int(i) for i in IMPORT_ROW.findall(page.get_data(as_text=True))]
+
+    assert rows(q="leads") == [made["april-leads.xlsx"].id, made["march-leads.csv"].id]
+    assert rows(q="march") == [made["march-leads.csv"].id]
+    assert rows(sort="file") == [made[n].id for n in sorted(made)]
+    assert rows(status="finished") == []
+    assert len(rows(status="bogus", sort="bogus")) == 3
