@@ -18,10 +18,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, String, and_, bindparam, func, or_
 
+SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
 SEARCH_LIMIT = 200  # characters of ``q`` kept
 MAX_ID = 2**63 - 1
 
@@ -190,7 +191,7 @@ def read_list(spec: ListSpec, args: Mapping[str, str]) -> ListQuery:
     return ListQuery(spec, q, sort, direction, max(page, 1), filters, raw, errors)
 
 
-def ordered(stmt: Select[Any], query: ListQuery, tiebreak: Any) -> Select[Any]:
+def ordered(stmt: SelectT, query: ListQuery, tiebreak: Any) -> SelectT:
     """``stmt`` ordered by the query's sort (nulls last either way), then by ``tiebreak``."""
     descending = query.dir == "desc"
     columns = []
