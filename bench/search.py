@@ -11,7 +11,7 @@ so the vendor filter has rows to leave out. Then ANALYZE.
 
 Each search is a typical one (a surname, two words of a name, an e-mail fragment,
 a phone fragment as people type it, a company word, a lead number) and runs
-``lead_list.leads_page`` as the page does (the count, which stops past 1,000, and
+``lead_list.leads_page`` as the page does (the count, which stops past 500, and
 the first page of 25, newest first) plus the "assigned to" lookup, ``--repeat``
 times after one warm run. Printed per search: median and p95 in ms, and the
 median against the baseline measured in the same run, the unfiltered first page.

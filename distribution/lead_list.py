@@ -22,7 +22,7 @@ from distribution.overview import Page, capped_page
 from distribution.tenancy import Scope
 
 GRADES = ("A", "B", "C", "D")
-COUNT_CAP = 1_000  # "more than 1,000 leads match": the exact figure is not worth its cost
+COUNT_CAP = 500  # "more than 500 leads match": an exact figure costs more than the page
 # The hand-overs that make a partner "the one it is assigned to": offered or held.
 ASSIGNED_STATUSES = (
     AssignmentStatus.OFFERED,

@@ -80,7 +80,7 @@ def capped_page(
     """Like ``_page``, but counting stops after ``cap`` rows (``Page.capped`` then says so).
 
     Counting every match of a broad search on a million rows costs more than the page
-    itself; "more than 1,000" serves a person as well as the exact figure. ``key`` is
+    itself; "more than 500" serves a person as well as the exact figure. ``key`` is
     the column counted (the primary key), so the count reads no other column.
     """
     cap = max(cap, number * size)  # a later page asked for is counted up to
