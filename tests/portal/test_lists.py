@@ -65,6 +65,10 @@ def test_the_search_box_finds_name_email_phone_company_and_id(client, world, ven
     assert shown(client, "/vendor/leads", q=f"#{bo.id}") == [bo.id]
     assert bo.id in shown(client, "/vendor/leads", q=str(bo.id))  # or a phone with that digit
     assert shown(client, "/vendor/leads", q="100%") == []  # a wildcard is just a character
+    quoted = leads(vendor, 1, last_name="O'Brien-Day", email="ob\\day@example.com")[0]
+    assert shown(client, "/vendor/leads", q="o'brien") == [quoted.id]  # written as a literal
+    assert shown(client, "/vendor/leads", q="ob\\day") == [quoted.id]
+    assert shown(client, "/vendor/leads", q="' or ''='") == []
     assert shown(client, "/vendor/leads", q="nobody-here") == []
 
 
