@@ -20,11 +20,11 @@ from datetime import timedelta
 from typing import Any
 
 from itsdangerous import BadSignature
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from connectors import outbound
 from connectors.outbound.dispatch import SAMPLE_LEAD
-from distribution import clock
+from distribution import clock, listing
 from distribution.db import db
 from distribution.errors import FieldError, InvalidInput, NotFound
 from distribution.models import (
@@ -345,29 +345,78 @@ def _fax_confirmed(delivery: Delivery) -> bool:
 # --- the vendor's delivery log --------------------------------------------------------
 
 
+DELIVERY_LIST = listing.ListSpec(
+    sorts={
+        "created": (Delivery.created_at,),
+        "status": (Delivery.status,),
+        "destination": (
+            select(func.lower(Destination.name))
+            .where(Destination.id == Delivery.destination_id)
+            .scalar_subquery(),
+        ),
+        "attempts": (Delivery.attempts,),
+        "lead": (Delivery.lead_id,),
+    },
+    default_sort="created",
+    filters={
+        "status": listing.Choice([s.value for s in DeliveryStatus]),
+        "destination": listing.Whole(),
+        "from": listing.Day("Created from"),
+        "to": listing.Day("Created until"),
+    },
+)
+
+
 def delivery_log(
     scope: Scope,
     *,
     statuses: Iterable[DeliveryStatus] = (),
     destination_id: int | None = None,
     page: int = 1,
+    query: listing.ListQuery | None = None,
 ) -> Page:
-    """One page of ``scope``'s deliveries, newest first, optionally by status and destination."""
+    """One page of ``scope``'s deliveries, newest first, optionally by status and destination.
+
+    With ``query`` (the log page's URL) its search (a delivery or lead number, or words
+    of the last error), status, destination, day range, sort and page apply too.
+    """
     stmt = scope.select(Delivery)
     wanted = tuple(statuses)
     if wanted:
         stmt = stmt.where(Delivery.status.in_(wanted))
     if destination_id is not None:
         stmt = stmt.where(Delivery.destination_id == destination_id)
+    if query is None:
+        query = listing.ListQuery(DELIVERY_LIST, page=page)
+    stmt = _log_filters(stmt, query)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     pages = max(1, -(-total // LOG_PAGE_SIZE))
-    number = min(max(page, 1), pages)
+    number = min(max(query.page, 1), pages)
     items = db.session.scalars(
-        stmt.order_by(Delivery.created_at.desc(), Delivery.id.desc())
+        listing.ordered(stmt, query, Delivery.id)
         .offset((number - 1) * LOG_PAGE_SIZE)
         .limit(LOG_PAGE_SIZE)
     ).all()
     return Page(items=list(items), total=total, number=number, size=LOG_PAGE_SIZE)
+
+
+def _log_filters(stmt: Any, query: listing.ListQuery) -> Any:
+    if query.q:
+        number = listing.as_id(query.q)
+        if number is not None:
+            stmt = stmt.where(or_(Delivery.id == number, Delivery.lead_id == number))
+        else:
+            stmt = stmt.where(listing.text_match((Delivery.last_error,), query.q))
+    if query.get("status"):
+        stmt = stmt.where(Delivery.status == DeliveryStatus(query.get("status")))
+    if query.get("destination") is not None:
+        stmt = stmt.where(Delivery.destination_id == query.get("destination"))
+    since, until = query.day_range("from", "to")
+    if since is not None:
+        stmt = stmt.where(Delivery.created_at >= since)
+    if until is not None:
+        stmt = stmt.where(Delivery.created_at < until)
+    return stmt
 
 
 def retry_by_hand(scope: Scope, delivery_ids: Iterable[int]) -> list[Delivery]:

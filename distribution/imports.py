@@ -16,17 +16,32 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, or_
+
 from connectors import tabular
 from connectors.tabular import safe_cell
-from distribution import clock
+from distribution import clock, listing
 from distribution.db import db
 from distribution.intake.normalize import normalize
 from distribution.intake.pipeline import Origin, ingest_many
 from distribution.intake.validate import validate
 from distribution.models import Job, JobStatus, LeadStatus, User, Vendor
+from distribution.overview import Page, _page
+from distribution.tenancy import Scope
 from distribution.vendor_settings import VendorSettings
 
 IMPORT_KIND = "lead_import"
+
+IMPORT_LIST = listing.ListSpec(
+    sorts={
+        "started": (Job.created_at,),
+        "file": (func.lower(Job.filename),),
+        "status": (Job.status,),
+        "rows": (Job.total,),
+    },
+    default_sort="started",
+    filters={"status": listing.Choice([s.value for s in JobStatus])},
+)
 CHUNK = 500
 REJECTS_NAME = "rejected-rows.csv"
 
@@ -36,6 +51,18 @@ class PreviewRow:
     number: int
     values: dict[str, Any]
     errors: list[str]
+
+
+def import_jobs(scope: Scope, query: listing.ListQuery) -> Page:
+    """One page of ``scope``'s lead imports: ``query``'s file-name search, status, order."""
+    stmt = scope.select(Job).where(Job.kind == IMPORT_KIND)
+    if query.q:
+        number = listing.as_id(query.q)
+        found = listing.text_match((Job.filename,), query.q)
+        stmt = stmt.where(or_(found, Job.id == number) if number is not None else found)
+    if query.get("status"):
+        stmt = stmt.where(Job.status == JobStatus(query.get("status")))
+    return _page(listing.ordered(stmt, query, Job.id), query.page)
 
 
 def file_kind(filename: str) -> str:

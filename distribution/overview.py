@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func
+from sqlalchemy import Select, func, select
 
 from distribution.db import db
 from distribution.models import (
@@ -50,6 +50,7 @@ class Page:
     total: int
     number: int
     size: int
+    capped: bool = False  # more rows match than ``total``: counting stopped there
 
     @property
     def pages(self) -> int:
@@ -73,6 +74,25 @@ def _page(stmt: Select[Any], number: int, size: int = PAGE_SIZE) -> Page:
     number = max(1, min(number, max(1, -(-total // size))))
     items = list(db.session.scalars(stmt.limit(size).offset((number - 1) * size)))
     return Page(items=items, total=total, number=number, size=size)
+
+
+def capped_page(
+    stmt: Select[Any], number: int, *, key: Any, cap: int, size: int = PAGE_SIZE
+) -> Page:
+    """Like ``_page``, but counting stops after ``cap`` rows (``Page.capped`` then says so).
+
+    Counting every match of a broad search on a million rows costs more than the page
+    itself; "more than 500" serves a person as well as the exact figure. ``key`` is
+    the column counted (the primary key), so the count reads no other column.
+    """
+    cap = max(cap, number * size)  # a later page asked for is counted up to
+    counted = stmt.with_only_columns(key).order_by(None).limit(cap + 1).subquery()
+    total = _count(select(func.count()).select_from(counted))
+    capped = total > cap
+    total = min(total, cap)
+    number = max(1, min(number, max(1, -(-total // size))))
+    items = list(db.session.scalars(stmt.limit(size).offset((number - 1) * size)))
+    return Page(items=items, total=total, number=number, size=size, capped=capped)
 
 
 # --- vendor -----------------------------------------------------------------
@@ -106,14 +126,6 @@ def recent_leads(scope: Scope, limit: int = 10) -> list[Lead]:
             scope.select(Lead).order_by(Lead.received_at.desc(), Lead.id.desc()).limit(limit)
         )
     )
-
-
-def leads_page(scope: Scope, status: LeadStatus | None = None, page: int = 1) -> Page:
-    """Leads newest first, optionally only those in ``status``."""
-    stmt = scope.select(Lead).order_by(Lead.received_at.desc(), Lead.id.desc())
-    if status is not None:
-        stmt = stmt.where(Lead.status == status)
-    return _page(stmt, page)
 
 
 def lead_timeline(scope: Scope, lead: Lead) -> list[LeadEvent]:

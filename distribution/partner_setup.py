@@ -19,15 +19,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pycountry
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from distribution import audit, clock
+from distribution import audit, clock, listing
 from distribution.actors import Actor
 from distribution.db import db
 from distribution.errors import DomainError, FieldError, InvalidInput, storable
 from distribution.intake import geo
 from distribution.models import Destination, Partner, PartnerKind, Vendor
+from distribution.overview import Page, _page
 from distribution.tenancy import Scope
 
 TIERS = ("registered", "silver", "gold", "platinum")
@@ -426,13 +427,39 @@ def _name_taken(vendor: Vendor, partner: Partner | None, name: str) -> bool:
 def find_partners(scope: Scope, filters: Mapping[str, str]) -> list[Partner]:
     """The scope's partners matching ``filters``: ``q`` (in name or contact e-mail),
     ``kind``, ``tier``, ``active`` and ``paused`` ("yes"/"no"); unknown values match nothing."""
+    query = _matching_partners(scope, filters)
+    return list(db.session.scalars(query.order_by(func.lower(Partner.name), Partner.id)))
+
+
+PARTNER_LIST = listing.ListSpec(
+    sorts={
+        "name": (func.lower(Partner.name),),
+        "kind": (Partner.kind,),
+        "tier": (Partner.tier,),
+        "weight": (Partner.weight,),
+    },
+    default_sort="name",
+    default_dir="asc",
+    filters={
+        "kind": listing.Choice([k.value for k in PartnerKind]),
+        "tier": listing.Choice(TIERS),
+        "active": listing.Choice(("yes", "no")),
+        "paused": listing.Choice(("yes", "no")),
+    },
+)
+
+
+def partners_page(scope: Scope, query: listing.ListQuery) -> Page:
+    """One page of the partner list: ``query``'s search and filters, in its order."""
+    stmt = _matching_partners(scope, {"q": query.q, **query.filters})
+    return _page(listing.ordered(stmt, query, Partner.id), query.page)
+
+
+def _matching_partners(scope: Scope, filters: Mapping[str, str]) -> Select[Any]:
     query = scope.select(Partner)
     text = (filters.get("q") or "").strip()[:200]
     if text:
-        like = f"%{text.lower()}%"
-        query = query.where(
-            or_(func.lower(Partner.name).like(like), func.lower(Partner.contact_email).like(like))
-        )
+        query = query.where(listing.text_match((Partner.name, Partner.contact_email), text))
     if filters.get("kind"):
         query = query.where(Partner.kind == filters["kind"])
     if filters.get("tier"):
@@ -444,7 +471,7 @@ def find_partners(scope: Scope, filters: Mapping[str, str]) -> list[Partner]:
         query = query.where(Partner.paused_until > now)
     elif filters.get("paused") == "no":
         query = query.where(or_(Partner.paused_until.is_(None), Partner.paused_until <= now))
-    return list(db.session.scalars(query.order_by(func.lower(Partner.name), Partner.id)))
+    return query
 
 
 def state_choices(countries: Iterable[str]) -> dict[str, list[tuple[str, str]]]:

@@ -14,15 +14,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 
 from connectors.tabular import safe_cell
-from distribution import clock, local_time
+from distribution import clock, listing, local_time
 from distribution.buyers.returns import request_return
 from distribution.buyers.statements import Statement
 from distribution.db import db
 from distribution.errors import NotFound
-from distribution.models import Buyer, Delivery, DeliveryStatus, Lead, Sale
+from distribution.models import Buyer, Delivery, DeliveryStatus, Lead, ReturnStatus, Sale
 from distribution.overview import PAGE_SIZE, Page
 from distribution.tenancy import Scope
 
@@ -60,18 +60,57 @@ def can_return(sale: Sale | None, buyer: Buyer, now: datetime | None = None) -> 
     return (now or clock.now()) <= return_closes_at(sale, buyer)
 
 
-def purchases(scope: Scope, page: int = 1, size: int = PAGE_SIZE) -> Page:
-    """The buyer's purchased leads, newest first, a page at a time (items are ``Purchase``)."""
+PURCHASE_LIST = listing.ListSpec(
+    sorts={
+        "bought": (Delivery.delivered_at,),
+        "name": (func.lower(Lead.last_name), func.lower(Lead.first_name)),
+        "company": (func.lower(Lead.company),),
+        "price": (func.coalesce(Sale.price_cents, Delivery.price_cents),),
+    },
+    default_sort="bought",
+    filters={
+        "returned": listing.Choice(("none", *(s.value for s in ReturnStatus))),
+        "from": listing.Day("Bought from"),
+        "to": listing.Day("Bought until"),
+    },
+)
+
+
+def purchases(
+    scope: Scope,
+    page: int = 1,
+    size: int = PAGE_SIZE,
+    query: listing.ListQuery | None = None,
+) -> Page:
+    """The buyer's purchased leads, newest first, a page at a time (items are ``Purchase``).
+
+    With ``query`` (the list page's URL): its search (name, e-mail, company or lead
+    number), return state, day range, sort and page.
+    """
+    query = query or listing.ListQuery(PURCHASE_LIST, page=page)
     stmt = _purchases(scope)
+    if query.q:
+        lead_id = listing.as_id(query.q)
+        found = listing.text_match((Lead.first_name, Lead.last_name, Lead.email, Lead.company),
+                                   query.q)  # fmt: skip
+        stmt = stmt.where(or_(found, Lead.id == lead_id) if lead_id is not None else found)
+    returned = query.get("returned")
+    if returned == "none":
+        stmt = stmt.where(Sale.return_status.is_(None))
+    elif returned:
+        stmt = stmt.where(Sale.return_status == ReturnStatus(returned))
+    since, until = query.day_range("from", "to")
+    if since is not None:
+        stmt = stmt.where(Delivery.delivered_at >= since)
+    if until is not None:
+        stmt = stmt.where(Delivery.delivered_at < until)
     total = db.session.scalar(stmt.with_only_columns(func.count()).order_by(None)) or 0
-    page = max(1, min(page, max(1, -(-total // size))))
+    number = max(1, min(query.page, max(1, -(-total // size))))
     rows = db.session.execute(
-        stmt.order_by(Delivery.delivered_at.desc(), Delivery.id.desc())
-        .limit(size)
-        .offset((page - 1) * size)
+        listing.ordered(stmt, query, Delivery.id).limit(size).offset((number - 1) * size)
     )
     items = [Purchase(lead, delivery, sale) for delivery, sale, lead in rows]
-    return Page(items=items, total=total, number=page, size=size)
+    return Page(items=items, total=total, number=number, size=size)
 
 
 def purchase(scope: Scope, lead_id: Any) -> Purchase | None:

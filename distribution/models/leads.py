@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,6 +28,13 @@ from distribution.models.types import (
     SuppressionKind,
     UTCDateTime,
     str_enum,
+)
+
+# What the lead list's search box looks in: distribution.lead_list.search_text() builds
+# this expression, and on PostgreSQL a trigram GIN index over it answers the search.
+SEARCH_TEXT_SQL = (
+    "lower((((((((coalesce(first_name, '') || ' ') || coalesce(last_name, '')) || ' ')"
+    " || coalesce(email, '')) || ' ') || coalesce(phone, '')) || ' ') || coalesce(company, ''))"
 )
 
 
@@ -42,6 +50,10 @@ class Lead(Model):
         Index("ix_lead_vendor_phone", "vendor_id", "phone", "received_at"),
         Index("ix_lead_vendor_received", "vendor_id", "received_at"),
         Index("ix_lead_vendor_source_campaign", "vendor_id", "source", "campaign"),
+        # PostgreSQL only (migration d6a2c9e4f1b8 adds the gin_trgm_ops operator class).
+        Index("ix_lead_search_trgm", text(SEARCH_TEXT_SQL), postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

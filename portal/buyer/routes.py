@@ -9,10 +9,11 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from distribution import clock
+from distribution import clock, listing
 from distribution.buyers import ReturnRefused, statement
 from distribution.buyers.eligibility import zone_of
 from distribution.buyers.purchases import (
+    PURCHASE_LIST,
     Purchase,
     ask_return,
     can_return,
@@ -35,9 +36,12 @@ from portal.templating import viewer_zone
 @bp.route("/")
 @role_required(Role.BUYER_USER)
 def dashboard() -> str:
-    page = request.args.get("page", 1, type=int) or 1
+    query = listing.read_list(PURCHASE_LIST, request.args)
     return render_template(
-        "buyer/dashboard.html", page=purchases(current_scope(), page), buyer=_buyer()
+        "buyer/dashboard.html",
+        page=purchases(current_scope(), query=query),
+        query=query,
+        buyer=_buyer(),
     )
 
 

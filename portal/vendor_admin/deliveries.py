@@ -7,7 +7,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from distribution import destinations
+from distribution import destinations, listing
 from distribution.db import db
 from distribution.models import Delivery, DeliveryStatus, Destination, Role
 from portal import bodies
@@ -19,45 +19,29 @@ from portal.vendor_admin.deliveries_forms import RetryForm
 @bp.route("/deliveries")
 @role_required(Role.VENDOR_ADMIN)
 def deliveries() -> str:
-    status = _status(request.args.get("status"))
-    destination_id = _destination_id()
-    page = destinations.delivery_log(
-        current_scope(),
-        statuses=(status,) if status else (),
-        destination_id=destination_id,
-        page=request.args.get("page", 1, type=int) or 1,
-    )
-    return render_template(
-        "vendor/deliveries.html",
-        page=page,
-        status=status,
-        statuses=list(DeliveryStatus),
-        destination_id=destination_id,
-        names=_destination_names(),
-        filters=_filters(status=status.value if status else None, destination=destination_id),
-        dead=False,
-    )
+    return _log_page(dead=False)
 
 
 @bp.route("/deliveries/dead-letters")
 @role_required(Role.VENDOR_ADMIN)
 def delivery_dead_letters() -> str:
-    destination_id = _destination_id()
+    return _log_page(dead=True)
+
+
+def _log_page(dead: bool) -> str:
+    """The delivery log, or its dead letters (failed or rejected, with retry buttons)."""
+    query = listing.read_list(destinations.DELIVERY_LIST, request.args)
     page = destinations.delivery_log(
-        current_scope(),
-        statuses=destinations.DEAD_LETTER,
-        destination_id=destination_id,
-        page=request.args.get("page", 1, type=int) or 1,
+        current_scope(), statuses=destinations.DEAD_LETTER if dead else (), query=query
     )
     return render_template(
         "vendor/deliveries.html",
         page=page,
-        status=None,
-        statuses=list(DeliveryStatus),
-        destination_id=destination_id,
+        query=query,
+        statuses=[(s.value, s.value.replace("_", " ")) for s in DeliveryStatus],
         names=_destination_names(),
-        filters=_filters(destination=destination_id),
-        dead=True,
+        dead=dead,
+        endpoint="vendor.delivery_dead_letters" if dead else "vendor.deliveries",
         form=RetryForm(),
     )
 
@@ -98,24 +82,6 @@ def delivery(delivery_id: int) -> str:
         retryable=row.status in destinations.DEAD_LETTER,
         form=RetryForm(),
     )
-
-
-def _status(value: str | None) -> DeliveryStatus | None:
-    if not value:
-        return None
-    try:
-        return DeliveryStatus(value)
-    except ValueError:
-        abort(400)
-
-
-def _destination_id() -> int | None:
-    value = request.args.get("destination", "")
-    if not value:
-        return None
-    if not (value.isascii() and value.isdigit() and len(value) <= 18):
-        abort(400)
-    return int(value)
 
 
 def _filters(**values: Any) -> dict[str, Any]:

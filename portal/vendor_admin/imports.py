@@ -21,12 +21,12 @@ from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
 from connectors.errors import ParseError
-from distribution import imports
+from distribution import imports, listing
 from distribution.db import db
 from distribution.intake.pipeline import LEAD_FIELDS
 from distribution.jobs.runner import enqueue
-from distribution.models import Job, Role
-from portal.security import current_scope, get_or_404, role_required, scoped
+from distribution.models import Job, JobStatus, Role
+from portal.security import current_scope, get_or_404, role_required
 from portal.uploads import upload_dir
 from portal.vendor_admin import bp
 from portal.vendor_admin.imports_forms import StartForm, UploadForm
@@ -51,11 +51,15 @@ def imports_index() -> str | Response:
         meta = {"vendor_id": current_scope().vendor_id, "filename": filename, "kind": kind}
         (folder / "meta.json").write_text(json.dumps(meta))
         return redirect(url_for("vendor.import_mapping", token=token))
-    recent = db.session.scalars(
-        scoped(Job).where(Job.kind == imports.IMPORT_KIND).order_by(Job.id.desc()).limit(20)
-    ).all()
+    query = listing.read_list(imports.IMPORT_LIST, request.args)
     status = 400 if request.method == "POST" else 200
-    return render_template("vendor/imports/index.html", form=form, jobs=recent), status
+    return render_template(
+        "vendor/imports/index.html",
+        form=form,
+        query=query,
+        page=imports.import_jobs(current_scope(), query),
+        statuses=[(s.value, s.value) for s in JobStatus],
+    ), status
 
 
 def _upload(token: str) -> tuple[Path, dict]:

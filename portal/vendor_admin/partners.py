@@ -10,16 +10,17 @@ from __future__ import annotations
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from distribution import audit, destinations, overview
+from distribution import audit, destinations, listing, overview
 from distribution.actors import Actor
 from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.models import Partner, PartnerKind, Role, Vendor
 from distribution.partner_setup import (
+    PARTNER_LIST,
     TIERS,
     PartnerChanged,
     destinations_of,
-    find_partners,
+    partners_page,
     pause,
     product_list,
     save_partner,
@@ -33,20 +34,19 @@ from portal.vendor_admin import bp
 from portal.vendor_admin.partners_forms import ActiveForm, PartnerForm, PauseForm, ProductsForm
 from portal.vendor_admin.routes import current_vendor
 
-FILTERS = ("q", "kind", "tier", "active", "paused")
 READERS = (Role.VENDOR_ADMIN, Role.PARTNER_MANAGER)
 
 
 @bp.route("/partners")
 @role_required(*READERS)
 def partners() -> str:
-    filters = {name: request.args.get(name, "") for name in FILTERS}
+    query = listing.read_list(PARTNER_LIST, request.args)
     return render_template(
         "vendor/partners.html",
-        partners=find_partners(current_scope(), filters),
-        filters=filters,
-        kinds=[k.value for k in PartnerKind],
-        tiers=TIERS,
+        page=partners_page(current_scope(), query),
+        query=query,
+        kinds=[(k.value, k.value) for k in PartnerKind],
+        tiers=[(t, t) for t in TIERS],
         can_edit=current_user.role is Role.VENDOR_ADMIN,
     )
 

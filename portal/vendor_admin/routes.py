@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import render_template, request
 from flask_login import current_user
 
-from distribution import destinations, lead_actions, overview
+from distribution import destinations, lead_actions, lead_list, listing, overview
 from distribution.actors import Actor
 from distribution.db import db
 from distribution.models import Lead, LeadStatus, Role, Vendor
@@ -39,24 +39,19 @@ def dashboard() -> str:
 @bp.route("/leads")
 @role_required(Role.VENDOR_ADMIN)
 def leads() -> str:
-    status = _status_filter(request.args.get("status"))
-    page = request.args.get("page", 1, type=int) or 1
+    scope = current_scope()
+    query = listing.read_list(lead_list.LEAD_LIST, request.args)
+    page = lead_list.leads_page(scope, query)
     return render_template(
         "vendor/leads.html",
-        page=overview.leads_page(current_scope(), status, page),
-        status=status,
-        statuses=list(LeadStatus),
+        page=page,
+        query=query,
+        assignees=lead_list.assignees(scope, page.items),
+        statuses=[(s.value, s.value.replace("_", " ")) for s in LeadStatus],
+        grades=[(grade, grade) for grade in lead_list.GRADES],
+        partners=lead_list.partner_choices(scope),
         action_kinds=list(lead_actions.KINDS.values()),
     )
-
-
-def _status_filter(value: str | None) -> LeadStatus | None:
-    if not value:
-        return None
-    try:
-        return LeadStatus(value)
-    except ValueError:
-        abort(400)
 
 
 @bp.route("/leads/<int:lead_id>")
