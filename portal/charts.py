@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-WIDTH, HEIGHT = 720, 340
-LEFT, RIGHT, TOP, BOTTOM = 60, 76, 16, 44
+WIDTH, HEIGHT = 720, 400
+LEFT, RIGHT, TOP, BOTTOM = 76, 80, 20, 48
 X_LABELS = 6  # at most this many x labels, so they stay apart at phone width
 END_LABEL_GAP = 24  # least vertical distance between two lines' end labels
 # Distinguishable in colour and in line style, for readers who cannot tell the colours apart.
