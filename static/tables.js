@@ -23,7 +23,9 @@
   function stack(table) {
     var labels = headings(table);
     if (!labels.length) { return; }
-    Array.prototype.forEach.call(table.tBodies, function (body) {
+    var groups = Array.prototype.slice.call(table.tBodies);
+    if (table.tFoot) { groups.push(table.tFoot); }
+    groups.forEach(function (body) {
       Array.prototype.forEach.call(body.rows, function (row) {
         var column = 0;
         Array.prototype.forEach.call(row.cells, function (cell) {
