@@ -132,3 +132,116 @@ def wait_until(condition: Callable[[], object], timeout: float = 10.0) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+# Serious and critical are the impacts the issue holds every page to; axe's
+# minor and moderate findings are advice.
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+def check_a11y(page) -> None:
+    """Run axe-core (bundled with axe-playwright-python) on the page as it is now.
+
+    Fails naming every serious or critical violation, with the elements it found.
+    """
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING_IMPACTS]
+    lines = [
+        f"{v['impact']} {v['id']}: {v['help']} at "
+        + ", ".join(str(node["target"]) for node in v["nodes"][:5])
+        for v in blocking
+    ]
+    assert not lines, f"axe on {page.url}:\n" + "\n".join(lines)
+
+
+# Computed in the page: each visible button's text colour against the first
+# background behind it that is not transparent (semi-transparent layers are
+# blended over what is under them), as WCAG 2 contrast ratios.
+_CONTRAST_JS = """
+() => {
+  const parse = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return [255, 255, 255, 1];
+    const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const blend = (top, under) => {
+    const a = top[3];
+    return [0, 1, 2].map((i) => top[i] * a + under[i] * (1 - a)).concat([1]);
+  };
+  const background = (el) => {
+    const layers = [];
+    for (let node = el; node; node = node.parentElement) {
+      const c = parse(getComputedStyle(node).backgroundColor);
+      if (c[3] > 0) layers.push(c);
+      if (c[3] >= 1) break;
+    }
+    let colour = [255, 255, 255, 1];
+    for (const layer of layers.reverse()) colour = blend(layer, colour);
+    return colour;
+  };
+  const luminance = (c) => {
+    const [r, g, b] = c.slice(0, 3).map((v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const found = [];
+  for (const el of document.querySelectorAll("button, a.button, input[type=submit]")) {
+    const box = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    if (!box.width || !box.height || style.visibility === "hidden") continue;
+    const bg = background(el);
+    const fg = blend(parse(style.color), bg);
+    const [hi, lo] = [luminance(fg), luminance(bg)].sort((a, b) => b - a);
+    found.push({
+      text: (el.innerText || el.value || "").trim().slice(0, 40),
+      ratio: Math.round(((hi + 0.05) / (lo + 0.05)) * 100) / 100,
+      fg: style.color,
+      bg: "rgb(" + bg.slice(0, 3).map(Math.round).join(", ") + ")",
+    });
+  }
+  return found;
+}
+"""
+
+
+def button_contrasts(page) -> list[dict]:
+    """Every visible button and link-button on the page: text, ratio, colours."""
+    return page.evaluate(_CONTRAST_JS)
+
+
+def check_button_contrast(page, minimum: float = 4.5) -> None:
+    """Fails if any visible button reads below ``minimum``:1 against what is behind it."""
+    low = [b for b in button_contrasts(page) if b["ratio"] < minimum]
+    assert not low, f"buttons under {minimum}:1 on {page.url}: {low}"
+
+
+def check_no_sideways_scroll(page) -> None:
+    """Fails if the page is wider than the viewport (it would scroll sideways)."""
+    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    if width[0] > width[1]:
+        sticking_out = page.evaluate(_STICKING_OUT_JS)
+        raise AssertionError(
+            f"{page.url} is {width[0]} px wide in a {width[1]} px window; "
+            f"past the edge: {sticking_out}"
+        )
+
+
+# The innermost elements whose right edge passes the window's, to name the culprit.
+_STICKING_OUT_JS = """
+() => {
+  const out = [];
+  const past = (el) => el.getBoundingClientRect().right > window.innerWidth + 1;
+  for (const el of document.querySelectorAll("main *")) {
+    if (!past(el) || !el.getBoundingClientRect().width || [...el.children].some(past)) continue;
+    const name = el.tagName.toLowerCase() + (el.className ? "." + el.className : "");
+    out.push(name + " " + Math.round(el.getBoundingClientRect().right));
+    if (out.length >= 5) break;
+  }
+  return out;
+}
+"""

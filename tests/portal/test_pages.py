@@ -42,6 +42,31 @@ def test_fresh_vendor_pages_say_what_to_do_next(client, auth, fresh, email, path
     assert empty_text in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("email", "path", "action", "href"),
+    [
+        ("admin@fresh.example.com", "/vendor/leads", "Import leads from a file", "/vendor/imports"),
+        ("admin@fresh.example.com", "/vendor/imports", "Choose a file to import", "#file"),
+        ("admin@fresh.example.com", "/vendor/campaigns", "Create a campaign", "#name"),
+        (
+            "partner@fresh.example.com",
+            "/partner/offers",
+            "Claim a lead from the pool",
+            "/partner/pool",
+        ),
+        ("partner@fresh.example.com", "/partner/leads", "See the pool", "/partner/pool"),
+        ("buyer@fresh.example.com", "/buyer/returns", "Open your purchased leads", "/buyer/"),
+    ],
+)
+def test_empty_lists_offer_the_next_action_as_a_button(
+    client, auth, fresh, email, path, action, href
+):
+    auth.login(email)
+    body = client.get(path).get_data(as_text=True)
+    empty = body[body.index('<div class="empty">') :]
+    assert f'<a class="button secondary" href="{href}">{action}</a>' in empty
+
+
 def test_vendor_dashboard_counts_leads_by_status_and_the_unassigned_queue(client, auth, fresh):
     for i in range(3):
         make_lead(fresh, f"Queue{i}", "Lead", f"q{i}@example.com", status=LeadStatus.UNASSIGNED)
