@@ -9,6 +9,8 @@
 (function () {
   "use strict";
 
+  var OWN_LAYOUT = ".list-table, .partner-cards";
+
   function headings(table) {
     var row = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
     var labels = [];
@@ -77,6 +79,9 @@
 
   function start() {
     document.querySelectorAll("main table").forEach(function (table) {
+      /* Lists and partner cards lay themselves out on phones (their sections of the
+         stylesheet), sort links in the heading included: left as they are. */
+      if (table.matches(OWN_LAYOUT)) { return; }
       var keepColumns = table.classList.contains("no-stack") || table.classList.contains("report");
       if (keepColumns) { wrap(table); } else { stack(table); }
     });
