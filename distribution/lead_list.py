@@ -10,7 +10,6 @@ digits, since phones are stored as E.164 (``+14155550123``).
 
 from __future__ import annotations
 
-from datetime import UTC, tzinfo
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_
@@ -87,7 +86,7 @@ def search_clause(text: str) -> ColumnElement[bool] | None:
     return or_(*alternatives)
 
 
-def leads_page(scope: Scope, query: listing.ListQuery, zone: tzinfo = UTC) -> Page:
+def leads_page(scope: Scope, query: listing.ListQuery) -> Page:
     """One page of ``scope``'s leads matching ``query`` (items are ``Lead``)."""
     stmt = scope.select(Lead)
     found = search_clause(query.q)
@@ -108,7 +107,7 @@ def leads_page(scope: Scope, query: listing.ListQuery, zone: tzinfo = UTC) -> Pa
                 Assignment.status.in_(ASSIGNED_STATUSES),
             )
         )
-    since, until = query.day_range("from", "to", zone)
+    since, until = query.day_range("from", "to")
     if since is not None:
         stmt = stmt.where(Lead.received_at >= since)
     if until is not None:

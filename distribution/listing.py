@@ -101,6 +101,7 @@ class ListQuery:
     filters: Mapping[str, Any] = field(default_factory=dict)
     raw: Mapping[str, str] = field(default_factory=dict)  # as typed, for refilling the form
     errors: Mapping[str, str] = field(default_factory=dict)
+    zone: tzinfo = UTC  # the reader's zone: day filters are whole days in it
 
     def __post_init__(self) -> None:
         if not self.sort:
@@ -147,11 +148,10 @@ class ListQuery:
             return "none"
         return "ascending" if self.dir == "asc" else "descending"
 
-    def day_range(
-        self, start: str, end: str, zone: tzinfo = UTC
-    ) -> tuple[datetime | None, datetime | None]:
-        """The filters ``start`` and ``end`` (days, both inclusive) as [from, until) instants."""
-        first, last = self.get(start), self.get(end)
+    def day_range(self, start: str, end: str) -> tuple[datetime | None, datetime | None]:
+        """The filters ``start`` and ``end`` (days in the reader's zone, both inclusive)
+        as [from, until) instants."""
+        first, last, zone = self.get(start), self.get(end), self.zone
         since = datetime.combine(first, time(), zone).astimezone(UTC) if first else None
         until = (
             datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC)
@@ -161,8 +161,10 @@ class ListQuery:
         return since, until
 
 
-def read_list(spec: ListSpec, args: Mapping[str, str]) -> ListQuery:
-    """``args`` (a request's query string) read against ``spec``; never raises."""
+def read_list(spec: ListSpec, args: Mapping[str, str], zone: tzinfo = UTC) -> ListQuery:
+    """``args`` (a request's query string) read against ``spec``; never raises.
+
+    ``zone`` is the reader's: a day typed in a date filter is a day there."""
     q = (args.get("q") or "").strip()[:SEARCH_LIMIT] if spec.searchable else ""
     sort = args.get("sort") or ""
     if sort not in spec.sorts:
@@ -188,7 +190,7 @@ def read_list(spec: ListSpec, args: Mapping[str, str]) -> ListQuery:
         if value is not None:
             filters[name] = value
             raw[name] = text
-    return ListQuery(spec, q, sort, direction, max(page, 1), filters, raw, errors)
+    return ListQuery(spec, q, sort, direction, max(page, 1), filters, raw, errors, zone)
 
 
 def ordered(stmt: SelectT, query: ListQuery, tiebreak: Any) -> SelectT:

@@ -36,7 +36,7 @@ from portal.templating import viewer_zone
 @bp.route("/")
 @role_required(Role.BUYER_USER)
 def dashboard() -> str:
-    query = listing.read_list(PURCHASE_LIST, request.args)
+    query = listing.read_list(PURCHASE_LIST, request.args, viewer_zone())
     return render_template(
         "buyer/dashboard.html",
         page=purchases(current_scope(), query=query),

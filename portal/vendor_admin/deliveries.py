@@ -12,6 +12,7 @@ from distribution.db import db
 from distribution.models import Delivery, DeliveryStatus, Destination, Role
 from portal import bodies
 from portal.security import current_scope, get_or_404, role_required, scoped
+from portal.templating import viewer_zone
 from portal.vendor_admin import bp
 from portal.vendor_admin.deliveries_forms import RetryForm
 
@@ -30,7 +31,7 @@ def delivery_dead_letters() -> str:
 
 def _log_page(dead: bool) -> str:
     """The delivery log, or its dead letters (failed or rejected, with retry buttons)."""
-    query = listing.read_list(destinations.DELIVERY_LIST, request.args)
+    query = listing.read_list(destinations.DELIVERY_LIST, request.args, viewer_zone())
     page = destinations.delivery_log(
         current_scope(), statuses=destinations.DEAD_LETTER if dead else (), query=query
     )

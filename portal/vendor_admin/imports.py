@@ -27,6 +27,7 @@ from distribution.intake.pipeline import LEAD_FIELDS
 from distribution.jobs.runner import enqueue
 from distribution.models import Job, JobStatus, Role
 from portal.security import current_scope, get_or_404, role_required
+from portal.templating import viewer_zone
 from portal.uploads import upload_dir
 from portal.vendor_admin import bp
 from portal.vendor_admin.imports_forms import StartForm, UploadForm
@@ -51,7 +52,7 @@ def imports_index() -> str | Response:
         meta = {"vendor_id": current_scope().vendor_id, "filename": filename, "kind": kind}
         (folder / "meta.json").write_text(json.dumps(meta))
         return redirect(url_for("vendor.import_mapping", token=token))
-    query = listing.read_list(imports.IMPORT_LIST, request.args)
+    query = listing.read_list(imports.IMPORT_LIST, request.args, viewer_zone())
     status = 400 if request.method == "POST" else 200
     return render_template(
         "vendor/imports/index.html",

@@ -30,6 +30,7 @@ from distribution.partner_setup import (
 )
 from portal.choices import options
 from portal.security import current_scope, get_or_404, role_required
+from portal.templating import viewer_zone
 from portal.vendor_admin import bp
 from portal.vendor_admin.partners_forms import ActiveForm, PartnerForm, PauseForm, ProductsForm
 from portal.vendor_admin.routes import current_vendor
@@ -40,7 +41,7 @@ READERS = (Role.VENDOR_ADMIN, Role.PARTNER_MANAGER)
 @bp.route("/partners")
 @role_required(*READERS)
 def partners() -> str:
-    query = listing.read_list(PARTNER_LIST, request.args)
+    query = listing.read_list(PARTNER_LIST, request.args, viewer_zone())
     return render_template(
         "vendor/partners.html",
         page=partners_page(current_scope(), query),

@@ -10,6 +10,7 @@ from distribution.actors import Actor
 from distribution.db import db
 from distribution.models import Lead, LeadStatus, Role, Vendor
 from portal.security import current_scope, get_or_404, role_required
+from portal.templating import viewer_zone
 from portal.vendor_admin import bp
 
 
@@ -40,7 +41,7 @@ def dashboard() -> str:
 @role_required(Role.VENDOR_ADMIN)
 def leads() -> str:
     scope = current_scope()
-    query = listing.read_list(lead_list.LEAD_LIST, request.args)
+    query = listing.read_list(lead_list.LEAD_LIST, request.args, viewer_zone())
     page = lead_list.leads_page(scope, query)
     return render_template(
         "vendor/leads.html",

@@ -136,6 +136,18 @@ def test_a_bad_date_names_its_field_and_the_rest_still_applies(client, vendor, p
     assert shown(client, "/vendor/leads", to="2000-01-01") == []
 
 
+def test_a_day_filter_is_a_whole_day_in_the_readers_zone(client, vendor):
+    """21:30 in Chicago on 5 March is 03:30 UTC on 6 March: it belongs to the 5th there."""
+    vendor.timezone = "America/Chicago"
+    late = leads(vendor, 1, last_name="Evening")[0]
+    late.received_at = datetime(2026, 3, 6, 3, 30, tzinfo=UTC)
+    db.session.commit()
+    assert shown(
+        client, "/vendor/leads", q="evening", **{"from": "2026-03-05", "to": "2026-03-05"}
+    ) == [late.id]
+    assert shown(client, "/vendor/leads", q="evening", **{"from": "2026-03-06"}) == []
+
+
 # --- partners -------------------------------------------------------------------------
 
 PARTNER_ROW = re.compile(r'<td data-label="Name"><a href="/vendor/partners/(\d+)">')
