@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import copy
 import re
-from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from distribution import clock
 from distribution import vendor_settings as vs
 from distribution.db import db
 from distribution.errors import FieldError, InvalidInput
@@ -130,32 +127,3 @@ def create_buyer(vendor: Vendor, name: str, **fields: Any) -> Buyer:
     db.session.add(buyer)
     db.session.flush()
     return buyer
-
-
-MAX_PAUSE_DAYS = 365
-
-
-def pause_partner(partner: Partner, until: date | None) -> datetime | None:
-    """Set ``partner`` away through the day ``until`` (its vendor's time zone); None resumes.
-
-    Routing gives a paused partner nothing; leads it already holds stay its own.
-    """
-    if until is None:
-        partner.paused_until = None
-        return None
-    vendor = db.session.get(Vendor, partner.vendor_id)
-    zone = _zone(vendor.timezone if vendor else "UTC")
-    today = clock.now().astimezone(zone).date()
-    if until < today:
-        raise InvalidInput([FieldError("until", "pick today or a later day")])
-    if until > today + timedelta(days=MAX_PAUSE_DAYS):
-        raise InvalidInput([FieldError("until", f"at most {MAX_PAUSE_DAYS} days ahead")])
-    partner.paused_until = datetime.combine(until + timedelta(days=1), time(0), tzinfo=zone)
-    return partner.paused_until
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")

@@ -14,12 +14,12 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from distribution import clock, directory, overview
+from distribution import clock, overview, partner_setup
 from distribution.db import db
 from distribution.errors import DomainError, InvalidInput, NotFound
 from distribution.handover import offers, pool, work
 from distribution.handover.base import Actor
-from distribution.models import Partner, Role
+from distribution.models import Partner, Role, Vendor
 from portal.partner import bp
 from portal.partner.forms import (
     ActionForm,
@@ -313,13 +313,16 @@ def pause() -> Response | str:
     form = PauseForm()
     if form.validate_on_submit():
         resume = request.form.get("resume") is not None
+        vendor = db.session.get(Vendor, partner.vendor_id)
         try:
-            until = directory.pause_partner(partner, None if resume else form.until.data)
+            # The same change a partner manager makes: new version, an audit entry by this person.
+            partner_setup.pause(vendor, partner, None if resume else form.until.data, _actor())
             db.session.commit()
         except InvalidInput as exc:
             db.session.rollback()
-            flash(str(exc), "error")
+            flash("; ".join(error.message for error in exc.errors), "error")
             return redirect(url_for("partner.pause"))
+        until = partner.paused_until
         message = (
             f"You are away until {when(until)}: no new offers until then."
             if until else "Welcome back: new offers come to you again."

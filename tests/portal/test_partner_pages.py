@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from distribution import clock
+from distribution import audit, clock
 from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.handover import offers, sweeper, work
@@ -231,12 +231,17 @@ def test_held_leads_give_tel_and_mailto_links(client, auth, desk):
 
 
 def test_pause_until_a_date_and_come_back(client, auth, desk):
-    _, west, _ = desk
+    vendor, west, _ = desk
     auth.login("west@example.com")
+    version = west.version
     until = (clock.now() + timedelta(days=3)).date()
     post(client, "/partner/pause", "/partner/pause", {"until": until.isoformat()})
     db.session.refresh(west)
     assert west.paused_until.date() == until + timedelta(days=1)
+    # The same change a manager makes: a new version, and an entry naming who went away.
+    assert west.version == version + 1
+    entry = audit.entries(vendor, "partner", west.id)[0]
+    assert "paused_until" in entry.changes and entry.actor.startswith("user:")
     assert "away until" in client.get("/partner/pause").get_data(as_text=True)
     post(client, "/partner/pause", "/partner/pause", {"until": "", "resume": "1"})
     db.session.refresh(west)
