@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from distribution import clock
-from distribution.db import db
+from distribution.db import db, rows_changed
 from distribution.errors import AccountLocked, FieldError, InvalidInput, LoginFailed
 from distribution.models import ApiKey, Buyer, LoginThrottle, Partner, Role, User, Vendor
 
@@ -222,6 +222,20 @@ def unlock(email: str) -> int:
     for row in rows:
         db.session.delete(row)
     return lifted
+
+
+def forget_old_failures(now: datetime) -> int:
+    """Delete counts of wrong passwords that no longer count; how many went.
+
+    A row whose window is older than ``LOCKOUT`` and that locks nothing would start
+    over on its next use anyway, so the sweeper drops it: the table holds only
+    addresses tried within the last ``LOCKOUT``, however many were guessed at.
+    """
+    stale = delete(LoginThrottle).where(
+        LoginThrottle.window_started_at <= now - LOCKOUT,
+        or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
+    )
+    return rows_changed(stale)
 
 
 def is_locked(email: str) -> bool:

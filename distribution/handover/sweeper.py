@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, select, update
 
-from distribution import clock, events
+from distribution import accounts, clock, events
 from distribution.actors import Actor
 from distribution.db import db, rows_changed
 from distribution.handover import nurture, offers, pool, work
@@ -47,6 +47,7 @@ class SweepResult:
     deliveries: int = 0
     routing_runs: int = 0
     report_days: int = 0
+    login_counts_forgotten: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -75,6 +76,8 @@ def sweep(now: datetime | None = None, remind_before: timedelta = REMIND_BEFORE)
     result.routing_runs = routing_jobs.sweep(now)
     # Closed days whose figures changed (or were never rolled) for the manager reports.
     result.report_days = rollup.rollup(now).days
+    result.login_counts_forgotten = accounts.forget_old_failures(now)
+    db.session.commit()
     if any(result.as_dict().values()):
         log.info("sweep at %s: %s", now.isoformat(timespec="seconds"), result.as_dict())
     return result

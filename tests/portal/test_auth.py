@@ -66,6 +66,29 @@ def test_repeated_failures_lock_that_client_even_for_the_right_password(app, cli
         assert auth.login(EMAIL, "wrong password!").status_code == 401
 
 
+def test_the_sweeper_forgets_counts_that_no_longer_count_and_keeps_live_locks(app, auth, admin):
+    from sqlalchemy import func, select
+
+    from distribution.handover import sweeper
+    from distribution.models import LoginThrottle
+
+    app.config["LOGIN_RATE_LIMIT"] = "100 per minute"
+    for address in ("guess1@acme.example.com", "guess2@acme.example.com"):
+        auth.login(address, "wrong password!")  # one count each, no lock
+    for _ in range(MAX_FAILED_LOGINS):
+        auth.login(EMAIL, "wrong password!")  # locked for 15 minutes
+    rows = lambda: db.session.scalar(select(func.count()).select_from(LoginThrottle))  # noqa: E731
+    assert rows() == 6  # per address: this client and all clients
+
+    assert sweeper.sweep().login_counts_forgotten == 0  # everything still counts
+    clock.advance(timedelta(minutes=14))
+    assert accounts.is_locked(EMAIL)
+    clock.advance(timedelta(minutes=2))  # the windows and the lock have run out
+    assert sweeper.sweep().login_counts_forgotten == 6
+    assert rows() == 0 and not accounts.is_locked(EMAIL)
+    assert auth.login(EMAIL, PASSWORD).status_code == 302
+
+
 def _from(ip: str) -> dict[str, object]:
     return {"environ_base": {"REMOTE_ADDR": ip}}
 
