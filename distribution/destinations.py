@@ -419,16 +419,17 @@ def _log_filters(stmt: Any, query: listing.ListQuery) -> Any:
     return stmt
 
 
-def retry_by_hand(scope: Scope, delivery_ids: Iterable[int]) -> list[Delivery]:
+def retry_by_hand(scope: Scope, delivery_ids: Iterable[int]) -> manual.Retried:
     """Put the failed or rejected ones among ``delivery_ids`` back in the outbox.
 
     Ids outside ``scope``, sales and pings to buyers (decided once, when the lead
     was sold), and deliveries that are no longer failed or rejected (someone
-    retried them meanwhile), are left alone. Sent once the caller commits.
+    retried them meanwhile), are left alone. Sent once the caller commits; what is
+    no longer true is cancelled instead (``manual.retry``).
     """
     ids = {int(i) for i in delivery_ids}
     if not ids:
-        return []
+        return manual.Retried()
     rows = db.session.scalars(
         scope.select(Delivery)
         .where(

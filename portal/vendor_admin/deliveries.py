@@ -58,11 +58,14 @@ def delivery_retry() -> Response:
         for i in request.form.getlist("delivery_id")
         if i.isascii() and i.isdigit() and len(i) <= 18
     ]
-    moved = destinations.retry_by_hand(current_scope(), ids)
+    done = destinations.retry_by_hand(current_scope(), ids)
     db.session.commit()
+    moved = done.moved
     if moved:
         flash(f"{len(moved)} {_plural(len(moved))} back in the outbox; sending now.", "success")
-    else:
+    for delivery, reason in done.cancelled:
+        flash(f"Delivery #{delivery.id} was not sent again, and is cancelled: {reason}.", "info")
+    if not moved and not done.cancelled:
         flash("Nothing to retry: those deliveries are no longer failed or rejected.", "info")
     if request.form.get("back") == "delivery" and len(ids) == 1:
         return redirect(url_for("vendor.delivery", delivery_id=ids[0]))

@@ -329,8 +329,12 @@ def test_a_dead_letter_replayed_after_its_offer_expired_is_cancelled(
     sweeper.sweep()  # the offer expires; the lead moves on
 
     token = csrf_token(client, "/vendor/deliveries/dead-letters")
-    client.post("/vendor/deliveries/retry", data={"csrf_token": token, "delivery_id": delivery.id})
-    assert drain.send_due() == {"cancelled": 1}
+    answer = client.post("/vendor/deliveries/retry", follow_redirects=True,
+                         data={"csrf_token": token, "delivery_id": delivery.id})  # fmt: skip
+    said = answer.get_data(as_text=True)
+    assert f"Delivery #{delivery.id} was not sent again, and is cancelled: offer expired at" in said
+    assert "sending now" not in said  # cancelled when Retry was pressed, not sent later
+    assert drain.send_due() == {}
 
     assert len(endpoint.received) == 1  # the first, rejected post only
     db.session.refresh(delivery)
@@ -364,9 +368,13 @@ def test_retry_all_sends_only_what_is_still_true(client, world, vendor_admin, en
     path = "/vendor/deliveries/dead-letters"
     assert "Retry all 2 shown" in client.get(path).get_data(as_text=True)
     form = {"csrf_token": csrf_token(client, path), "delivery_id": [expired.id, accepted.id]}
-    client.post("/vendor/deliveries/retry", data=form)
+    said = client.post("/vendor/deliveries/retry", data=form, follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert "1 delivery is back in the outbox; sending now." in said
+    assert f"Delivery #{expired.id} was not sent again, and is cancelled" in said
     endpoint.reply(200, {"ok": True})
-    assert drain.send_due() == {"cancelled": 1, "delivered": 1}
+    assert drain.send_due() == {"delivered": 1}
 
     assert [r.headers["webhook-id"] for r in endpoint.received[2:]] == [accepted.webhook_id]
     db.session.refresh(expired)
