@@ -87,6 +87,18 @@ def _pages_of(page, base_url: str, landing: str, details) -> dict[str, str]:
     return pages
 
 
+def _current_menu_item_on_screen(page) -> None:
+    """On a phone the menu scrolls sideways; the page's own item must be in sight."""
+    box = page.evaluate(
+        """() => { const a = document.querySelector('.site-nav a[aria-current="page"]');
+                   if (!a) return null; const r = a.getBoundingClientRect();
+                   return [r.left, r.right, window.innerWidth]; }"""
+    )
+    if box is not None:
+        left, right, width = box
+        assert left >= 0 and right <= width, f"{page.url}: its menu item sits at {left}–{right} px"
+
+
 def _check_page(page, base_url: str, role: str, name: str, path: str, shots) -> list[str]:
     problems = []
     page.set_viewport_size({"width": 1366, "height": 900})
@@ -99,7 +111,7 @@ def _check_page(page, base_url: str, role: str, name: str, path: str, shots) -> 
         page.screenshot(path=str(shots / f"{role}-{name}-{size}.png"), full_page=True)
         checks = [check_a11y, check_button_contrast]
         if size == "phone":
-            checks.append(check_no_sideways_scroll)
+            checks += [check_no_sideways_scroll, _current_menu_item_on_screen]
         for check in checks:
             try:
                 check(page)
