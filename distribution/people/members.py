@@ -1,4 +1,5 @@
-"""A vendor's users as its admin manages them: deactivate, reactivate, unlock, list.
+"""A vendor's users as its admin manages them: deactivate, reactivate, unlock, make or
+stop being a partner admin, list.
 
 Each change writes an audit entry about the user; deactivation ends every session.
 """
@@ -11,7 +12,7 @@ from distribution import accounts, audit
 from distribution.actors import Actor
 from distribution.db import db
 from distribution.errors import NotAllowedNow
-from distribution.models import User, Vendor
+from distribution.models import Role, User, Vendor
 from distribution.people.invitations import user_snapshot
 
 
@@ -52,6 +53,21 @@ def unlock(user: User, actor: Actor) -> int:
         before={"locked": lifted > 0}, after={"locked": False, "unlocked": True},
     )  # fmt: skip
     return lifted
+
+
+def set_partner_admin(user: User, admin: bool, actor: Actor) -> None:
+    """Let a partner user invite colleagues to its partner (``admin``), or stop it.
+
+    Only a partner user can be one; the caller commits.
+    """
+    if user.role is not Role.PARTNER_USER:
+        raise NotAllowedNow(f"{user.email} is not a partner user: only they can be partner admins")
+    if user.partner_admin == admin:
+        state = "already" if admin else "not"
+        raise NotAllowedNow(f"{user.email} is {state} a partner admin")
+    before = user_snapshot(user)
+    user.partner_admin = admin
+    _record(user, "made partner admin" if admin else "no longer partner admin", actor, before)
 
 
 def _record(user: User, action: str, actor: Actor, before: dict) -> None:

@@ -113,8 +113,10 @@ def invitation_revoke(invitation_id: int) -> Response:
     return _act(revoke)
 
 
-@bp.route("/people/users/<int:user_id>/<any(deactivate, reactivate, unlock):action>",
-          methods=["POST"])  # fmt: skip
+PERSON_ACTIONS = "deactivate, reactivate, unlock, partner_admin, partner_member"
+
+
+@bp.route(f"/people/users/<int:user_id>/<any({PERSON_ACTIONS}):action>", methods=["POST"])
 @role_required(Role.VENDOR_ADMIN)
 def person_action(user_id: int, action: str) -> Response:
     user = get_or_404(User, user_id)
@@ -127,9 +129,15 @@ def person_action(user_id: int, action: str) -> Response:
         elif action == "reactivate":
             members.reactivate(user, actor)
             message = f"{user.email} can log in again."
-        else:
+        elif action == "unlock":
             lifted = members.unlock(user, actor)
             message = f"{user.email} unlocked ({lifted} lock(s) lifted)."
+        elif action == "partner_admin":
+            members.set_partner_admin(user, True, actor)
+            message = f"{user.email} is now a partner admin: they can invite colleagues."
+        else:
+            members.set_partner_admin(user, False, actor)
+            message = f"{user.email} is no longer a partner admin."
         db.session.commit()
         return message
 

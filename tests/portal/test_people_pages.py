@@ -169,6 +169,38 @@ def test_deactivating_logs_the_person_out_and_reactivating_lets_them_back(app, a
     assert AuthActions(theirs).login(user.email).status_code == 302
 
 
+def test_the_vendor_admin_makes_a_partner_user_a_partner_admin_and_back(client, auth, acme, world):
+    from distribution import audit
+
+    vendor, partner, admin, _ = acme
+    user = world.user(Role.PARTNER_USER, vendor, partner=partner)
+    colleague_page = "/partner/colleagues"
+    theirs = client.application.test_client()
+    AuthActions(theirs).login(user.email)
+    invites = lambda: "Invite a colleague" in theirs.get(colleague_page).get_data(as_text=True)  # noqa: E731
+    assert not invites()  # not a partner admin yet
+
+    auth.login(admin.email)
+    page = auth._client
+    _post(page, "/vendor/people", {}, f"/vendor/people/users/{user.id}/partner_admin")
+    db.session.refresh(user)
+    assert user.partner_admin is True
+    assert invites()  # may invite colleagues now
+    assert "(partner admin)" in page.get("/vendor/people").get_data(as_text=True)
+    entry = audit.entries(vendor, "user", user.id)[0]
+    assert entry.changes == {"partner_admin": [False, True]}
+
+    _post(page, "/vendor/people", {}, f"/vendor/people/users/{user.id}/partner_member")
+    db.session.refresh(user)
+    assert user.partner_admin is False and not invites()
+    # Only a partner user can be one: the vendor admin itself is refused, nothing changes.
+    said = _post(page, "/vendor/people", {}, f"/vendor/people/users/{admin.id}/partner_admin")
+    assert said.status_code == 302
+    assert "not a partner user" in page.get("/vendor/people").get_data(as_text=True)
+    db.session.refresh(admin)
+    assert admin.partner_admin is False
+
+
 def test_forgot_password_answers_alike_and_mails_only_real_accounts(client, acme, inbox):
     *_, admin, _ = acme
     known = _post(client, "/auth/forgot", {"email": admin.email}, follow_redirects=True)
