@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -16,7 +17,7 @@ from html.parser import HTMLParser
 
 from connectors import adf, xmlsafe
 from connectors.errors import ParseError, UnsafeDocument
-from connectors.fields import LEAD_FIELDS, clean
+from connectors.fields import LEAD_FIELDS, clean, fold
 from connectors.namevalue import parse_form, target_field
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -44,8 +45,13 @@ class MailLeads:
     attachments_seen: list[Attachment] = field(default_factory=list)
 
 
-def parse_lead_email(raw: bytes, *, max_bytes: int = MAX_BYTES) -> MailLeads:
+def parse_lead_email(
+    raw: bytes, *, max_bytes: int = MAX_BYTES, aliases: Mapping[str, str] | None = None
+) -> MailLeads:
     """Read one message; ``ParseError`` when it is too large or holds no lead.
+
+    ``aliases`` (a sender's own field names, ``{"Handy": "phone"}``) are read in
+    the ``Key: value`` lines of a body as a form post's names are.
 
     An unsafe XML part (entities, DTDs ...) raises ``UnsafeDocument`` for the
     whole message: it is an attack, not a lead.
@@ -86,7 +92,7 @@ def parse_lead_email(raw: bytes, *, max_bytes: int = MAX_BYTES) -> MailLeads:
     if result.leads:
         return result
     for body in [*texts, *htmls]:
-        leads = _body_leads(body, problems)
+        leads = _body_leads(body, problems, aliases)
         if leads:
             result.leads = leads
             return result
@@ -97,7 +103,9 @@ def parse_lead_email(raw: bytes, *, max_bytes: int = MAX_BYTES) -> MailLeads:
     )
 
 
-def _body_leads(body: str, problems: list[str]) -> list[dict[str, str]]:
+def _body_leads(
+    body: str, problems: list[str], aliases: Mapping[str, str] | None = None
+) -> list[dict[str, str]]:
     """ADF pasted into the body, else one lead from its ``Key: value`` lines."""
     start = body.find("<")
     if start >= 0 and _XML_START.match(body[start:]):
@@ -107,16 +115,17 @@ def _body_leads(body: str, problems: list[str]) -> list[dict[str, str]]:
         leads = _xml_leads(document, problems, "the message body")
         if leads:
             return leads
-    lead = key_value_lead(body)
+    lead = key_value_lead(body, aliases)
     return [lead] if lead else []
 
 
-def key_value_lead(text: str) -> dict[str, str] | None:
+def key_value_lead(text: str, aliases: Mapping[str, str] | None = None) -> dict[str, str] | None:
     """The lead in ``Key: value`` lines, or None if no key names a lead field.
 
     Quoted replies (``>``) are skipped, the signature (``-- ``) ends the lead,
     and lines that follow a comments key without a key of their own continue it.
     """
+    folded = {fold(k): v.strip() for k, v in (aliases or {}).items() if v and v.strip()}
     pairs: list[list[str]] = []
     recognised = continuing = False
     for line in text.splitlines():
@@ -127,7 +136,7 @@ def key_value_lead(text: str) -> dict[str, str] | None:
         match = _KEY_VALUE.match(line)
         if match and not match.group("value").startswith("//"):
             key = match.group("key")
-            target = target_field(key)
+            target = target_field(key, folded)
             recognised = recognised or target in LEAD_FIELDS or target == "full_name"
             pairs.append([key, match.group("value")])
             continuing = target == "description"
@@ -137,7 +146,7 @@ def key_value_lead(text: str) -> dict[str, str] | None:
             continuing = False  # a blank line ends a comment
     if not recognised:
         return None
-    return parse_form([(k, v) for k, v in pairs]) or None
+    return parse_form([(k, v) for k, v in pairs], aliases) or None
 
 
 def _xml_leads(payload: bytes, problems: list[str], where: str | None) -> list[dict[str, str]]:

@@ -15,7 +15,7 @@ from connectors import mail
 from connectors.errors import ParseError, UnsafeDocument
 from distribution.db import db
 from distribution.intake.pipeline import IntakeResult, Origin, ingest_many, store_unreadable
-from distribution.intake.receive import BodyError
+from distribution.intake.receive import BodyError, sender_aliases
 from distribution.models import IdempotencyRecord, Lead, Vendor
 
 
@@ -33,7 +33,7 @@ class MailOutcome:
 def receive_email(vendor: Vendor, raw: bytes, origin: Origin) -> MailOutcome:
     """Store the leads of one message (not committed); a known Message-ID stores nothing."""
     try:
-        parsed = mail.parse_lead_email(raw)
+        parsed = mail.parse_lead_email(raw, aliases=sender_aliases(vendor, origin))
     except (ParseError, UnsafeDocument) as exc:
         kept = store_unreadable(vendor, raw, _with(origin, None), str(exc))
         raise BodyError(str(exc), kept, unsafe=isinstance(exc, UnsafeDocument)) from exc

@@ -111,11 +111,15 @@ def _parse_json(body: bytes) -> list[tuple[Mapping[str, Any], bytes]]:
     raise ParseError("the JSON body must be an object (one lead) or a list of objects")
 
 
+def sender_aliases(vendor: Vendor, origin: Origin) -> dict[str, str]:
+    """The field names this sender uses: the vendor's, with the sending key's own on top."""
+    key_id = origin.api_key.id if origin.api_key is not None else None
+    return VendorSettings.of(vendor).aliases_for(key_id)
+
+
 def _folded_aliases(vendor: Vendor, origin: Origin) -> dict[str, str]:
     """The aliases for this lead by folded name; a sender's own win over the vendor's."""
-    key_id = origin.api_key.id if origin.api_key is not None else None
-    aliases = VendorSettings.of(vendor).aliases_for(key_id)
-    return {fold(k): v.strip() for k, v in aliases.items() if v.strip()}
+    return {fold(k): v.strip() for k, v in sender_aliases(vendor, origin).items() if v.strip()}
 
 
 def _json_fields(item: Mapping[str, Any], aliases: Mapping[str, str]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Field aliases per sender: a source key's own names for our fields read its leads (form,
-JSON, CSV) on top of the vendor-wide aliases, and are edited on the intake settings page and
-through the management API, with the vendor's own live source keys only."""
+JSON, CSV, lead e-mails) on top of the vendor-wide aliases, and are edited on the intake
+settings page and through the management API, with the vendor's own live source keys only."""
 
 from __future__ import annotations
 
@@ -95,6 +95,30 @@ def test_a_csv_header_is_read_by_its_senders_alias(client, senders):
 
     (result,) = answer.get_json()["results"]
     assert db.session.get(Lead, result["id"]).email == "bo@example.com"
+
+
+def test_a_lead_emails_key_value_lines_are_read_by_its_senders_aliases(client, senders):
+    """A dealer's mail says "Handy:" and "E-Post:"; key A named those, key B did not."""
+    from email.message import EmailMessage
+
+    senders.alias({"E-Post": "email"}, a={"Handy": "mobile"})
+
+    def mailed(key: str, n: int) -> Lead:
+        mail = EmailMessage()
+        mail["From"], mail["Subject"] = "leads@dealer.example.com", "Neuer Lead"
+        mail["Message-ID"] = f"<alias-{n}@dealer.example.com>"
+        mail.set_content(f"Vorname: Ada\nE-Post: ada{n}@example.com\nHandy: {PHONE}\nCountry: US\n")
+        answer = client.post("/api/v1/inbound/email", data=bytes(mail),
+                             headers={"Authorization": f"Bearer {key}",
+                                      "Content-Type": "message/rfc822"})  # fmt: skip
+        assert answer.status_code == 201, answer.get_json()
+        (result,) = answer.get_json()["results"]
+        return db.session.get(Lead, result["id"])
+
+    from_a, from_b = mailed(senders.a, 1), mailed(senders.b, 2)
+    assert (from_a.email, from_a.mobile) == ("ada1@example.com", "+14155550132")
+    assert (from_b.email, from_b.mobile) == ("ada2@example.com", None)  # vendor-wide alias only
+    assert PHONE in (from_b.extras or {}).values()
 
 
 def test_only_the_vendors_own_live_source_keys_may_have_aliases(client, world, senders):
