@@ -794,6 +794,18 @@ def _vendor_people_paths() -> dict[str, Any]:
             "vendorUserReactivate", "Let a deactivated user log in again"),
         "/vendor/users/{user_id}/unlock": user_action(
             "vendorUserUnlock", "Lift the lockout after too many wrong passwords"),
+        "/vendor/users/{user_id}/partner_admin": user_action(
+            "vendorUserPartnerAdmin", "Let a partner user invite colleagues to its partner"),
+        "/vendor/users/{user_id}/partner_member": user_action(
+            "vendorUserPartnerMember", "Stop a partner user being a partner admin"),
+        "/vendor/invitations/{invitation_id}/resend": {"post": {
+            "operationId": "vendorInvitationResend", "tags": ["management"],
+            "security": security, "parameters": [invitation_id],
+            "summary": "Mail an open invitation again with a new link (the old link stops "
+                       "working, the 7 days start over)",
+            "responses": {"200": _json(_INVITATION, "The invitation, mailed again"),
+                          "404": _problem("No such invitation for this vendor"),
+                          "409": refused, **_MANAGEMENT_FAILURES}}},
     }  # fmt: skip
 
 

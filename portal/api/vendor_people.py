@@ -14,6 +14,7 @@ from flask import g
 from werkzeug.wrappers import Response
 
 from distribution import accounts
+from distribution.actors import Actor
 from distribution.db import db
 from distribution.errors import FieldError, InvalidInput, NotAllowedNow
 from distribution.models import Buyer, Invitation, Partner, Role, User, Vendor
@@ -147,16 +148,41 @@ def vendor_invitation_revoke(invitation_id: str) -> Response:
                 lambda: invitation_view(invitation))  # fmt: skip
 
 
-@bp.route("/vendor/users/<user_id>/<any(deactivate, reactivate, unlock):action>",
-          methods=["POST"])  # fmt: skip
+@bp.route("/vendor/invitations/<invitation_id>/resend", methods=["POST"])
+@limiter.limit(ingest_limit, key_func=rate_limit_key)
+@admin_key_required
+def vendor_invitation_resend(invitation_id: str) -> Response:
+    """A new link for an open invitation (the old one stops working), mailed again."""
+    invitation = g.scope.get(Invitation, invitation_id)
+    if invitation is None:
+        return problem(404, "not_found", f"no invitation {invitation_id} for this vendor")
+    try:
+        token = invitations.resend(invitation, admin_actor())
+    except NotAllowedNow as exc:
+        db.session.rollback()
+        return problem(409, "not_allowed_now", str(exc))
+    db.session.commit()
+    send_invitation(invitation, token)
+    return answer(200, invitation_view(invitation))
+
+
+USER_ACTIONS = "deactivate, reactivate, unlock, partner_admin, partner_member"
+
+
+@bp.route(f"/vendor/users/<user_id>/<any({USER_ACTIONS}):action>", methods=["POST"])
 @limiter.limit(ingest_limit, key_func=rate_limit_key)
 @admin_key_required
 def vendor_user_action(user_id: str, action: str) -> Response:
     user = g.scope.get(User, user_id)
     if user is None or user.role is Role.PLATFORM_ADMIN:
         return problem(404, "not_found", f"no user {user_id} for this vendor")
-    change = {"deactivate": members.deactivate, "reactivate": members.reactivate,
-              "unlock": members.unlock}[action]  # fmt: skip
+    change: Callable[[User, Actor], object] = {
+        "deactivate": members.deactivate,
+        "reactivate": members.reactivate,
+        "unlock": members.unlock,
+        "partner_admin": lambda who, actor: members.set_partner_admin(who, True, actor),
+        "partner_member": lambda who, actor: members.set_partner_admin(who, False, actor),
+    }[action]
     return _act(lambda: change(user, admin_actor()), lambda: user_view(user))
 
 

@@ -10,6 +10,7 @@ from distribution.db import db
 from distribution.models import Invitation, Role
 from distribution.people import invitations
 from tests.conftest import PASSWORD
+from tests.portal.test_people_pages import inbox  # noqa: F401  (fixture)
 
 
 @pytest.fixture
@@ -78,6 +79,38 @@ def test_user_actions_through_the_api(client, auth, acme):
     unlocked = client.post(f"/api/v1/vendor/users/{user.id}/unlock", headers=key)
     assert unlocked.get_json()["locked"] is False
     assert auth.login(user.email, PASSWORD).status_code == 302
+
+
+def test_resending_through_the_api_mails_a_new_link_and_kills_the_old_one(
+    client,
+    acme,
+    inbox,  # noqa: F811  (the fixture imported above)
+):
+    vendor, _, _, _, key, _ = acme
+    invitation, old = invitations.invite(vendor, Actor.admin_key("lr_x"), email="k@x.example",
+                                         name="K", role=Role.PARTNER_MANAGER)  # fmt: skip
+    db.session.commit()
+    url = f"/api/v1/vendor/invitations/{invitation.id}/resend"
+    again = client.post(url, headers=key)
+    assert again.status_code == 200 and again.get_json()["state"] == "pending"
+    (mail,) = [m for m in inbox.messages if "k@x.example" in str(m["To"])]
+    assert "/auth/invitation/" in mail.get_body().get_content()
+    assert client.get(f"/auth/invitation/{old}").status_code == 404  # the old link is dead
+    assert audit.entries(vendor, "invitation", invitation.id)[0].action == "resent"
+    client.post(f"/api/v1/vendor/invitations/{invitation.id}/revoke", headers=key)
+    assert client.post(url, headers=key).status_code == 409  # a revoked one is not resent
+
+
+def test_making_a_partner_admin_through_the_api(client, acme):
+    _, _, user, _, key, _ = acme
+    made = client.post(f"/api/v1/vendor/users/{user.id}/partner_admin", headers=key)
+    assert made.status_code == 200 and made.get_json()["partner_admin"] is True
+    assert client.post(f"/api/v1/vendor/users/{user.id}/partner_admin", headers=key
+                       ).status_code == 409  # fmt: skip
+    back = client.post(f"/api/v1/vendor/users/{user.id}/partner_member", headers=key)
+    assert back.get_json()["partner_admin"] is False
+    db.session.refresh(user)
+    assert user.partner_admin is False
 
 
 def test_foreign_ids_are_404_and_other_keys_are_refused(client, acme):
