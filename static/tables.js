@@ -16,13 +16,16 @@
     var labels = [];
     if (!row) { return labels; }
     Array.prototype.forEach.call(row.cells, function (cell) {
-      var text = cell.textContent.replace(/\s+/g, " ").trim();
+      var copy = cell.cloneNode(true);
+      /* A sort header's arrow and "(sort)" say how to order, not what the column is. */
+      copy.querySelectorAll(".sort-mark, .visually-hidden").forEach(function (el) { el.remove(); });
+      var text = copy.textContent.replace(/\s+/g, " ").trim();
       for (var i = 0; i < (cell.colSpan || 1); i++) { labels.push(text); }
     });
     return labels;
   }
 
-  function stack(table) {
+  function label(table) {
     var labels = headings(table);
     if (!labels.length) { return; }
     var groups = Array.prototype.slice.call(table.tBodies);
@@ -38,7 +41,11 @@
         });
       });
     });
-    table.classList.add("stack");
+    return labels.length > 0;
+  }
+
+  function stack(table) {
+    if (label(table)) { table.classList.add("stack"); }
   }
 
   function wrap(table) {
@@ -80,8 +87,8 @@
   function start() {
     document.querySelectorAll("main table").forEach(function (table) {
       /* Lists and partner cards lay themselves out on phones (their sections of the
-         stylesheet), sort links in the heading included: left as they are. */
-      if (table.matches(OWN_LAYOUT)) { return; }
+         stylesheet), sort links in the heading included: their cells only get labels. */
+      if (table.matches(OWN_LAYOUT)) { label(table); return; }
       var keepColumns = table.classList.contains("no-stack") || table.classList.contains("report");
       if (keepColumns) { wrap(table); } else { stack(table); }
     });
