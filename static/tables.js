@@ -9,8 +9,6 @@
 (function () {
   "use strict";
 
-  var OWN_LAYOUT = ".list-table, .partner-cards";
-
   function headings(table) {
     var row = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
     var labels = [];
@@ -86,9 +84,11 @@
 
   function start() {
     document.querySelectorAll("main table").forEach(function (table) {
-      /* Lists and partner cards lay themselves out on phones (their sections of the
-         stylesheet), sort links in the heading included: their cells only get labels. */
-      if (table.matches(OWN_LAYOUT)) { label(table); return; }
+      /* Partner cards carry their labels in their markup, and lay themselves out. */
+      if (table.matches(".partner-cards")) { return; }
+      /* Lists lay themselves out on phones (their section of the stylesheet), sort
+         links in the heading included: their cells only get labels. */
+      if (table.matches(".list-table")) { label(table); return; }
       var keepColumns = table.classList.contains("no-stack") || table.classList.contains("report");
       if (keepColumns) { wrap(table); } else { stack(table); }
     });
