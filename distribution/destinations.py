@@ -43,12 +43,14 @@ from distribution.outbox.payload import allowed_hosts
 from distribution.overview import Page
 from distribution.tenancy import Scope
 
-# Settings that are credentials: stored, used, never shown again (path inside settings).
+# Settings that are credentials: stored, used, never shown again (group and key inside
+# settings; an empty group is a top-level key, as an SMS API's auth token).
 SECRET_SETTINGS: tuple[tuple[str, str], ...] = (
     ("auth", "password"),
     ("auth", "token"),
     ("auth", "header_value"),
     ("smtp", "password"),
+    ("", "auth_token"),
 )
 # How long a vendor may pause a destination by hand, in hours.
 PAUSE_CHOICES = (1, 8, 24, 24 * 7)
@@ -109,7 +111,7 @@ def save(
         db.session.add(destination)
     destination.name = name[:120]
     destination.kind = DestinationKind(kind)
-    destination.url = str(settings.get("url") or "")[:2000] or None
+    destination.url = str(settings.get("url") or settings.get("base_url") or "")[:2000] or None
     destination.settings = dict(settings)
     db.session.flush()
     return destination, new_secret
@@ -154,12 +156,12 @@ def for_buyer(buyer: Buyer) -> list[Destination]:
 
 
 def secrets_set(destination: Destination) -> frozenset[str]:
-    """Which credentials the destination has stored ("auth.password", "smtp.password"...)."""
+    """Which credentials the destination has stored ("auth.password", "auth_token"...)."""
     settings = destination.settings or {}
     return frozenset(
-        f"{group}.{key}"
+        f"{group}.{key}" if group else key
         for group, key in SECRET_SETTINGS
-        if isinstance(settings.get(group), Mapping) and settings[group].get(key)
+        if (holder := _holder(settings, group)) is not None and holder.get(key)
     )
 
 
@@ -167,9 +169,17 @@ def shown_settings(destination: Destination) -> dict[str, Any]:
     """The settings as a page may show them: every credential replaced by "(set)"."""
     shown = copy.deepcopy(dict(destination.settings or {}))
     for group, key in SECRET_SETTINGS:
-        if isinstance(shown.get(group), dict) and shown[group].get(key):
-            shown[group][key] = "(set)"
+        holder = _holder(shown, group)
+        if isinstance(holder, dict) and holder.get(key):
+            holder[key] = "(set)"
     return shown
+
+
+def _holder(settings: Mapping[str, Any], group: str) -> Mapping[str, Any] | None:
+    """The mapping a credential sits in: ``settings[group]``, or ``settings`` itself for
+    a top-level one; None when there is no such mapping."""
+    holder = settings.get(group) if group else settings
+    return holder if isinstance(holder, Mapping) else None
 
 
 def _keep_secrets(stored: Mapping[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
@@ -180,11 +190,11 @@ def _keep_secrets(stored: Mapping[str, Any], settings: dict[str, Any]) -> dict[s
     """
     merged = copy.deepcopy(dict(settings))
     for group, key in SECRET_SETTINGS:
-        old, new = stored.get(group), merged.get(group)
+        old, new = _holder(stored, group), _holder(merged, group)
         if not isinstance(old, Mapping) or not old.get(key) or not isinstance(new, dict):
             continue
-        if new.get(key):
-            continue
+        if new.get(key) or (not group and key not in new):
+            continue  # a top-level one is kept only where the new settings still have it
         if group == "auth" and old.get("type") != new.get("type"):
             continue
         new[key] = old[key]

@@ -2,7 +2,7 @@
 
 No database and no Flask: the delivery pipeline calls ``render`` (or
 ``deliver``) with the lead and the destination's settings and stores the
-``SendResult``. Kinds: "http_form", "http_xml", "http_json", "email", "fax".
+``SendResult``. Kinds: "http_form", "http_xml", "http_json", "email", "fax", "sms".
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from connectors.fields import LEAD_FIELDS
 from connectors.outbound.answers import AnswerRules
 from connectors.outbound.errors import ConnectorError
 
-KINDS: tuple[str, ...] = ("http_form", "http_xml", "http_json", "email", "fax")
+KINDS: tuple[str, ...] = ("http_form", "http_xml", "http_json", "email", "fax", "sms")
 PURPOSES: tuple[str, ...] = ("offer", "delivery", "reminder", "nudge", "test")
 
 # Every normalized lead field, plus what intake adds (id, score, grade, arrival).
@@ -61,7 +61,8 @@ class SmtpSettings:
 class OutboundMessage:
     """Exactly what would be sent, built without touching the network.
 
-    ``transport`` is "http" (method, url, headers, body) or "smtp" (``email`` with
+    ``transport`` is "http" (method, url, headers, body), "sms" (an HTTP post to an
+    SMS API, whose answer is read its own way) or "smtp" (``email`` with
     ``smtp``; ``url`` is then a ``mailto:`` of the recipients). ``body`` is always
     the bytes on the wire (for email, the serialized message). ``sensitive`` holds
     the lead's contact values so a stored summary can mask them wherever they appear.

@@ -16,6 +16,7 @@ from connectors.outbound.errors import ConnectorError
 from connectors.outbound.fax import render_fax
 from connectors.outbound.http import render_http, send_http, signed_headers
 from connectors.outbound.redact import body_text, mask_headers
+from connectors.outbound.sms import render_sms, send_sms
 from connectors.outbound.smtp import message_text, send_smtp, stamped
 
 # What a "check these settings" render uses: every field set, nothing real.
@@ -56,7 +57,8 @@ def render(
     """What would be sent to a ``kind`` destination for ``lead``; no network is touched.
 
     ``ConnectorError`` names the setting that prevents it. ``links`` (accept and
-    decline URLs) go into emails and fax sheets; HTTP posts carry the lead only.
+    decline URLs) go into emails and fax sheets, the accept link into SMS texts;
+    HTTP posts carry the lead only.
     """
     if kind not in KINDS:
         raise ConnectorError("kind", f"{kind!r} is not one of {', '.join(KINDS)}")
@@ -67,6 +69,8 @@ def render(
         return render_email(lead, settings, purpose=purpose, links=links)
     if kind == "fax":
         return render_fax(lead, settings, purpose=purpose, links=links)
+    if kind == "sms":
+        return render_sms(lead, settings, purpose=purpose, links=sheet.check_links(links))
     sheet.check_links(links)
     return render_http(kind, lead, settings, purpose=purpose)
 
@@ -92,6 +96,14 @@ def send(
     """
     senders: dict[str, Callable[[], SendResult]] = {
         "http": lambda: send_http(
+            message,
+            webhook_id=webhook_id,
+            secret=secret,
+            timestamp=timestamp,
+            timeout=timeout,
+            allow_hosts=allow_hosts,
+        ),
+        "sms": lambda: send_sms(
             message,
             webhook_id=webhook_id,
             secret=secret,
@@ -170,17 +182,17 @@ def check_settings(
 ) -> None:
     """Check a destination's settings when they are saved.
 
-    Renders a sample lead and runs the SSRF guard on the URL an HTTP or fax API
-    destination posts to, or on the SMTP server an email or email-to-fax
+    Renders a sample lead and runs the SSRF guard on the URL an HTTP, fax API or
+    SMS API destination posts to, or on the SMTP server an email or email-to-fax
     destination hands its mail to; either problem is a ``ConnectorError`` naming
-    the setting (``url``, ``smtp.host``).
+    the setting (``url``, ``base_url``, ``smtp.host``).
     """
     message = render(kind, SAMPLE_LEAD, settings, purpose="test")
-    if message.transport == "http":
+    if message.transport in ("http", "sms"):
         try:
             ssrf.check_url(message.url, allow_hosts)
         except ssrf.DestinationRefused as exc:
-            raise ConnectorError("url", str(exc)) from None
+            raise ConnectorError("base_url" if kind == "sms" else "url", str(exc)) from None
     elif message.smtp is not None:
         try:
             ssrf.check_host(message.smtp.host, message.smtp.port, allow_hosts)

@@ -125,6 +125,7 @@ class DestinationKind(enum.StrEnum):
     HTTP_JSON = "http_json"
     EMAIL = "email"
     FAX = "fax"
+    SMS = "sms"
 
 
 class RuleAction(enum.StrEnum):

@@ -45,8 +45,8 @@ DRAIN_KEY = "deliveries-due"
 # Deliveries leased, read and recorded together: each batch costs a handful of queries
 # and two commits, whatever it holds (200 sent faster than 100 or 50 in bench.deliveries).
 BATCH = 200
-# Destination kinds whose offers carry signed accept and decline links.
-LINKED_KINDS = ("email", "fax")
+# Destination kinds whose offers carry signed accept and decline links (SMS: accept only).
+LINKED_KINDS = ("email", "fax", "sms")
 # The connectors' name for a delivery's purpose, where the two differ.
 CONNECTOR_PURPOSE = {"sale": "delivery"}
 
@@ -278,7 +278,7 @@ def _exchange(delivery: Delivery, destination: Destination) -> Exchange:
     assert lead is not None
     kind = destination.kind.value
     links = None
-    # Only e-mails and fax sheets carry accept and decline links; HTTP posts do not.
+    # Only e-mails, fax sheets and texts carry accept and decline links; HTTP posts do not.
     if kind in LINKED_KINDS and delivery.purpose == "offer" and delivery.assignment_id:
         assignment = db.session.get(Assignment, delivery.assignment_id)
         # Links to act on an offer only while it is one (the partner may hold the lead).

@@ -17,6 +17,7 @@ from wtforms.validators import Length, Optional
 
 from connectors.outbound import KINDS
 from connectors.outbound.answers import RULE_NAMES
+from connectors.outbound.sms import DEFAULT_BASE_URL as DEFAULT_SMS_BASE_URL
 from distribution import destinations
 from distribution.errors import FieldError
 from distribution.models import Destination
@@ -28,6 +29,7 @@ KIND_LABELS = {
     "http_json": "HTTP JSON post",
     "email": "Email",
     "fax": "Fax (fax API or email-to-fax gateway)",
+    "sms": "SMS text to a phone (Twilio or an API of its shape)",
 }
 AUTH_TYPES = options(
     {
@@ -78,6 +80,14 @@ SECTION_FIELDS: dict[str, tuple[str, ...]] = {
         "smtp_security",
     ),
     "fax": ("fax_number", "fax_mode", "fax_gateway", "keep_plus", "withhold_contact"),
+    "sms": (
+        "sms_to",
+        "sms_from",
+        "sms_messaging_service_sid",
+        "sms_base_url",
+        "sms_account_sid",
+        "sms_auth_token",
+    ),
 }
 KIND_SECTIONS: dict[str, tuple[str, ...]] = {
     "http_form": ("http", "mapping", "answer"),
@@ -85,6 +95,7 @@ KIND_SECTIONS: dict[str, tuple[str, ...]] = {
     "http_xml": ("http", "xml", "answer"),
     "email": ("email", "smtp"),
     "fax": ("fax", "http", "answer", "smtp"),
+    "sms": ("sms",),
 }
 KIND_HELP = {
     "http_form": "Posts name=value pairs to a URL, as a web form or Salesforce Web-to-Lead does.",
@@ -92,6 +103,10 @@ KIND_HELP = {
     "http_xml": "Posts XML to a URL: ADF 1.0 (the automotive lead standard) or your own template.",
     "email": "Sends each lead as an email through an SMTP server you name.",
     "fax": "Sends a PDF by fax, through a fax API (HTTP) or an email-to-fax gateway.",
+    "sms": (
+        "Texts the partner's phone about each offer: company, city and product, and the"
+        " link to accept it. Sent through Twilio or an SMS API of the same shape."
+    ),
 }
 
 # Which form field shows an error about which setting (the longest known prefix wins).
@@ -129,6 +144,15 @@ _ERROR_FIELDS = {
     "number": "fax_number",
     "mode": "fax_mode",
     "gateway": "fax_gateway",
+}
+# An SMS destination's settings share some names with e-mail's ("to", "from").
+_SMS_ERROR_FIELDS = {
+    "to": "sms_to",
+    "from": "sms_from",
+    "messaging_service_sid": "sms_messaging_service_sid",
+    "base_url": "sms_base_url",
+    "account_sid": "sms_account_sid",
+    "auth_token": "sms_auth_token",
 }
 
 
@@ -178,6 +202,15 @@ class DestinationForm(FlaskForm):
     )
     fax_gateway = StringField("Gateway domain", validators=[Optional(), Length(max=253)])
     keep_plus = BooleanField('Keep the "+" in the gateway address')
+
+    sms_to = StringField("Partner's phone (E.164)", validators=[Optional(), Length(max=40)])
+    sms_from = StringField("From number (E.164)", validators=[Optional(), Length(max=40)])
+    sms_messaging_service_sid = StringField(
+        "Messaging service SID", validators=[Optional(), Length(max=64)]
+    )
+    sms_base_url = StringField("SMS API address", validators=[Optional(), Length(max=2000)])
+    sms_account_sid = StringField("Account SID", validators=[Optional(), Length(max=64)])
+    sms_auth_token = PasswordField("Auth token", validators=[Optional(), Length(max=500)])
 
     answer_accepted_kind = SelectField("Accepted when", choices=RULE_KINDS, default="")
     answer_accepted = StringField("Accepted rule", validators=[Optional(), Length(max=1000)])
@@ -240,7 +273,24 @@ class DestinationForm(FlaskForm):
                 settings["keep_plus"] = bool(self.keep_plus.data)
         if kind in ("email", "fax") and self.withhold_contact.data:
             settings["withhold_contact_in_offer"] = True
+        if kind == "sms":
+            settings.update(self._sms())
         return settings
+
+    def _sms(self) -> dict[str, Any]:
+        sms = {
+            "to": (self.sms_to.data or "").strip(),
+            "base_url": (self.sms_base_url.data or "").strip() or DEFAULT_SMS_BASE_URL,
+            "account_sid": (self.sms_account_sid.data or "").strip(),
+            # Blank on an edit keeps the stored token (``destinations.save``).
+            "auth_token": (self.sms_auth_token.data or "").strip(),
+        }
+        service = (self.sms_messaging_service_sid.data or "").strip()
+        if service:
+            sms["messaging_service_sid"] = service
+        else:
+            sms["from"] = (self.sms_from.data or "").strip()
+        return sms
 
     def _auth(self) -> dict[str, Any] | None:
         kind = self.auth_type.data
@@ -322,6 +372,12 @@ class DestinationForm(FlaskForm):
         self.fax_mode.data = settings.get("mode") or "api"
         self.fax_gateway.data = settings.get("gateway") or ""
         self.keep_plus.data = bool(settings.get("keep_plus"))
+        if destination.kind.value == "sms":
+            self.sms_to.data = settings.get("to") or ""
+            self.sms_from.data = settings.get("from") or ""
+            self.sms_messaging_service_sid.data = settings.get("messaging_service_sid") or ""
+            self.sms_base_url.data = settings.get("base_url") or DEFAULT_SMS_BASE_URL
+            self.sms_account_sid.data = settings.get("account_sid") or ""
         answer = _mapping(settings.get("answer"))
         for name in RULE_NAMES:
             kind, expression, equals = _rule_parts(answer.get(name))
@@ -335,7 +391,7 @@ class DestinationForm(FlaskForm):
     def show_errors(self, errors: list[FieldError]) -> None:
         """Each error next to the field it names; the rest above the form."""
         for error in errors:
-            field = getattr(self, _field_for(error.field), None)
+            field = getattr(self, _field_for(error.field, self.kind.data), None)
             if field is None:
                 self.form_errors.append(f"{error.field}: {error.message}")
                 continue
@@ -360,8 +416,10 @@ class DestinationForm(FlaskForm):
                 field.errors = []
 
 
-def _field_for(name: str) -> str:
+def _field_for(name: str, kind: str | None = None) -> str:
     setting = name.removeprefix("settings.")
+    if kind == "sms" and setting in _SMS_ERROR_FIELDS:
+        return _SMS_ERROR_FIELDS[setting]
     while setting:
         if setting in _ERROR_FIELDS:
             return _ERROR_FIELDS[setting]
