@@ -8,7 +8,7 @@ from distribution.buyers import RETURN_REASONS as BUYER_RETURN_REASONS
 from distribution.handover.offers import DECLINE_REASONS
 from distribution.handover.work import LOST_REASONS, RETURN_REASONS, STAGES
 from distribution.intake.pipeline import LEAD_FIELDS
-from distribution.models import FollowUpKind, PartnerKind
+from distribution.models import DestinationKind, FollowUpKind, PartnerKind
 from distribution.partner_setup import TIERS
 
 _TEXT = {"type": "string"}
@@ -809,6 +809,109 @@ def _vendor_people_paths() -> dict[str, Any]:
     }  # fmt: skip
 
 
+_SMS_SETTINGS = {
+    "type": "object",
+    "description": (
+        "Settings of an `sms` destination: each offer is texted to `to` with the lead's "
+        "headline (company, city, product; no contact details before acceptance) and its "
+        "signed accept link, posted as Twilio's Messages API takes it (form-encoded To, "
+        "From or MessagingServiceSid, Body; basic auth account_sid:auth_token) to "
+        "{base_url}/2010-04-01/Accounts/{account_sid}/Messages.json. A 4xx answer is a "
+        "rejection with the API's error code and message (no retry, but 429); 5xx and "
+        "timeouts are retried."
+    ),
+    "required": ["account_sid", "auth_token", "to"],
+    "properties": {
+        "base_url": {"type": "string", "default": "https://api.twilio.com",
+                     "description": "The API's base URL (private addresses are refused)"},
+        "account_sid": {"type": "string", "pattern": "^[A-Za-z0-9_-]{2,64}$"},
+        "auth_token": {"type": "string", "writeOnly": True,
+                       "description": "A credential: shown back as \"(set)\"; blank on a "
+                                      "PATCH keeps the stored one"},
+        "to": {"type": "string", "description": "The partner's phone, E.164 (+14155552671)"},
+        "from": {"type": "string", "description": "Our number, E.164; or give "
+                                                  "messaging_service_sid"},
+        "messaging_service_sid": {"type": "string", "pattern": "^[A-Za-z0-9_-]{2,64}$"},
+        "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 120},
+    },
+}  # fmt: skip
+
+
+def _vendor_destinations_paths() -> dict[str, Any]:
+    """The management API's destinations: where partners' and buyers' systems take leads."""
+    kinds = _enum([k.value for k in DestinationKind])
+    settings = {"type": "object", "description": (
+        "The kind's settings, checked as the portal's form checks them (errors name "
+        "settings.<name>): http_form/http_json/http_xml take url, auth, answer...; email "
+        "takes to, from, smtp; fax takes number, mode...; sms takes the settings of "
+        "#/components/schemas/SmsSettings. Credentials (auth.password, auth.token, "
+        "auth.header_value, smtp.password, auth_token) are shown back as \"(set)\".")}
+    name = {"type": "string", "minLength": 1, "maxLength": 120}
+    owner = {"type": ["integer", "null"], "minimum": 1}
+    view = {"type": "object",
+            "required": ["id", "name", "kind", "partner_id", "buyer_id", "active", "settings",
+                         "credentials"],
+            "properties": {"id": {"type": "integer"}, "name": _TEXT, "kind": kinds,
+                           "partner_id": {"type": ["integer", "null"]},
+                           "buyer_id": {"type": ["integer", "null"]},
+                           "active": {"type": "boolean"},
+                           "paused_until": {"type": ["string", "null"], "format": "date-time"},
+                           "url": {"type": ["string", "null"]},
+                           "settings": {"type": "object"},
+                           "credentials": {"type": "array", "items": _TEXT,
+                                           "description": "Which credentials are stored"}}}
+    created = {**view, "required": [*view["required"], "signing_secret"],
+               "properties": {**view["properties"], "signing_secret": {
+                   "type": "string", "description": "Signs every post (Standard Webhooks); "
+                                                    "shown in this answer only"}}}
+    create = {"type": "object", "additionalProperties": False,
+              "required": ["name", "kind", "settings"],
+              "description": "Exactly one of partner_id and buyer_id names the owner",
+              "properties": {"name": name, "kind": kinds, "settings": settings,
+                             "partner_id": owner, "buyer_id": owner}}
+    change = {"type": "object", "additionalProperties": False,
+              "properties": {"name": name, "kind": kinds, "settings": settings}}
+    invalid = _problem("A field or setting is not valid: errors[] names each one")
+    missing = _problem("No such destination for this vendor (another vendor's ids look the same)")
+    path_id = {"name": "destination_id", "in": "path", "required": True,
+               "schema": {"type": "integer"}}
+    security = [{"managementKey": []}]
+    return {
+        "/vendor/destinations": {
+            "get": {"operationId": "vendorDestinations", "tags": ["management"],
+                    "summary": "The vendor's destinations, credentials never shown",
+                    "security": security,
+                    "responses": {"200": _json({"type": "object", "properties": {
+                        "destinations": {"type": "array", "items": view}}}, "The destinations"),
+                        **_MANAGEMENT_FAILURES}},
+            "post": {"operationId": "vendorDestinationCreate", "tags": ["management"],
+                     "summary": "Add a destination to a partner or a buyer (kinds include sms)",
+                     "security": security,
+                     "requestBody": {"required": True,
+                                     "content": {"application/json": {"schema": create}}},
+                     "responses": {"201": _json(created, "The new destination and its signing "
+                                                         "secret"),
+                                   "422": invalid, **_MANAGEMENT_FAILURES, **_BODY_FAILURES}},
+        },
+        "/vendor/destinations/{destination_id}": {
+            "get": {"operationId": "vendorDestination", "tags": ["management"],
+                    "summary": "One destination", "security": security,
+                    "parameters": [path_id],
+                    "responses": {"200": _json(view, "The destination"), "404": missing,
+                                  **_MANAGEMENT_FAILURES}},
+            "patch": {"operationId": "vendorDestinationChange", "tags": ["management"],
+                      "summary": "Change a destination's name, kind or settings (a credential "
+                                 "left blank keeps the stored one)",
+                      "security": security, "parameters": [path_id],
+                      "requestBody": {"required": True,
+                                      "content": {"application/json": {"schema": change}}},
+                      "responses": {"200": _json(view, "The destination"), "404": missing,
+                                    "422": invalid, **_MANAGEMENT_FAILURES,
+                                    **_BODY_FAILURES}},
+        },
+    }  # fmt: skip
+
+
 def document(server_url: str = "/api/v1") -> dict[str, Any]:
     """The whole OpenAPI document."""
     auth_failures = {
@@ -941,6 +1044,7 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
             **_vendor_actions_paths(),
             **_vendor_intake_paths(),
             **_vendor_people_paths(),
+            **_vendor_destinations_paths(),
         },
         "components": {
             "securitySchemes": {
@@ -959,6 +1063,7 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
                 "IntakeSettings": _INTAKE_SETTINGS,
                 "XmlLayout": _XML_LAYOUT,
                 "GradePreview": _GRADE_PREVIEW,
+                "SmsSettings": _SMS_SETTINGS,
                 "BatchResult": {
                     "type": "object",
                     "required": ["summary", "results"],
