@@ -125,12 +125,16 @@ def render_sms(
 
 
 def phone_number(value: Any, setting: str) -> str:
-    """A valid phone number in E.164 ("+14155552671"), else ``ConnectorError`` naming ``setting``."""
+    """A valid phone number in E.164 ("+14155552671"); else ``ConnectorError`` on ``setting``."""
     if not isinstance(value, str) or not value.strip():
-        raise ConnectorError(setting, "a phone number in E.164 form, like +14155552671, is required")
+        raise ConnectorError(
+            setting, "a phone number in E.164 form, like +14155552671, is required"
+        )
     raw = value.strip()
     if not raw.startswith("+"):
-        raise ConnectorError(setting, f"{one_line(raw, 40)!r} must start with + and the country code")
+        raise ConnectorError(
+            setting, f"{one_line(raw, 40)!r} must start with + and the country code"
+        )
     try:
         number = phonenumbers.parse(raw[:40], None)
     except phonenumbers.NumberParseException:

@@ -840,41 +840,84 @@ _SMS_SETTINGS = {
 def _vendor_destinations_paths() -> dict[str, Any]:
     """The management API's destinations: where partners' and buyers' systems take leads."""
     kinds = _enum([k.value for k in DestinationKind])
-    settings = {"type": "object", "description": (
-        "The kind's settings, checked as the portal's form checks them (errors name "
-        "settings.<name>): http_form/http_json/http_xml take url, auth, answer...; email "
-        "takes to, from, smtp; fax takes number, mode...; sms takes the settings of "
-        "#/components/schemas/SmsSettings. Credentials (auth.password, auth.token, "
-        "auth.header_value, smtp.password, auth_token) are shown back as \"(set)\".")}
+    settings = {
+        "type": "object",
+        "description": (
+            "The kind's settings, checked as the portal's form checks them (errors name "
+            "settings.<name>): http_form/http_json/http_xml take url, auth, answer...; email "
+            "takes to, from, smtp; fax takes number, mode...; sms takes the settings of "
+            "#/components/schemas/SmsSettings. Credentials (auth.password, auth.token, "
+            'auth.header_value, smtp.password, auth_token) are shown back as "(set)".'
+        ),
+    }
     name = {"type": "string", "minLength": 1, "maxLength": 120}
     owner = {"type": ["integer", "null"], "minimum": 1}
-    view = {"type": "object",
-            "required": ["id", "name", "kind", "partner_id", "buyer_id", "active", "settings",
-                         "credentials"],
-            "properties": {"id": {"type": "integer"}, "name": _TEXT, "kind": kinds,
-                           "partner_id": {"type": ["integer", "null"]},
-                           "buyer_id": {"type": ["integer", "null"]},
-                           "active": {"type": "boolean"},
-                           "paused_until": {"type": ["string", "null"], "format": "date-time"},
-                           "url": {"type": ["string", "null"]},
-                           "settings": {"type": "object"},
-                           "credentials": {"type": "array", "items": _TEXT,
-                                           "description": "Which credentials are stored"}}}
-    created = {**view, "required": [*view["required"], "signing_secret"],
-               "properties": {**view["properties"], "signing_secret": {
-                   "type": "string", "description": "Signs every post (Standard Webhooks); "
-                                                    "shown in this answer only"}}}
-    create = {"type": "object", "additionalProperties": False,
-              "required": ["name", "kind", "settings"],
-              "description": "Exactly one of partner_id and buyer_id names the owner",
-              "properties": {"name": name, "kind": kinds, "settings": settings,
-                             "partner_id": owner, "buyer_id": owner}}
-    change = {"type": "object", "additionalProperties": False,
-              "properties": {"name": name, "kind": kinds, "settings": settings}}
+    view = {
+        "type": "object",
+        "required": [
+            "id",
+            "name",
+            "kind",
+            "partner_id",
+            "buyer_id",
+            "active",
+            "settings",
+            "credentials",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": _TEXT,
+            "kind": kinds,
+            "partner_id": {"type": ["integer", "null"]},
+            "buyer_id": {"type": ["integer", "null"]},
+            "active": {"type": "boolean"},
+            "paused_until": {"type": ["string", "null"], "format": "date-time"},
+            "url": {"type": ["string", "null"]},
+            "settings": {"type": "object"},
+            "credentials": {
+                "type": "array",
+                "items": _TEXT,
+                "description": "Which credentials are stored",
+            },
+        },
+    }
+    created = {
+        **view,
+        "required": [*view["required"], "signing_secret"],
+        "properties": {
+            **view["properties"],
+            "signing_secret": {
+                "type": "string",
+                "description": "Signs every post (Standard Webhooks); shown in this answer only",
+            },
+        },
+    }
+    create = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name", "kind", "settings"],
+        "description": "Exactly one of partner_id and buyer_id names the owner",
+        "properties": {
+            "name": name,
+            "kind": kinds,
+            "settings": settings,
+            "partner_id": owner,
+            "buyer_id": owner,
+        },
+    }
+    change = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"name": name, "kind": kinds, "settings": settings},
+    }
     invalid = _problem("A field or setting is not valid: errors[] names each one")
     missing = _problem("No such destination for this vendor (another vendor's ids look the same)")
-    path_id = {"name": "destination_id", "in": "path", "required": True,
-               "schema": {"type": "integer"}}
+    path_id = {
+        "name": "destination_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer"},
+    }
     security = [{"managementKey": []}]
     return {
         "/vendor/destinations": {

@@ -41,9 +41,7 @@ def destination_view(destination: Destination) -> dict[str, Any]:
         "partner_id": destination.partner_id,
         "buyer_id": destination.buyer_id,
         "active": bool(destination.active),
-        "paused_until": destination.paused_until.isoformat()
-        if destination.paused_until
-        else None,
+        "paused_until": destination.paused_until.isoformat() if destination.paused_until else None,
         "url": destination.url,
         "settings": destinations.shown_settings(destination),
         "credentials": sorted(destinations.secrets_set(destination)),
@@ -146,7 +144,9 @@ def _shape_errors(
     body: dict[str, Any], allowed: frozenset[str], *, required: tuple[str, ...]
 ) -> list[FieldError]:
     """What is wrong with the body's shape, before any setting is read."""
-    errors = [FieldError(name, "is not a field of a destination") for name in body if name not in allowed]
+    errors = [
+        FieldError(name, "is not a field of a destination") for name in body if name not in allowed
+    ]
     errors += [FieldError(name, "is required") for name in required if name not in body]
     if "name" in body:
         name = body["name"]

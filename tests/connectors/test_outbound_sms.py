@@ -68,7 +68,7 @@ def test_a_long_headline_is_cut_visibly_and_the_link_never():
 
 def test_the_text_keeps_to_gsm_letters():
     text = sms_text(a_lead(company="Zürich Ćafé ☃ “Ltd”", city="Kraków"), purpose="offer")
-    assert "Zürich Café \"Ltd\"" in text and "Krakow" in text
+    assert 'Zürich Café "Ltd"' in text and "Krakow" in text
     assert gsm("a{b}~c\u202e") == "abc"
 
 

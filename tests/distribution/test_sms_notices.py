@@ -80,9 +80,7 @@ def test_an_offer_is_texted_with_its_accept_link_and_the_link_accepts_it(
     assert db.session.get(Assignment, assignment.id).status is AssignmentStatus.ACCEPTED
 
 
-def test_an_invalid_number_is_a_rejection_with_the_apis_message_and_no_retry(
-    world, api, loopback
-):
+def test_an_invalid_number_is_a_rejection_with_the_apis_message_and_no_retry(world, api, loopback):
     _lead, _destination, delivery = _texted_offer(world, api)
     api.error(400, 21211, "The 'To' number +14155552671 is not a valid phone number.")
 
@@ -90,7 +88,9 @@ def test_an_invalid_number_is_a_rejection_with_the_apis_message_and_no_retry(
 
     db.session.refresh(delivery)
     assert delivery.status is DeliveryStatus.REJECTED
-    assert "error 21211" in delivery.last_error and "not a valid phone number" in delivery.last_error
+    assert (
+        "error 21211" in delivery.last_error and "not a valid phone number" in delivery.last_error
+    )
     clock.advance(timedelta(days=1))
     assert due_ids() == []
     assert send_due() == {}

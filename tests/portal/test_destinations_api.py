@@ -48,8 +48,8 @@ def test_an_sms_destination_is_made_read_and_changed(client, tooling, api):
         made["id"]
     ]
 
-    changed = client.patch(f"{URL}/{made['id']}", headers=key,
-                           json={"settings": api.settings(to="+442079460958", auth_token="")})  # fmt: skip
+    change = {"settings": api.settings(to="+442079460958", auth_token="")}
+    changed = client.patch(f"{URL}/{made['id']}", headers=key, json=change)
     assert changed.status_code == 200, changed.get_json()
     stored = db.session.get(Destination, made["id"])
     db.session.refresh(stored)
@@ -97,7 +97,10 @@ def test_another_vendors_partner_and_destination_look_missing(client, tooling, a
     other_key = management_key(world.vendor("third"))
     mine = client.post(URL, json=body | {"partner_id": tooling[1].id}, headers=key).get_json()
     assert client.get(f"{URL}/{mine['id']}", headers=other_key).status_code == 404
-    assert client.patch(f"{URL}/{mine['id']}", json={"name": "x"}, headers=other_key).status_code == 404
+    assert (
+        client.patch(f"{URL}/{mine['id']}", json={"name": "x"}, headers=other_key).status_code
+        == 404
+    )
 
 
 def test_the_document_offers_sms():

@@ -7,21 +7,30 @@ import pytest
 from sqlalchemy import func, select
 
 from distribution.db import db
-from distribution.models import Destination
+from distribution.models import Destination, Role
 from distribution.outbox.drain import send_due
 from tests.conftest import csrf_token
 from tests.connectors.sms_peer import ACCOUNT_SID, AUTH_TOKEN, FROM, TO, FakeSmsApi
 from tests.handover import leads, publish, routed, rule
-from tests.portal.test_destination_pages import (  # noqa: F401  (fixtures)
+from tests.portal.test_destination_pages import (
     NEW,
     create,
     edit,
     field_block,
-    loopback,
     only_destination,
     pacific,
-    vendor_admin,
 )
+
+
+@pytest.fixture
+def vendor_admin(world, auth, app):
+    """Vendor "acme" with the reseller "Pacific", its admin logged in, 127.0.0.1 allowed."""
+    app.config["OUTBOUND_ALLOW_HOSTS"] = "127.0.0.1"
+    vendor = world.vendor("acme")
+    world.partner(vendor, "Pacific", "reseller")
+    world.user(Role.VENDOR_ADMIN, vendor, email="admin@acme.example.com")
+    auth.login("admin@acme.example.com")
+    return vendor
 
 
 @pytest.fixture
