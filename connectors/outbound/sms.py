@@ -71,7 +71,7 @@ _HEADINGS = {
     "offer": "Lead offer",
     "delivery": "New lead",
     "reminder": "Reminder: lead offer",
-    "nudge": "How is lead",
+    "nudge": "How is it going? Lead",
     "test": "[TEST] Lead offer",
 }
 # What an offer still open may say about the lead: no name, e-mail, phone or street.
@@ -155,8 +155,6 @@ def sms_text(
     """
     lead_id = text(lead_value(lead, "id"))
     heading = _HEADINGS[purpose] + (f" #{gsm(lead_id)}" if lead_id else "")
-    if purpose == "nudge":
-        heading += " going?"
     accept = (links or {}).get("accept")
     tail = f" Accept: {accept}" if accept else ""
     if purpose == "test":
