@@ -16,6 +16,7 @@ can act on. No database here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import posixpath
 import shutil
@@ -243,10 +244,9 @@ class SftpDrop:
             self._sftp.exit()
         if self._conn is not None:
             self._conn.close()
-            try:
+            # Closing a connection that already broke may raise; it is closed either way.
+            with contextlib.suppress(Exception):
                 self._loop.run_until_complete(self._conn.wait_closed())
-            except Exception:  # closing a connection that already broke
-                pass
         self._sftp = self._conn = None
         if not self._loop.is_closed():
             self._loop.close()
