@@ -137,16 +137,17 @@ class LocalFolder:
         shutil.copyfile(source, target)
 
     def move(self, name: str, folder: str) -> str:
-        into = self.folder / folder
-        into.mkdir(exist_ok=True)
+        into = self._into(folder)
         new = moved_name(name, os.listdir(into), "again")
         os.replace(self._file(name), into / new)
         return f"{folder}/{new}"
 
     def put(self, source: Path, folder: str, name: str) -> str:
-        into = self.folder / folder
-        into.mkdir(exist_ok=True)
-        shutil.copyfile(source, into / name)
+        into = self._into(folder)
+        target = into / name
+        if target.is_symlink():
+            raise DropError(f"{folder}/{name} is a symbolic link; nothing is written through it")
+        shutil.copyfile(source, target)
         return f"{folder}/{name}"
 
     def exists(self, relative: str) -> bool:
@@ -154,6 +155,13 @@ class LocalFolder:
 
     def close(self) -> None:
         return None
+
+    def _into(self, folder: str) -> Path:
+        into = self.folder / folder
+        if into.is_symlink():
+            raise DropError(f"{folder}/ is a symbolic link; files are not moved through it")
+        into.mkdir(exist_ok=True)
+        return into
 
     def _file(self, name: str) -> Path:
         if not wanted(name):

@@ -56,6 +56,8 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)
 POLL_SECONDS = 60
+# A file changed less than this long ago may still be being written: it waits a poll.
+SETTLE_SECONDS = 30
 OPEN = (DropFileStatus.CLAIMED, DropFileStatus.IMPORTED)
 REJECTS_SUFFIX = ".rejects.csv"
 Location = connector.LocalFolder | connector.SftpDrop
@@ -68,6 +70,7 @@ class PollResult:
     done: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     skipped: int = 0
+    waiting: int = 0
     error: str | None = None
 
 
@@ -76,7 +79,7 @@ def sweep(now: datetime | None = None) -> int:
     if not current_app.config.get("DROP_POLLING", True):
         return 0
     now = now or clock.now()
-    every = timedelta(seconds=float(current_app.config.get("DROP_POLL_SECONDS") or POLL_SECONDS))
+    every = timedelta(seconds=_setting("DROP_POLL_SECONDS", POLL_SECONDS))
     due = db.session.scalars(
         select(FileDrop.id).where(
             FileDrop.active.is_(True),
@@ -103,7 +106,11 @@ def poll_drop(drop_id: int, progress: Callable[[Job], None] | None = None) -> Po
         if isinstance(location, connector.SftpDrop) and not drop.host_key:
             drop.host_key = location.host_key
         db.session.commit()
+        settled = clock.now().timestamp() - _setting("DROP_SETTLE_SECONDS", SETTLE_SECONDS)
         for entry in location.list_files():
+            if entry.mtime > settled:
+                result.waiting += 1
+                continue
             row = claim(drop, entry)
             if row is None:
                 result.skipped += 1
@@ -114,14 +121,15 @@ def poll_drop(drop_id: int, progress: Callable[[Job], None] | None = None) -> Po
             if row is not None:
                 _record(result, process(drop, location, row, progress))
         drop.last_error = drop.last_error_at = None
-    except connector.DropError as exc:
+    except (connector.DropError, OSError) as exc:
         db.session.rollback()
+        message = exc.message if isinstance(exc, connector.DropError) else _os_message(exc)
         drop = db.session.get(FileDrop, drop_id)
         assert drop is not None
-        drop.last_error = exc.message[:2000]
+        drop.last_error = message[:2000]
         drop.last_error_at = clock.now()
-        result.error = exc.message
-        log.warning("drop %s: %s", drop_id, exc.message)
+        result.error = message
+        log.warning("drop %s: %s", drop_id, message)
     finally:
         if location is not None:
             location.close()
@@ -355,6 +363,16 @@ def _renew(row_id: int) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+
+
+def _setting(name: str, default: float) -> float:
+    value = current_app.config.get(name)
+    return float(default if value is None else value)
+
+
+def _os_message(exc: OSError) -> str:
+    """An OS error on a local drop folder, without the server's own paths."""
+    return f"the drop folder could not be used: {exc.strerror or type(exc).__name__}"
 
 
 def _record(result: PollResult, row: DropFile) -> None:

@@ -31,6 +31,12 @@ class Killed(BaseException):
     """A worker's death in the middle of a file (nothing below catches it)."""
 
 
+@pytest.fixture(autouse=True)
+def settled_at_once(app):
+    """Files are taken as soon as they are seen (no wait for a writer to finish)."""
+    app.config["DROP_SETTLE_SECONDS"] = 0
+
+
 @pytest.fixture
 def drop_root(app, tmp_path):
     """Local drops live under a root of the test's own."""
@@ -112,6 +118,16 @@ def test_a_local_drop_imports_each_file_once_and_moves_it_to_done(source, drop_r
 
     assert drop_poll.poll_drop(drop.id).done == []  # nothing new: nothing imported again
     assert leads_of(row.job_id) == 3
+
+
+def test_a_file_still_being_written_waits_for_a_later_poll(app, source, drop_root):
+    app.config["DROP_SETTLE_SECONDS"] = 60
+    drop = folder_drop(source)
+    (drop_root / "acme" / "partner-a" / "growing.csv").write_text(GOOD)
+    assert drop_poll.poll_drop(drop.id).waiting == 1
+    assert db.session.scalar(select(func.count(DropFile.id))) == 0
+    clock.advance(timedelta(minutes=2))
+    assert drop_poll.poll_drop(drop.id).done == ["growing.csv"]
 
 
 def test_the_sources_saved_aliases_map_the_columns(source, drop_root):
@@ -250,6 +266,17 @@ def test_a_file_imported_but_not_moved_is_moved_not_imported_again(source, drop_
     assert drop_poll.poll_drop(drop.id).done == ["a.csv"]
     assert db.session.scalar(select(func.count(Lead.id))) == 1
     assert (inbox / "done" / "a.csv").exists() and not (inbox / "a.csv").exists()
+
+
+def test_a_symbolic_link_for_done_is_not_followed(source, drop_root, tmp_path):
+    drop = folder_drop(source)
+    inbox = drop_root / "acme" / "partner-a"
+    (tmp_path / "elsewhere").mkdir()
+    (inbox / "done").symlink_to(tmp_path / "elsewhere")
+    (inbox / "a.csv").write_text(GOOD)
+    result = drop_poll.poll_drop(drop.id)
+    assert "symbolic link" in result.error
+    assert list((tmp_path / "elsewhere").iterdir()) == []
 
 
 def _stat(path: Path) -> tuple[str, int, int]:

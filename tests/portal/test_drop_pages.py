@@ -14,6 +14,12 @@ from tests.sftp_peer import PASSWORD, USER, sftp_server
 GOOD = "First Name,E-mail,Country\nAda,ada@example.com,US\nBad,nope,US\n"
 
 
+@pytest.fixture(autouse=True)
+def settled_at_once(app):
+    """Files are taken as soon as they are seen (no wait for a writer to finish)."""
+    app.config["DROP_SETTLE_SECONDS"] = 0
+
+
 @pytest.fixture
 def acme(app, world, auth, tmp_path):
     """Vendor "acme", its admin logged in, and a source key; drops under a root of the test's."""
