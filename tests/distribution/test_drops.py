@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
+import signal
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -337,3 +342,57 @@ def test_the_sweeper_polls_due_drops(app, source, drop_root):
     clock.advance(timedelta(minutes=5))
     assert sweep().drop_polls == 0
     assert drop.id
+
+
+POLL_IN_A_CHILD = """
+import json, sys, time
+from portal import create_app
+from distribution import drop_poll
+config, drop_id = json.loads(sys.argv[1]), int(sys.argv[2])
+
+def hang(job):
+    print("committed", job.processed, flush=True)
+    time.sleep(600)  # killed here, with -9, half-way through the file
+
+with create_app(config).app_context():
+    drop_poll.poll_drop(drop_id, progress=hang)
+"""
+
+
+def test_a_worker_killed_with_sigkill_mid_file_leaves_it_to_the_next_poll(
+    app, source, sftp, database_url
+):
+    drop = sftp_drop(source, sftp)
+    body = "E-mail,Country\n" + "".join(f"k{n}@example.com,US\n" for n in range(1200))
+    (sftp.root / "inbox" / "nightly.csv").write_text(body)
+    keys = ("TESTING", "SECRET_KEY", "INSTANCE_PATH", "SERVER_NAME", "RATELIMIT_STORAGE_URI")
+    config = {k: app.config[k] for k in keys} | {
+        "DATABASE_URL": database_url,
+        "DEVELOPMENT": True,
+        "REDIS_URL": None,
+        "ROUTE_AFTER_INTAKE": False,
+        "SEND_AFTER_COMMIT": False,
+        "OUTBOUND_ALLOW_HOSTS": "127.0.0.1",
+        "DROP_SETTLE_SECONDS": 0,
+    }
+    child = subprocess.Popen(
+        [sys.executable, "-c", POLL_IN_A_CHILD, json.dumps(config), str(drop.id)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    try:
+        assert child.stdout.readline().split() == ["committed", "500"]
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    db.session.expire_all()
+    row = db.session.scalars(select(DropFile)).one()
+    assert row.status is DropFileStatus.CLAIMED and leads_of(row.job_id) == 500
+
+    clock.advance(drop_poll.LEASE + timedelta(seconds=1))
+    assert drop_poll.poll_drop(drop.id).done == ["nightly.csv"]
+    db.session.refresh(row)
+    assert (row.status, row.accepted) == (DropFileStatus.DONE, 1200)
+    assert db.session.scalar(select(func.count(Lead.id))) == 1200
+    assert (sftp.root / "inbox" / "done" / "nightly.csv").exists()
