@@ -81,8 +81,11 @@ def sweep(now: datetime | None = None) -> int:
     now = now or clock.now()
     every = timedelta(seconds=_setting("DROP_POLL_SECONDS", POLL_SECONDS))
     due = db.session.scalars(
-        select(FileDrop.id).where(
+        select(FileDrop.id)
+        .join(ApiKey, ApiKey.id == FileDrop.api_key_id)
+        .where(
             FileDrop.active.is_(True),
+            ApiKey.revoked_at.is_(None),
             or_(FileDrop.last_polled_at.is_(None), FileDrop.last_polled_at <= now - every),
         )
     ).all()
@@ -96,8 +99,9 @@ def poll_drop(drop_id: int, progress: Callable[[Job], None] | None = None) -> Po
     result = PollResult()
     drop = db.session.get(FileDrop, drop_id)
     vendor = db.session.get(Vendor, drop.vendor_id) if drop is not None else None
-    if drop is None or vendor is None or not drop.active:
-        return result
+    api_key = db.session.get(ApiKey, drop.api_key_id) if drop is not None else None
+    if drop is None or vendor is None or not drop.active or api_key is None or api_key.revoked_at:
+        return result  # a revoked source brings no more leads, by any channel
     drop.last_polled_at = clock.now()
     db.session.commit()
     location: Location | None = None

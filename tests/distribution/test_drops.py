@@ -338,9 +338,12 @@ def test_the_sweeper_polls_due_drops(app, source, drop_root):
     db.session.expire_all()
     assert db.session.scalars(select(DropFile)).one().status is DropFileStatus.DONE
     assert sweep().drop_polls == 0  # polled a moment ago
-    app.config["DROP_POLLING"] = False
     clock.advance(timedelta(minutes=5))
-    assert sweep().drop_polls == 0
+    accounts.revoke_api_key(source[1])
+    db.session.commit()
+    assert sweep().drop_polls == 0  # a revoked source's drop is not polled
+    (drop_root / "acme" / "partner-a" / "t.csv").write_text(GOOD)
+    assert drop_poll.poll_drop(drop.id).done == []
     assert drop.id
 
 
