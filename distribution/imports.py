@@ -13,10 +13,11 @@ import csv
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, select
 
 from connectors import tabular
 from connectors.tabular import safe_cell
@@ -24,8 +25,9 @@ from distribution import clock, listing
 from distribution.db import db
 from distribution.intake.normalize import normalize
 from distribution.intake.pipeline import Origin, ingest_many
+from distribution.intake.receive import read_xml
 from distribution.intake.validate import validate
-from distribution.models import Job, JobStatus, LeadStatus, User, Vendor
+from distribution.models import ApiKey, Job, JobStatus, Lead, LeadStatus, User, Vendor
 from distribution.overview import Page, _page
 from distribution.tenancy import Scope
 from distribution.vendor_settings import VendorSettings
@@ -65,13 +67,19 @@ def import_jobs(scope: Scope, query: listing.ListQuery) -> Page:
     return _page(listing.ordered(stmt, query, Job.id), query.page)
 
 
-def file_kind(filename: str) -> str:
-    """ "csv" or "xlsx" from the file name; anything else is refused."""
+def file_kind(filename: str, allow_xml: bool = False) -> str:
+    """ "csv" or "xlsx" (or "xml" with ``allow_xml``) from the file name; else refused.
+
+    XML files (ADF, or one of the vendor's XML layouts) come from file drops; their
+    records name their fields already, so they take no column mapping.
+    """
     suffix = Path(filename).suffix.lower()
     if suffix in (".csv", ".txt"):
         return "csv"
     if suffix == ".xlsx":
         return "xlsx"
+    if suffix == ".xml" and allow_xml:
+        return "xml"
     raise ValueError(f"'{filename}' is not a .csv or .xlsx file")
 
 
@@ -87,7 +95,7 @@ def preview(
     """The first rows as they would be read, with their validation messages."""
     required = VendorSettings.of(vendor).required_fields
     rows = []
-    for number, raw in _mapped_rows(path, kind, mapping):
+    for number, raw in _mapped_rows(path, kind, mapping, vendor):
         normalized = normalize(raw, default_region=vendor.default_region or "US")
         errors = validate(normalized, required)
         rows.append(
@@ -99,15 +107,29 @@ def preview(
 
 
 def create_import_job(
-    vendor: Vendor, user: User | None, filename: str, stored_path: Path, mapping: dict[str, Any]
+    vendor: Vendor,
+    user: User | None,
+    filename: str,
+    stored_path: Path,
+    mapping: dict[str, Any],
+    api_key: ApiKey | None = None,
 ) -> Job:
+    """A queued import of ``stored_path`` (not committed); ``api_key`` is the source whose
+    leads these are (a file drop's), else the leads count as the import's own."""
+    params: dict[str, Any] = {
+        "path": str(stored_path),
+        "kind": file_kind(filename, allow_xml=api_key is not None),
+        "mapping": mapping,
+    }
+    if api_key is not None:
+        params["api_key_id"] = api_key.id
     job = Job(
         vendor_id=vendor.id,
         user_id=user.id if user else None,
         kind=IMPORT_KIND,
         status=JobStatus.QUEUED,
         filename=filename,
-        params={"path": str(stored_path), "kind": file_kind(filename), "mapping": mapping},
+        params=params,
         total=0,
         processed=0,
         result={},
@@ -118,7 +140,12 @@ def create_import_job(
 
 
 def run_import(job_id: int, progress: Callable[[Job], None] | None = None) -> Job:
-    """Import every row of the job's file. Raises on failure after marking the job failed."""
+    """Import every row of the job's file. Raises on failure after marking the job failed.
+
+    A job found running (its worker died) carries on after the rows it committed:
+    each chunk's leads and the job's ``processed`` are committed together, so no row
+    is read twice.
+    """
     job = db.session.get(Job, job_id)
     if job is None:
         raise LookupError(f"no import job {job_id}")
@@ -144,20 +171,31 @@ def _run(job: Job, progress: Callable[[Job], None] | None) -> None:
     path = Path(job.params["path"])
     kind = job.params["kind"]
     mapping = job.params["mapping"]
+    api_key_id = job.params.get("api_key_id")
+    api_key = db.session.get(ApiKey, api_key_id) if api_key_id else None
+    done = job.processed if job.status is JobStatus.RUNNING else 0
     job.status = JobStatus.RUNNING
-    job.started_at = clock.now()
-    job.total = _count_rows(path, kind)
-    job.processed = 0
+    job.started_at = job.started_at or clock.now()
+    job.total = _count_rows(path, kind, vendor)
+    job.processed = done
     db.session.commit()
     origin = Origin(
-        channel=kind, content_type=f"text/{kind}", import_job_id=job.id, actor=f"import:{job.id}"
+        channel=kind,
+        content_type=f"text/{kind}",
+        api_key=api_key,
+        import_job_id=job.id,
+        actor=f"import:{job.id}",
     )
-    counts = {status.value: 0 for status in LeadStatus}
+    counts = {status.value: 0 for status in LeadStatus} | _counted_before(job, done)
     rejects_path = path.parent / REJECTS_NAME
+    first = 1 if kind == "xml" else 2
+    kept = _rejects_up_to(rejects_path, first + done) if done else []
+    rows = islice(_mapped_rows(path, kind, mapping, vendor), done, None)
     with rejects_path.open("w", newline="", encoding="utf-8") as rejects_file:
         rejects = csv.writer(rejects_file)
         rejects.writerow(["row", "reason", "values"])
-        for chunk in _chunks(_mapped_rows(path, kind, mapping), CHUNK):
+        rejects.writerows(kept)
+        for chunk in _chunks(rows, CHUNK):
             items = [
                 (raw, json.dumps(raw, ensure_ascii=False, default=str).encode())
                 for _number, raw in chunk
@@ -185,9 +223,33 @@ def _run(job: Job, progress: Callable[[Job], None] | None) -> None:
         progress(job)
 
 
+def _counted_before(job: Job, done: int) -> dict[str, int]:
+    """How the leads a dead run of ``job`` committed came out (by their status now)."""
+    if not done:
+        return {}
+    found = db.session.execute(
+        select(Lead.status, func.count(Lead.id))
+        .where(Lead.import_job_id == job.id)
+        .group_by(Lead.status)
+    ).all()
+    return {status.value: number for status, number in found}
+
+
+def _rejects_up_to(path: Path, before: int) -> list[list[str]]:
+    """The rejects a dead run wrote for rows numbered below ``before`` (its committed rows)."""
+    if not path.is_file():
+        return []
+    with path.open(newline="", encoding="utf-8") as stream:
+        rows = list(csv.reader(stream))[1:]
+    return [row for row in rows if row and row[0].isdigit() and int(row[0]) < before]
+
+
 def _mapped_rows(
-    path: Path, kind: str, mapping: Mapping[str, str | None]
+    path: Path, kind: str, mapping: Mapping[str, str | None], vendor: Vendor
 ) -> Iterator[tuple[int, dict[str, Any]]]:
+    if kind == "xml":
+        yield from enumerate(read_xml(vendor, path.read_bytes()), start=1)
+        return
     with path.open("rb") as stream:
         table = tabular.read_table(stream, kind)
         for number, row in enumerate(table.rows, start=2):  # row 1 holds the headers
@@ -207,6 +269,8 @@ def _chunks(
         yield chunk
 
 
-def _count_rows(path: Path, kind: str) -> int:
+def _count_rows(path: Path, kind: str, vendor: Vendor) -> int:
+    if kind == "xml":
+        return len(read_xml(vendor, path.read_bytes()))
     with path.open("rb") as stream:
         return sum(1 for _ in tabular.read_table(stream, kind).rows)

@@ -74,6 +74,13 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "DELIVERY_LEASE_SECONDS": float(env.get("DELIVERY_LEASE_SECONDS", "120")),
         # Sends one worker has in flight at once while it drains the outbox.
         "DELIVERY_CONCURRENCY": int(env.get("DELIVERY_CONCURRENCY", "4")),
+        # File drops: where local drop folders live (each vendor's under <root>/<slug>/),
+        # whether the sweeper polls them, how often, and how long a file must sit unchanged
+        # before it is taken (it may still be being written).
+        "DROP_FOLDER_ROOT": env.get("DROP_FOLDER_ROOT") or None,
+        "DROP_POLLING": env.get("DROP_POLLING", "1").lower() in TRUTHY,
+        "DROP_POLL_SECONDS": float(env.get("DROP_POLL_SECONDS", "60")),
+        "DROP_SETTLE_SECONDS": float(env.get("DROP_SETTLE_SECONDS", "30")),
     }
     config.update(overrides)
     if "DATABASE_URL" in overrides:

@@ -6,9 +6,10 @@ the vendor for nurture, releases nurture leads whose date or score came back
 into routing, reminds the partner of offers and follow-up deadlines
 about to run out (``reminded_at``, a ``reminder`` event and an e-mail through
 the outbox), enqueues the outbox deliveries that are due again and the routing
-of leads left waiting, and rolls up the report figures of closed days that
-changed. Each item is its own transaction, and each move is a conditional
-UPDATE, so several sweepers at once never move an item twice.
+of leads left waiting and the polls of source file drops that are due, and
+rolls up the report figures of closed days that changed. Each item is its own
+transaction, and each move is a conditional UPDATE, so several sweepers at once
+never move an item twice.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, select, update
 
-from distribution import accounts, clock, events
+from distribution import accounts, clock, drop_poll, events
 from distribution.actors import Actor
 from distribution.db import db, rows_changed
 from distribution.handover import nurture, offers, pool, work
@@ -48,6 +49,7 @@ class SweepResult:
     routing_runs: int = 0
     report_days: int = 0
     login_counts_forgotten: int = 0
+    drop_polls: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -77,6 +79,8 @@ def sweep(now: datetime | None = None, remind_before: timedelta = REMIND_BEFORE)
     # Closed days whose figures changed (or were never rolled) for the manager reports.
     result.report_days = rollup.rollup(now).days
     result.login_counts_forgotten = accounts.forget_old_failures(now)
+    # Source drop folders due a look (each poll is a job of its own: SFTP can be slow).
+    result.drop_polls = drop_poll.sweep(now)
     db.session.commit()
     if any(result.as_dict().values()):
         log.info("sweep at %s: %s", now.isoformat(timespec="seconds"), result.as_dict())

@@ -155,6 +155,14 @@ def _parse_form(body: bytes, aliases: Mapping[str, str]) -> Mapping[str, Any]:
     return namevalue.parse_form(pairs, aliases or None)
 
 
+def read_xml(vendor: Vendor, body: bytes) -> list[dict[str, Any]]:
+    """The leads of an XML document: ADF, or one of the vendor's XML layouts by its root.
+
+    ``ParseError`` (or ``UnsafeDocument``) when it is neither, or cannot be read.
+    """
+    return _parse_xml(vendor, body)
+
+
 def _parse_xml(vendor: Vendor, body: bytes) -> list[dict[str, Any]]:
     root = xmlsafe.root_name(body)
     if root.lower() == "adf":

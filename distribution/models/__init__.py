@@ -4,6 +4,7 @@ from distribution.models.accounts import ApiKey, Buyer, LoginThrottle, Partner, 
 from distribution.models.audit import AuditEntry
 from distribution.models.buyers import LedgerEntry, LedgerKind, ReturnStatus, Sale, SaleStatus
 from distribution.models.delivery import Delivery, DeliveryAttempt, Destination, DestinationTest
+from distribution.models.drops import DropFile, DropFileStatus, DropKind, FileDrop
 from distribution.models.leads import (
     Campaign,
     IdempotencyRecord,
@@ -49,6 +50,10 @@ __all__ = [
     "Destination",
     "DestinationKind",
     "DestinationTest",
+    "DropFile",
+    "DropFileStatus",
+    "DropKind",
+    "FileDrop",
     "FollowUp",
     "FollowUpKind",
     "IdempotencyRecord",

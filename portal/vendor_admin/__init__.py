@@ -12,6 +12,7 @@ from portal.vendor_admin import (  # noqa: E402, F401  (they register their view
     buyers,
     deliveries,
     destinations,
+    drops,
     imports,
     intake,
     intake_settings,
