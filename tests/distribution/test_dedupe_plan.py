@@ -31,7 +31,9 @@ def test_the_lookup_uses_the_contact_indexes_on_a_table_never_analyzed(world, is
     db.session.execute(text(f'CREATE SCHEMA "{FRESH}"'))
     try:
         # A new table with the migrated one's columns and indexes, and no statistics.
-        db.session.execute(text(f'CREATE TABLE "{FRESH}".lead (LIKE "{schema}".lead INCLUDING ALL)'))
+        db.session.execute(
+            text(f'CREATE TABLE "{FRESH}".lead (LIKE "{schema}".lead INCLUDING ALL)')
+        )
         db.session.execute(text(f'SET LOCAL search_path TO "{FRESH}", "{schema}"'))
         now = clock.now()
         db.session.execute(
