@@ -510,6 +510,11 @@ def half_written(vendor_id: int) -> dict[str, int]:
 # --- the run -----------------------------------------------------------------------------------
 
 
+# What the load run changes from the shipped defaults: the per-key ingest limit (else the
+# limit, not the deployment, sets the figure) and a sweep every 5 s instead of 60.
+CHANGED = "INGEST_RATE_LIMIT=1000000/min, SWEEP_INTERVAL_SECONDS=5"
+
+
 def deploy(stack: Stack, **settings: str) -> Deployment:
     stack.deployment = Deployment(
         stack.workdir, stack.pg.url, stack.redis.url,
@@ -567,8 +572,9 @@ def main() -> None:
         f"{len(world.partner_keys)} claiming CRMs; {time.monotonic() - started:.0f} s in all]"
     )
     ok = not verdict.problems
+    print(f"defaults changed: {CHANGED} (vendor settings as shipped)")
     print(json.dumps({"name": "load_vs_single_ingest", "figure": round(ratio, 3),
-                      "target": f">= {TARGET}", "ok": ok,
+                      "target": f">= {TARGET}", "ok": ok, "changed": CHANGED,
                       "errors": verdict.numbers.get("errors")}))  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import itertools
 import json
 import multiprocessing
 import os
@@ -406,7 +407,6 @@ def seed(
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         vendor = directory.create_vendor("loadrun", "Load Run Devices")
-        vendor.settings = vendor.settings | {"dedupe_window_days": 0}
         _key, source_key = accounts.create_api_key(vendor, "load source")
         keys, paths, caps = {}, {}, {}
         for n in range(pool_partners):
@@ -437,14 +437,20 @@ def seed(
         return World(vendor.id, source_key, keys, paths, caps)
 
 
+# Numbers handed out in this process: every lead a new person, across runs of one stack.
+_PEOPLE = itertools.count()
+
+
 def lead_body(external_id: str, n: int, pool: bool) -> bytes:
+    """A new person's lead: the vendor's dedupe (on, as shipped) keeps every one as new."""
+    person = next(_PEOPLE)
     return json.dumps(
         {
             "external_id": external_id,
             "first_name": "Ada",
             "last_name": f"Load{n}",
-            "email": f"ada.load{n}@loadrun.example.com",
-            "phone": f"(212) {200 + n // 10000:03d}-{n % 10000:04d}",
+            "email": f"ada.{external_id}@loadrun.example.com",
+            "phone": f"(212) {200 + person // 10000:03d}-{person % 10000:04d}",
             "company": "Analytical Engines",
             "country": "US",
             "state": "CA",
