@@ -44,8 +44,9 @@ def set_up_routing(vendor_id: int) -> None:
                                            countries=["US"])  # fmt: skip
         db.session.flush()
         # Nothing listens there: sending is off in this process, the outbox row is the point.
+        crm = {"url": f"http://127.0.0.1:9/crm/{n}"}
         destinations.save(vendor, name=f"Reseller {n + 1} CRM", kind="http_json",
-                          partner=partner, settings={"url": f"http://127.0.0.1:9/crm/{n}"})  # fmt: skip
+                          partner=partner, settings=crm)  # fmt: skip
     push = {"group": {"kind": "reseller"}, "strategy": "round_robin"}
     spec = {"name": "Resellers", "action": "push_group", "conditions": [], "action_params": push}
     rules.publish(rules.draft(vendor, [spec]))
@@ -60,7 +61,7 @@ def route_all(vendor_id: int) -> tuple[float, int, collections.Counter[str]]:
     route_waiting(vendor_id, limit=WARM)
     statements: collections.Counter[str] = collections.Counter()
 
-    def count(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+    def count(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore
         statements[_kind(statement)] += 1
 
     event.listen(db.engine, "before_cursor_execute", count)
