@@ -60,6 +60,11 @@ from bench.stack import (
 
 LEASE_SECONDS = 30
 SWEEP_SECONDS = 2
+# Printed beside every fault's figure (bench/run shows it): what differs from the shipped defaults.
+CHANGED = (
+    f"DELIVERY_LEASE_SECONDS={LEASE_SECONDS}, SWEEP_INTERVAL_SECONDS={SWEEP_SECONDS}, "
+    "INGEST_RATE_LIMIT=1000000/min"
+)
 
 
 @dataclass
@@ -352,6 +357,7 @@ def report(outcome: Outcome) -> dict:
         "figure": lost,
         "target": "== 0",
         "ok": not verdict.problems and recovery is not None,
+        "changed": CHANGED,
         "recovery_s": round(recovery, 1) if recovery is not None else None,
         "errors": numbers.get("errors"),
     }

@@ -26,6 +26,9 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 BASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SCHEMA = "leadrelay_bench"
+# The only default this bench changes: the per-key ingest limit, which would cap the
+# figure at the limit instead of the server's speed. Every vendor setting is as shipped.
+CHANGED = "INGEST_RATE_LIMIT=1000000/min"
 
 
 def database_url() -> str:
@@ -53,7 +56,6 @@ def prepare() -> tuple[int, str]:
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         vendor = directory.create_vendor("bench", "Bench Vendor")
-        vendor.settings = vendor.settings | {"dedupe_window_days": 0}
         _key, plaintext = accounts.create_api_key(vendor, "bench")
         db.session.commit()
         return vendor.id, plaintext
@@ -113,10 +115,14 @@ def lead(i: int) -> dict[str, str]:
 
 
 def drive(
-    port: int, path: str, headers: dict[str, str], total: int, clients: int
+    port: int, path: str, headers: dict[str, str], total: int, clients: int, first: int = 0
 ) -> tuple[float, int]:
-    """Requests per second over ``total`` POSTs from ``clients`` keep-alive connections."""
-    counter = iter(range(total))
+    """Requests per second over ``total`` POSTs from ``clients`` keep-alive connections.
+
+    Lead numbers run from ``first``: a run that starts past the warm-up's numbers
+    posts new people only, which the vendor's dedupe (on, as shipped) keeps as new.
+    """
+    counter = iter(range(first, first + total))
     lock = threading.Lock()
     errors = [0]
 
@@ -162,7 +168,7 @@ def main() -> None:
         base, base_errors = drive(
             port, f"/bench/insert-one?vendor={vendor_id}", json_headers, args.requests, args.clients
         )
-        full, full_errors = drive(port, "/api/v1/leads", api, args.requests, args.clients)
+        full, full_errors = drive(port, "/api/v1/leads", api, args.requests, args.clients, warm)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -173,7 +179,9 @@ def main() -> None:
         f"ingest/insert ratio: {ratio:.2f}  (target >= 0.5) "
         f"[{args.requests} requests, {args.clients} clients, {args.workers} gunicorn workers]"
     )
-    print(json.dumps({"name": "ingest_vs_insert", "figure": round(ratio, 3), "target": ">= 0.5"}))
+    print(f"defaults changed: {CHANGED} (vendor settings as shipped: dedupe on, 30 days)")
+    line = {"name": "ingest_vs_insert", "figure": round(ratio, 3), "target": ">= 0.5"}
+    print(json.dumps(line | {"changed": CHANGED}))
 
 
 if __name__ == "__main__":

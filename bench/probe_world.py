@@ -122,7 +122,6 @@ def _directory(tenant: Tenant, mark: str, buyer_url: str) -> None:
 
     label = f"{mark} " if mark else ""
     vendor = directory.create_vendor(tenant.slug, f"{label}Vendor {tenant.slug}")
-    vendor.settings = vendor.settings | {"dedupe_window_days": 0}
     partners = {
         name: directory.create_partner(vendor, f"{label}Partner {name}", "reseller",
                                        countries=["US"], states=["US-CA"])
@@ -173,10 +172,13 @@ def _lead(slug: str, product: str, index: int, mark: str) -> dict[str, Any]:
     spreadsheet formulas as their source and campaign, for the injection class.
     """
     tag = f"{mark}{product.lower()}{index}"
+    # A phone of its own per product and index: the vendor's default dedupe (30 days)
+    # would take a repeated number for a duplicate, and the probe needs every lead routed.
+    kind = ("Widget", "Gadget", "Pooled", "Sold").index(product)
     fields = {
         "first_name": f"{mark or 'Pat'}", "last_name": f"{product}{index}",
         "email": f"{tag}@{slug}.example.com", "company": f"{mark} {product} Co {index}".strip(),
-        "phone": f"+1415555{index:04d}", "country": "US", "state": "CA",
+        "phone": f"+1415555{kind}{index:03d}", "country": "US", "state": "CA",
         "city": "San Francisco", "zip": "94107", "product": product,
     }  # fmt: skip
     if not mark:

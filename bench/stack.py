@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import itertools
 import json
 import multiprocessing
 import os
@@ -162,7 +163,7 @@ class _Receiver(BaseHTTPRequestHandler):
         webhook_id = self.headers.get("webhook-id", "-")
         # The sender's port tells which process sent it (see ``pid_with_local_port``).
         sender = self.client_address[1]
-        self.server.write(f"arrived {self.path} {webhook_id} {sender}\n")
+        self.server.write(f"arrived {self.path} {webhook_id} {sender} {time.time():.6f}\n")
         while self.path in state["hang"]:
             state["released"].wait(1)
         delay = state["delay"].get(self.path, 0)
@@ -207,6 +208,7 @@ class Received:
     arrived: dict[str, int] = field(default_factory=dict)  # webhook-id -> posts that arrived
     answered: dict[str, int] = field(default_factory=dict)  # webhook-id -> posts answered 200
     in_flight: dict[str, int] = field(default_factory=dict)  # webhook-id -> sender's port
+    first_arrival: dict[str, float] = field(default_factory=dict)  # webhook-id -> epoch s
 
 
 class Receiver:
@@ -238,11 +240,13 @@ class Receiver:
     def received(self) -> Received:
         seen = Received()
         for line in self.log.read_text().splitlines():
-            kind, _path, webhook_id, sender = line.split(" ", 3)
+            kind, _path, webhook_id, sender, *when = line.split(" ")
             counts = seen.arrived if kind == "arrived" else seen.answered
             counts[webhook_id] = counts.get(webhook_id, 0) + 1
             if kind == "arrived":
                 seen.in_flight[webhook_id] = int(sender)
+                if when:
+                    seen.first_arrival.setdefault(webhook_id, float(when[0]))
             else:
                 seen.in_flight.pop(webhook_id, None)
         return seen
@@ -392,11 +396,14 @@ def seed(
     daily_cap: int = 150,
     open_cap: int | None = None,
     timeout: float = 5.0,
+    speed: bool = False,
 ) -> World:
     """Migrate; one vendor, a source key, pool partners with partner keys and a daily cap,
     push partners with an HTTP JSON destination on ``receiver``, and two published rules:
     product "Pool Widget" goes to the pool of brokers, everything else is pushed round
-    robin to the resellers."""
+    robin to the resellers. ``speed`` adds the speed-to-lead partners first
+    (``SPEED_PRODUCTS``): a distributor whose CRM is ``/speed`` on ``receiver``, and
+    one with no system of its own, which hears of its offers by e-mail; no caps."""
     from flask_migrate import upgrade
 
     from distribution import accounts, destinations, directory
@@ -406,7 +413,6 @@ def seed(
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         vendor = directory.create_vendor("loadrun", "Load Run Devices")
-        vendor.settings = vendor.settings | {"dedupe_window_days": 0}
         _key, source_key = accounts.create_api_key(vendor, "load source")
         keys, paths, caps = {}, {}, {}
         for n in range(pool_partners):
@@ -426,7 +432,8 @@ def seed(
                 settings={"url": receiver.url(paths[partner.id]), "timeout": timeout},
             )  # fmt: skip
             caps[partner.id] = {"daily": None, "open": open_cap}
-        specs = [
+        specs = _speed_rules(vendor, receiver) if speed else []
+        specs += [
             {"name": "Pool", "action": "pool", "action_params": {"group": {"kind": "broker"}},
              "conditions": [{"field": "product", "op": "eq", "value": "Pool Widget"}]},
             {"name": "Push", "action": "push_group", "conditions": [],
@@ -437,19 +444,48 @@ def seed(
         return World(vendor.id, source_key, keys, paths, caps)
 
 
-def lead_body(external_id: str, n: int, pool: bool) -> bytes:
+# Speed-to-lead leads: their product picks the path (bench/speed.py).
+SPEED_PRODUCTS = {"push": "Speed Push", "pool": "Pool Widget", "mail": "Speed Mail"}
+
+
+def _speed_rules(vendor: Any, receiver: Receiver) -> list[dict[str, Any]]:
+    from distribution import destinations, directory
+    from distribution.db import db
+
+    crm = directory.create_partner(vendor, "Speed Distributor", "distributor", countries=["US"])
+    mailed = directory.create_partner(
+        vendor, "Mail Distributor", "distributor", countries=["US"],
+        contact_email="dealer@speed.example.com",
+    )  # fmt: skip
+    db.session.flush()
+    destinations.save(vendor, name="Speed CRM", kind="http_json", partner=crm,
+                      settings={"url": receiver.url("/speed"), "timeout": 5.0})  # fmt: skip
+    return [
+        {"name": f"Speed {path}", "action": "push_partner", "action_params": {"partner_id": who.id},
+         "conditions": [{"field": "product", "op": "eq", "value": SPEED_PRODUCTS[path]}]}
+        for path, who in (("push", crm), ("mail", mailed))
+    ]  # fmt: skip
+
+
+# Numbers handed out in this process: every lead a new person, across runs of one stack.
+_PEOPLE = itertools.count()
+
+
+def lead_body(external_id: str, n: int, pool: bool, product: str | None = None) -> bytes:
+    """A new person's lead: the vendor's dedupe (on, as shipped) keeps every one as new."""
+    person = next(_PEOPLE)
     return json.dumps(
         {
             "external_id": external_id,
             "first_name": "Ada",
             "last_name": f"Load{n}",
-            "email": f"ada.load{n}@loadrun.example.com",
-            "phone": f"(212) {200 + n // 10000:03d}-{n % 10000:04d}",
+            "email": f"ada.{external_id}@loadrun.example.com",
+            "phone": f"(212) {200 + person // 10000:03d}-{person % 10000:04d}",
             "company": "Analytical Engines",
             "country": "US",
             "state": "CA",
             "zip": "94107",
-            "product": "Pool Widget" if pool else "Widget Pro",
+            "product": product or ("Pool Widget" if pool else "Widget Pro"),
         }
     ).encode()
 

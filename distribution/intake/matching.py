@@ -108,8 +108,8 @@ def _originals(
     """The earliest lead per email and per phone, in one round trip per chunk.
 
     One SELECT per column (the folded e-mail, the phone), joined by UNION ALL: each
-    runs on its (vendor, column, received_at) index, where an OR of email and phone
-    sends SQLite scanning every lead of the window.
+    runs on its (column, received_at) index, where an OR of email and phone sends
+    SQLite scanning every lead of the window.
     """
     by_email: dict[str, int] = {}
     by_phone: dict[str, int] = {}
@@ -131,12 +131,22 @@ def _originals(
 def _earliest(
     kind: str, column: InstrumentedAttribute, values: list[str], vendor: Vendor, since: datetime
 ) -> Select:
+    """The earliest original per value of ``column``, answered by the contact's index only.
+
+    The vendor is compared as ``vendor_id + 0``, which no index on vendor_id can
+    serve. Left plain, PostgreSQL with no statistics on ``lead`` (a fresh or
+    un-analyzed table) costs (vendor_id, received_at) the same as the contact's
+    index and may pick it, filtering every lead of the window (milliseconds a
+    lead instead of microseconds). With the vendor out of reach, the only index
+    that bounds the scan is (column, received_at): the plan no longer depends on
+    what the statistics say. tests/distribution/test_dedupe_plan.py pins it.
+    """
     return (
         select(literal(kind), column, func.min(Lead.id))
         .where(
-            Lead.vendor_id == vendor.id,
             column.in_(values),
             Lead.received_at >= since,
+            Lead.vendor_id + 0 == vendor.id,
             Lead.status.not_in(_ORIGINAL_EXCLUDED),
         )
         .group_by(column)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from distribution import clock
 from distribution.db import db
@@ -26,16 +26,20 @@ def queue(
 def queue_offer(assignment: Assignment, lead: Lead) -> list[Delivery]:
     """One delivery per active destination of the partner ``assignment`` offers ``lead`` to
     (only to the one its set-up names, when it names one)."""
-    query = select(Destination).where(
-        Destination.vendor_id == assignment.vendor_id,
-        Destination.partner_id == assignment.partner_id,
-        Destination.active.is_(True),
+    # One round trip: the partner's row says which destination it names, if any.
+    query = (
+        select(Destination)
+        .join(Partner, Partner.id == Destination.partner_id)
+        .where(
+            Destination.vendor_id == assignment.vendor_id,
+            Destination.partner_id == assignment.partner_id,
+            Destination.active.is_(True),
+            or_(
+                Partner.offer_destination_id.is_(None),
+                Partner.offer_destination_id == Destination.id,
+            ),
+        )
     )
-    chosen = db.session.scalar(
-        select(Partner.offer_destination_id).where(Partner.id == assignment.partner_id)
-    )
-    if chosen is not None:
-        query = query.where(Destination.id == chosen)
     destinations = db.session.scalars(query.order_by(Destination.id)).all()
     if not destinations:
         # No system of its own: the partner's people get the offer by e-mail.

@@ -68,7 +68,7 @@ def gather(
     group = params.get("group") or {}
     territory = not named and bool(group.get("territory", True))
     products = not named and bool(group.get("products", True))
-    partners = index_for(vendor).for_rule(
+    partners = (ledger.index or index_for(vendor)).for_rule(
         params, named=named, territory=territory, country=lead.country
     )
     had = ledger.holders(lead)

@@ -14,9 +14,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from distribution.db import db
 from distribution.models import RuleAction, RuleSet, RuleSetStatus, Vendor
@@ -114,15 +115,23 @@ def published(vendor: Vendor) -> CompiledRuleSet | None:
             RuleSet.vendor_id == vendor.id, RuleSet.status == RuleSetStatus.PUBLISHED
         )
     ).first()
-    if row is None:
-        return None
-    key = (row.id, row.created_at.isoformat())
+    return None if row is None else published_as(row.id, row.created_at)
+
+
+def published_filter() -> Any:
+    """The join condition to a vendor's published rule set, for a caller reading both at once."""
+    return and_(RuleSet.vendor_id == Vendor.id, RuleSet.status == RuleSetStatus.PUBLISHED)
+
+
+def published_as(rule_set_id: int, created_at: datetime) -> CompiledRuleSet:
+    """The published rule set ``rule_set_id`` (created at ``created_at``), compiled once."""
+    key = (rule_set_id, created_at.isoformat())
     with _CACHE_LOCK:
         found = _CACHE.get(key)
         if found is not None:
             _CACHE.move_to_end(key)
             return found
-    built = compiled(row.id)
+    built = compiled(rule_set_id)
     with _CACHE_LOCK:
         _CACHE[key] = built
         while len(_CACHE) > _CACHE_SIZE:

@@ -18,7 +18,7 @@ from distribution.db import db
 from distribution.jobs.runner import after_commit, enqueue
 from distribution.models import Lead, LeadStatus, Vendor
 from distribution.routing.compiled import published
-from distribution.routing.engine import route
+from distribution.routing.engine import route_by_id
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +66,7 @@ def route_waiting(vendor_id: int, limit: int | None = None) -> dict[str, int]:
         waiting = waiting.limit(limit)
     counts: dict[str, int] = {}
     for lead_id in db.session.scalars(waiting).all():
-        lead = db.session.get(Lead, lead_id)
-        decision = route(lead) if lead is not None else None
+        decision = route_by_id(vendor_id, lead_id)
         db.session.commit()
         if decision is not None:
             counts[decision.outcome.value] = counts.get(decision.outcome.value, 0) + 1

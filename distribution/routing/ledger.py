@@ -14,7 +14,7 @@ from datetime import datetime, time
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, literal, select, union_all
 
 from distribution.db import db
 from distribution.models import Assignment, AssignmentStatus, Vendor
@@ -25,6 +25,10 @@ OPEN_STATUSES = (AssignmentStatus.OFFERED, AssignmentStatus.ACCEPTED, Assignment
 
 
 class Ledger(Protocol):
+    @property
+    def index(self) -> PartnerIndex | None:
+        """The partner index to route on, when the caller has it already (else looked up)."""
+
     def holders(self, lead: LeadShape) -> set[int]:
         """The partners that already had ``lead``."""
 
@@ -38,8 +42,9 @@ class Ledger(Protocol):
 class DatabaseLedger:
     """The truth: assignments as stored, counted in the current transaction."""
 
-    def __init__(self, vendor: Vendor):
+    def __init__(self, vendor: Vendor, index: PartnerIndex | None = None):
         self.vendor = vendor
+        self.index = index
 
     def holders(self, lead: LeadShape) -> set[int]:
         lead_id = lead.id
@@ -49,16 +54,21 @@ class DatabaseLedger:
         return set(db.session.scalars(stmt))
 
     def loads(self, partner_ids: list[int], now: datetime) -> tuple[dict[int, int], dict[int, int]]:
+        # Both counts in one round trip; each part keeps the plan it had on its own.
         if not partner_ids:
             return {}, {}
         open_counts = self._count(
-            Assignment.partner_id.in_(partner_ids), Assignment.status.in_(OPEN_STATUSES)
+            "open", Assignment.partner_id.in_(partner_ids), Assignment.status.in_(OPEN_STATUSES)
         )
         today = self._count(
+            "today",
             Assignment.partner_id.in_(partner_ids),
             Assignment.offered_at >= start_of_day(self.vendor, now),
         )
-        return open_counts, today
+        found: dict[str, dict[int, int]] = {"open": {}, "today": {}}
+        for kind, partner_id, count in db.session.execute(union_all(open_counts, today)):
+            found[kind][partner_id] = count
+        return found["open"], found["today"]
 
     def given(self, rule_id: int, kind: str) -> dict[int, int]:
         # All of the rule's assignments: the (rule, partner) index answers this without
@@ -72,13 +82,12 @@ class DatabaseLedger:
         return {partner_id: value for partner_id, value in rows}
 
     @staticmethod
-    def _count(*where: Any) -> dict[int, int]:
-        rows = db.session.execute(
-            select(Assignment.partner_id, func.count(Assignment.id))
+    def _count(kind: str, *where: Any) -> Select[str, int, int]:
+        return (
+            select(literal(kind), Assignment.partner_id, func.count(Assignment.id))
             .where(*where)
             .group_by(Assignment.partner_id)
         )
-        return {partner_id: count for partner_id, count in rows}
 
 
 class MemoryLedger:

@@ -112,12 +112,19 @@ _INDEXES: dict[int, PartnerIndex] = {}
 _LOCK = threading.Lock()
 
 
-def index_for(vendor: Vendor) -> PartnerIndex:
-    """The vendor's partner index, rebuilt when its ``partners_version`` moved."""
-    row = db.session.execute(
-        select(Vendor.partners_version, Vendor.created_at).where(Vendor.id == vendor.id)
-    ).one()
-    version = (row.partners_version or 0, row.created_at.isoformat())
+def index_for(vendor: Vendor, *, fresh: bool = False) -> PartnerIndex:
+    """The vendor's partner index, rebuilt when its ``partners_version`` moved.
+
+    ``fresh``: ``vendor`` was read in this transaction, so its own version is
+    current and no query is needed to learn it (routing reads it with the rule set).
+    """
+    if fresh:
+        version = (vendor.partners_version or 0, vendor.created_at.isoformat())
+    else:
+        row = db.session.execute(
+            select(Vendor.partners_version, Vendor.created_at).where(Vendor.id == vendor.id)
+        ).one()
+        version = (row.partners_version or 0, row.created_at.isoformat())
     with _LOCK:
         found = _INDEXES.get(vendor.id)
     if found is not None and found.version == version:
