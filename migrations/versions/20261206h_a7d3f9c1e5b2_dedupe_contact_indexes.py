@@ -7,14 +7,14 @@ un-analyzed ``lead`` table PostgreSQL costed (vendor_id, received_at) like
 These indexes, led by the contact, replace the vendor-led ones only dedupe used.
 
 Revision ID: a7d3f9c1e5b2
-Revises: d6a2c9e4f1b8
+Revises: e4b7d2a9c1f6
 Created: 2026-12-06 17:30:00
 """
 
 from alembic import op
 
 revision = "a7d3f9c1e5b2"
-down_revision = "d6a2c9e4f1b8"
+down_revision = "e4b7d2a9c1f6"
 branch_labels = None
 depends_on = None
 
