@@ -56,6 +56,27 @@ _LEAD_IN = {
 }
 
 
+_LEAD_OUT = {
+    "type": "object",
+    "description": "A lead: its fields, status, score and routing; appended values are marked.",
+    "properties": {
+        "id": {"type": "integer"},
+        "status": {"type": "string"},
+        "timezone": {"type": "string", "description": "IANA zone, appended at intake"},
+        "company_domain": {"type": "string", "description": "From a business e-mail"},
+        "appended": {
+            "type": "object",
+            "description": "Values intake appended rather than the sender gave, by field",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["value", "from"],
+                "properties": {"value": {"type": "string"}, "from": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
 def _note(limit: int) -> dict[str, Any]:
     """A free-text note, capped as the portal's form caps it."""
     return {"type": "string", "maxLength": limit}
@@ -903,7 +924,7 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
                     "responses": {
                         "200": {
                             "description": "The lead",
-                            "content": {"application/json": {"schema": {"type": "object"}}},
+                            "content": {"application/json": {"schema": _LEAD_OUT}},
                         },
                         "404": _problem("No such lead for this vendor"),
                         **auth_failures,
