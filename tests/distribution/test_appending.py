@@ -55,8 +55,14 @@ def test_a_us_zip_gives_city_state_and_time_zone():
 
 def test_what_the_sender_gave_is_kept_and_not_marked():
     fields, record = appended(
-        {"phone": "+1 617 555 0123", "country": "US", "city": "Boston", "state": "MA",
-         "postal_code": "02139-4307", "company": "Initech"}  # fmt: skip
+        {
+            "phone": "+1 617 555 0123",
+            "country": "US",
+            "city": "Boston",
+            "state": "MA",
+            "postal_code": "02139-4307",
+            "company": "Initech",
+        }
     )
     assert (fields["city"], fields["state"], fields["company"]) == ("Boston", "MA", "Initech")
     assert set(record) == {"timezone"}
@@ -94,7 +100,7 @@ def test_several_zones_for_one_number_are_decided_by_the_state():
     # A toll-free number rings anywhere in North America; the state places the lead.
     fields, record = appended({"phone": "+1 800 234 5678", "state": "MA"})
     assert fields["timezone"] == "America/New_York"
-    assert record["timezone"]["from"] == "phone +1 and state MA"
+    assert record["timezone"]["from"] == "phone +1 800 and state MA"
     fields, record = appended({"phone": "+1 800 234 5678"})
     assert "timezone" not in fields and "timezone" not in record
 

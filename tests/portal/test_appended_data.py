@@ -64,9 +64,7 @@ def test_the_lead_api_marks_appended_values_with_their_source(client, source):
 
 def test_a_lead_with_everything_given_has_no_appended_record(client, source):
     _vendor, headers = source
-    lead_id = _post(
-        client, headers, {"email": "jo@gmail.com", "country": "US", "first_name": "Jo"}
-    )
+    lead_id = _post(client, headers, {"email": "jo@gmail.com", "country": "US", "first_name": "Jo"})
     view = client.get(f"/api/v1/leads/{lead_id}", headers=headers).get_json()
     assert "appended" not in view and "timezone" not in view
 
