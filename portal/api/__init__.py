@@ -14,6 +14,7 @@ from portal.api import (  # noqa: E402, F401  (they register their views on bp)
     partner,
     routes,
     vendor_actions,
+    vendor_destinations,
     vendor_intake,
     vendor_partners,
     vendor_people,

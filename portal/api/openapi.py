@@ -749,6 +749,55 @@ def _vendor_intake_paths() -> dict[str, Any]:
     }
 
 
+def _vendor_destinations_paths() -> dict[str, Any]:
+    """Destinations: read them, switch appended values on or off (api/vendor_destinations)."""
+    destination = {
+        "type": "object",
+        "required": ["id", "name", "kind", "active", "include_appended"],
+        "properties": {
+            "id": {"type": "integer"}, "name": _TEXT, "kind": _TEXT,
+            "partner_id": {"type": ["integer", "null"]}, "buyer_id": {"type": ["integer", "null"]},
+            "active": {"type": "boolean"},
+            "paused_until": {"type": ["string", "null"], "format": "date-time"},
+            "include_appended": {"type": "boolean", "description": (
+                "Values intake appended (time zone, ZIP city and state, company domain, an "
+                "inferred country) go along, marked; false: only what the sender gave")},
+        },
+    }  # fmt: skip
+    change = {"type": "object", "additionalProperties": False, "required": ["include_appended"],
+              "properties": {"include_appended": {"type": "boolean"}}}  # fmt: skip
+    security = [{"managementKey": []}]
+    path_id = {"name": "destination_id", "in": "path", "required": True,
+               "schema": {"type": "integer"}}  # fmt: skip
+    missing = _problem("No such destination for this vendor")
+    one = _json(destination, "The destination")
+    listed = {"type": "object", "properties": {"destinations": {"type": "array",
+                                                                "items": destination}}}  # fmt: skip
+    return {
+        "/vendor/destinations": {
+            "get": {"operationId": "vendorDestinations", "tags": ["management"],
+                    "summary": "The vendor's destinations (no settings, no secrets)",
+                    "security": security,
+                    "responses": {"200": _json(listed, "The destinations"),
+                                  **_MANAGEMENT_FAILURES}},
+        },
+        "/vendor/destinations/{destination_id}": {
+            "get": {"operationId": "vendorDestination", "tags": ["management"],
+                    "summary": "One destination", "security": security, "parameters": [path_id],
+                    "responses": {"200": one, "404": missing, **_MANAGEMENT_FAILURES}},
+            "patch": {"operationId": "vendorDestinationChange", "tags": ["management"],
+                      "summary": "Send appended values to this destination, or not",
+                      "security": security, "parameters": [path_id],
+                      "requestBody": {"required": True,
+                                      "content": {"application/json": {"schema": change}}},
+                      "responses": {"200": one, "404": missing,
+                                    "422": _problem("include_appended missing or not a "
+                                                    "boolean, or another field sent"),
+                                    **_MANAGEMENT_FAILURES, **_BODY_FAILURES}},
+        },
+    }  # fmt: skip
+
+
 def _vendor_people_paths() -> dict[str, Any]:
     """The vendor's users and invitations, with a management (admin) key."""
     security = [{"managementKey": []}]
@@ -962,6 +1011,7 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
             **_vendor_actions_paths(),
             **_vendor_intake_paths(),
             **_vendor_people_paths(),
+            **_vendor_destinations_paths(),
         },
         "components": {
             "securitySchemes": {

@@ -8,12 +8,13 @@ import json
 import pytest
 from sqlalchemy import select
 
-from distribution import accounts
+from distribution import accounts, destinations
 from distribution.db import db
 from distribution.models import Destination, Lead, Partner, Role
 from tests.conftest import csrf_token
 from tests.connectors.outbound_peers import BuyerEndpoint
 from tests.portal.test_destination_pages import NEW, field_block, form_data
+from tests.portal.test_vendor_partners_api import management_key
 
 SENT = {
     "first_name": "Ada",
@@ -111,3 +112,51 @@ def test_the_destination_form_sets_and_shows_include_appended(client, auth, sour
         assert "include_appended" not in _destination().settings  # on is the default
         assert "checked" in field_block(client.get(path).get_data(as_text=True),
                                         "include_appended")  # fmt: skip
+
+
+def test_the_destinations_api_reads_and_switches_include_appended(client, source, world, app):
+    vendor, source_headers = source
+    app.config["OUTBOUND_ALLOW_HOSTS"] = "127.0.0.1"
+    partner = db.session.scalars(select(Partner).where(Partner.vendor_id == vendor.id)).one()
+    destinations.save(
+        vendor, name="Pacific CRM", kind="http_json",
+        settings={"url": "http://127.0.0.1:9/leads", "auth": {"type": "bearer",
+                                                                     "token": "s3cret"}},
+        partner=partner,
+    )  # fmt: skip
+    other = world.vendor("other")
+    foreign, _secret = destinations.save(
+        other, name="Theirs", kind="http_json",
+        settings={"url": "http://127.0.0.1:9/theirs"}, partner=world.partner(other, "X"),
+    )  # fmt: skip
+    db.session.commit()
+    key = management_key(vendor)
+    path = f"/api/v1/vendor/destinations/{_destination_of(vendor).id}"
+
+    listed = client.get("/api/v1/vendor/destinations", headers=key).get_json()["destinations"]
+    assert [(d["name"], d["include_appended"]) for d in listed] == [("Pacific CRM", True)]
+    assert "s3cret" not in json.dumps(listed)
+
+    off = client.patch(path, json={"include_appended": False}, headers=key)
+    assert off.status_code == 200 and off.get_json()["include_appended"] is False
+    db.session.expire_all()
+    assert _destination_of(vendor).settings["include_appended"] is False
+    assert _destination_of(vendor).settings["auth"]["token"] == "s3cret"  # the rest kept
+
+    on = client.patch(path, json={"include_appended": True}, headers=key)
+    assert on.get_json()["include_appended"] is True
+    assert client.get(path, headers=key).get_json()["include_appended"] is True
+
+    wrong = client.patch(path, json={"include_appended": "no", "url": "x"}, headers=key)
+    assert wrong.status_code == 422
+    assert {e["field"] for e in wrong.get_json()["errors"]} == {"include_appended", "url"}
+    foreign_path = f"/api/v1/vendor/destinations/{foreign.id}"
+    assert client.get(foreign_path, headers=key).status_code == 404
+    assert (
+        client.patch(foreign_path, json={"include_appended": False}, headers=key).status_code == 404
+    )
+    assert client.get(path, headers=source_headers).status_code == 403  # a source key
+
+
+def _destination_of(vendor) -> Destination:
+    return db.session.scalars(select(Destination).where(Destination.vendor_id == vendor.id)).one()
