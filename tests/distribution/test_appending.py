@@ -191,3 +191,24 @@ def test_lookups_are_cached_per_value():
         appended({"phone": "+1 617 555 0123", "postal_code": "02139", "email": "a@initech.com"})
     assert appending._zip_lookup.cache_info().misses == 1
     assert appending._phone_facts.cache_info().misses == 1
+
+
+def test_a_batch_stores_each_leads_own_appended_values(world):
+    """An import-sized batch (written with COPY on PostgreSQL) keeps every record."""
+    vendor = world.vendor()
+    raws = [
+        {"email": f"jo{i}@initech.com", "phone": f"+1617555{i:04d}"}
+        if i % 2
+        else {"email": f"jo{i}@gmail.com", "country": "DE"}
+        for i in range(60)
+    ]
+    results = ingest_many(vendor, [(raw, None) for raw in raws], ORIGIN)
+    db.session.commit()
+    db.session.expire_all()
+    for i, result in enumerate(results):
+        lead = result.lead
+        if i % 2:
+            assert lead.timezone == "America/New_York" and lead.company_domain == "initech.com"
+            assert lead.appended["timezone"]["from"] == "phone +1 617"
+        else:
+            assert lead.appended is None and lead.timezone is None
