@@ -26,8 +26,11 @@ from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 from phonenumbers import timezone as phone_timezone
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
-# The columns appending may fill that are not lead fields a sender posts.
-APPENDED_COLUMNS = ("timezone", "company_domain")
+from connectors.outbound.base import APPENDED_KEYS
+
+# The columns appending may fill that are not lead fields a sender posts (outbound
+# payloads carry them under the same names).
+APPENDED_COLUMNS = APPENDED_KEYS
 
 # Web-mail and ISP-mail domains: an address there says nothing about a company.
 FREE_MAIL_DOMAINS = frozenset(
