@@ -103,6 +103,8 @@ def test_the_destination_form_sets_and_shows_include_appended(client, auth, sour
         destination = _destination()
         assert destination.settings["include_appended"] is False
 
+        shown = client.get(f"/vendor/destinations/{destination.id}").get_data(as_text=True)
+        assert "left out: only what the sender gave" in shown
         path = f"/vendor/destinations/{destination.id}/edit"
         assert "checked" not in field_block(client.get(path).get_data(as_text=True),
                                             "include_appended")  # fmt: skip
