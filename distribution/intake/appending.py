@@ -56,6 +56,10 @@ FREE_MAIL_NAMES = frozenset(
      "protonmail", "proton", "yandex", "zoho", "mail"}
 )  # fmt: skip
 
+_RESERVED_DOMAINS = frozenset(
+    {"example.com", "example.org", "example.net", "example", "test", "invalid", "localhost"}
+)
+
 # The zone most of a US state or Canadian province keeps; a phone whose area code spans
 # zones (or a lead with no phone) is placed by it.
 STATE_ZONES: dict[str, dict[str, str]] = {
@@ -275,6 +279,8 @@ def _company_of_domain(host: str) -> tuple[str, str] | None:
     domain = f"{parts.domain}.{parts.suffix}"
     if domain in FREE_MAIL_DOMAINS or parts.domain in FREE_MAIL_NAMES:
         return None
+    if domain in _RESERVED_DOMAINS or parts.suffix in _RESERVED_DOMAINS:
+        return None  # documentation and test names (RFC 2606): nobody's company
     return domain, _name_hint(parts.domain)
 
 

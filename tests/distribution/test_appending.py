@@ -123,7 +123,8 @@ def test_a_business_email_gives_the_company_domain_and_a_name_hint(email, domain
 @pytest.mark.parametrize(
     "email",
     ["jo@gmail.com", "jo@yahoo.co.jp", "jo@outlook.com", "jo@hotmail.fr", "jo@icloud.com",
-     "jo@aol.com", "jo@proton.me", "jo@gmx.net", "jo@web.de", "jo@googlemail.com"],
+     "jo@sales.example.com", "jo@host.test", "jo@aol.com", "jo@proton.me", "jo@gmx.net",
+     "jo@web.de", "jo@googlemail.com"],
 )  # fmt: skip
 def test_free_mail_says_nothing_about_a_company(email):
     fields, record = appended({"email": email})
