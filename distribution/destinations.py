@@ -204,6 +204,21 @@ def _keep_secrets(stored: Mapping[str, Any], settings: dict[str, Any]) -> dict[s
 # --- switching on and off -------------------------------------------------------------
 
 
+def includes_appended(destination: Destination) -> bool:
+    """Whether posts to ``destination`` carry values intake appended (on unless switched off)."""
+    return (destination.settings or {}).get("include_appended") is not False
+
+
+def set_include_appended(destination: Destination, *, on: bool) -> None:
+    """Send appended values (marked as such) to ``destination``, or only what senders gave."""
+    settings = dict(destination.settings or {})
+    if on:
+        settings.pop("include_appended", None)
+    else:
+        settings["include_appended"] = False
+    destination.settings = settings
+
+
 def pause(destination: Destination, hours: int) -> None:
     """Hold the destination's deliveries for ``hours``; they wait, nothing is lost."""
     if hours not in PAUSE_CHOICES:

@@ -23,8 +23,10 @@ from connectors.outbound.errors import ConnectorError
 KINDS: tuple[str, ...] = ("http_form", "http_xml", "http_json", "email", "fax", "sms")
 PURPOSES: tuple[str, ...] = ("offer", "delivery", "reminder", "nudge", "test")
 
-# Every normalized lead field, plus what intake adds (id, score, grade, arrival).
-LEAD_KEYS: tuple[str, ...] = ("id", *LEAD_FIELDS, "score", "grade", "received_at")
+# What intake appends that no sender posts: the time zone and the company's web domain.
+APPENDED_KEYS: tuple[str, ...] = ("timezone", "company_domain")
+# Every normalized lead field, plus what intake adds (id, score, grade, arrival, appended).
+LEAD_KEYS: tuple[str, ...] = ("id", *LEAD_FIELDS, *APPENDED_KEYS, "score", "grade", "received_at")
 # Computed from first and last name, so a vendor whose form has one "name" field works.
 FULL_NAME = "full_name"
 # The fields that identify a person: masked in every stored request summary.
@@ -200,4 +202,38 @@ def mapping_setting(settings: Mapping[str, Any], name: str) -> Mapping[str, Any]
         return {}
     if not isinstance(value, Mapping):
         raise ConnectorError(name, "must be a mapping of names to values")
+    return value
+
+
+def appended_sources(lead: Mapping[str, Any]) -> dict[str, str]:
+    """{field: what it was appended from} for the lead's appended values still in it."""
+    marks = lead.get("appended")
+    if not isinstance(marks, Mapping):
+        return {}
+    return {
+        str(name): text(mark.get("from")) or "appended"
+        for name, mark in marks.items()
+        if isinstance(mark, Mapping) and lead.get(name) not in (None, "")
+    }
+
+
+def without_appended(lead: Mapping[str, Any]) -> dict[str, Any]:
+    """The lead with every appended value taken out: only what the sender gave."""
+    marks = lead.get("appended")
+    stripped = dict(lead)
+    if isinstance(marks, Mapping):
+        for name in marks:
+            if name in stripped and name not in ("id", "extras"):
+                stripped[name] = None
+    for name in APPENDED_KEYS:
+        stripped[name] = None
+    stripped["appended"] = {}
+    return stripped
+
+
+def include_appended(settings: Mapping[str, Any]) -> bool:
+    """The destination's ``include_appended`` setting (on unless set to false)."""
+    value = settings.get("include_appended", True)
+    if not isinstance(value, bool):
+        raise ConnectorError("include_appended", "must be true or false")
     return value

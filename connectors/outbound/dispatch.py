@@ -10,7 +10,13 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from connectors.outbound import sheet, ssrf
-from connectors.outbound.base import KINDS, OutboundMessage, SendResult
+from connectors.outbound.base import (
+    KINDS,
+    OutboundMessage,
+    SendResult,
+    include_appended,
+    without_appended,
+)
 from connectors.outbound.email_out import render_email
 from connectors.outbound.errors import ConnectorError
 from connectors.outbound.fax import render_fax
@@ -58,13 +64,16 @@ def render(
 
     ``ConnectorError`` names the setting that prevents it. ``links`` (accept and
     decline URLs) go into emails and fax sheets, the accept link into SMS texts;
-    HTTP posts carry the lead only.
+    HTTP posts carry the lead only. A destination whose ``include_appended`` is
+    false gets only what the sender gave.
     """
     if kind not in KINDS:
         raise ConnectorError("kind", f"{kind!r} is not one of {', '.join(KINDS)}")
     if not isinstance(settings, Mapping):
         raise ConnectorError("settings", "must be a mapping")
     sheet.check_purpose(purpose)
+    if not include_appended(settings):
+        lead = without_appended(lead)
     if kind == "email":
         return render_email(lead, settings, purpose=purpose, links=links)
     if kind == "fax":

@@ -22,6 +22,7 @@ from connectors.errors import ParseError
 from connectors.outbound.base import (
     LEAD_KEYS,
     USER_AGENT,
+    appended_sources,
     check_field_name,
     lead_value,
     mapping_setting,
@@ -50,6 +51,8 @@ FORM_DEFAULT_MAPPING: dict[str, str] = {
     "description": "description",
     "source": "lead_source",
     "campaign": "campaign",
+    "timezone": "timezone",
+    "company_domain": "company_domain",
     "received_at": "received_at",
 }
 JSON_DEFAULT_MAPPING: dict[str, str] = {key: key for key in LEAD_KEYS}
@@ -77,12 +80,18 @@ def field_mapping(settings: Mapping[str, Any], default: Mapping[str, str]) -> di
 
 
 def form_body(lead: Mapping[str, Any], settings: Mapping[str, Any]) -> bytes:
-    """``application/x-www-form-urlencoded`` pairs, in mapping order, empty fields left out."""
+    """``application/x-www-form-urlencoded`` pairs, in mapping order, empty fields left out.
+
+    With the default mapping, each appended value is marked by an
+    ``appended_<field>`` pair saying what it was appended from.
+    """
     pairs = [
         (theirs, value)
         for ours, theirs in field_mapping(settings, FORM_DEFAULT_MAPPING).items()
         if (value := text(lead_value(lead, ours))) is not None
     ]
+    if not settings.get("field_mapping"):
+        pairs += [(f"appended_{name}", src) for name, src in appended_sources(lead).items()]
     pairs += [(name, value) for name, value in _static_fields(settings).items()]
     return urlencode(pairs).encode("ascii")
 
@@ -91,7 +100,8 @@ def json_body(lead: Mapping[str, Any], settings: Mapping[str, Any]) -> bytes:
     """A JSON object; a dotted partner name ("contact.email") makes nested objects.
 
     Values keep their JSON type (a score stays a number). With the default
-    mapping the lead's ``extras`` go along as an object.
+    mapping the lead's ``extras`` go along as an object, and ``appended`` marks
+    the values appended rather than given: ``{field: {"value", "from"}}``.
     """
     given = settings.get("field_mapping")
     mapping = field_mapping(settings, JSON_DEFAULT_MAPPING)
@@ -104,6 +114,12 @@ def json_body(lead: Mapping[str, Any], settings: Mapping[str, Any]) -> bytes:
     extras = lead.get("extras")
     if not given and isinstance(extras, Mapping) and extras:
         document["extras"] = _json_value(extras)
+    sources = appended_sources(lead) if not given else {}
+    if sources:
+        document["appended"] = {
+            name: {"value": _json_value(lead.get(name)), "from": source}
+            for name, source in sources.items()
+        }
     for name, value in _static_fields(settings).items():
         _put_nested(document, name, value, f"static_fields.{name}")
     return json.dumps(document, ensure_ascii=False, default=str).encode("utf-8")

@@ -11,7 +11,14 @@ from typing import Any
 
 import httpx
 
-from connectors.outbound.base import FULL_NAME, PURPOSES, lead_value, one_line, text
+from connectors.outbound.base import (
+    FULL_NAME,
+    PURPOSES,
+    appended_sources,
+    lead_value,
+    one_line,
+    text,
+)
 from connectors.outbound.errors import ConnectorError
 
 # Long enough for any real comment, short enough that a hostile value cannot bloat a mail.
@@ -66,6 +73,8 @@ def rows(lead: Mapping[str, Any], *, withhold_contact: bool = False) -> list[tup
         ("Mobile", _value(lead, "mobile")),
         ("Street", _value(lead, "street")),
         ("Location", address or None),
+        ("Time zone", _value(lead, "timezone")),
+        ("Company domain", _value(lead, "company_domain")),
         ("Product", _value(lead, "product")),
         ("Interest", _value(lead, "interest")),
         ("Source", _value(lead, "source")),
@@ -74,6 +83,7 @@ def rows(lead: Mapping[str, Any], *, withhold_contact: bool = False) -> list[tup
         ("Received", _value(lead, "received_at")),
         ("Lead id", _value(lead, "id")),
         ("Comments", _value(lead, "description")),
+        ("Appended, not given", _appended_note(lead)),
     ]
     return [
         (label, value)
@@ -106,6 +116,12 @@ _ABOUT_AN_OFFER = frozenset({"offer", "reminder", "nudge"})
 def withholds_contact(settings: Mapping[str, Any], purpose: str) -> bool:
     """Whether this offer keeps contact details back until the partner accepts."""
     return purpose in _ABOUT_AN_OFFER and bool(settings.get("withhold_contact_in_offer"))
+
+
+def _appended_note(lead: Mapping[str, Any]) -> str | None:
+    """'city (ZIP 02139); timezone (phone +1 617)': which values Leadrelay added, from what."""
+    sources = appended_sources(lead)
+    return "; ".join(f"{name} ({source})" for name, source in sources.items()) or None
 
 
 def _value(lead: Mapping[str, Any], name: str) -> str | None:

@@ -20,6 +20,7 @@ from connectors.fields import LEAD_FIELDS
 from distribution import clock, events, lifecycle
 from distribution.db import db, insert_rows, reserve_ids
 from distribution.errors import FieldError
+from distribution.intake import appending
 from distribution.intake.matching import contact_phones, email_key, load_matches
 from distribution.intake.normalize import NormalizedLead, normalize
 from distribution.intake.scoring import score, with_warnings
@@ -126,8 +127,10 @@ def ingest_many(
     notes: dict[int, dict[str, Any]] = {}  # id(row) -> what its first event tells
     for raw, payload in items:
         normalized = normalize(raw, default_region=region)
+        appended = appending.append(normalized.fields, normalized.country_from)
         errors = validate(normalized, required)
         row = _new_row(vendor, normalized.fields, normalized.extras, payload, origin)
+        row.update(appending.columns(appended))
         row["warnings"] = [w.as_dict() for w in warnings(normalized, errors)]
         if normalized.country_from and not errors:
             notes[id(row)] = _country_note(row["country"], normalized.country_from)
@@ -315,6 +318,8 @@ _INSERTED = (
         "message_id",
         "email_key",
         "extras",
+        *appending.APPENDED_COLUMNS,
+        "appended",
         "warnings",
         "score",
         "grade",

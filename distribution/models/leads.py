@@ -82,6 +82,11 @@ class Lead(Model):
     description: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(120))
     campaign: Mapped[str | None] = mapped_column(String(120))
+    # Appended at intake, never given by the sender (distribution.intake.appending).
+    timezone: Mapped[str | None] = mapped_column(String(64))  # IANA zone
+    company_domain: Mapped[str | None] = mapped_column(String(253))
+    # {field: {"value": ..., "from": ...}} for every value appended rather than given.
+    appended: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSONType)
 
     score: Mapped[int] = mapped_column(Integer, default=0)
     grade: Mapped[str | None] = mapped_column(String(1))

@@ -8,21 +8,29 @@ from typing import Any
 from flask import current_app
 
 from connectors.fields import LEAD_FIELDS
+from connectors.outbound.base import APPENDED_KEYS
 from distribution.models import Lead
 
 # The lead's columns that ``lead_payload`` reads (a drain loads only these).
 PAYLOAD_COLUMNS = tuple(
-    getattr(Lead, name) for name in ("id", *LEAD_FIELDS, "grade", "score", "received_at", "extras")
-)
+    getattr(Lead, name)
+    for name in ("id", *LEAD_FIELDS, *APPENDED_KEYS, "grade", "score", "received_at", "extras")
+) + (Lead.appended,)
 
 
 def lead_payload(lead: Lead) -> dict[str, Any]:
-    """The lead as connectors take it: plain normalized fields, no database objects."""
-    payload: dict[str, Any] = {name: getattr(lead, name) for name in (*LEAD_FIELDS, "grade")}
+    """The lead as connectors take it: plain normalized fields, no database objects.
+
+    ``appended`` names the values intake appended rather than the sender gave
+    (``{field: {"value", "from"}}``); a destination may leave them out.
+    """
+    names = (*LEAD_FIELDS, *APPENDED_KEYS, "grade")
+    payload: dict[str, Any] = {name: getattr(lead, name) for name in names}
     payload["score"] = lead.score
     payload["id"] = lead.id
     payload["received_at"] = lead.received_at.isoformat() if lead.received_at else None
     payload["extras"] = dict(lead.extras or {})
+    payload["appended"] = dict(lead.appended or {})
     return payload
 
 

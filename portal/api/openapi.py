@@ -56,6 +56,27 @@ _LEAD_IN = {
 }
 
 
+_LEAD_OUT = {
+    "type": "object",
+    "description": "A lead: its fields, status, score and routing; appended values are marked.",
+    "properties": {
+        "id": {"type": "integer"},
+        "status": {"type": "string"},
+        "timezone": {"type": "string", "description": "IANA zone, appended at intake"},
+        "company_domain": {"type": "string", "description": "From a business e-mail"},
+        "appended": {
+            "type": "object",
+            "description": "Values intake appended rather than the sender gave, by field",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["value", "from"],
+                "properties": {"value": {"type": "string"}, "from": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
 def _note(limit: int) -> dict[str, Any]:
     """A free-text note, capped as the portal's form caps it."""
     return {"type": "string", "maxLength": limit}
@@ -852,6 +873,13 @@ def _vendor_destinations_paths() -> dict[str, Any]:
     }
     name = {"type": "string", "minLength": 1, "maxLength": 120}
     owner = {"type": ["integer", "null"], "minimum": 1}
+    appended = {
+        "type": "boolean",
+        "description": (
+            "Values intake appended (time zone, ZIP city and state, company domain, an "
+            "inferred country) go along, marked; false: only what the sender gave"
+        ),
+    }
     view = {
         "type": "object",
         "required": [
@@ -879,6 +907,7 @@ def _vendor_destinations_paths() -> dict[str, Any]:
                 "items": _TEXT,
                 "description": "Which credentials are stored",
             },
+            "include_appended": appended,
         },
     }
     created = {
@@ -903,12 +932,18 @@ def _vendor_destinations_paths() -> dict[str, Any]:
             "settings": settings,
             "partner_id": owner,
             "buyer_id": owner,
+            "include_appended": appended,
         },
     }
     change = {
         "type": "object",
         "additionalProperties": False,
-        "properties": {"name": name, "kind": kinds, "settings": settings},
+        "properties": {
+            "name": name,
+            "kind": kinds,
+            "settings": settings,
+            "include_appended": appended,
+        },
     }
     invalid = _problem("A field or setting is not valid: errors[] names each one")
     missing = _problem("No such destination for this vendor (another vendor's ids look the same)")
@@ -1049,7 +1084,7 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
                     "responses": {
                         "200": {
                             "description": "The lead",
-                            "content": {"application/json": {"schema": {"type": "object"}}},
+                            "content": {"application/json": {"schema": _LEAD_OUT}},
                         },
                         "404": _problem("No such lead for this vendor"),
                         **auth_failures,

@@ -10,6 +10,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from distribution import idempotency
 from distribution.db import db
+from distribution.intake.appending import APPENDED_COLUMNS
 from distribution.intake.mail import receive_email
 from distribution.intake.pipeline import LEAD_FIELDS, IntakeResult, Origin
 from distribution.intake.receive import BatchTooLarge, BodyError, UnsupportedType, receive
@@ -149,7 +150,8 @@ def get_lead(lead_id: str) -> Response:
 def lead_view(lead: Lead) -> dict[str, Any]:
     """The API representation of a lead (for its vendor)."""
     view: dict[str, Any] = {"id": lead.id, "status": lead.status.value}
-    view |= {name: getattr(lead, name) for name in LEAD_FIELDS if getattr(lead, name) is not None}
+    names = (*LEAD_FIELDS, *APPENDED_COLUMNS)
+    view |= {name: getattr(lead, name) for name in names if getattr(lead, name) is not None}
     view |= {
         "channel": lead.channel,
         "received_at": lead.received_at.isoformat(),
@@ -162,6 +164,8 @@ def lead_view(lead: Lead) -> dict[str, Any]:
         view["errors"] = lead.errors
     if lead.warnings:
         view["warnings"] = lead.warnings
+    if lead.appended:
+        view["appended"] = lead.appended  # {field: {"value", "from"}}: added, not given
     if lead.status_reason:
         view["reason"] = lead.status_reason
     if lead.duplicate_of_id:

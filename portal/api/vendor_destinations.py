@@ -5,7 +5,9 @@ Everything goes through ``distribution.destinations.save``, as the portal's form
 does: the same checks (422 naming each field, ``settings.<name>`` for a setting),
 the same SSRF guard. Credentials in the settings are never shown back ("(set)"),
 and a PATCH that leaves one blank keeps it; the signing secret is in the answer
-to the POST only. Another vendor's ids answer 404.
+to the POST only. ``include_appended`` (on unless switched off) says whether values
+intake appended go along, marked; false sends only what the sender gave. Another
+vendor's ids answer 404.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from portal.extensions import limiter
 
 KINDS = tuple(k.value for k in DestinationKind)
 # What a body may hold; anything else is refused, naming it.
-_CREATE_FIELDS = frozenset({"name", "kind", "settings", "partner_id", "buyer_id"})
-_CHANGE_FIELDS = frozenset({"name", "kind", "settings"})
+_CREATE_FIELDS = frozenset(
+    {"name", "kind", "settings", "partner_id", "buyer_id", "include_appended"}
+)
+_CHANGE_FIELDS = frozenset({"name", "kind", "settings", "include_appended"})
 NAME_MAX = 120
 
 
@@ -45,6 +49,7 @@ def destination_view(destination: Destination) -> dict[str, Any]:
         "url": destination.url,
         "settings": destinations.shown_settings(destination),
         "credentials": sorted(destinations.secrets_set(destination)),
+        "include_appended": destinations.includes_appended(destination),
     }
 
 
@@ -91,6 +96,7 @@ def vendor_destination_create() -> Response:
             _vendor(), name=body["name"], kind=body["kind"], settings=dict(body["settings"]),
             partner=partner, buyer=buyer,
         )  # fmt: skip
+        _appended(row, body)
         view = destination_view(row) | {"signing_secret": secret}
         db.session.commit()
     except InvalidInput as exc:
@@ -122,6 +128,7 @@ def vendor_destination_change(destination_id: int) -> Response:
     errors = _shape_errors(body, _CHANGE_FIELDS, required=())
     if errors:
         return _invalid(InvalidInput(errors))
+    kept = {"include_appended": destinations.includes_appended(row)}
     try:
         destinations.save(
             _vendor(),
@@ -132,6 +139,7 @@ def vendor_destination_change(destination_id: int) -> Response:
             buyer=db.session.get(Buyer, row.buyer_id) if row.buyer_id else None,
             destination=row,
         )
+        _appended(row, kept | body)
         view = destination_view(row)
         db.session.commit()
     except InvalidInput as exc:
@@ -156,9 +164,16 @@ def _shape_errors(
             errors.append(FieldError("name", f"at most {NAME_MAX} characters"))
     if "kind" in body and body["kind"] not in KINDS:
         errors.append(FieldError("kind", f"must be one of {', '.join(KINDS)}"))
+    if "include_appended" in body and not isinstance(body["include_appended"], bool):
+        errors.append(FieldError("include_appended", "must be true or false"))
     if "settings" in body and not isinstance(body["settings"], dict):
         errors.append(FieldError("settings", "must be an object of the kind's settings"))
     return errors
+
+
+def _appended(row: Destination, body: dict[str, Any]) -> None:
+    if "include_appended" in body:
+        destinations.set_include_appended(row, on=body["include_appended"])
 
 
 def _whole(value: Any) -> bool:

@@ -54,7 +54,7 @@ HTTP_KINDS = ("http_form", "http_xml", "http_json")
 MAPPED_KINDS = ("http_form", "http_json")
 
 # The parts of the form, and which a kind of destination shows (nothing else is sent).
-COMMON_FIELDS = ("owner", "name", "kind", "timeout")
+COMMON_FIELDS = ("owner", "name", "kind", "timeout", "include_appended")
 SECTION_FIELDS: dict[str, tuple[str, ...]] = {
     "http": (
         "url",
@@ -126,6 +126,7 @@ _ERROR_FIELDS = {
     "field_mapping": "field_mapping",
     "static_fields": "static_fields",
     "timeout": "timeout",
+    "include_appended": "include_appended",
     "answer": "answer_accepted",
     **{f"answer.{name}": f"answer_{name}" for name in RULE_NAMES},
     "format": "xml_format",
@@ -162,6 +163,7 @@ class DestinationForm(FlaskForm):
     kind = SelectField("Kind", choices=options((k, KIND_LABELS[k]) for k in KINDS))
     url = StringField("URL", validators=[Optional(), Length(max=2000)])
     timeout = StringField("Timeout (seconds)", validators=[Optional(), Length(max=10)])
+    include_appended = BooleanField("Include appended values", default=True)
 
     auth_type = SelectField("Authentication", choices=AUTH_TYPES, default="none")
     auth_username = StringField("User name", validators=[Optional(), Length(max=200)])
@@ -234,6 +236,8 @@ class DestinationForm(FlaskForm):
         settings: dict[str, Any] = {}
         if self.timeout.data:
             settings["timeout"] = _number(self.timeout.data)
+        if not self.include_appended.data:
+            settings["include_appended"] = False  # on unless switched off
         if kind in HTTP_KINDS or (kind == "fax" and self.fax_mode.data == "api"):
             settings["url"] = (self.url.data or "").strip()
             auth = self._auth()
@@ -347,6 +351,7 @@ class DestinationForm(FlaskForm):
         self.kind.data = destination.kind.value
         self.url.data = settings.get("url") or ""
         self.timeout.data = _text(settings.get("timeout"))
+        self.include_appended.data = settings.get("include_appended") is not False
         auth = _mapping(settings.get("auth"))
         self.auth_type.data = auth.get("type") or "none"
         self.auth_username.data = auth.get("username") or ""
