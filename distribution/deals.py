@@ -447,3 +447,26 @@ def as_dict(registration: DealRegistration) -> dict[str, Any]:
         "decline_reason": registration.decline_reason,
         "refusal": registration.refusal,
     }
+
+
+def save_settings(vendor: Vendor, days: Any, months: Any, actor: Actor) -> None:
+    """Set how long an approval protects an account (days, 1..3650) and how far back a won
+    lead makes an account its winner's (months, 0..120; 0: never). Not committed."""
+    errors = []
+    values = {}
+    for name, value, low, high in (("deal_protection_days", days, 1, 3650),
+                                   ("won_account_months", months, 0, 120)):  # fmt: skip
+        try:
+            number = int(str(value).strip())
+        except (TypeError, ValueError):
+            number = None
+        if number is None or not low <= number <= high:
+            errors.append(FieldError(name, f"must be a whole number from {low} to {high}"))
+        else:
+            values[name] = number
+    if errors:
+        raise InvalidInput(errors)
+    current = VendorSettings.of(vendor)
+    before = {name: getattr(current, name) for name in values}
+    vendor.settings = dict(vendor.settings or {}) | values
+    audit.record(vendor, "settings", vendor.id, "updated", actor, before=before, after=values)
