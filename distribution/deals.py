@@ -178,12 +178,12 @@ def approve(vendor: Vendor, registration_id: Any, actor: Actor) -> DealRegistrat
 
 def decline(vendor: Vendor, registration_id: Any, reason: str, actor: Actor) -> DealRegistration:
     """Decline a pending registration with ``reason`` (required; not committed)."""
+    registration = _pending(vendor, registration_id)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput([FieldError("reason", "say why, so the partner knows")])
     if len(reason) > REASON_MAX or not storable(reason):
         raise InvalidInput([FieldError("reason", f"at most {REASON_MAX} characters of text")])
-    registration = _pending(vendor, registration_id)
     before = _audited(registration)
     registration.status = DealStatus.DECLINED
     registration.decline_reason = reason
