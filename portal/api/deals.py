@@ -38,12 +38,14 @@ def _invalid(exc: InvalidInput) -> Response:
 
 
 def _status_filter() -> str | None | Response:
+    errors = [FieldError(name[:40], "is not a filter here; use status")
+              for name in request.args if name != "status"]  # fmt: skip
     status = request.args.get("status")
-    if status is not None and status not in _STATUSES:
-        return _invalid(
-            InvalidInput([FieldError("status", f"must be one of {', '.join(_STATUSES)}")])
-        )
-    return status
+    if len(request.args.getlist("status")) > 1:
+        errors.append(FieldError("status", "is given more than once"))
+    elif status is not None and status not in _STATUSES:
+        errors.append(FieldError("status", f"must be one of {', '.join(_STATUSES)}"))
+    return _invalid(InvalidInput(errors)) if errors else status
 
 
 @bp.route("/partner/deals", methods=["GET"])
