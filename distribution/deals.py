@@ -158,6 +158,15 @@ def approve(vendor: Vendor, registration_id: Any, actor: Actor) -> DealRegistrat
     was approved meanwhile, this one is refused instead (``status`` says which)."""
     registration = _pending(vendor, registration_id)
     before = _audited(registration)
+    # Approvals of one account take turns (on PostgreSQL; SQLite has one writer), so two
+    # partners' registrations approved at once cannot both win.
+    db.session.execute(
+        select(DealRegistration.id)
+        .where(
+            DealRegistration.vendor_id == vendor.id, DealRegistration.domain == registration.domain
+        )
+        .with_for_update()
+    ).all()
     now = clock.now()
     held = holder(vendor.id, registration.domain, now, other_than=registration.partner_id)
     registration.decided_at = now
