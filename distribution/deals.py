@@ -321,13 +321,14 @@ class Owner:
     until: datetime | None = None
 
     def words(self, vendor: Vendor) -> str:
-        """``account owned by Northwind since 7 Nov 2026``, in the vendor's zone."""
+        """``account owned by Northwind since 7 Nov 2026: deal registration for acme.com
+        until 5 Feb 2027``, days in the vendor's zone."""
         zone = local_time.zone_of_vendor(vendor)
         text = f"account owned by {self.name} since {local_time.day(self.since, zone)}"
         if self.basis == "registered":
-            return f"{text} (deal registration for {self.domain} until " \
-                   f"{local_time.day(self.until, zone)})"  # fmt: skip
-        return f"{text} (won a lead from {self.domain})"
+            until = local_time.day(self.until, zone)
+            return f"{text}: deal registration for {self.domain} until {until}"
+        return f"{text}: won a lead from {self.domain}"
 
     def as_trace(self, vendor: Vendor) -> dict[str, Any]:
         return {"partner_id": self.partner_id, "name": self.name, "domain": self.domain,

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from distribution import accounts, audit
+from distribution import accounts, audit, deals
+from distribution.actors import Actor
 from distribution.db import db
 from distribution.models import DealRegistration, DealStatus, Role, RuleSet
+from distribution.tenancy import Scope
 from tests.conftest import csrf_token
-from tests.handover import west_partner
+from tests.handover import leads, publish, routed, rule, west_partner
 from tests.portal.test_partner_api import key_for
 from tests.portal.test_rule_builder import card, post, stored
 
@@ -189,3 +191,18 @@ def test_the_rule_builder_offers_the_account_owner_strategy_and_condition(client
     page = client.get(f"/vendor/rules/{rule_set.id}/edit").get_data(as_text=True)
     # Offered in the card's field list and its "Pick by" list alike.
     assert page.count('<option value="account_owner" selected>account owner</option>') == 2
+
+
+def test_the_lead_page_says_who_owns_the_account(client, auth, world):
+    vendor, north, south = setup(world)
+    publish(vendor, rule("Owners first", strategy="account_owner"))
+    made = deals.register(Scope.for_partner(vendor.id, north.id), DEAL, Actor.admin_key("t"))
+    deals.approve(vendor, made.id, Actor.admin_key("t"))
+    db.session.commit()
+    (lead,) = leads(vendor, email="pat@acme.com")
+    routed(lead)
+    auth.login("ada@example.com")
+    page = client.get(f"/vendor/leads/{lead.id}").get_data(as_text=True)
+    assert "Picked Northwind" in page
+    assert "account owned by Northwind since" in page
+    assert "deal registration for acme.com until" in page
