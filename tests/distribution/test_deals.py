@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from distribution import audit, clock, deals
 from distribution.actors import Actor, ActorKind
 from distribution.db import db
 from distribution.errors import InvalidInput, NotAllowedNow
 from distribution.handover import offers, work
-from distribution.models import DealStatus, LeadStatus
+from distribution.models import DealRegistration, DealStatus, LeadStatus, Vendor
 from distribution.routing import compiled, route
 from distribution.tenancy import Scope
 from tests.distribution.test_routing import leads, publish, rule, west_partner
@@ -192,3 +195,36 @@ def test_normalize_domain(text, domain):
 def test_normalize_domain_refuses(text):
     with pytest.raises(ValueError):
         deals.normalize_domain(text)
+
+
+@pytest.mark.postgres_only
+def test_concurrent_approvals_of_one_account_approve_only_one(app, world, is_postgres):
+    if not is_postgres:
+        pytest.skip("SQLite serializes writers; the race is meaningful on PostgreSQL")
+    vendor = world.vendor()
+    partners = [west_partner(world, vendor, f"P{i}") for i in range(8)]
+    ids = [registered(vendor, p, approve=False).id for p in partners]
+    vendor_id = vendor.id
+    barrier = threading.Barrier(len(ids))
+    errors = []
+
+    def worker(registration_id):
+        with app.app_context():
+            try:
+                barrier.wait()
+                deals.approve(db.session.get(Vendor, vendor_id), registration_id, VENDOR_ADMIN)
+                db.session.commit()
+            except Exception as exc:  # surfaced below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    db.session.expire_all()
+    states = Counter(db.session.scalars(select(DealRegistration.status)))
+    assert states == {DealStatus.APPROVED: 1, DealStatus.REFUSED: 7}
