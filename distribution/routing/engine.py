@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from distribution import buyers, clock, deals, lifecycle
+from distribution import buyers, clock, lifecycle, ownership
 from distribution.actors import ROUTING, Actor
 from distribution.db import db
 from distribution.models import (
@@ -75,7 +75,7 @@ def decide(
         return _finish(trace, LeadStatus.UNASSIGNED, "no published rule set: publish one")
     trace |= {"rule_set_id": rule_set.id, "rule_set_version": rule_set.version}
     facts = Facts.of(lead, vendor.timezone, now)
-    owner = deals.owner_of(vendor, lead, now) if rule_set.uses_account_owner else None
+    owner = ownership.owner_of(vendor, lead, now) if rule_set.uses_account_owner else None
     if owner is not None:
         facts = Facts({**facts.values, "account_owner": owner.name})
         trace["account_owner"] = owner.as_trace(vendor)
