@@ -45,6 +45,8 @@ DEFAULT_FOLLOWUP_SLA_HOURS = 48
 DEFAULT_POOL_DAYS = 7
 DEFAULT_RETURN_RATE_DAYS = 30
 DEFAULT_PING_TIMEOUT_SECONDS = 2.0
+DEFAULT_DEAL_PROTECTION_DAYS = 90
+DEFAULT_WON_ACCOUNT_MONTHS = 12
 
 BRAND_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -81,6 +83,10 @@ class VendorSettings:
     ping_timeout_seconds: float = DEFAULT_PING_TIMEOUT_SECONDS
     # The colour of the vendor's public pages (quick-apply), "#rrggbb"; None: ours.
     brand_colour: str | None = None
+    # Deal registration: how long an approved one protects its account, and how far
+    # back a won lead makes its account the winner's for routing (0: not at all).
+    deal_protection_days: int = DEFAULT_DEAL_PROTECTION_DAYS
+    won_account_months: int = DEFAULT_WON_ACCOUNT_MONTHS
 
     def aliases_for(self, api_key_id: int | None) -> dict[str, str]:
         """The aliases of a lead that came with key ``api_key_id``: the vendor-wide ones,
@@ -210,4 +216,6 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "return_rate_days": _whole(minimum=1),
     "ping_timeout_seconds": _positive_seconds,
     "brand_colour": _colour,
+    "deal_protection_days": _whole(minimum=1),
+    "won_account_months": _whole(minimum=0),
 }

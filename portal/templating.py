@@ -54,12 +54,14 @@ NAVIGATION: dict[Role, tuple[NavLink, ...]] = {
         NavLink("Campaigns", "vendor.campaigns"),
         NavLink("Destinations", "vendor.destination_list", ("vendor.destination",)),
         NavLink("Deliveries", "vendor.deliveries", ("vendor.delivery",)),
+        NavLink("Deal registrations", "vendor.deal_registrations", ("vendor.deal_",)),
     ),
     Role.PARTNER_MANAGER: (
         NavLink("Partner follow-up", "manager.dashboard", ("manager.partner", "manager.drill")),
         NavLink("Trends", "manager.trends"),
         NavLink("Sources", "manager.source_quality", ("manager.source_leads",)),
         NavLink("Planning", "manager.plan"),
+        NavLink("Deal conflicts", "manager.deal_conflicts"),
         NavLink("Partners", "vendor.partners", ("vendor.partner",)),
     ),
     Role.PARTNER_USER: (
@@ -68,6 +70,7 @@ NAVIGATION: dict[Role, tuple[NavLink, ...]] = {
         NavLink("Pool", "partner.pool"),
         NavLink("Away", "partner.pause"),
         NavLink("Scorecard", "partner.scorecard"),
+        NavLink("Deals", "partner.deal_list"),
         NavLink("Colleagues", "partner.colleagues"),
     ),
     Role.BUYER_USER: (

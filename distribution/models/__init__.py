@@ -3,6 +3,7 @@
 from distribution.models.accounts import ApiKey, Buyer, LoginThrottle, Partner, User, Vendor
 from distribution.models.audit import AuditEntry
 from distribution.models.buyers import LedgerEntry, LedgerKind, ReturnStatus, Sale, SaleStatus
+from distribution.models.deals import DealRegistration, DealStatus
 from distribution.models.delivery import Delivery, DeliveryAttempt, Destination, DestinationTest
 from distribution.models.drops import DropFile, DropFileStatus, DropKind, FileDrop
 from distribution.models.leads import (
@@ -44,6 +45,8 @@ __all__ = [
     "AssignmentStatus",
     "Buyer",
     "Campaign",
+    "DealRegistration",
+    "DealStatus",
     "Delivery",
     "DeliveryAttempt",
     "DeliveryStatus",

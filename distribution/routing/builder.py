@@ -18,7 +18,7 @@ from sqlalchemy import select
 from distribution import clock
 from distribution.db import db
 from distribution.models import Lead, Partner, Vendor
-from distribution.routing.conditions import FIELDS, WEEKDAYS
+from distribution.routing.conditions import ACCOUNT_FIELDS, FIELDS, WEEKDAYS
 
 PICK_FIELDS = {"country": "country", "state": "state", "product": "product", "weekday": "weekday"}
 NUMBER_FIELDS = frozenset({"score", "lead_age_hours", "hour"})
@@ -89,7 +89,7 @@ def choices(vendor: Vendor, chosen_countries: list[str] | None = None) -> Choice
     countries = list(chosen_countries or [])
     countries += [c for row in partners for c in (row.countries or []) if c not in countries]
     return Choices(
-        fields=[*FIELDS, *sorted(extras)],
+        fields=[*FIELDS, *ACCOUNT_FIELDS, *sorted(extras)],
         countries=sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1]),
         states=_states(countries or ["US"]),
         products=sorted(products, key=str.casefold),

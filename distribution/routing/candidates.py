@@ -22,7 +22,7 @@ from distribution.routing.ledger import DatabaseLedger, Ledger
 from distribution.routing.partners import PartnerCard, index_for
 from distribution.shapes import LeadShape
 
-STRATEGIES = ("round_robin", "weighted", "least_loaded", "best_capacity")
+STRATEGIES = ("round_robin", "weighted", "least_loaded", "best_capacity", "account_owner")
 
 
 @dataclass
@@ -80,7 +80,12 @@ def gather(
 
 
 def choose(
-    lineup: Lineup, strategy: str, rule_id: int | None, now: datetime, ledger: Ledger
+    lineup: Lineup,
+    strategy: str,
+    rule_id: int | None,
+    now: datetime,
+    ledger: Ledger,
+    owner: tuple[int, str] | None = None,
 ) -> tuple[Candidate, str] | None:
     """The eligible candidate ``strategy`` picks that is within its caps, and why; or None.
 
@@ -88,8 +93,16 @@ def choose(
     until one partner has room: the first partner alone (usually enough), then the
     next 8, 64... in one query each, so a rule over thousands of partners costs a
     small count even when many are full; least loaded and best capacity are
-    about load, so they count everyone.
+    about load, so they count everyone. Account owner picks ``owner`` (the partner id
+    owning the lead's account and the words saying so) when it is eligible and has
+    room, else goes round robin saying why.
     """
+    if strategy == "account_owner":
+        picked = _owner_first(lineup, owner, now, ledger)
+        if not isinstance(picked, str):
+            return picked
+        found = choose(lineup, "round_robin", rule_id, now, ledger)
+        return None if found is None else (found[0], f"{picked}; {found[1]}")
     eligible = lineup.eligible
     if strategy in ("least_loaded", "best_capacity"):
         _check_capacity(ledger, eligible, now)
@@ -113,6 +126,23 @@ def choose(
             if candidate.excluded is None:
                 return candidate, why if len(eligible) > 1 else "the only eligible partner"
     return None
+
+
+def _owner_first(
+    lineup: Lineup, owner: tuple[int, str] | None, now: datetime, ledger: Ledger
+) -> tuple[Candidate, str] | str:
+    """The account owner's candidate and why, or why not (routing then goes round robin)."""
+    if owner is None:
+        return "no account owner"
+    partner_id, words = owner
+    found = next((c for c in lineup.candidates if c.partner.id == partner_id), None)
+    if found is None:
+        return f"{words}, but not in this rule's group"
+    if found.excluded is None:
+        _check_capacity(ledger, [found], now)
+    if found.excluded is not None:
+        return f"{words}, but left out ({found.excluded})"
+    return found, words
 
 
 def _ranked(

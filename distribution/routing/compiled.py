@@ -23,6 +23,7 @@ from distribution.db import db
 from distribution.models import RuleAction, RuleSet, RuleSetStatus, Vendor
 
 ANY = "*"
+ACCOUNT_OWNER = "account_owner"  # a condition field and a strategy of that name
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class CompiledRuleSet:
     id: int
     version: int
     rules: list[CompiledRule]
+    # Whether a rule reads who owns the lead's account (a lookup routing skips otherwise).
+    uses_account_owner: bool = False
     _index: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
     @classmethod
@@ -66,6 +69,11 @@ class CompiledRuleSet:
             if r.enabled
         ]
         compiled = cls(rule_set.id, rule_set.version, rules)
+        compiled.uses_account_owner = any(
+            r.params.get("strategy") == ACCOUNT_OWNER
+            or any(c.get("field") == ACCOUNT_OWNER for c in r.conditions)
+            for r in rules
+        )
         for number, rule in enumerate(rules):
             for key in _keys(rule):
                 compiled._index.setdefault(key, []).append(number)

@@ -23,6 +23,9 @@ from distribution.shapes import LeadShape
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DERIVED_FIELDS = ("lead_age_hours", "weekday", "hour")
 FIELDS = (*LEAD_FIELDS, "score", "grade", *DERIVED_FIELDS)
+# Not read from the lead: routing fills it in from deal registrations and won leads
+# (``deals.owner_of``): the name of the partner that owns the lead's account.
+ACCOUNT_FIELDS = ("account_owner",)
 
 # op -> (what the value must be, how it reads in a trace)
 OPS: dict[str, str] = {
@@ -113,11 +116,13 @@ def problems(condition: Any, index: int) -> list[FieldError]:
         return [FieldError(where, "must be an object with field, op and value")]
     field, op, value = condition.get("field"), condition.get("op"), condition.get("value")
     errors = []
-    if not isinstance(field, str) or not (field in FIELDS or field.startswith("extras.")):
+    known = field in FIELDS or field in ACCOUNT_FIELDS
+    if not isinstance(field, str) or not (known or field.startswith("extras.")):
         errors.append(
             FieldError(
                 f"{where}.field",
-                f"'{field}' is not a lead field; use one of {', '.join(FIELDS)} or extras.NAME",
+                f"'{field}' is not a lead field; use one of "
+                f"{', '.join((*FIELDS, *ACCOUNT_FIELDS))} or extras.NAME",
             )
         )
     if op not in OPS:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from distribution import buyers, clock, lifecycle
+from distribution import buyers, clock, lifecycle, ownership
 from distribution.actors import ROUTING, Actor
 from distribution.db import db
 from distribution.models import (
@@ -84,6 +84,10 @@ def decide(
         return _finish(trace, LeadStatus.UNASSIGNED, "no published rule set: publish one")
     trace |= {"rule_set_id": rule_set.id, "rule_set_version": rule_set.version}
     facts = Facts.of(lead, vendor.timezone, now)
+    owner = ownership.owner_of(vendor, lead, now) if rule_set.uses_account_owner else None
+    if owner is not None:
+        facts = Facts({**facts.values, "account_owner": owner.name})
+        trace["account_owner"] = owner.as_trace(vendor)
     rule = None
     for candidate in rule_set.candidates(lead.country, lead.state):
         failed = next((r for c in candidate.conditions if (r := check(c, facts))), None)
@@ -124,7 +128,8 @@ def decide(
         decision.pool = [c.partner for c in eligible]
         return decision
     strategy = rule.params.get("strategy", "round_robin")
-    choice = cand.choose(lineup, strategy, rule.id, now, ledger)
+    owned = (owner.partner_id, owner.words(vendor)) if owner is not None else None
+    choice = cand.choose(lineup, strategy, rule.id, now, ledger, owner=owned)
     trace["candidates"] = [c.as_trace() for c in lineup.candidates]
     if choice is None:  # everyone eligible is at a cap
         return _nobody(trace, label, lineup, rule)

@@ -46,6 +46,8 @@ def describe_action(rule: Mapping[str, Any], names: Names) -> str:
     params = rule.get("action_params")
     params = params if isinstance(params, Mapping) else {}
     strategy = str(params.get("strategy") or "round_robin").replace("_", " ")
+    if strategy == "account owner":
+        strategy = "the account's owner first, else round robin"
     partners = [params["partner_id"]] if params.get("partner_id") not in (None, "") else []
     if isinstance(params.get("partner_ids"), list):
         partners += params["partner_ids"]

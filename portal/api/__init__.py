@@ -10,6 +10,7 @@ bp = Blueprint("api", __name__)
 
 from portal.api import (  # noqa: E402, F401  (they register their views on bp)
     buyer,
+    deals,
     fax,
     partner,
     routes,

@@ -990,6 +990,119 @@ def _vendor_destinations_paths() -> dict[str, Any]:
     }  # fmt: skip
 
 
+_DEAL = {
+    "type": "object",
+    "description": "A deal registration: an account (domain) a partner claims for a deal.",
+    "required": ["id", "partner_id", "company", "domain", "country", "product", "value_cents",
+                 "status", "submitted_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "partner_id": {"type": "integer"},
+        "company": _TEXT,
+        "domain": {"type": "string", "description": "Normalized: lower case, no scheme, path "
+                                                    "or www."},
+        "country": {"type": "string", "description": "ISO 3166-1 alpha-2"},
+        "product": _TEXT,
+        "value_cents": {"type": "integer"},
+        "status": {"type": "string", "enum": ["pending", "approved", "declined", "refused"]},
+        "submitted_at": {"type": "string", "format": "date-time"},
+        "decided_at": {"type": ["string", "null"], "format": "date-time"},
+        "protected_until": {"type": ["string", "null"], "format": "date-time",
+                            "description": "An approved registration protects its account "
+                                           "for its partner until then"},
+        "decline_reason": {"type": ["string", "null"]},
+        "refusal": {"type": ["string", "null"],
+                    "description": "Refused: who holds the account and until when"},
+    },
+}  # fmt: skip
+_DEAL_IN = {
+    "type": "object",
+    "required": ["company", "domain", "country", "product", "value"],
+    "properties": {
+        "company": {"type": "string", "maxLength": 200},
+        "domain": {"type": "string", "description": "acme.com; a URL or www. is trimmed"},
+        "country": {"type": "string", "description": "Two letters, like US"},
+        "product": {"type": "string", "maxLength": 100},
+        "value": {"type": ["number", "string"], "description": "Expected value, e.g. 12500.00"},
+    },
+}
+_DEAL_ID = {"name": "registration_id", "in": "path", "required": True,
+            "schema": {"type": "integer"}}  # fmt: skip
+_DEAL_STATUS = {"name": "status", "in": "query", "required": False,
+                "schema": {"type": "string", "enum": ["pending", "approved", "declined",
+                                                      "refused"]}}  # fmt: skip
+
+
+def _deal_paths() -> dict[str, Any]:
+    limited = _PARTNER_FAILURES | {"429": _problem("Too many requests for this key; retry later")}
+    protected = {
+        "409": {
+            "description": "account_protected: the account is registered to another partner "
+            "(the message names it and until when); the refused registration is kept",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "allOf": [
+                            _ref("Error"),
+                            {
+                                "type": "object",
+                                "properties": {"registration": _ref("DealRegistration")},
+                            },
+                        ]
+                    }
+                }
+            },
+        }
+    }
+    invalid = {"422": _problem("A field is missing or wrong; errors name each field")}
+    manage = {"security": [{"managementKey": []}], "tags": ["management"]}
+    missing = {"404": _problem("No such registration for this vendor")}
+    return {
+        "/partner/deals": {
+            "get": {"operationId": "partnerDeals", "tags": ["partner"],
+                    "summary": "This partner's deal registrations, pending first",
+                    "parameters": [_DEAL_STATUS],
+                    "responses": {"200": _listing("registrations", "DealRegistration"),
+                                  **invalid, **limited}},
+            "post": {"operationId": "partnerDealRegister", "tags": ["partner"],
+                     "summary": "Register a deal with an account; the vendor approves or "
+                                "declines it",
+                     "requestBody": {"required": True,
+                                     "content": {"application/json": {"schema": _DEAL_IN}}},
+                     "responses": {"201": _json(_ref("DealRegistration"), "Registered: pending"),
+                                   **protected, **invalid, **limited, **_BODY_FAILURES}}},
+        "/partner/deals/{registration_id}": {"get": {
+            "operationId": "partnerDeal", "tags": ["partner"], "parameters": [_DEAL_ID],
+            "summary": "One of this partner's deal registrations",
+            "responses": {"200": _json(_ref("DealRegistration"), "The registration"),
+                          "404": _problem("No such registration for this partner (another "
+                                          "partner's ids look the same)"),
+                          **_PARTNER_FAILURES}}},
+        "/vendor/deal-registrations": {"get": {
+            "operationId": "vendorDeals", **manage, "parameters": [_DEAL_STATUS],
+            "summary": "The vendor's deal registrations, pending first",
+            "responses": {"200": _listing("registrations", "DealRegistration"), **invalid,
+                          **_MANAGEMENT_FAILURES}}},
+        "/vendor/deal-registrations/{registration_id}/approve": {"post": {
+            "operationId": "vendorDealApprove", **manage, "parameters": [_DEAL_ID],
+            "summary": "Approve a pending registration: its account is protected for the "
+                       "partner for the vendor's deal_protection_days",
+            "responses": {"200": _json(_ref("DealRegistration"), "Approved"),
+                          **protected, **missing, **_MANAGEMENT_FAILURES, **_BODY_FAILURES}}},
+        "/vendor/deal-registrations/{registration_id}/decline": {"post": {
+            "operationId": "vendorDealDecline", **manage, "parameters": [_DEAL_ID],
+            "summary": "Decline a pending registration with a reason",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["reason"],
+                "properties": {"reason": {"type": "string", "minLength": 1,
+                                          "maxLength": 500}}}}}},
+            "responses": {"200": _json(_ref("DealRegistration"), "Declined"),
+                          "409": _problem("not_allowed_now: the registration was decided "
+                                          "already"),
+                          **invalid, **missing, **_MANAGEMENT_FAILURES, **_BODY_FAILURES}}},
+    }  # fmt: skip
+
+
 def document(server_url: str = "/api/v1") -> dict[str, Any]:
     """The whole OpenAPI document."""
     auth_failures = {
@@ -1123,6 +1236,7 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
             **_vendor_intake_paths(),
             **_vendor_people_paths(),
             **_vendor_destinations_paths(),
+            **_deal_paths(),
         },
         "components": {
             "securitySchemes": {
@@ -1142,6 +1256,7 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
                 "XmlLayout": _XML_LAYOUT,
                 "GradePreview": _GRADE_PREVIEW,
                 "SmsSettings": _SMS_SETTINGS,
+                "DealRegistration": _DEAL,
                 "BatchResult": {
                     "type": "object",
                     "required": ["summary", "results"],

@@ -10,6 +10,7 @@ bp = Blueprint("vendor", __name__)
 
 from portal.vendor_admin import (  # noqa: E402, F401  (they register their views on bp)
     buyers,
+    deals,
     deliveries,
     destinations,
     drops,

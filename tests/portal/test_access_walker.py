@@ -27,13 +27,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.routing import Rule
 
-from distribution import accounts, imports, suppressions
+from distribution import accounts, deals, imports, suppressions
 from distribution.actors import Actor
 from distribution.buyers.setup import issue_api_key
 from distribution.db import db
 from distribution.models import AuditEntry, Delivery, Destination, Lead, LeadEvent, LeadStatus, Role
 from distribution.people import invitations
 from distribution.routing import rules
+from distribution.tenancy import Scope
 from tests.buyers import accepts, buyer, one_lead, sale_of, sold
 from tests.conftest import PASSWORD, csrf_token
 from tests.connectors.outbound_peers import BuyerEndpoint
@@ -55,7 +56,7 @@ ARGS = {
     "partner_id": "partner", "user_id": "user", "invitation_id": "invitation",
     "rule_set_id": "rule_set", "lead_id": "lead", "key_id": "key", "buyer_id": "buyer",
     "destination_id": "destination", "delivery_id": "delivery", "sale_id": "sale",
-    "job_id": "job", "entry_id": "suppression", "token": "upload",
+    "job_id": "job", "entry_id": "suppression", "token": "upload", "registration_id": "deal",
 }  # fmt: skip
 # Query strings a route needs to get as far as its tenancy check ({lead}: the tenant's lead).
 QUERY = {
@@ -133,6 +134,10 @@ def _tenant(world: Any, slug: str, stack: ExitStack, instance: Path) -> dict[str
     _, partner_key = accounts.create_api_key(vendor, "CRM", partner=partner)
     buyer_key, buyer_plain = issue_api_key(market, "Buyer system")
     _, admin_key = accounts.create_api_key(vendor, "Tooling", admin=True)
+    deal = deals.register(Scope.for_partner(vendor.id, partner.id),
+                          {"company": "Initech", "domain": f"{slug}.example.com",
+                           "country": "US", "product": "Widget", "value": 100},
+                          Actor.admin_key("walker"))  # fmt: skip
     db.session.commit()
     destination = db.session.scalar(select(Destination.id).where(Destination.buyer_id == market.id))
     delivery = db.session.scalar(select(Delivery.id).where(Delivery.lead_id == sale.lead_id))
@@ -144,7 +149,7 @@ def _tenant(world: Any, slug: str, stack: ExitStack, instance: Path) -> dict[str
                 "invitation": invitation.id, "rule_set": draft.id, "lead": lead.id,
                 "key": source.id, "buyer_key": buyer_key.id, "buyer": market.id,
                 "destination": destination, "delivery": delivery, "sale": sale.id,
-                "job": job.id, "suppression": entry.id},
+                "job": job.id, "suppression": entry.id, "deal": deal.id},
     }  # fmt: skip
 
 

@@ -28,11 +28,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from distribution import accounts
+from distribution import accounts, deals
 from distribution.actors import Actor
 from distribution.db import db
 from distribution.models import Role
 from distribution.people import invitations
+from distribution.tenancy import Scope
 from tests.handover import leads, publish, routed, rule, west_partner
 from tests.portal.buyer_world import buyer_key, open_market, vendor_key
 from tests.portal.test_partner_api import key_for
@@ -81,6 +82,10 @@ def api_keys(app, world) -> Any:
             routed(lead)
         invitations.invite(vendor, Actor.admin_key("lr_fuzz"), email="new@example.com",
                            name="New", role=Role.PARTNER_MANAGER)  # fmt: skip
+        for domain in ("initech.com", "globex.com"):  # deal registrations to read and decide
+            deal = {"company": domain, "domain": domain, "country": "US", "product": "Widget",
+                    "value": 100}  # fmt: skip
+            deals.register(Scope.for_partner(vendor.id, partner.id), deal, Actor.admin_key("fz"))
         db.session.commit()
         yield {
             "source": vendor_key(vendor),
