@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from distribution import buyers, clock, lifecycle
+from distribution import buyers, clock, lifecycle, maturity
 from distribution.actors import ROUTING, Actor
 from distribution.db import db
 from distribution.models import (
@@ -220,7 +220,12 @@ def _sell(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: 
     if decision.outcome is LeadStatus.POOLED:
         _pool(vendor, lead, decision, now, actor)
     else:
-        _move(lead, decision.outcome, decision.outcome.value, decision.reason, actor)
+        terms = (
+            maturity.enter(lead, vendor, "low_grade")
+            if decision.outcome is LeadStatus.NURTURE
+            else None
+        )
+        _move(lead, decision.outcome, decision.outcome.value, decision.reason, actor, data=terms)
 
 
 def _hold_capacity(
