@@ -4,11 +4,12 @@
 first follow-up by their deadline, sends pooled leads nobody claimed back to
 the vendor for nurture, releases nurture leads whose date or score came back
 into routing, recycles lost leads to nurture after their lost reason's days,
-reminds the partner of offers and follow-up deadlines about to run out (``reminded_at``, a ``reminder`` event and an e-mail through
-the outbox), enqueues the outbox deliveries that are due again and the routing
-of leads left waiting, and rolls up the report figures of closed days that
-changed. Each item is its own transaction, and each move is a conditional
-UPDATE, so several sweepers at once never move an item twice.
+reminds the partner of offers and follow-up deadlines about to run out
+(``reminded_at``, a ``reminder`` event and an e-mail through the outbox),
+enqueues the outbox deliveries that are due again and the routing of leads
+left waiting, and rolls up the report figures of closed days that changed.
+Each item is its own transaction, and each move is a conditional UPDATE, so
+several sweepers at once never move an item twice.
 """
 
 from __future__ import annotations

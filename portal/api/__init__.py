@@ -11,6 +11,7 @@ bp = Blueprint("api", __name__)
 from portal.api import (  # noqa: E402, F401  (they register their views on bp)
     buyer,
     fax,
+    nurture,
     partner,
     routes,
     vendor_actions,

@@ -1,0 +1,140 @@
+"""The OpenAPI description of the nurture endpoints (``portal.api.nurture``).
+
+``portal.api.openapi`` merges ``paths`` into the document; the lead-action body
+schema is handed in so that both action endpoints describe it the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from distribution.lead_actions import MAX_BULK
+from distribution.vendor_settings import DEFAULT_EVENT_POINTS
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_LEAD_ID = {"name": "lead_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_STATUS = {"type": "string"}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
+
+
+def _invalid(description: str) -> dict[str, Any]:
+    schema = {
+        "type": "object",
+        "required": ["error", "message", "errors"],
+        "properties": {
+            "error": {"type": "string", "enum": ["invalid"]},
+            "message": {"type": "string"},
+            "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
+        },
+    }
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _ok(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_EVENT_IN = {
+    "type": "object",
+    "required": ["kind"],
+    "properties": {
+        "kind": {
+            "type": "string",
+            "maxLength": 40,
+            "description": "What happened: "
+            + ", ".join(DEFAULT_EVENT_POINTS)
+            + ", or a kind the vendor added to its event points",
+        },
+        "at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When it happened (ISO 8601; default now); not in the future",
+        },
+        "detail": {"type": "string", "maxLength": 500, "description": "Free text: which link"},
+    },
+}
+_EVENT_OUT = {
+    "type": "object",
+    "required": ["lead_id", "kind", "points", "score", "grade", "released", "status"],
+    "properties": {
+        "lead_id": {"type": "integer"},
+        "kind": {"type": "string"},
+        "points": {"type": "integer", "description": "Points the vendor gives this kind"},
+        "score": {"type": "integer", "description": "The lead's score now"},
+        "grade": {"type": ["string", "null"]},
+        "released": {
+            "type": "boolean",
+            "description": "True when the event brought the lead out of nurture into routing",
+        },
+        "status": _STATUS,
+    },
+}
+_BULK_OUT = {
+    "type": "object",
+    "required": ["action", "done", "refused", "message"],
+    "properties": {
+        "action": {"type": "string"},
+        "done": {"type": "array", "items": {
+            "type": "object", "required": ["lead_id", "status", "message"],
+            "properties": {"lead_id": {"type": "integer"}, "status": _STATUS,
+                           "message": {"type": "string"}},
+        }},
+        "refused": {"type": "array", "items": {
+            "type": "object", "required": ["lead_id", "message"],
+            "properties": {"lead_id": {"type": "integer"}, "message": {"type": "string"}},
+        }},
+        "message": {"type": "string"},
+    },
+}  # fmt: skip
+_BODY_FAILURES = {
+    "400": _problem("The body is not a JSON object we can read"),
+    "413": _problem("The body is over the size limit"),
+}
+
+
+def paths(lead_action: dict[str, Any], auth_failures: dict[str, Any]) -> dict[str, Any]:
+    """The nurture paths; ``lead_action`` is the one-lead action body schema."""
+    bulk = dict(lead_action)
+    bulk["required"] = [*lead_action.get("required", []), "lead_ids"]
+    bulk["properties"] = dict(lead_action["properties"]) | {
+        "lead_ids": {"type": "array", "minItems": 1, "maxItems": MAX_BULK,
+                     "items": {"type": "integer"}, "description": "The leads to act on"},
+    }  # fmt: skip
+    return {
+        "/leads/{lead_id}/events": {"post": {
+            "operationId": "postLeadEvent",
+            "summary": "An outside event on a lead (a click, a visit, a form filled again): its "
+                       "score rises by the vendor's points, and a lead in nurture waiting for "
+                       "an event or now at its score comes back into routing",
+            "parameters": [_LEAD_ID],
+            "requestBody": {"required": True,
+                            "content": {"application/json": {"schema": _EVENT_IN}}},
+            "responses": {
+                "200": _ok(_EVENT_OUT, "Recorded: the points given, the score now, and "
+                                       "whether the lead came out of nurture"),
+                "404": _problem("No such lead for this vendor (another vendor's look the same)"),
+                "422": _invalid("kind, at or detail is missing or wrong; errors name each"),
+                **_BODY_FAILURES,
+                **auth_failures,
+            },
+        }},
+        "/vendor/leads/actions": {"post": {
+            "operationId": "vendorLeadsAction", "tags": ["vendor"],
+            "summary": f"One action on up to {MAX_BULK} leads (release from nurture, say), each "
+                       "on its own: which were done, and why the others were refused",
+            "security": [{"managementKey": []}],
+            "requestBody": {"required": True,
+                            "content": {"application/json": {"schema": bulk}}},
+            "responses": {
+                "200": _ok(_BULK_OUT, "Tried on every lead: done and refused"),
+                "422": _invalid("The action, a setting or lead_ids is missing or wrong"),
+                "401": _problem("No API key, or an unknown or revoked one"),
+                "403": _problem("Not a management key of the vendor"),
+                "429": _problem("Too many requests for this key; retry later"),
+                **_BODY_FAILURES,
+            },
+        }},
+    }  # fmt: skip
