@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete
+
 from distribution import buyers, clock, lifecycle, maturity
 from distribution.actors import ROUTING, Actor
 from distribution.db import db
@@ -310,6 +312,8 @@ def _pool(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: 
     rule = decision.rule
     assert rule is not None
     days = int(rule.params.get("pool_days") or VendorSettings.of(vendor).pool_days)
+    # A lead pooled before (then timed out to nurture and released) starts a new round.
+    db.session.execute(delete(PoolEligibility).where(PoolEligibility.lead_id == lead.id))
     for partner in decision.pool:
         db.session.add(PoolEligibility(vendor_id=vendor.id, lead_id=lead.id, partner_id=partner.id))
     lead.pooled_until = now + timedelta(days=days)
