@@ -44,7 +44,10 @@ ROLES = {
     "partner_manager": (
         "max.manager@northwind.example.com",
         "/manager/",
-        (("partner", "/manager/", r"/manager/partners/\d+"),),
+        (
+            ("partner", "/manager/", r"/manager/partners/\d+"),
+            ("nurture", "/manager/", r"/manager/nurture$"),
+        ),
     ),
     "partner_user": (
         "dana.reyes@pacificcoast.example.com",

@@ -104,6 +104,11 @@ def test_bad_input_is_refused_naming_the_field_and_changes_nothing(client, world
     to_partner(vendor, first)
     lead = returned_not_ready(vendor, first)
     key = vendor_key(vendor)
+    shown = client.get(f"/api/v1/leads/{lead.id}", headers={"Authorization": f"Bearer {key}"})
+    assert shown.json["nurture"] == {
+        "nurture_reason": "not_ready", "nurture_until": lead.nurture_until.isoformat(),
+        "nurture_min_score": 70, "nurture_waits_event": False,
+    }  # fmt: skip
     cases = [
         ({"kind": "telepathy"}, "kind"),
         ({}, "kind"),
