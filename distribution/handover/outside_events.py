@@ -11,6 +11,7 @@ event or whose score now reaches its mark, releases it into routing
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,10 @@ from distribution.models import Lead, LeadStatus, Vendor
 from distribution.vendor_settings import VendorSettings
 
 MAX_DETAIL = 500
+# RFC 3339 date-time, as OpenAPI's "date-time" format means it: the offset is required.
+RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
 # A sender's clock may run a little ahead of ours; past this an event is in the future.
 CLOCK_SLACK = timedelta(minutes=5)
 
@@ -100,14 +105,17 @@ def _at(value: Any, errors: list[FieldError]) -> datetime:
     if value is None:
         return now
     when = None
-    if isinstance(value, str) and len(value) <= 40 and value.isascii():
+    if isinstance(value, str) and RFC3339.fullmatch(value):
         try:
-            when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-            when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+            when = datetime.fromisoformat(value.upper().replace("Z", "+00:00")).astimezone(UTC)
         except (ValueError, OverflowError):
             when = None
     if when is None:
-        errors.append(FieldError("at", "a date and time as ISO 8601, like 2026-12-06T10:00:00Z"))
+        errors.append(
+            FieldError(
+                "at", "a date and time with its offset (RFC 3339), like 2026-12-06T10:00:00Z"
+            )
+        )
         return now
     if when > now + CLOCK_SLACK:
         errors.append(FieldError("at", "is in the future"))

@@ -6,9 +6,10 @@ rises by the vendor's points for the kind, and a lead in nurture that waited for
 an outside event or now reaches its score comes back into routing. 404 for a
 lead of another vendor, 422 naming each bad field.
 
-``POST /api/v1/vendor/leads/actions`` (a management key) carries one action
-(``release`` from nurture, say) out on up to 200 leads, each on its own, and
-answers which were done and why the others were refused.
+``POST /api/v1/vendor/leads/release`` (a management key) takes
+``{"lead_ids": [...]}``, up to 200 leads, releases each from nurture on its own
+(routing runs at once), and answers which were done and why the others were
+refused.
 """
 
 from __future__ import annotations
@@ -56,25 +57,24 @@ def lead_event(lead_id: str) -> Response:
     return answer(200, outcome.as_dict())
 
 
-@bp.post("/vendor/leads/actions")
+@bp.post("/vendor/leads/release")
 @limiter.limit(ingest_limit, key_func=rate_limit_key)
 @admin_key_required
-def vendor_leads_action() -> Response:
-    """Carry out one action on many of the vendor's leads, each on its own."""
+def vendor_leads_release() -> Response:
+    """Release many of the vendor's leads from nurture, each on its own."""
     vendor = db.session.get(Vendor, g.api_key.vendor_id)
     assert vendor is not None
     body = action_body()
     try:
         ids = _lead_ids(body.get("lead_ids"))
-        chosen = lead_actions.plan(vendor, body)
     except InvalidInput as exc:
         return problem(422, "invalid", str(exc), errors=[e.as_dict() for e in exc.errors])
+    chosen = lead_actions.plan(vendor, {"action": "release"})
     result = lead_actions.perform_many(vendor, ids, chosen, admin_actor())
     db.session.commit()
     return answer(
         200,
         {
-            "action": chosen.kind.name,
             "done": [
                 {"lead_id": o.lead_id, "status": o.status.value, "message": o.message}
                 for o in result.done

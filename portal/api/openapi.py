@@ -940,7 +940,7 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
             **_vendor_partners_paths(),
             **_vendor_rules_paths(),
             **_vendor_actions_paths(),
-            **openapi_nurture.paths(_LEAD_ACTION, auth_failures),
+            **openapi_nurture.paths(auth_failures),
             **_vendor_intake_paths(),
             **_vendor_people_paths(),
         },

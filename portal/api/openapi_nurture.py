@@ -1,7 +1,6 @@
 """The OpenAPI description of the nurture endpoints (``portal.api.nurture``).
 
-``portal.api.openapi`` merges ``paths`` into the document; the lead-action body
-schema is handed in so that both action endpoints describe it the same way.
+``portal.api.openapi`` merges ``paths`` into the document.
 """
 
 from __future__ import annotations
@@ -74,9 +73,8 @@ _EVENT_OUT = {
 }
 _BULK_OUT = {
     "type": "object",
-    "required": ["action", "done", "refused", "message"],
+    "required": ["done", "refused", "message"],
     "properties": {
-        "action": {"type": "string"},
         "done": {"type": "array", "items": {
             "type": "object", "required": ["lead_id", "status", "message"],
             "properties": {"lead_id": {"type": "integer"}, "status": _STATUS,
@@ -95,13 +93,15 @@ _BODY_FAILURES = {
 }
 
 
-def paths(lead_action: dict[str, Any], auth_failures: dict[str, Any]) -> dict[str, Any]:
-    """The nurture paths; ``lead_action`` is the one-lead action body schema."""
-    bulk = dict(lead_action)
-    bulk["required"] = [*lead_action.get("required", []), "lead_ids"]
-    bulk["properties"] = dict(lead_action["properties"]) | {
-        "lead_ids": {"type": "array", "minItems": 1, "maxItems": MAX_BULK,
-                     "items": {"type": "integer"}, "description": "The leads to act on"},
+def paths(auth_failures: dict[str, Any]) -> dict[str, Any]:
+    """The nurture paths; ``auth_failures`` are those of the lead-source endpoints."""
+    release = {
+        "type": "object",
+        "required": ["lead_ids"],
+        "properties": {
+            "lead_ids": {"type": "array", "minItems": 1, "maxItems": MAX_BULK,
+                         "items": {"type": "integer"}, "description": "The leads to release"},
+        },
     }  # fmt: skip
     return {
         "/leads/{lead_id}/events": {"post": {
@@ -121,16 +121,17 @@ def paths(lead_action: dict[str, Any], auth_failures: dict[str, Any]) -> dict[st
                 **auth_failures,
             },
         }},
-        "/vendor/leads/actions": {"post": {
-            "operationId": "vendorLeadsAction", "tags": ["vendor"],
-            "summary": f"One action on up to {MAX_BULK} leads (release from nurture, say), each "
-                       "on its own: which were done, and why the others were refused",
+        "/vendor/leads/release": {"post": {
+            "operationId": "vendorLeadsRelease", "tags": ["vendor"],
+            "summary": f"Release up to {MAX_BULK} leads from nurture, each on its own (routing "
+                       "runs at once): which were done, and why the others were refused",
             "security": [{"managementKey": []}],
             "requestBody": {"required": True,
-                            "content": {"application/json": {"schema": bulk}}},
+                            "content": {"application/json": {"schema": release}}},
             "responses": {
-                "200": _ok(_BULK_OUT, "Tried on every lead: done and refused"),
-                "422": _invalid("The action, a setting or lead_ids is missing or wrong"),
+                "200": _ok(_BULK_OUT, "Tried on every lead: done and refused (a lead of "
+                                      "another vendor is refused as no such lead)"),
+                "422": _invalid("lead_ids is missing or wrong"),
                 "401": _problem("No API key, or an unknown or revoked one"),
                 "403": _problem("Not a management key of the vendor"),
                 "429": _problem("Too many requests for this key; retry later"),

@@ -1,5 +1,5 @@
 """POST /api/v1/leads/{id}/events (outside events that raise a score and bring a lead back out
-of nurture) and POST /api/v1/vendor/leads/actions (one action on many leads)."""
+of nurture) and POST /api/v1/vendor/leads/release (many leads out of nurture at once)."""
 
 from __future__ import annotations
 
@@ -139,8 +139,7 @@ def test_a_management_key_releases_many_leads_at_once(client, world):
     ids = [p.id for p in parked] + [waiting.id, foreign.id]
 
     headers = {"Authorization": f"Bearer {plaintext}"}
-    body = {"action": "release", "lead_ids": ids}
-    answer = client.post("/api/v1/vendor/leads/actions", json=body, headers=headers)
+    answer = client.post("/api/v1/vendor/leads/release", json={"lead_ids": ids}, headers=headers)
 
     assert answer.status_code == 200
     assert [d["lead_id"] for d in answer.json["done"]] == [p.id for p in parked]
@@ -151,6 +150,5 @@ def test_a_management_key_releases_many_leads_at_once(client, world):
         assert lead.status is S.UNASSIGNED and kinds(lead, "released")[0].data["path"] == "hand"
     db.session.refresh(foreign)
     assert foreign.status is S.NURTURE
-    body = {"action": "release", "lead_ids": []}
-    bad = client.post("/api/v1/vendor/leads/actions", json=body, headers=headers)
+    bad = client.post("/api/v1/vendor/leads/release", json={"lead_ids": []}, headers=headers)
     assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "lead_ids"
