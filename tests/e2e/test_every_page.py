@@ -39,6 +39,7 @@ ROLES = {
             ("destination", "/vendor/destinations", r"/vendor/destinations/\d+$"),
             ("delivery", "/vendor/deliveries", r"/vendor/deliveries/\d+$"),
             ("rule-set", "/vendor/rules", r"/vendor/rules/\d+$"),
+            ("nurture-settings", "/vendor/partner-returns", r"/vendor/nurture-settings$"),
         ),
     ),
     "partner_manager": (
