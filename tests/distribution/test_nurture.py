@@ -183,3 +183,15 @@ def test_a_pool_lead_nobody_claimed_waits_for_an_outside_event(world):
     assert (lead.status, lead.nurture_reason, lead.nurture_waits_event) == (
         S.NURTURE, "pool_timeout", True)  # fmt: skip
     assert last(lead, "pool_timeout").data["nurture_reason"] == "pool_timeout"
+
+
+def test_a_lead_routing_sends_to_nurture_waits_as_low_grade(world):
+    vendor, _, _ = two_partner_vendor(world)
+    publish(vendor, rule("Sell", action="sell", fallback="nurture"))  # no buyer is set up
+    with clock.frozen_at(T0):
+        (lead,) = leads(vendor, 1, score=45)
+        routed(lead)
+    assert lead.status is S.NURTURE, lead.status_reason
+    assert (lead.nurture_reason, lead.nurture_until, lead.nurture_min_score) == (
+        "low_grade", T0 + timedelta(days=60), 65)  # fmt: skip
+    assert last(lead, "nurture").data["nurture_reason"] == "low_grade"
