@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from distribution import buyers, clock, lifecycle
+from distribution import buyers, clock, lifecycle, maturity
 from distribution.actors import Actor
 from distribution.db import db
 from distribution.errors import ActionRefused, DomainError, FieldError, InvalidInput
@@ -425,14 +425,11 @@ def _sell(vendor: Vendor, lead: Lead, chosen: Plan, actor: Actor) -> str:
 
 
 def _nurture(vendor: Vendor, lead: Lead, chosen: Plan, actor: Actor) -> str:
-    lead.nurture_until = chosen.until
-    lead.nurture_min_score = chosen.min_score
+    data = maturity.enter(lead, vendor, "by_hand", until=chosen.until, min_score=chosen.min_score,
+                          waits_event=False, by_rule=False)  # fmt: skip
     terms = _terms(chosen.until, chosen.min_score)
     why = f"sent to nurture by hand; back {terms}" + (f": {chosen.reason}" if chosen.reason else "")
-    lifecycle.move(lead, S.NURTURE, kind="nurture", actor=actor, reason=why, data={
-        "nurture_until": chosen.until.isoformat() if chosen.until else None,
-        "nurture_min_score": chosen.min_score,
-    })  # fmt: skip
+    lifecycle.move(lead, S.NURTURE, kind="nurture", actor=actor, reason=why, data=data)
     return f"sent to nurture; back into routing {terms}"
 
 

@@ -94,6 +94,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(S.NURTURE, S.UNASSIGNED, "released", VENDOR, SYSTEM),
     _t(S.UNASSIGNED, S.DISCARDED, "discarded", VENDOR),
     _t(S.NURTURE, S.DISCARDED, "discarded", VENDOR),
+    # a lost lead goes back to nurture after the days its lost reason sets (the sweeper)
+    _t(S.LOST, S.NURTURE, "recycled", SYSTEM),
 )
 
 _BY_MOVE: dict[tuple[LeadStatus | None, LeadStatus, str], Transition] = {

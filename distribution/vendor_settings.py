@@ -47,6 +47,23 @@ DEFAULT_RETURN_RATE_DAYS = 30
 DEFAULT_PING_TIMEOUT_SECONDS = 2.0
 DEFAULT_DEAL_PROTECTION_DAYS = 90
 DEFAULT_WON_ACCOUNT_MONTHS = 12
+# Nurture (distribution.maturity): how long a partner who handed a lead back is left out
+# of its routing once it comes back, points per outside event, days before a lost lead
+# is recycled per lost reason (a reason left out is never recycled), and per reason a
+# lead is in nurture, when it comes back: after days, at its score plus a gain, on an event.
+DEFAULT_NURTURE_EXCLUDE_DAYS = 30
+DEFAULT_EVENT_POINTS: dict[str, int] = {
+    "email_open": 2, "email_click": 5, "site_visit": 10, "content_download": 15,
+    "webinar": 20, "form_refill": 25, "reply": 25, "other": 0,
+}  # fmt: skip
+DEFAULT_RECYCLE_LOST_DAYS: dict[str, int] = {"timing": 90, "no_budget": 180}
+DEFAULT_NURTURE_TERMS: dict[str, dict[str, Any]] = {
+    "not_ready": {"days": 90, "score_gain": 20},
+    "returned": {"days": 30},
+    "low_grade": {"days": 60, "score_gain": 20},
+    "recycled": {"days": 90, "event": True},
+    "pool_timeout": {"days": 30, "event": True},
+}
 
 BRAND_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -81,6 +98,15 @@ class VendorSettings:
     # Buyers: the window of the return-rate cap, and how long a ping may take.
     return_rate_days: int = DEFAULT_RETURN_RATE_DAYS
     ping_timeout_seconds: float = DEFAULT_PING_TIMEOUT_SECONDS
+    # Nurture: see the defaults above.
+    nurture_exclude_days: int = DEFAULT_NURTURE_EXCLUDE_DAYS
+    event_points: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_EVENT_POINTS))
+    recycle_lost_days: dict[str, int] = field(
+        default_factory=lambda: dict(DEFAULT_RECYCLE_LOST_DAYS)
+    )
+    nurture_terms: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: copy.deepcopy(DEFAULT_NURTURE_TERMS)
+    )
     # The colour of the vendor's public pages (quick-apply), "#rrggbb"; None: ours.
     brand_colour: str | None = None
     # Deal registration: how long an approved one protects its account, and how far
@@ -200,6 +226,39 @@ def _layouts(value: Any) -> list[dict[str, Any]] | None:
     return [dict(layout) for layout in value if isinstance(layout, Mapping)]
 
 
+def _counts(value: Any) -> dict[str, int] | None:
+    """A mapping of names to whole numbers 0 or more; an unreadable entry is left out."""
+    if not isinstance(value, Mapping):
+        return None
+    read = _whole(minimum=0)
+    found = {str(k): read(v) for k, v in value.items()}
+    return {k: v for k, v in found.items() if v is not None}
+
+
+def _event_points(value: Any) -> dict[str, int] | None:
+    # The vendor's points on top of ours: a kind it leaves out keeps our default.
+    found = _counts(value)
+    return None if found is None else DEFAULT_EVENT_POINTS | found
+
+
+def _nurture_terms(value: Any) -> dict[str, dict[str, Any]] | None:
+    if not isinstance(value, Mapping):
+        return None
+    terms = copy.deepcopy(DEFAULT_NURTURE_TERMS)
+    for reason, given in value.items():
+        if isinstance(given, Mapping):
+            days, gain = (
+                _whole(minimum=1)(given.get("days")),
+                _whole(minimum=0)(given.get("score_gain")),
+            )
+            terms[str(reason)] = {
+                "days": days,
+                "score_gain": gain,
+                "event": given.get("event") is True,
+            }
+    return terms
+
+
 _READERS: dict[str, Callable[[Any], Any]] = {
     "required_fields": _texts,
     "dedupe_window_days": _whole(minimum=0),
@@ -218,4 +277,8 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "brand_colour": _colour,
     "deal_protection_days": _whole(minimum=1),
     "won_account_months": _whole(minimum=0),
+    "nurture_exclude_days": _whole(minimum=0),
+    "event_points": _event_points,
+    "recycle_lost_days": _counts,
+    "nurture_terms": _nurture_terms,
 }

@@ -129,6 +129,8 @@ def open_pool(
 ) -> None:
     """Make ``lead`` claimable by ``partner_ids`` until ``until``."""
     ids = sorted(set(partner_ids))
+    # A lead pooled before (then timed out to nurture) starts a new round: new partners only.
+    db.session.execute(delete(PoolEligibility).where(PoolEligibility.lead_id == lead.id))
     for partner_id in ids:
         db.session.add(
             PoolEligibility(vendor_id=lead.vendor_id, lead_id=lead.id, partner_id=partner_id)

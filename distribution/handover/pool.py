@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from distribution import clock, lifecycle
+from distribution import clock, lifecycle, maturity
 from distribution.db import db
 from distribution.errors import ClaimConflict, LimitReached, NotAllowedNow, NotFound
 from distribution.handover.base import Actor, followup_sla, lead_id_of
@@ -209,9 +209,12 @@ def time_out(lead_id: int, now: datetime, actor: Actor) -> bool:
     lead = db.session.get(Lead, lead_id)
     assert lead is not None
     db.session.refresh(lead)
+    vendor = db.session.get(Vendor, lead.vendor_id)
+    assert vendor is not None
     lifecycle.finish(
         lead, taken,
         reason="nobody claimed it within its pool window: back to the vendor for nurture",
+        data=maturity.enter(lead, vendor, "pool_timeout"),
     )  # fmt: skip
     return True
 

@@ -3,13 +3,14 @@
 ``sweep`` expires offers past their window, recalls accepted leads with no
 first follow-up by their deadline, sends pooled leads nobody claimed back to
 the vendor for nurture, releases nurture leads whose date or score came back
-into routing, reminds the partner of offers and follow-up deadlines
-about to run out (``reminded_at``, a ``reminder`` event and an e-mail through
-the outbox), enqueues the outbox deliveries that are due again and the routing
-of leads left waiting and the polls of source file drops that are due, and
-rolls up the report figures of closed days that changed. Each item is its own
-transaction, and each move is a conditional UPDATE, so several sweepers at once
-never move an item twice.
+into routing, recycles lost leads to nurture after their lost reason's days,
+reminds the partner of offers and follow-up deadlines about to run out
+(``reminded_at``, a ``reminder`` event and an e-mail through the outbox),
+enqueues the outbox deliveries that are due again, the routing of leads left
+waiting and the polls of source file drops that are due, and rolls up the
+report figures of closed days that changed. Each item is its own transaction,
+and each move is a conditional UPDATE, so several sweepers at once never move
+an item twice.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy import ColumnElement, select, update
 from distribution import accounts, clock, drop_poll, events
 from distribution.actors import Actor
 from distribution.db import db, rows_changed
-from distribution.handover import nurture, offers, pool, work
+from distribution.handover import nurture, offers, pool, recycle, work
 from distribution.handover.base import SWEEPER
 from distribution.models import Assignment, AssignmentStatus, Lead
 from distribution.outbox import drain
@@ -44,6 +45,7 @@ class SweepResult:
     recalled: int = 0
     pool_timeouts: int = 0
     nurture_releases: int = 0
+    lost_recycled: int = 0
     reminders: int = 0
     deliveries: int = 0
     routing_runs: int = 0
@@ -72,6 +74,8 @@ def sweep(now: datetime | None = None, remind_before: timedelta = REMIND_BEFORE)
         result.pool_timeouts += _one(pool.time_out, lead_id, now)
     for lead_id in nurture.due_ids(now, BATCH):
         result.nurture_releases += _one(nurture.release_due, lead_id, now)
+    for lead_id in recycle.due_ids(now, BATCH):
+        result.lost_recycled += _one(recycle.recycle, lead_id, now)
     result.reminders = _remind(now, remind_before)
     # Deliveries whose retry is due, whose job Redis lost, or whose worker died.
     result.deliveries = drain.sweep(now)

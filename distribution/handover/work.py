@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import or_
 
-from distribution import clock, events, lifecycle
+from distribution import clock, events, lifecycle, maturity
 from distribution.db import db
 from distribution.errors import FieldError, InvalidInput, NotAllowedNow
 from distribution.handover.base import (
@@ -168,6 +168,7 @@ def return_lead(scope: Scope, lead_id: Any, reason: str, note: str | None, actor
     why = label + (f": {note}" if note else "")
     data = {"return_reason": reason, "disposition": disposition}
     if disposition == "nurture":
+        data |= maturity.enter(lead, vendor, "not_ready" if reason == "not_ready" else "returned")
         lifecycle.move(lead, LeadStatus.NURTURE, kind="returned", actor=actor, reason=why,
                        assignment=held, data=data)  # fmt: skip
         return LeadStatus.NURTURE.value

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -120,6 +121,14 @@ class Lead(Model):
     # score reaches this figure, whichever comes first (distribution.handover.nurture).
     nurture_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     nurture_min_score: Mapped[int | None] = mapped_column(Integer)
+    # Why it is in nurture (distribution.maturity.REASONS), whether it also comes back on an
+    # outside event (a click, a visit), since when, and when it last came back.
+    nurture_reason: Mapped[str | None] = mapped_column(String(20))
+    nurture_waits_event: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    nurture_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    nurture_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from distribution.db import db
 from distribution.models import Partner, Vendor
+from distribution.routing.cooling import kept_out
 from distribution.routing.ledger import DatabaseLedger, Ledger
 from distribution.routing.partners import PartnerCard, index_for
 from distribution.shapes import LeadShape
@@ -72,9 +73,11 @@ def gather(
         params, named=named, territory=territory, country=lead.country
     )
     had = ledger.holders(lead)
+    cooling = kept_out(vendor, lead, now) if isinstance(ledger, DatabaseLedger) else {}
     result = Lineup()
     for partner in partners:
         reason = _static_reason(partner, lead, territory, products, had, now)
+        reason = reason or cooling.get(partner.id)
         result.candidates.append(Candidate(partner, reason))
     return result
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from distribution import buyers, clock, lifecycle, ownership
+from distribution import buyers, clock, lifecycle, maturity, ownership
 from distribution.actors import ROUTING, Actor
 from distribution.db import db
 from distribution.models import (
@@ -251,7 +251,12 @@ def _sell(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: 
     if decision.outcome is LeadStatus.POOLED:
         _pool(vendor, lead, decision, now, actor)
     else:
-        _move(lead, decision.outcome, decision.outcome.value, decision.reason, actor)
+        terms = (
+            maturity.enter(lead, vendor, "low_grade")
+            if decision.outcome is LeadStatus.NURTURE
+            else None
+        )
+        _move(lead, decision.outcome, decision.outcome.value, decision.reason, actor, data=terms)
 
 
 def _setup(vendor_id: int) -> tuple[Vendor, CompiledRuleSet] | None:
@@ -350,6 +355,8 @@ def _pool(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: 
     rule = decision.rule
     assert rule is not None
     days = int(rule.params.get("pool_days") or VendorSettings.of(vendor).pool_days)
+    # A lead pooled before (then timed out to nurture and released) starts a new round.
+    db.session.execute(delete(PoolEligibility).where(PoolEligibility.lead_id == lead.id))
     for partner in decision.pool:
         db.session.add(PoolEligibility(vendor_id=vendor.id, lead_id=lead.id, partner_id=partner.id))
     lead.pooled_until = now + timedelta(days=days)

@@ -51,6 +51,10 @@ class DatabaseLedger:
         if lead_id is None:
             return set()
         stmt = select(Assignment.partner_id).where(Assignment.lead_id == lead_id)
+        # Back from nurture, a lead starts over: only hand-overs since count (routing.cooling).
+        released = getattr(lead, "nurture_released_at", None)
+        if released is not None:
+            stmt = stmt.where(Assignment.offered_at >= released)
         return set(db.session.scalars(stmt))
 
     def loads(self, partner_ids: list[int], now: datetime) -> tuple[dict[int, int], dict[int, int]]:

@@ -12,6 +12,7 @@ from portal.api import (  # noqa: E402, F401  (they register their views on bp)
     buyer,
     deals,
     fax,
+    nurture,
     partner,
     routes,
     vendor_actions,

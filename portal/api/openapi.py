@@ -10,6 +10,7 @@ from distribution.handover.work import LOST_REASONS, RETURN_REASONS, STAGES
 from distribution.intake.pipeline import LEAD_FIELDS
 from distribution.models import DestinationKind, FollowUpKind, PartnerKind
 from distribution.partner_setup import TIERS
+from portal.api import openapi_nurture
 
 _TEXT = {"type": "string"}
 _ERROR = {
@@ -1233,6 +1234,7 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
             **_vendor_partners_paths(),
             **_vendor_rules_paths(),
             **_vendor_actions_paths(),
+            **openapi_nurture.paths(auth_failures),
             **_vendor_intake_paths(),
             **_vendor_people_paths(),
             **_vendor_destinations_paths(),

@@ -8,7 +8,7 @@ from flask import Response, current_app, g, json, request, url_for
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from distribution import idempotency
+from distribution import idempotency, maturity
 from distribution.db import db
 from distribution.intake.appending import APPENDED_COLUMNS
 from distribution.intake.mail import receive_email
@@ -172,6 +172,8 @@ def lead_view(lead: Lead) -> dict[str, Any]:
         view["duplicate_of"] = lead.duplicate_of_id
     if lead.routing_trace is not None:
         view["routing"] = lead.routing_trace
+    if lead.status is LeadStatus.NURTURE:
+        view["nurture"] = maturity.terms(lead)
     return json.loads(json.dumps(view, default=str))
 
 

@@ -18,6 +18,7 @@ from portal.vendor_admin import (  # noqa: E402, F401  (they register their view
     intake,
     intake_settings,
     lead_actions,
+    nurture_settings,
     partner_returns,
     partners,
     people,

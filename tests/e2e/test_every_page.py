@@ -39,12 +39,16 @@ ROLES = {
             ("destination", "/vendor/destinations", r"/vendor/destinations/\d+$"),
             ("delivery", "/vendor/deliveries", r"/vendor/deliveries/\d+$"),
             ("rule-set", "/vendor/rules", r"/vendor/rules/\d+$"),
+            ("nurture-settings", "/vendor/partner-returns", r"/vendor/nurture-settings$"),
         ),
     ),
     "partner_manager": (
         "max.manager@northwind.example.com",
         "/manager/",
-        (("partner", "/manager/", r"/manager/partners/\d+"),),
+        (
+            ("partner", "/manager/", r"/manager/partners/\d+"),
+            ("nurture", "/manager/", r"/manager/nurture$"),
+        ),
     ),
     "partner_user": (
         "dana.reyes@pacificcoast.example.com",
