@@ -45,6 +45,7 @@ DEFAULT_FOLLOWUP_SLA_HOURS = 48
 DEFAULT_POOL_DAYS = 7
 DEFAULT_RETURN_RATE_DAYS = 30
 DEFAULT_PING_TIMEOUT_SECONDS = 2.0
+DEFAULT_FRAUD_REVIEW_THRESHOLD = 70
 
 BRAND_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -79,6 +80,9 @@ class VendorSettings:
     # Buyers: the window of the return-rate cap, and how long a ping may take.
     return_rate_days: int = DEFAULT_RETURN_RATE_DAYS
     ping_timeout_seconds: float = DEFAULT_PING_TIMEOUT_SECONDS
+    # Fraud screening: a received lead whose fraud score reaches this waits in the review
+    # queue instead of being routed (distribution.review); 101 turns the queue off.
+    fraud_review_threshold: int = DEFAULT_FRAUD_REVIEW_THRESHOLD
     # The colour of the vendor's public pages (quick-apply), "#rrggbb"; None: ours.
     brand_colour: str | None = None
 
@@ -210,4 +214,5 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "return_rate_days": _whole(minimum=1),
     "ping_timeout_seconds": _positive_seconds,
     "brand_colour": _colour,
+    "fraud_review_threshold": _whole(minimum=1),
 }

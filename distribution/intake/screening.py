@@ -189,7 +189,7 @@ def canonical_ip(text: Any) -> str | None:
 
 @cache
 def _crawlers() -> Any:
-    from crawlerdetect import CrawlerDetect
+    from crawlerdetect import CrawlerDetect  # type: ignore[import-untyped]
 
     return CrawlerDetect()
 
@@ -452,4 +452,4 @@ def _velocity_counts(
     if not parts:
         return {}
     stmt = union_all(*parts) if len(parts) > 1 else parts[0]
-    return {(kind, value): int(n) for kind, value, n in db.session.execute(stmt)}
+    return {(str(kind), str(value)): int(n) for kind, value, n in db.session.execute(stmt)}

@@ -137,6 +137,8 @@ def route(lead: Lead, actor: Actor = ROUTING) -> Decision | None:
     """
     vendor = db.session.get(Vendor, lead.vendor_id)
     assert vendor is not None
+    if lead.status is LeadStatus.RECEIVED and _held_for_review(vendor, lead):
+        return None
     rule_set = published(vendor)
     if rule_set is None:
         return None
@@ -164,6 +166,26 @@ def route(lead: Lead, actor: Actor = ROUTING) -> Decision | None:
     else:
         _move(lead, LeadStatus.UNASSIGNED, "unassigned", decision.reason, actor)
     return decision
+
+
+def _held_for_review(vendor: Vendor, lead: Lead) -> bool:
+    """Move a received lead screened at or over the vendor's threshold to the review queue.
+
+    True when it went there (or another worker just moved it on): routing leaves it.
+    """
+    threshold = VendorSettings.of(vendor).fraud_review_threshold
+    if (lead.fraud_score or 0) < threshold:
+        return False
+    taken = lifecycle.take(
+        lead.id, LeadStatus.REVIEW, kind="review", actor=ROUTING, start=[LeadStatus.RECEIVED]
+    )
+    if taken is not None:
+        db.session.refresh(lead)
+        names = ", ".join(s.get("signal", "?") for s in lead.fraud_signals or [])
+        reason = f"fraud score {lead.fraud_score} reached the review threshold {threshold}"
+        data = {"fraud_score": lead.fraud_score, "threshold": threshold}
+        lifecycle.finish(lead, taken, reason=f"{reason} ({names})" if names else reason, data=data)
+    return True
 
 
 # --- selling to buyers (the SELL action) ------------------------------------------
