@@ -341,7 +341,8 @@ def _zip_state(zip5: str) -> str | None:
 
 # --- names ------------------------------------------------------------------------------
 
-_KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "1234567890")
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_KEYBOARD_ROWS = (*_ROWS, *(row[::-1] for row in _ROWS))
 _VOWELS = frozenset("aeiouy")
 _ASCII_WORD = re.compile(r"[a-z' -]+")
 

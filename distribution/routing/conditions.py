@@ -151,11 +151,12 @@ def problems(condition: Any, index: int) -> list[FieldError]:
 
 
 def _holds(op: str, actual: Any, expected: Any) -> bool:
+    empty = actual in (None, "", [])
     if op == "is_set":
-        return actual not in (None, "")
+        return not empty
     if op == "not_set":
-        return actual in (None, "")
-    if actual in (None, "", []):
+        return empty
+    if empty:
         return op in ("ne", "not_in")
     if isinstance(actual, list | tuple):
         return _holds_for_set({_fold(v) for v in actual}, op, expected)
