@@ -73,11 +73,11 @@ def approve(vendor: Vendor, lead_ids: Iterable[int], actor: Actor) -> ReviewOutc
 
 def reject(vendor: Vendor, lead_ids: Iterable[int], reason: str, actor: Actor) -> ReviewOutcome:
     """Reject each lead with ``reason`` (required: ``InvalidInput`` on ``reason`` without one)."""
+    if len(reason or "") > MAX_REASON:
+        raise InvalidInput([FieldError("reason", f"keep it to {MAX_REASON} characters")])
     reason = " ".join((reason or "").split())
     if not reason:
         raise InvalidInput([FieldError("reason", "say why these leads are rejected")])
-    if len(reason) > MAX_REASON:
-        raise InvalidInput([FieldError("reason", f"keep it under {MAX_REASON} characters")])
 
     def one(lead: Lead) -> LeadStatus:
         lifecycle.move(lead, LeadStatus.REJECTED, kind="rejected", actor=actor, reason=reason)

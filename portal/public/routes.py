@@ -126,7 +126,8 @@ def _seconds_since_served(stamp: str | None) -> float | None:
     except (BadSignature, ValueError):
         return None
     seconds = clock.now().timestamp() - served
-    return seconds if seconds >= 0 else None
+    # The stamp is rounded to the millisecond: a hair below zero is "at once".
+    return max(0.0, seconds) if seconds > -1 else None
 
 
 def readable_on_white(colour: str) -> str:
