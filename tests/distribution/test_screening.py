@@ -84,7 +84,7 @@ def _lead(i: int, **fields: str) -> dict[str, str]:
 def test_intake_stores_the_corpus_signals_on_each_lead(world):
     vendor = world.vendor()
     stored = []
-    for i, entry in enumerate(CORPUS["leads"]):
+    for entry in CORPUS["leads"]:
         if entry.get("velocity"):
             continue  # bursts are counted from the database below
         sender = _sender(entry)

@@ -58,7 +58,7 @@ def test_the_review_page_lists_held_leads_with_their_signals(client, admin, worl
     (theirs,) = suspects(other)
     page = client.get("/vendor/review").get_data(as_text=True)
     assert f"/vendor/leads/{first.id}" in page and f"/vendor/leads/{second.id}" in page
-    assert f"/vendor/leads/{theirs.id}\"" not in page
+    assert f'/vendor/leads/{theirs.id}"' not in page
     assert "disposable email +40" in page and "bot user agent +40" in page
     assert ">Review<" in page  # in the vendor's menu
 
@@ -137,7 +137,9 @@ def _apply(client, **extra):
         "email": "mae@space-corp.com",
         "country": "US",
     } | extra
-    return client.post(url, data=data, headers={"User-Agent": "Mozilla/5.0 (X11; Linux) Firefox/121.0"})
+    return client.post(
+        url, data=data, headers={"User-Agent": "Mozilla/5.0 (X11; Linux) Firefox/121.0"}
+    )
 
 
 def test_a_form_sent_back_at_once_is_flagged_and_a_slow_one_is_not(client, campaign):
@@ -145,7 +147,10 @@ def test_a_form_sent_back_at_once_is_flagged_and_a_slow_one_is_not(client, campa
         assert _apply(client).status_code == 201
     fast = db.session.scalars(select(Lead)).one()
     assert [s["signal"] for s in fast.fraud_signals] == ["fast_submit"]
-    assert (fast.sender_ip, fast.user_agent) == ("127.0.0.1", "Mozilla/5.0 (X11; Linux) Firefox/121.0")
+    assert (fast.sender_ip, fast.user_agent) == (
+        "127.0.0.1",
+        "Mozilla/5.0 (X11; Linux) Firefox/121.0",
+    )
 
 
 def test_a_forged_stamp_reads_as_missing_and_a_slow_form_is_clean(client, campaign):
