@@ -607,6 +607,12 @@ _INTAKE_SETTINGS = {
             "properties": {g: {"type": "integer"} for g in "ABC"},
         },
         "xml_layouts": {"type": "array", "items": {"$ref": "#/components/schemas/XmlLayout"}},
+        "fraud_review_threshold": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 101,
+            "description": "A lead whose fraud score reaches this waits for review; 101: never",
+        },
     },
 }
 _XML_LAYOUT = {

@@ -16,6 +16,7 @@ from distribution.intake.pipeline import Origin, ingest
 from distribution.intake.screening import FormCheck, Sender
 from distribution.models import Campaign, Lead, LeadEvent, LeadStatus, Role
 from distribution.routing.jobs import route_waiting
+from distribution.vendor_settings import VendorSettings
 from tests.conftest import csrf_token
 from tests.lead_actions import holding_vendor
 
@@ -234,3 +235,19 @@ def test_the_document_describes_the_review_endpoints(client):
     paths = client.get("/api/v1/openapi.json").json["paths"]
     assert {"/vendor/review", "/vendor/review/approve", "/vendor/review/reject"} <= set(paths)
     assert paths["/vendor/review/reject"]["post"]["security"] == [{"managementKey": []}]
+
+
+def test_the_threshold_is_an_intake_setting_of_the_page_and_the_api(client, managed, auth, world):
+    vendor, headers = managed
+    url = "/api/v1/vendor/intake-settings"
+    assert client.get(url, headers=headers).json["fraud_review_threshold"] == 70
+    refused = client.put(url, json={"fraud_review_threshold": 0}, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json["errors"][0]["field"] == "fraud_review_threshold"
+    assert client.put(url, json={"fraud_review_threshold": 50}, headers=headers).status_code == 200
+    db.session.refresh(vendor)
+    assert VendorSettings.of(vendor).fraud_review_threshold == 50
+    world.user(Role.VENDOR_ADMIN, vendor, email="admin@acme.example.com")
+    auth.login("admin@acme.example.com")
+    page = client.get("/vendor/intake-settings").get_data(as_text=True)
+    assert 'name="fraud_review_threshold"' in page and 'value="50"' in page
