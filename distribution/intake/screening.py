@@ -380,8 +380,13 @@ def _names(found: Screening, first: Any, last: Any) -> None:
             return
 
 
+def _printable(text: str) -> str:
+    """``text`` with control characters (NUL among them, which PostgreSQL refuses) as "?"."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
 def _quote(text: Any, limit: int = 40) -> str:
-    shown = str(text)
+    shown = _printable(str(text))
     return repr(shown if len(shown) <= limit else shown[:limit] + "…")
 
 
@@ -405,7 +410,8 @@ def screen_rows(
     for row, who in zip(rows, senders, strict=True):
         row["sender_ip"] = canonical_ip(who.ip)
         agent = who.user_agent
-        row["user_agent"] = agent[:MAX_USER_AGENT] if isinstance(agent, str) else None
+        kept = _printable(agent[:MAX_USER_AGENT]).strip() if isinstance(agent, str) else ""
+        row["user_agent"] = kept or None
         row["fraud_score"], row["fraud_signals"] = 0, []
     chosen = [
         (r, s) for r, s in zip(rows, senders, strict=True) if r["status"] is LeadStatus.RECEIVED

@@ -152,6 +152,7 @@ def test_malformed_ip_and_user_agent_never_stop_a_lead(world):
     ]
     assert [s["signal"] for s in leads[1].fraud_signals] == ["unreadable_ip"]
     assert len(leads[1].user_agent) == 400
+    assert leads[0].user_agent == "??bad"
     assert leads[2].fraud_signals == []
     assert [s["signal"] for s in leads[3].fraud_signals] == ["unreadable_ip", "bot_user_agent"]
 
