@@ -56,6 +56,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(None, S.REJECTED, "rejected", SOURCE),
     _t(None, S.DUPLICATE, "duplicate", SOURCE),
     _t(None, S.SUPPRESSED, "suppressed", SOURCE),
+    # fraud review: a lead screened at or over the vendor's threshold waits for a person
+    _t(S.RECEIVED, S.REVIEW, "review", SOURCE, SYSTEM),
+    _t(S.REVIEW, S.UNASSIGNED, "approved", VENDOR),
+    _t(S.REVIEW, S.REJECTED, "rejected", VENDOR),
     # routing takes the lead, then carries its decision out
     _t(S.RECEIVED, S.ROUTED, "routed", SYSTEM, VENDOR),
     _t(S.UNASSIGNED, S.ROUTED, "routed", *_ROUTERS),

@@ -64,6 +64,7 @@ DEFAULT_NURTURE_TERMS: dict[str, dict[str, Any]] = {
     "recycled": {"days": 90, "event": True},
     "pool_timeout": {"days": 30, "event": True},
 }
+DEFAULT_FRAUD_REVIEW_THRESHOLD = 70
 
 BRAND_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -107,6 +108,9 @@ class VendorSettings:
     nurture_terms: dict[str, dict[str, Any]] = field(
         default_factory=lambda: copy.deepcopy(DEFAULT_NURTURE_TERMS)
     )
+    # Fraud screening: a received lead whose fraud score reaches this waits in the review
+    # queue instead of being routed (distribution.review); 101 turns the queue off.
+    fraud_review_threshold: int = DEFAULT_FRAUD_REVIEW_THRESHOLD
     # The colour of the vendor's public pages (quick-apply), "#rrggbb"; None: ours.
     brand_colour: str | None = None
     # Deal registration: how long an approved one protects its account, and how far
@@ -281,4 +285,5 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "event_points": _event_points,
     "recycle_lost_days": _counts,
     "nurture_terms": _nurture_terms,
+    "fraud_review_threshold": _whole(minimum=1),
 }

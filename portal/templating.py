@@ -39,6 +39,7 @@ NAVIGATION: dict[Role, tuple[NavLink, ...]] = {
     Role.VENDOR_ADMIN: (
         NavLink("Dashboard", "vendor.dashboard"),
         NavLink("Leads", "vendor.leads", ("vendor.lead",)),
+        NavLink("Review", "vendor.review_queue", ("vendor.review_",)),
         NavLink("Partners", "vendor.partners", ("vendor.partner",)),
         NavLink("Buyers", "vendor.buyers", ("vendor.buyer",)),
         NavLink(

@@ -24,6 +24,7 @@ from distribution.intake import appending
 from distribution.intake.matching import contact_phones, email_key, load_matches
 from distribution.intake.normalize import NormalizedLead, normalize
 from distribution.intake.scoring import score, with_warnings
+from distribution.intake.screening import Sender, screen_rows
 from distribution.intake.validate import DEFAULT_REQUIRED, validate, warnings
 from distribution.models import ApiKey, Lead, LeadStatus, Vendor
 from distribution.routing.jobs import route_after_commit
@@ -98,6 +99,7 @@ class Origin:
     import_job_id: int | None = None
     message_id: str | None = None
     actor: str = "system"
+    sender: Sender | None = None  # the person, as the request shows them (screening)
 
 
 def ingest(
@@ -167,6 +169,7 @@ def ingest_many(
         row["score_breakdown"] = scored.breakdown
         _decide(row, LeadStatus.RECEIVED)
 
+    screen_rows(vendor.id, [r.row for r in results], origin.sender, clock.now())
     # Originals first, so the repeats of this batch can point at their ids.
     waiting = {id(row) for row, _ in repeats}
     _store([r.row for r in results if id(r.row) not in waiting], origin, notes)
@@ -250,6 +253,8 @@ def _new_row(
         extras=dict(extras),
         score=0,
         score_breakdown=[],
+        fraud_score=0,
+        fraud_signals=[],
         errors=[],
         route_attempts=0,
         received_at=now,
@@ -324,6 +329,10 @@ _INSERTED = (
         "score",
         "grade",
         "score_breakdown",
+        "fraud_score",
+        "fraud_signals",
+        "sender_ip",
+        "user_agent",
         "errors",
         "route_attempts",
         "status",

@@ -45,6 +45,7 @@ SETTINGS = (
     "score_rules",
     "grade_bands",
     "xml_layouts",
+    "fraud_review_threshold",
 )
 GRADES = ("A", "B", "C")
 PREVIEW_LEADS = 200
@@ -73,6 +74,7 @@ def current(vendor: Vendor) -> dict[str, Any]:
         "score_rules": settings.score_rules,
         "grade_bands": settings.grade_bands,
         "xml_layouts": settings.xml_layouts,
+        "fraud_review_threshold": settings.fraud_review_threshold,
     }
 
 
@@ -170,6 +172,8 @@ def _checked(vendor: Vendor, changes: Mapping[str, Any]) -> dict[str, Any]:
     errors += _check_sender_aliases(vendor, values["sender_aliases"])
     errors += _check_scoring(values["score_rules"], values["grade_bands"])
     errors += _check_layouts(values["xml_layouts"])
+    # 101: no score reaches it, so nothing waits for review.
+    errors += _check_whole(values["fraud_review_threshold"], "fraud_review_threshold", 1, 101)
     if errors:
         raise InvalidInput(errors)
     values["default_region"] = values["default_region"].upper()

@@ -51,6 +51,7 @@ class Lead(Model):
         # vendor, so that no plan can prefer (vendor_id, received_at) over them.
         Index("ix_lead_email_key_received", "email_key", "received_at"),
         Index("ix_lead_phone_received", "phone", "received_at"),
+        Index("ix_lead_vendor_sender_ip", "vendor_id", "sender_ip", "received_at"),
         Index("ix_lead_vendor_received", "vendor_id", "received_at"),
         Index("ix_lead_vendor_source_campaign", "vendor_id", "source", "campaign"),
         # PostgreSQL only (migration d6a2c9e4f1b8 adds the gin_trgm_ops operator class).
@@ -92,6 +93,13 @@ class Lead(Model):
     score: Mapped[int] = mapped_column(Integer, default=0)
     grade: Mapped[str | None] = mapped_column(String(1))
     score_breakdown: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+
+    # Fraud and quality screening at intake (distribution.intake.screening): 0-100 and
+    # its breakdown, [{signal, points, detail}]; the person's ip and browser when known.
+    fraud_score: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    fraud_signals: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType, default=list)
+    sender_ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(400))
 
     consent_email: Mapped[bool | None] = mapped_column(Boolean)
     consent_phone: Mapped[bool | None] = mapped_column(Boolean)

@@ -63,6 +63,7 @@ class PartnerKind(enum.StrEnum):
 
 class LeadStatus(enum.StrEnum):
     RECEIVED = "received"
+    REVIEW = "review"  # held for the vendor to look at: its fraud score reached the threshold
     REJECTED = "rejected"
     DUPLICATE = "duplicate"
     SUPPRESSED = "suppressed"

@@ -6,7 +6,8 @@ re-routed after a decline and won by the second partner is a won lead of its
 source). Shares: rejected, duplicate and suppressed of volume; acceptance of
 the leads handed to a partner; follow-up and close rate of accepted leads;
 revenue per lead over the whole volume, since the junk a source sends is part
-of what it costs.
+of what it costs. Fraud rate: of the source's leads sold to buyers, the share a
+buyer returned (or is returning) with the reason "fraud".
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ from sqlalchemy import ColumnElement, Select, and_, case, exists, func
 from distribution import clock
 from distribution.db import db
 from distribution.errors import FieldError, InvalidInput
-from distribution.models import Assignment, AssignmentStatus, Lead, LeadStatus
+from distribution.models import (
+    Assignment,
+    AssignmentStatus,
+    Lead,
+    LeadStatus,
+    ReturnStatus,
+    Sale,
+)
 from distribution.reports.figures import CONDITIONS
 from distribution.reports.period import Period
 from distribution.tenancy import Scope
@@ -48,10 +56,17 @@ class SourceRow:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEAD_FIGURES, 0))
     revenue_cents: int = 0
     returns: dict[str, int] = field(default_factory=dict)
+    sold: int = 0  # sales to buyers of these leads
+    fraud_returns: int = 0  # of them, returned by the buyer as fraud (approved or pending)
 
     def share(self, part: str, whole: str) -> float | None:
         base = self.counts[whole]
         return self.counts[part] / base if base else None
+
+    @property
+    def fraud_rate(self) -> float | None:
+        """Buyer returns for fraud over sales; None when nothing was sold."""
+        return self.fraud_returns / self.sold if self.sold else None
 
     @property
     def revenue_per_lead(self) -> float | None:
@@ -129,7 +144,29 @@ def quality(scope: Scope, period: Period, now: datetime | None = None) -> list[S
     for src, camp, why, n in db.session.execute(returns):
         if (src, camp) in rows:
             rows[(src, camp)].returns[why or "unknown"] = int(n)
+    _add_sales(scope, period, rows)
     return sorted(rows.values(), key=lambda r: (-r.counts["volume"], r.source, r.campaign))
+
+
+FRAUD_REASON = "fraud"
+_RETURN_COUNTED = (ReturnStatus.PENDING, ReturnStatus.APPROVED)
+
+
+def _add_sales(scope: Scope, period: Period, rows: dict[tuple[str, str], SourceRow]) -> None:
+    """Each row's sales to buyers and the buyer returns among them for fraud."""
+    source, campaign = func.coalesce(Lead.source, ""), func.coalesce(Lead.campaign, "")
+    fraud = and_(Sale.return_reason == FRAUD_REASON, Sale.return_status.in_(_RETURN_COUNTED))
+    sales = (
+        scope.select(Sale)
+        .with_only_columns(source, campaign, func.count(), func.sum(case((fraud, 1), else_=0)))
+        .join(Lead, Lead.id == Sale.lead_id)
+        .where(*_in_period(period))
+        .group_by(source, campaign)
+    )
+    for src, camp, sold, frauds in db.session.execute(sales):
+        if (src, camp) in rows:
+            rows[(src, camp)].sold = int(sold or 0)
+            rows[(src, camp)].fraud_returns = int(frauds or 0)
 
 
 def _held(scope: Scope, condition: ColumnElement[bool]) -> ColumnElement[bool]:

@@ -78,7 +78,7 @@ def weekly_table(weeks: list[tuple[Period, Figures]], period: Period) -> Table:
 SOURCE_COLUMNS = [
     "Source", "Campaign", "Leads", "Rejected %", "Duplicate %", "Suppressed %",
     "Handed to a partner", "Accepted %", "Follow-up %", "Close rate %", "Won", "Revenue",
-    "Revenue per lead", "Returns", "Return reasons",
+    "Revenue per lead", "Returns", "Return reasons", "Sold to buyers", "Fraud rate %",
 ]  # fmt: skip
 
 
@@ -91,7 +91,7 @@ def sources_table(rows: Iterable[SourceRow], period: Period) -> Table:
             r.counts["handed"], pct(r.share("accepted", "handed")),
             pct(r.share("followed_up", "accepted")), pct(r.share("won", "accepted")),
             r.counts["won"], money(r.revenue_cents), money(r.revenue_per_lead),
-            r.counts["returned"], reasons(r.returns),
+            r.counts["returned"], reasons(r.returns), r.sold, pct(r.fraud_rate),
         ])  # fmt: skip
     return table
 

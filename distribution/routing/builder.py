@@ -21,7 +21,7 @@ from distribution.models import Lead, Partner, Vendor
 from distribution.routing.conditions import ACCOUNT_FIELDS, FIELDS, WEEKDAYS
 
 PICK_FIELDS = {"country": "country", "state": "state", "product": "product", "weekday": "weekday"}
-NUMBER_FIELDS = frozenset({"score", "lead_age_hours", "hour"})
+NUMBER_FIELDS = frozenset({"score", "fraud_score", "lead_age_hours", "hour"})
 _PICK_OPS = ("in", "not_in", "eq", "ne", "is_set", "not_set")
 _NUMBER_OPS = ("gte", "lte", "between", "eq", "ne", "is_set", "not_set")
 _TEXT_OPS = ("eq", "ne", "in", "not_in", "prefix", "contains", "is_set", "not_set")

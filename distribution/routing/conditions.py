@@ -1,8 +1,10 @@
 """Rule conditions: ``{"field": ..., "op": ..., "value": ...}`` over one lead.
 
 A condition reads a lead field (any canonical field, ``score``, ``grade``,
-``source``, ``campaign``, ``extras.NAME``), or a derived one: ``lead_age_hours``,
-``weekday`` (mon..sun) and ``hour`` (0..23), both in the vendor's time zone.
+``fraud_score``, ``source``, ``campaign``, ``extras.NAME``), or a derived one:
+``lead_age_hours``, ``weekday`` (mon..sun) and ``hour`` (0..23), both in the
+vendor's time zone, and ``fraud_signal``: the names of the lead's screening
+signals, a list (``contains``, ``in``, ``not_in``, ``is_set`` read it as a set).
 ``check`` answers whether it holds and, when it does not, says why in words a
 vendor admin can read on the lead's page.
 """
@@ -21,8 +23,9 @@ from distribution.errors import FieldError
 from distribution.shapes import LeadShape
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DERIVED_FIELDS = ("lead_age_hours", "weekday", "hour")
-FIELDS = (*LEAD_FIELDS, "score", "grade", *DERIVED_FIELDS)
+DERIVED_FIELDS = ("lead_age_hours", "weekday", "hour", "fraud_signal")
+STORED_FIELDS = (*LEAD_FIELDS, "score", "grade", "fraud_score")
+FIELDS = (*STORED_FIELDS, *DERIVED_FIELDS)
 # Not read from the lead: routing fills it in from deal registrations and won leads
 # (``deals.owner_of``): the name of the partner that owns the lead's account.
 ACCOUNT_FIELDS = ("account_owner",)
@@ -67,7 +70,10 @@ class Facts:
     @classmethod
     def of(cls, lead: LeadShape, timezone: str = "UTC", now: datetime | None = None) -> Facts:
         now = now or clock.now()
-        values: dict[str, Any] = {name: getattr(lead, name, None) for name in FIELDS[:-3]}
+        values: dict[str, Any] = {name: getattr(lead, name, None) for name in STORED_FIELDS}
+        values["fraud_score"] = values["fraud_score"] or 0
+        signals = getattr(lead, "fraud_signals", None) or []
+        values["fraud_signal"] = [s.get("signal") for s in signals if isinstance(s, Mapping)]
         for name, value in (lead.extras or {}).items():
             values[f"extras.{name}"] = value
         received = lead.received_at or now
@@ -87,6 +93,8 @@ def check(condition: Mapping[str, Any], facts: Facts) -> str | None:
     actual = facts.get(field)
     if _holds(op, actual, expected):
         return None
+    if isinstance(actual, list | tuple):
+        actual = ", ".join(map(str, actual))
     shown = "nothing" if actual in (None, "") else repr(actual)
     if op in _NO_VALUE_OPS:
         return f"{field} {OPS[op]} (it is {shown})"
@@ -148,12 +156,15 @@ def problems(condition: Any, index: int) -> list[FieldError]:
 
 
 def _holds(op: str, actual: Any, expected: Any) -> bool:
+    empty = actual in (None, "", [])
     if op == "is_set":
-        return actual not in (None, "")
+        return not empty
     if op == "not_set":
-        return actual in (None, "")
-    if actual in (None, ""):
+        return empty
+    if empty:
         return op in ("ne", "not_in")
+    if isinstance(actual, list | tuple):
+        return _holds_for_set({_fold(v) for v in actual}, op, expected)
     if op in _NUMBER_OPS:
         number = _number(actual)
         if number is None:
@@ -178,6 +189,21 @@ def _holds(op: str, actual: Any, expected: Any) -> bool:
     if op == "contains":
         return _fold(expected) in text
     raise ValueError(f"unknown condition op {op!r}")
+
+
+def _holds_for_set(actual: set[str], op: str, expected: Any) -> bool:
+    """A list fact (the fraud signals): ``contains`` one, ``in`` any, ``not_in`` none of them."""
+    if op in ("contains", "eq"):
+        return _fold(expected) in actual
+    if op == "ne":
+        return _fold(expected) not in actual
+    if op == "in":
+        return bool(actual & {_fold(v) for v in expected})
+    if op == "not_in":
+        return not actual & {_fold(v) for v in expected}
+    if op == "prefix":
+        return any(a.startswith(_fold(v)) for a in actual for v in expected)
+    return False
 
 
 def _fold(value: Any) -> str:

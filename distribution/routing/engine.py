@@ -176,6 +176,8 @@ def route_by_id(
         return None
     lead = db.session.get(Lead, lead_id, populate_existing=True)  # the row as taken
     assert lead is not None
+    if _held_for_review(vendor, lead, taken):
+        return None
     ledger = DatabaseLedger(vendor, index_for(vendor, fresh=True))
     decision = decide(vendor, lead, rule_set, ledger=ledger)
     if decision.outcome is LeadStatus.OFFERED:
@@ -195,6 +197,26 @@ def route_by_id(
     else:
         _move(lead, LeadStatus.UNASSIGNED, "unassigned", decision.reason, actor)
     return decision
+
+
+def _held_for_review(vendor: Vendor, lead: Lead, taken: lifecycle.Taken) -> bool:
+    """Send a just-received lead screened at or over the vendor's threshold to review instead.
+
+    Routing has already taken the lead (in this transaction, not yet seen by anyone); a
+    lead held here leaves as received -> review with that one event, never as routed.
+    A lead coming back from review or nurture is not held again: a person let it through.
+    """
+    threshold = VendorSettings.of(vendor).fraud_review_threshold
+    if taken.start is not LeadStatus.RECEIVED or (lead.fraud_score or 0) < threshold:
+        return False
+    held = lifecycle.Taken(lead.id, LeadStatus.RECEIVED, LeadStatus.REVIEW, "review", taken.actor)
+    lifecycle.allowed(held.start, held.end, held.kind, held.actor)
+    lead.status = LeadStatus.REVIEW
+    names = ", ".join(s.get("signal", "?") for s in lead.fraud_signals or [])
+    reason = f"fraud score {lead.fraud_score} reached the review threshold {threshold}"
+    data = {"fraud_score": lead.fraud_score, "threshold": threshold}
+    lifecycle.finish(lead, held, reason=f"{reason} ({names})" if names else reason, data=data)
+    return True
 
 
 # --- selling to buyers (the SELL action) ------------------------------------------

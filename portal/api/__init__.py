@@ -20,5 +20,6 @@ from portal.api import (  # noqa: E402, F401  (they register their views on bp)
     vendor_intake,
     vendor_partners,
     vendor_people,
+    vendor_review,
     vendor_rules,
 )

@@ -629,6 +629,12 @@ _INTAKE_SETTINGS = {
             "properties": {g: {"type": "integer"} for g in "ABC"},
         },
         "xml_layouts": {"type": "array", "items": {"$ref": "#/components/schemas/XmlLayout"}},
+        "fraud_review_threshold": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 101,
+            "description": "A lead whose fraud score reaches this waits for review; 101: never",
+        },
     },
 }
 _XML_LAYOUT = {
@@ -1104,6 +1110,106 @@ def _deal_paths() -> dict[str, Any]:
     }  # fmt: skip
 
 
+_SIGNAL = {
+    "type": "object",
+    "required": ["signal", "points", "detail"],
+    "properties": {"signal": _TEXT, "points": {"type": "integer"}, "detail": _TEXT},
+}
+
+
+def _vendor_review_paths() -> dict[str, Any]:
+    """The fraud review queue, with a management key."""
+    held = {
+        "type": "object",
+        "required": ["id", "received_at", "fraud_score", "fraud_signals"],
+        "properties": {
+            "id": {"type": "integer"},
+            "received_at": {"type": "string", "format": "date-time"},
+            "name": _TEXT,
+            "email": {"type": ["string", "null"]},
+            "source": {"type": ["string", "null"]},
+            "fraud_score": {"type": "integer", "minimum": 0, "maximum": 100},
+            "fraud_signals": {"type": "array", "items": _SIGNAL},
+        },
+    }
+    listing = {
+        "type": "object",
+        "required": ["total", "leads"],
+        "properties": {"total": {"type": "integer"}, "leads": {"type": "array", "items": held}},
+    }
+    outcome = {
+        "type": "object",
+        "required": ["done", "refused"],
+        "properties": {
+            "done": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "status"],
+                    "properties": {"id": {"type": "integer"}, "status": _TEXT},
+                },
+            },
+            "refused": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "reason"],
+                    "properties": {"id": {"type": "integer"}, "reason": _TEXT},
+                },
+            },
+        },
+    }
+    ids = {"type": "array", "minItems": 1, "maxItems": 200, "items": {"type": "integer"}}
+    failures = {
+        "401": _problem("No API key, or an unknown or revoked one"),
+        "403": _problem("Not a management key of the vendor"),
+        "429": _problem("Too many requests for this key; retry later"),
+    }
+
+    def decide(operation: str, summary: str, body: dict[str, Any], ok: str) -> dict[str, Any]:
+        return {
+            "post": {
+                "operationId": operation,
+                "tags": ["vendor"],
+                "summary": summary,
+                "security": [{"managementKey": []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": body}},
+                },
+                "responses": {
+                    "200": _json(outcome, ok),
+                    "422": _problem(
+                        "lead_ids missing or not whole numbers, or no reason to reject"
+                    ),
+                    **failures,
+                    **_BODY_FAILURES,
+                },
+            }
+        }
+
+    return {
+        "/vendor/review": {"get": {
+            "operationId": "vendorReviewList", "tags": ["vendor"],
+            "summary": "Leads held for review by their fraud score, highest first (200 at most)",
+            "security": [{"managementKey": []}],
+            "responses": {"200": _json(listing, "The leads waiting in review"), **failures},
+        }},
+        "/vendor/review/approve": decide(
+            "vendorReviewApprove", "Approve leads in review: each is routed by the rules",
+            {"type": "object", "required": ["lead_ids"], "properties": {"lead_ids": ids}},
+            "Each lead approved (its status after routing) or refused with why",
+        ),
+        "/vendor/review/reject": decide(
+            "vendorReviewReject", "Reject leads in review, with a reason",
+            {"type": "object", "required": ["lead_ids", "reason"],
+             "properties": {"lead_ids": ids, "reason": {"type": "string", "minLength": 1,
+                                                        "maxLength": 500}}},
+            "Each lead rejected or refused with why",
+        ),
+    }  # fmt: skip
+
+
 def document(server_url: str = "/api/v1") -> dict[str, Any]:
     """The whole OpenAPI document."""
     auth_failures = {
@@ -1239,6 +1345,7 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
             **_vendor_people_paths(),
             **_vendor_destinations_paths(),
             **_deal_paths(),
+            **_vendor_review_paths(),
         },
         "components": {
             "securitySchemes": {

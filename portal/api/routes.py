@@ -158,6 +158,8 @@ def lead_view(lead: Lead) -> dict[str, Any]:
         "score": lead.score,
         "grade": lead.grade,
         "score_breakdown": lead.score_breakdown,
+        "fraud_score": lead.fraud_score or 0,
+        "fraud_signals": lead.fraud_signals or [],
         "extras": lead.extras,
     }
     if lead.status is LeadStatus.REJECTED:

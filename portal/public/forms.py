@@ -1,7 +1,7 @@
 """The public quick-apply form of a campaign."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, StringField, TelField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -21,6 +21,9 @@ class QuickApplyForm(FlaskForm):
     consent_email = BooleanField("You may e-mail me about this request")
     # Honeypot: hidden from people by CSS and aria-hidden; bots fill every field.
     website = StringField("Leave this field empty", validators=[Optional(), Length(max=200)])
+    # When the page was served, signed (portal.public.routes): a form sent back within
+    # seconds was not filled in by a person.
+    served = HiddenField(validators=[Optional(), Length(max=200)])
 
     LEAD_FIELDS = (
         "first_name",

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 
 from flask import Response, abort, current_app, render_template, request
+from itsdangerous import BadSignature, Signer
 from sqlalchemy import select
 
+from distribution import clock
 from distribution.db import db
 from distribution.directory import find_vendor
 from distribution.intake.pipeline import Origin, ingest
+from distribution.intake.screening import FormCheck, Sender
 from distribution.models import Campaign, Vendor
 from distribution.vendor_settings import VendorSettings
 from portal.extensions import limiter
@@ -44,9 +47,9 @@ def quick_apply(vendor_slug: str, campaign_slug: str) -> tuple[str, int] | str:
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
         return _page("public/apply.html", vendor, campaign, form=form), status
-    if form.website.data:
-        # A bot filled the honeypot: thank it and store nothing.
-        return _page("public/thanks.html", vendor, campaign), 200
+    # A bot that filled the honeypot is thanked like a person, and its lead kept with
+    # the signal: screening scores it, and routing holds it for the vendor to review.
+    honeypot = bool(form.website.data)
     raw = {name: getattr(form, name).data for name in QuickApplyForm.LEAD_FIELDS}
     raw |= {
         "campaign": campaign.slug,
@@ -56,11 +59,21 @@ def quick_apply(vendor_slug: str, campaign_slug: str) -> tuple[str, int] | str:
     }
     raw = {k: v for k, v in raw.items() if v not in (None, "")}
     payload = json.dumps(raw, ensure_ascii=False).encode()
+    sender = Sender(
+        ip=request.remote_addr,  # the client's, through TRUSTED_PROXIES (ProxyFix)
+        user_agent=request.headers.get("User-Agent"),
+        form=FormCheck(_seconds_since_served(form.served.data), honeypot=honeypot),
+    )
     origin = Origin(
-        channel="form", content_type="application/x-www-form-urlencoded", actor="quick-apply"
+        channel="form",
+        content_type="application/x-www-form-urlencoded",
+        actor="quick-apply",
+        sender=sender,
     )
     result = ingest(vendor, raw, payload, origin)
     db.session.commit()
+    if honeypot:
+        return _page("public/thanks.html", vendor, campaign), 200
     if not result.accepted:
         for error in result.errors:
             field = getattr(form, error.field, None)
@@ -91,7 +104,30 @@ def brand_css(vendor_slug: str) -> Response:
 
 
 def _page(template: str, vendor: Vendor | None, campaign: Campaign, **context: object) -> str:
+    form = context.get("form")
+    if isinstance(form, QuickApplyForm):
+        form.served.data = _served_stamp()
     return render_template(template, vendor=vendor, campaign=campaign, **context)
+
+
+def _stamp_signer() -> Signer:
+    return Signer(current_app.secret_key or "", salt="quick-apply-served")
+
+
+def _served_stamp() -> str:
+    """When the form was served, signed, for the post to say how long filling it took."""
+    return _stamp_signer().sign(f"{clock.now().timestamp():.3f}").decode()
+
+
+def _seconds_since_served(stamp: str | None) -> float | None:
+    """Seconds between serving the form and this post; None for a missing or forged stamp."""
+    try:
+        served = float(_stamp_signer().unsign(stamp or "").decode())
+    except (BadSignature, ValueError):
+        return None
+    seconds = clock.now().timestamp() - served
+    # The stamp is rounded to the millisecond: a hair below zero is "at once".
+    return max(0.0, seconds) if seconds > -1 else None
 
 
 def readable_on_white(colour: str) -> str:

@@ -22,6 +22,7 @@ from portal.vendor_admin import (  # noqa: E402, F401  (they register their view
     partner_returns,
     partners,
     people,
+    review,
     routes,
     rules,
 )

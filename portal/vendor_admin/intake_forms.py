@@ -75,6 +75,7 @@ class IntakeSettingsForm(FlaskForm):
     dedupe_window_days = IntegerField("Dedupe window (days)")
     default_region = SelectField("Default region")
     batch_limit = IntegerField("Most leads in one request")
+    fraud_review_threshold = IntegerField("Fraud score held for review")
     required = FieldList(FormField(RequirementRow))
     aliases = FieldList(FormField(AliasRow))
     sender_aliases = FieldList(FormField(SenderAliasRow))
@@ -161,6 +162,7 @@ def filled(
     form.dedupe_window_days.data = values["dedupe_window_days"]
     form.default_region.data = values["default_region"]
     form.batch_limit.data = values["batch_limit"]
+    form.fraud_review_threshold.data = values["fraud_review_threshold"]
     bands = values["grade_bands"]
     form.band_a.data, form.band_b.data, form.band_c.data = (bands.get(g) for g in "ABC")
     for entry in values["required_fields"]:
@@ -209,6 +211,9 @@ def read(
         "batch_limit": form.batch_limit.data,
         "grade_bands": {"A": form.band_a.data, "B": form.band_b.data, "C": form.band_c.data},
     }
+    if form.fraud_review_threshold.raw_data:  # a post without the field keeps the saved one
+        changes["fraud_review_threshold"] = form.fraud_review_threshold.data
+        where["fraud_review_threshold"] = form.fraud_review_threshold
     where |= {"grade_bands": form.band_a, "grade_bands.A": form.band_a,
               "grade_bands.B": form.band_b, "grade_bands.C": form.band_c}  # fmt: skip
     changes["required_fields"] = _requirements(form, where)

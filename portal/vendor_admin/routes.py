@@ -12,6 +12,7 @@ from distribution.models import Lead, LeadStatus, Role, Vendor
 from portal.security import current_scope, get_or_404, role_required
 from portal.templating import viewer_zone
 from portal.vendor_admin import bp
+from portal.vendor_admin.review_forms import ReviewForm
 
 
 def current_vendor() -> Vendor:
@@ -66,4 +67,5 @@ def lead(lead_id: int) -> str:
         events=overview.lead_timeline(scope, row),
         assignments=overview.lead_assignments(scope, row),
         actions=lead_actions.available(row, Actor.user(current_user)),
+        review_form=ReviewForm(),
     )

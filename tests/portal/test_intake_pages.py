@@ -157,7 +157,7 @@ def test_quick_apply_stores_a_lead_with_the_campaign(client, vendor, auth):
     )
 
 
-def test_quick_apply_honeypot_stores_nothing_and_bad_input_names_fields(client, world):
+def test_quick_apply_honeypot_keeps_the_lead_screened_and_bad_input_names_fields(client, world):
     vendor = world.vendor("acme")
     db.session.add(Campaign(vendor_id=vendor.id, slug="spring", name="Spring", active=True))
     db.session.commit()
@@ -174,7 +174,9 @@ def test_quick_apply_honeypot_stores_nothing_and_bad_input_names_fields(client, 
         },
     )
     assert bot.status_code == 200
-    assert db.session.scalars(select(Lead)).all() == []
+    # Never silently dropped: kept with the honeypot signal, for routing to hold for review.
+    kept = db.session.scalars(select(Lead)).one()
+    assert "honeypot" in [s["signal"] for s in kept.fraud_signals]
 
     bad = client.post(
         url,
@@ -188,7 +190,8 @@ def test_quick_apply_honeypot_stores_nothing_and_bad_input_names_fields(client, 
     )
     assert bad.status_code == 422
     assert "Country" in bad.get_data(as_text=True)
-    assert db.session.scalars(select(Lead.status)).all() == [LeadStatus.REJECTED]
+    statuses = db.session.scalars(select(Lead.status).order_by(Lead.id)).all()
+    assert statuses == [LeadStatus.RECEIVED, LeadStatus.REJECTED]
     assert client.get("/apply/acme/nope").status_code == 404
 
 
