@@ -210,6 +210,27 @@ def finish(
     return _record(lead, taken.start, taken.end, taken.kind, taken.actor, reason, assignment, data)
 
 
+def divert(
+    lead: Lead,
+    taken: Taken,
+    to: LeadStatus,
+    *,
+    kind: str,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> LeadEvent:
+    """Send a lead ``take`` moved, before its event is written, elsewhere from the same start.
+
+    The taken move is dropped (it was never committed, so nobody saw it): the lead
+    goes from ``taken.start`` to ``to`` by ``kind`` as the table allows, with one event.
+    Routing uses it to hold a just-received lead for review once it has read it.
+    """
+    assert lead.id == taken.lead_id and lead.status is taken.end
+    allowed(taken.start, to, kind, taken.actor)
+    lead.status = to
+    return _record(lead, taken.start, to, kind, taken.actor, reason, None, data)
+
+
 def arrive(row: dict[str, Any], status: LeadStatus) -> None:
     """Give a lead row that intake is about to insert its first status.
 

@@ -209,13 +209,11 @@ def _held_for_review(vendor: Vendor, lead: Lead, taken: lifecycle.Taken) -> bool
     threshold = VendorSettings.of(vendor).fraud_review_threshold
     if taken.start is not LeadStatus.RECEIVED or (lead.fraud_score or 0) < threshold:
         return False
-    held = lifecycle.Taken(lead.id, LeadStatus.RECEIVED, LeadStatus.REVIEW, "review", taken.actor)
-    lifecycle.allowed(held.start, held.end, held.kind, held.actor)
-    lead.status = LeadStatus.REVIEW
     names = ", ".join(s.get("signal", "?") for s in lead.fraud_signals or [])
     reason = f"fraud score {lead.fraud_score} reached the review threshold {threshold}"
     data = {"fraud_score": lead.fraud_score, "threshold": threshold}
-    lifecycle.finish(lead, held, reason=f"{reason} ({names})" if names else reason, data=data)
+    why = f"{reason} ({names})" if names else reason
+    lifecycle.divert(lead, taken, LeadStatus.REVIEW, kind="review", reason=why, data=data)
     return True
 
 
