@@ -13,6 +13,7 @@ from distribution.models.leads import (
     Suppression,
 )
 from distribution.models.people import Invitation, PasswordReset
+from distribution.models.quotas import Quota
 from distribution.models.reports import ReportRollup, ReportSpan
 from distribution.models.routing import Rule, RuleSet
 from distribution.models.types import (
@@ -65,6 +66,7 @@ __all__ = [
     "Partner",
     "PartnerKind",
     "PoolEligibility",
+    "Quota",
     "ReportRollup",
     "ReportSpan",
     "ReturnStatus",
