@@ -54,12 +54,13 @@ NAVIGATION: dict[Role, tuple[NavLink, ...]] = {
         NavLink("Campaigns", "vendor.campaigns"),
         NavLink("Destinations", "vendor.destination_list", ("vendor.destination",)),
         NavLink("Deliveries", "vendor.deliveries", ("vendor.delivery",)),
+        NavLink("Planning", "manager.plan", ("manager.quota_",)),
     ),
     Role.PARTNER_MANAGER: (
         NavLink("Partner follow-up", "manager.dashboard", ("manager.partner", "manager.drill")),
         NavLink("Trends", "manager.trends"),
         NavLink("Sources", "manager.source_quality", ("manager.source_leads",)),
-        NavLink("Planning", "manager.plan"),
+        NavLink("Planning", "manager.plan", ("manager.quota_",)),
         NavLink("Partners", "vendor.partners", ("vendor.partner",)),
     ),
     Role.PARTNER_USER: (
@@ -68,6 +69,7 @@ NAVIGATION: dict[Role, tuple[NavLink, ...]] = {
         NavLink("Pool", "partner.pool"),
         NavLink("Away", "partner.pause"),
         NavLink("Scorecard", "partner.scorecard"),
+        NavLink("Quotas", "partner.quota_list"),
         NavLink("Colleagues", "partner.colleagues"),
     ),
     Role.BUYER_USER: (
