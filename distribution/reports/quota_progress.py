@@ -78,7 +78,8 @@ class Track:
         """``"42 of 100 leads, 45 expected by today: behind by 3"``."""
         when = "by the end" if self.ended else "by today"
         verdict = "on track" if not self.gap else f"{self.standing} by {abs(self.gap)}"
-        return f"{self.actual} of {self.target} {self.noun}, {self.expected} expected {when}: {verdict}"
+        counted = f"{self.actual} of {self.target} {self.noun}"
+        return f"{counted}, {self.expected} expected {when}: {verdict}"
 
 
 @dataclass(frozen=True)
@@ -212,9 +213,7 @@ def running(scope: Scope, tz: str, now: datetime | None = None) -> list[Progress
     """The progress of the quotas whose period holds today."""
     now = now or clock.now()
     day = today(tz, now)
-    return [
-        progress(row, tz, now) for row in quotas(scope) if row.first_day <= day <= row.last_day
-    ]
+    return [progress(row, tz, now) for row in quotas(scope) if row.first_day <= day <= row.last_day]
 
 
 def _serving(row: Quota) -> list[Partner]:
@@ -229,9 +228,9 @@ def _serving(row: Quota) -> list[Partner]:
 
 
 def _covers(partner: Partner, row: Quota) -> bool:
-    if row.product and partner.products:
-        if row.product.lower() not in {p.lower() for p in partner.products}:
-            return False
+    wanted = row.product.lower() if row.product else None
+    if wanted and partner.products and wanted not in {p.lower() for p in partner.products}:
+        return False
     if not row.region:
         return True
     country, _, state = row.region.partition("-")
@@ -285,4 +284,3 @@ def digest_lines(scope: Scope, tz: str, now: datetime) -> list[str]:
         lines += ["", f"Capacity warnings, next 4 weeks ({len(warnings)}):"]
         lines += [f"- {a.label}: {a.wording}" for a in warnings]
     return lines
-

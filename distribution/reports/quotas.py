@@ -214,4 +214,3 @@ def _check(scope: Scope, values: Mapping[str, Any]) -> dict[str, Any]:
 def partners_for_choice(scope: Scope) -> list[Partner]:
     """The partners a quota may name, by name."""
     return list(db.session.scalars(scope.select(Partner).order_by(Partner.name)))
-
