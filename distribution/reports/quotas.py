@@ -28,6 +28,7 @@ from distribution.tenancy import Scope
 FIELDS = ("first_day", "last_day", "region", "product", "tier", "partner_id", "leads", "capacity")
 MAX_DAYS = 366
 MAX_FIGURE = 10_000_000
+FIRST_YEAR, LAST_YEAR = 2000, 2099  # local midnights of these days exist in every zone
 _REGION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 
 
@@ -146,17 +147,18 @@ def _check(scope: Scope, values: Mapping[str, Any]) -> dict[str, Any]:
         return value
 
     for name in ("first_day", "last_day"):
-        raw = values.get(name)
-        if isinstance(raw, date):
-            out[name] = raw
-            continue
         value = text(name)
         if value is None:
             continue
         try:
-            out[name] = date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             errors.append(FieldError(name, "give a date as YYYY-MM-DD"))
+            continue
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            errors.append(FieldError(name, f"give a date from {FIRST_YEAR} to {LAST_YEAR}"))
+        else:
+            out[name] = day
     first, last = out.get("first_day"), out.get("last_day")
     if first and last:
         if last < first:

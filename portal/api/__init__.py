@@ -17,5 +17,6 @@ from portal.api import (  # noqa: E402, F401  (they register their views on bp)
     vendor_intake,
     vendor_partners,
     vendor_people,
+    vendor_quotas,
     vendor_rules,
 )
