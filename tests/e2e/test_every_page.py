@@ -44,7 +44,10 @@ ROLES = {
     "partner_manager": (
         "max.manager@northwind.example.com",
         "/manager/",
-        (("partner", "/manager/", r"/manager/partners/\d+"),),
+        (
+            ("partner", "/manager/", r"/manager/partners/\d+"),
+            ("quota", "/manager/planning", r"/manager/planning/quotas/new$"),
+        ),
     ),
     "partner_user": (
         "dana.reyes@pacificcoast.example.com",

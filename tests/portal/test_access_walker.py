@@ -33,7 +33,9 @@ from distribution.buyers.setup import issue_api_key
 from distribution.db import db
 from distribution.models import AuditEntry, Delivery, Destination, Lead, LeadEvent, LeadStatus, Role
 from distribution.people import invitations
+from distribution.reports import quotas
 from distribution.routing import rules
+from distribution.tenancy import Scope
 from tests.buyers import accepts, buyer, one_lead, sale_of, sold
 from tests.conftest import PASSWORD, csrf_token
 from tests.connectors.outbound_peers import BuyerEndpoint
@@ -55,7 +57,7 @@ ARGS = {
     "partner_id": "partner", "user_id": "user", "invitation_id": "invitation",
     "rule_set_id": "rule_set", "lead_id": "lead", "key_id": "key", "buyer_id": "buyer",
     "destination_id": "destination", "delivery_id": "delivery", "sale_id": "sale",
-    "job_id": "job", "entry_id": "suppression", "token": "upload",
+    "job_id": "job", "entry_id": "suppression", "token": "upload", "quota_id": "quota",
 }  # fmt: skip
 # Query strings a route needs to get as far as its tenancy check ({lead}: the tenant's lead).
 QUERY = {
@@ -128,6 +130,8 @@ def _tenant(world: Any, slug: str, stack: ExitStack, instance: Path) -> dict[str
                                        email=f"new@{slug}.example.com", name="New Person",
                                        role=Role.PARTNER_MANAGER)  # fmt: skip
     entry, _ = suppressions.add(vendor, "email", f"gone@{slug}.example.com")
+    quarter = {"first_day": "2026-01-01", "last_day": "2026-03-31", "leads": "90"}
+    quota = quotas.save(Scope.for_vendor(vendor.id), None, quarter)
     job = imports.create_import_job(vendor, None, "leads.csv", instance / "leads.csv", {})
     source, source_key = accounts.create_api_key(vendor, "Web form")
     _, partner_key = accounts.create_api_key(vendor, "CRM", partner=partner)
@@ -144,7 +148,7 @@ def _tenant(world: Any, slug: str, stack: ExitStack, instance: Path) -> dict[str
                 "invitation": invitation.id, "rule_set": draft.id, "lead": lead.id,
                 "key": source.id, "buyer_key": buyer_key.id, "buyer": market.id,
                 "destination": destination, "delivery": delivery, "sale": sale.id,
-                "job": job.id, "suppression": entry.id},
+                "job": job.id, "suppression": entry.id, "quota": quota.id},
     }  # fmt: skip
 
 
