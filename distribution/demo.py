@@ -45,6 +45,7 @@ from distribution.models import (
     User,
     Vendor,
 )
+from distribution.reports import period, quotas
 from distribution.routing import rules
 from distribution.tenancy import Scope
 
@@ -272,12 +273,34 @@ def seed_demo(buyer_url: str | None = None) -> DemoResult:
         leads.queue(LEAD_COUNT)
         story.play()
         leads.showcase(partners[SHOWCASE_PARTNER])
+        _quotas(vendor, partners, users[Role.PARTNER_MANAGER], now)
     db.session.commit()
     rows = db.session.execute(
         select(Lead.status, func.count()).where(Lead.vendor_id == vendor.id).group_by(Lead.status)
     )
     statuses = {str(status): n for status, n in rows}
     return DemoResult(vendor, logins, statuses, wiped)
+
+
+# Quotas agreed for the current month (per partner) and quarter (everyone in the US):
+# (partner or "", period preset, region, qualified leads, leads they will work).
+QUOTAS = (
+    (SHOWCASE_PARTNER, "this_month", "US-CA", 60, 45),
+    ("Sierra Tech Partners", "this_month", "US", 30, 30),
+    ("", "this_quarter", "US", 300, 200),
+)
+
+
+def _quotas(vendor: Vendor, partners: dict[str, Partner], manager: User, now: datetime) -> None:
+    scope = Scope.for_vendor(vendor.id)
+    for name, preset, region, leads, capacity in QUOTAS:
+        days = period.preset(preset, vendor.timezone, now)
+        partner = partners.get(name)
+        quotas.save(scope, manager, {
+            "first_day": days.first.isoformat(), "last_day": days.last.isoformat(),
+            "region": region, "partner_id": str(partner.id) if partner else "",
+            "leads": str(leads), "capacity": str(capacity),
+        })  # fmt: skip
 
 
 def _owned(vendor: Vendor) -> Wiped:

@@ -56,12 +56,13 @@ NAVIGATION: dict[Role, tuple[NavLink, ...]] = {
         NavLink("Destinations", "vendor.destination_list", ("vendor.destination",)),
         NavLink("Deliveries", "vendor.deliveries", ("vendor.delivery",)),
         NavLink("Deal registrations", "vendor.deal_registrations", ("vendor.deal_",)),
+        NavLink("Planning", "manager.plan", ("manager.quota_",)),
     ),
     Role.PARTNER_MANAGER: (
         NavLink("Partner follow-up", "manager.dashboard", ("manager.partner", "manager.drill")),
         NavLink("Trends", "manager.trends"),
         NavLink("Sources", "manager.source_quality", ("manager.source_leads",)),
-        NavLink("Planning", "manager.plan"),
+        NavLink("Planning", "manager.plan", ("manager.quota_",)),
         NavLink("Deal conflicts", "manager.deal_conflicts"),
         NavLink("Partners", "vendor.partners", ("vendor.partner",)),
     ),
@@ -72,6 +73,7 @@ NAVIGATION: dict[Role, tuple[NavLink, ...]] = {
         NavLink("Away", "partner.pause"),
         NavLink("Scorecard", "partner.scorecard"),
         NavLink("Deals", "partner.deal_list"),
+        NavLink("Quotas", "partner.quota_list"),
         NavLink("Colleagues", "partner.colleagues"),
     ),
     Role.BUYER_USER: (

@@ -15,6 +15,7 @@ from distribution.models.leads import (
     Suppression,
 )
 from distribution.models.people import Invitation, PasswordReset
+from distribution.models.quotas import Quota
 from distribution.models.reports import ReportRollup, ReportSpan
 from distribution.models.routing import Rule, RuleSet
 from distribution.models.types import (
@@ -73,6 +74,7 @@ __all__ = [
     "Partner",
     "PartnerKind",
     "PoolEligibility",
+    "Quota",
     "ReportRollup",
     "ReportSpan",
     "ReturnStatus",

@@ -2,7 +2,9 @@
 
 One message per vendor, to every active partner manager of it, about the last
 full local week (Monday to Sunday in the vendor's zone): the totals, the
-partners that let leads die, and the week before for comparison. It goes out
+partners that let leads die, and the week before for comparison; then the
+agreed quotas running today, ahead or behind, and the segments whose coming
+4 weeks of leads pass the room partners have (``quota_progress``). It goes out
 through the operator's relay (``SMTP_URL``, e.g. ``smtp://user:pass@host:587?starttls=1``
 or ``smtps://host``) with the outbound SMTP connector; without a relay the
 message is written to the log, as every other mail of the app.
@@ -23,7 +25,7 @@ from distribution import clock, local_time
 from distribution.db import db
 from distribution.models import Role, User, Vendor
 from distribution.outbox import notices
-from distribution.reports import figures
+from distribution.reports import figures, quota_progress
 from distribution.reports.period import Period, preset
 from distribution.tenancy import Scope
 
@@ -91,6 +93,7 @@ def compose(vendor: Vendor, now: datetime, base_url: str, sender: str) -> EmailM
     if busiest:
         lines += ["", "Busiest partners:"]
         lines += [f"- {_line(r.label, r.figures)}" for r in busiest[:10]]
+    lines += quota_progress.digest_lines(scope, vendor.timezone, now)
     query = f"period=custom&from={week.first.isoformat()}&to={week.last.isoformat()}"
     lines += ["", f"The full dashboard: {base_url.rstrip('/')}/manager/?{query}"]
     mail = EmailMessage()

@@ -20,6 +20,7 @@ from portal.api import (  # noqa: E402, F401  (they register their views on bp)
     vendor_intake,
     vendor_partners,
     vendor_people,
+    vendor_quotas,
     vendor_review,
     vendor_rules,
 )

@@ -514,6 +514,89 @@ def _vendor_partners_paths() -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _vendor_quotas_paths() -> dict[str, Any]:
+    """The management API's agreed quotas, each with its progress to date."""
+    day = {"type": "string", "format": "date", "description": "A local day, YYYY-MM-DD"}
+    text = {"type": ["string", "null"]}
+    figure = {"type": "integer", "minimum": 1, "maximum": 10_000_000}
+    fields = {
+        "first_day": day,
+        "last_day": day | {"description": "On or after first_day, at most 366 days on"},
+        "region": text | {"maxLength": 10, "description": "A country (US) or state (US-CA)"},
+        "product": text | {"maxLength": 120},
+        "tier": text | {"maxLength": 40},
+        "partner_id": {"type": ["integer", "null"], "description": "Agreed with this partner"},
+        "leads": figure | {"description": "Qualified leads to deliver"},
+        "capacity": {"type": ["integer", "null"], "minimum": 0, "maximum": 10_000_000,
+                     "description": "Leads the partner(s) will work (follow up)"},
+    }  # fmt: skip
+    track = {"type": "object", "required": ["actual", "target", "expected", "standing",
+                                            "wording"],
+             "properties": {"actual": {"type": "integer"}, "target": {"type": "integer"},
+                            "expected": {"type": "integer"},
+                            "standing": _enum(["ahead", "behind", "on track"]),
+                            "wording": {"type": "string"}}}  # fmt: skip
+    shown = {name: {"type": spec["type"]} for name, spec in fields.items()}
+    progress = {"type": "object", "required": ["leads", "followups"],
+                "properties": {"leads": track,
+                               "followups": {"oneOf": [track, {"type": "null"}]}}}  # fmt: skip
+    quota = {"type": "object",
+             "required": ["id", *fields, "agreed_at", "partner_agreed_at", "label", "progress"],
+             "properties": {"id": {"type": "integer"}, **shown,
+                            "agreed_at": {"type": "string", "format": "date-time"},
+                            "partner_agreed_at": {"type": ["string", "null"]},
+                            "label": {"type": "string"}, "progress": progress}}  # fmt: skip
+    create = {"type": "object", "additionalProperties": False,
+              "required": ["first_day", "last_day", "leads"], "properties": fields}  # fmt: skip
+    change = {"type": "object", "additionalProperties": False, "properties": fields}
+    failures = {
+        "401": _problem("No API key, or an unknown or revoked one"),
+        "403": _problem("Not a management key (a source, partner or buyer key)"),
+        "429": _problem("Too many requests for this key; retry later"),
+    }
+    invalid = _problem("A field is not valid: errors[] names each one")
+    missing = _problem("No such quota for this vendor (another vendor's ids look the same)")
+    path_id = {"name": "quota_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    security = [{"managementKey": []}]
+    return {
+        "/vendor/quotas": {
+            "get": {"operationId": "vendorQuotas", "tags": ["management"],
+                    "summary": "The vendor's agreed quotas with their progress to date",
+                    "security": security,
+                    "responses": {"200": _json({"type": "object", "required": ["quotas"],
+                                                "properties": {"quotas": {
+                                                    "type": "array", "items": quota}}},
+                                               "The quotas, newest period first"),
+                                  **failures}},
+            "post": {"operationId": "vendorQuotaCreate", "tags": ["management"],
+                     "summary": "Agree a quota", "security": security,
+                     "requestBody": {"required": True,
+                                     "content": {"application/json": {"schema": create}}},
+                     "responses": {"201": _json(quota, "The new quota"), "422": invalid,
+                                   **failures, **_BODY_FAILURES}},
+        },
+        "/vendor/quotas/{quota_id}": {
+            "get": {"operationId": "vendorQuota", "tags": ["management"],
+                    "summary": "One quota with its progress", "security": security,
+                    "parameters": [path_id],
+                    "responses": {"200": _json(quota, "The quota"), "404": missing,
+                                  **failures}},
+            "patch": {"operationId": "vendorQuotaChange", "tags": ["management"],
+                      "summary": "Change a quota (the partner's acceptance is taken back)",
+                      "security": security, "parameters": [path_id],
+                      "requestBody": {"required": True,
+                                      "content": {"application/json": {"schema": change}}},
+                      "responses": {"200": _json(quota, "The quota"), "404": missing,
+                                    "422": invalid, **failures, **_BODY_FAILURES}},
+            "delete": {"operationId": "vendorQuotaDelete", "tags": ["management"],
+                       "summary": "Delete a quota", "security": security,
+                       "parameters": [path_id],
+                       "responses": {"204": {"description": "Deleted"}, "404": missing,
+                                     **failures}},
+        },
+    }  # fmt: skip
+
+
 # The vendor's own tooling on /vendor/...: an admin key of the vendor.
 _MANAGEMENT_KEY = {
     "type": "http",
@@ -1346,6 +1429,7 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
             **_vendor_destinations_paths(),
             **_deal_paths(),
             **_vendor_review_paths(),
+            **_vendor_quotas_paths(),
         },
         "components": {
             "securitySchemes": {

@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("manager", __name__)
 
-from portal.manager import deals, leads, nurture, routes  # noqa: E402, F401  (they register their views on bp)
+from portal.manager import deals, leads, nurture, quotas, routes  # noqa: E402, F401  (they register their views on bp)

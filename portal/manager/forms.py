@@ -1,5 +1,5 @@
 """Manager forms: the dashboard's grouping and the lead-planning inputs (plain GET forms),
-and the nudge and reassign buttons of a lead (POST)."""
+the nudge and reassign buttons of a lead, and agreed quotas (POST)."""
 
 from __future__ import annotations
 
@@ -53,3 +53,24 @@ class ReassignForm(FlaskForm):
         "Hours to accept", render_kw={"inputmode": "numeric"},
         description="Empty: the vendor's usual acceptance window.",
     )  # fmt: skip
+
+
+class QuotaForm(FlaskForm):
+    """A quota's fields as typed; ``distribution.reports.quotas.save`` names each bad one."""
+
+    first_day = StringField("First day", render_kw={"type": "date"})
+    last_day = StringField("Last day", render_kw={"type": "date"})
+    region = StringField("Region", render_kw={"placeholder": "US or US-CA", "maxlength": 10},
+                         description="A country or a state; empty: everywhere.")  # fmt: skip
+    product = StringField("Product", description="Empty: every product.")
+    tier = StringField("Partner tier", description="Empty: every tier.")
+    partner_id = SelectField("Agreed with", coerce=str, validate_choice=False)
+    leads = StringField("Qualified leads to deliver", render_kw={"inputmode": "numeric"})
+    capacity = StringField(
+        "Leads the partner(s) will work", render_kw={"inputmode": "numeric"},
+        description="The follow-ups promised; empty: none promised.",
+    )  # fmt: skip
+
+
+class DeleteForm(FlaskForm):
+    """A delete button and its CSRF token."""

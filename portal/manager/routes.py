@@ -13,17 +13,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, render_template, request, url_for
+from flask_login import current_user
 
 from distribution import local_time
 from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.models import Partner, Role
-from distribution.reports import drill, figures, period, planning, sources, tables
+from distribution.reports import drill, figures, period, planning, quota_progress, sources, tables
 from distribution.reports.export import Table, render
 from distribution.reports.figures import GROUPS
 from distribution.tenancy import Scope
 from portal.manager import bp
-from portal.manager.forms import DashboardForm, NudgeForm, PlanForm
+from portal.manager.forms import DashboardForm, DeleteForm, NudgeForm, PlanForm
 from portal.periods import PeriodForm, current_period, period_form, vendor_timezone
 from portal.scorecard import scorecard_context, trend_chart
 from portal.security import current_scope, role_required
@@ -322,15 +323,21 @@ def _plan(scope: Scope) -> tuple[PlanForm, planning.Actuals, planning.Plan | Non
 
 
 @bp.route("/planning")
-@role_required(*MANAGERS)
+@role_required(*MANAGERS, Role.VENDOR_ADMIN)
 def plan() -> str:
-    form, actual, result = _plan(current_scope())
+    scope, zone = current_scope(), vendor_timezone()
+    form, actual, result = _plan(scope)
+    manager = current_user.role is Role.PARTNER_MANAGER
     return render_template(
         "manager/planning.html",
         form=form,
         actual=actual,
         plan=result,
-        exports=_exports("plan") if result else None,
+        exports=_exports("plan") if result and manager else None,
+        manager=manager,
+        board=quota_progress.board(scope, zone),
+        warnings=quota_progress.alerts(scope, zone),
+        delete_form=DeleteForm(),
     )
 
 

@@ -10,4 +10,4 @@ from flask import Blueprint
 bp = Blueprint("partner", __name__)
 links_bp = Blueprint("offer_links", __name__)
 
-from portal.partner import colleagues, deals, links, routes  # noqa: E402, F401  (they register their views)
+from portal.partner import colleagues, deals, links, quotas, routes  # noqa: E402, F401  (they register their views)

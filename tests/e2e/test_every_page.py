@@ -48,6 +48,7 @@ ROLES = {
         (
             ("partner", "/manager/", r"/manager/partners/\d+"),
             ("nurture", "/manager/", r"/manager/nurture$"),
+            ("quota", "/manager/planning", r"/manager/planning/quotas/new$"),
         ),
     ),
     "partner_user": (

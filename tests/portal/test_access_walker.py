@@ -33,6 +33,7 @@ from distribution.buyers.setup import issue_api_key
 from distribution.db import db
 from distribution.models import AuditEntry, Delivery, Destination, Lead, LeadEvent, LeadStatus, Role
 from distribution.people import invitations
+from distribution.reports import quotas
 from distribution.routing import rules
 from distribution.tenancy import Scope
 from tests.buyers import accepts, buyer, one_lead, sale_of, sold
@@ -57,6 +58,7 @@ ARGS = {
     "rule_set_id": "rule_set", "lead_id": "lead", "key_id": "key", "buyer_id": "buyer",
     "destination_id": "destination", "delivery_id": "delivery", "sale_id": "sale",
     "job_id": "job", "entry_id": "suppression", "token": "upload", "registration_id": "deal",
+    "quota_id": "quota",
 }  # fmt: skip
 # Query strings a route needs to get as far as its tenancy check ({lead}: the tenant's lead).
 QUERY = {
@@ -129,6 +131,8 @@ def _tenant(world: Any, slug: str, stack: ExitStack, instance: Path) -> dict[str
                                        email=f"new@{slug}.example.com", name="New Person",
                                        role=Role.PARTNER_MANAGER)  # fmt: skip
     entry, _ = suppressions.add(vendor, "email", f"gone@{slug}.example.com")
+    quarter = {"first_day": "2026-01-01", "last_day": "2026-03-31", "leads": "90"}
+    quota = quotas.save(Scope.for_vendor(vendor.id), None, quarter)
     job = imports.create_import_job(vendor, None, "leads.csv", instance / "leads.csv", {})
     source, source_key = accounts.create_api_key(vendor, "Web form")
     _, partner_key = accounts.create_api_key(vendor, "CRM", partner=partner)
@@ -149,7 +153,7 @@ def _tenant(world: Any, slug: str, stack: ExitStack, instance: Path) -> dict[str
                 "invitation": invitation.id, "rule_set": draft.id, "lead": lead.id,
                 "key": source.id, "buyer_key": buyer_key.id, "buyer": market.id,
                 "destination": destination, "delivery": delivery, "sale": sale.id,
-                "job": job.id, "suppression": entry.id, "deal": deal.id},
+                "job": job.id, "suppression": entry.id, "deal": deal.id, "quota": quota.id},
     }  # fmt: skip
 
 

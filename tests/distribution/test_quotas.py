@@ -1,0 +1,195 @@
+"""Quotas over the report history: figures counted by hand, wording, warnings, input errors.
+
+At ``REPORT_AT`` (20 Jan 2026, 07:00 in New York) a January quota has 19 of its
+31 days behind it. Alpha was handed the seven California leads a0–a6 and
+logged a first follow-up on a0, a1, a5 and a6; Beta had the four Oregon leads
+b1–b4 (b1, b2 followed up); Gamma (gold, like Alpha) claimed the New York pool
+leads g1, g2 (g1 followed up). r1 and d1 (California) and s1 (Oregon) stopped
+at intake: they never count.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from distribution import clock
+from distribution.db import db
+from distribution.errors import InvalidInput, NotAllowedNow
+from distribution.models import Role
+from distribution.reports import digest, quota_progress, quotas
+from distribution.tenancy import Scope
+from tests.reports_data import REPORT_AT, TZ, build
+
+JANUARY = {"first_day": "2026-01-01", "last_day": "2026-01-31"}
+
+
+@pytest.fixture
+def history(world):
+    """The fixed hand-over history of ``tests.reports_data``."""
+    return build(world)
+
+
+def vendor_scope(h):
+    return Scope.for_vendor(h.vendor.id)
+
+
+def make(h, **values):
+    row = quotas.save(vendor_scope(h), None, JANUARY | values)
+    db.session.commit()
+    return row
+
+
+def test_a_partner_quota_counts_its_handed_leads_and_follow_ups(history):
+    h = history
+    row = make(h, region="us-ca", partner_id=str(h.alpha.id), leads="20", capacity="10")
+    assert row.region == "US-CA"
+    p = quota_progress.progress(row, TZ, REPORT_AT)
+    assert (p.days_done, p.days_total) == (19, 31)
+    # 20 × 19 / 31 = 12.3 -> 12; 10 × 19 / 31 = 6.1 -> 6
+    assert (p.leads.actual, p.leads.expected) == (7, 12)
+    assert (p.followups.actual, p.followups.expected) == (4, 6)
+    assert p.behind
+    assert p.label == "Alpha, US-CA"
+    assert p.wording == (
+        "7 of 20 leads, 12 expected by today: behind by 5; "
+        "4 of 10 followed up, 6 expected by today: behind by 2"
+    )
+
+
+def test_segments_by_region_product_and_tier(history):
+    h = history
+    everything = quota_progress.progress(make(h, leads="10"), TZ, REPORT_AT)
+    # 7 + 4 + 2 routed leads; the rejected, duplicate and suppressed ones never count.
+    assert (everything.leads.actual, everything.followups) == (13, None)
+    assert everything.leads.wording == "13 of 10 leads, 6 expected by today: ahead by 7"
+    gold = quota_progress.progress(make(h, tier="Gold", leads="9", capacity="5"), TZ, REPORT_AT)
+    assert (gold.leads.actual, gold.followups.actual) == (9, 5)  # Alpha's 7, Gamma's 2
+    oregon = make(h, region="US-OR", product="widget", leads="31", capacity="3")
+    p = quota_progress.progress(oregon, TZ, REPORT_AT)
+    assert (p.leads.actual, p.leads.expected, p.followups.actual) == (4, 19, 2)
+    assert p.label == "All partners, US-OR · widget"
+    texas = quota_progress.progress(make(h, region="US-TX", leads="5"), TZ, REPORT_AT)
+    assert texas.leads.actual == 0
+
+
+def test_on_track_before_the_start_and_at_the_end(history):
+    h = history
+    row = make(h, region="US-OR", leads="4", capacity="2")
+    with clock.frozen_at(REPORT_AT):
+        assert quota_progress.progress(row, TZ).wording == (
+            "4 of 4 leads, 2 expected by today: ahead by 2; "
+            "2 of 2 followed up, 1 expected by today: ahead by 1"
+        )
+    ended = quota_progress.progress(row, TZ, REPORT_AT.replace(month=2, day=2))
+    assert ended.ended and ended.leads.wording == "4 of 4 leads, 4 expected by the end: on track"
+    later = make(h, first_day="2026-02-01", last_day="2026-02-28", leads="10")
+    upcoming = quota_progress.progress(later, TZ, REPORT_AT)
+    assert upcoming.upcoming and upcoming.leads.wording.endswith("0 expected by today: on track")
+
+
+def test_capacity_warning_names_the_segment(history):
+    h = history
+    # Alpha promised 6 of January's 31 days: 6 × 28 / 31 = 5.4 for 4 weeks, and 7 came lately.
+    make(h, region="US-CA", partner_id=str(h.alpha.id), leads="20", capacity="6")
+    make(h, region="US-OR", partner_id=str(h.beta.id), leads="20", capacity="31")  # room for 28
+    make(h, region="US-TX", leads="5")  # nobody serves Texas, but no leads come either
+    (alert,) = quota_progress.alerts(vendor_scope(h), TZ, REPORT_AT)
+    assert alert.label == "Alpha, US-CA"
+    assert (alert.projected, round(alert.promised, 1), alert.caps) == (7, 5.4, None)
+    assert alert.wording == "about 7 leads expected in the next 4 weeks, room for 5 (5 promised)"
+
+
+def test_partner_caps_and_unserved_segments_warn_too(history):
+    h = history
+    h.gamma.open_lead_cap = 0
+    h.beta.active = False  # Oregon's only partner
+    db.session.commit()
+    make(h, region="US-NY", tier="gold", leads="5")
+    make(h, region="US-OR", leads="5")
+    make(h, region="US-OR", tier="gold", leads="5")  # no gold leads in Oregon: nothing to warn
+    found = {a.label: a for a in quota_progress.alerts(vendor_scope(h), TZ, REPORT_AT)}
+    assert set(found) == {"All partners, US-NY · gold tier", "All partners, US-OR"}
+    ny = found["All partners, US-NY · gold tier"]
+    assert (ny.projected, ny.caps, ny.serving) == (2, 0.0, 1)
+    assert ny.wording.endswith("room for 0 (caps take about 0)")
+    assert found["All partners, US-OR"].wording == (
+        "about 4 leads expected in the next 4 weeks, and no active partner serves this segment"
+    )
+
+
+def test_the_digest_says_who_is_behind_and_warns(history, world):
+    h = history
+    world.user(Role.PARTNER_MANAGER, h.vendor, email="manager@acme.example.com")
+    make(h, region="US-CA", partner_id=str(h.alpha.id), leads="20", capacity="6")
+    make(h, region="US-OR", partner_id=str(h.beta.id), leads="4")
+    old = make(h, first_day="2025-12-01", last_day="2025-12-31", leads="4")
+    mail = digest.compose(h.vendor, REPORT_AT, "https://leads.example.com", "d@example.com")
+    text = mail.get_content()
+    assert "Quotas this period (2):" in text
+    assert (
+        "- Alpha, US-CA: 7 of 20 leads, 12 expected by today: behind by 5; "
+        "4 of 6 followed up, 4 expected by today: on track"
+    ) in text
+    assert "- Beta, US-OR: 4 of 4 leads, 2 expected by today: ahead by 2" in text
+    assert "Capacity warnings, next 4 weeks (1):" in text
+    assert "- Alpha, US-CA: about 7 leads expected in the next 4 weeks, room for 5" in text
+    assert old.first_day == date(2025, 12, 1) and "Dec" not in text.split("Quotas")[1]
+
+
+def test_a_partner_sees_and_accepts_only_its_own_partners_quotas(history, world):
+    h = history
+    alphas = make(h, partner_id=str(h.alpha.id), leads="5")
+    make(h, partner_id=str(h.beta.id), leads="5")
+    make(h, leads="5")
+    admin = world.user(Role.PARTNER_USER, h.vendor, email="a@alpha.example.com", partner=h.alpha)
+    admin.partner_admin = True
+    plain = world.user(Role.PARTNER_USER, h.vendor, email="b@alpha.example.com", partner=h.alpha)
+    alpha_scope = Scope.for_partner(h.vendor.id, h.alpha.id)
+    assert [q.id for q in quotas.quotas(alpha_scope)] == [alphas.id]
+    with pytest.raises(NotAllowedNow):
+        quotas.accept(plain, alphas)
+    with clock.frozen_at(REPORT_AT):
+        quotas.accept(admin, alphas)
+    assert (alphas.partner_agreed_by_id, alphas.partner_agreed_at) == (admin.id, REPORT_AT)
+    # A change takes the partner's word back: it agreed to other figures.
+    quotas.save(vendor_scope(h), None, {"leads": "6"}, alphas)
+    assert alphas.leads == 6 and alphas.partner_agreed_at is None
+    with pytest.raises(NotAllowedNow):
+        quotas.save(alpha_scope, admin, JANUARY | {"leads": "5"})
+
+
+def test_another_vendors_quota_is_missing(history, world):
+    h = history
+    row = make(h, leads="5")
+    other = world.vendor("other", "Other")
+    assert quotas.quota(Scope.for_vendor(other.id), row.id) is None
+    assert quotas.quotas(Scope.for_vendor(other.id)) == []
+    stranger = world.partner(other, "Stranger", "reseller")
+    with pytest.raises(InvalidInput) as caught:
+        quotas.save(Scope.for_vendor(h.vendor.id), None, JANUARY | {"leads": "5",
+                    "partner_id": str(stranger.id)})  # fmt: skip
+    assert [e.field for e in caught.value.errors] == ["partner_id"]
+
+
+@pytest.mark.parametrize(
+    ("values", "fields"),
+    [
+        ({}, ["first_day", "last_day", "leads"]),
+        (JANUARY | {"leads": "ten"}, ["leads"]),
+        (JANUARY | {"leads": "0", "capacity": "-1"}, ["leads", "capacity"]),
+        (JANUARY | {"leads": "1e9"}, ["leads"]),
+        ({"first_day": "2026-02-01", "last_day": "2026-01-31", "leads": "5"}, ["last_day"]),
+        ({"first_day": "2026-01-01", "last_day": "2027-06-01", "leads": "5"}, ["last_day"]),
+        ({"first_day": "1/1/2026", "last_day": "2026-01-31", "leads": "5"}, ["first_day"]),
+        (JANUARY | {"leads": "5", "region": "California"}, ["region"]),
+        (JANUARY | {"leads": "5", "product": "x" * 121, "tier": "\x00"}, ["product", "tier"]),
+        (JANUARY | {"leads": "5", "partner_id": "99999999999999999999"}, ["partner_id"]),
+        (JANUARY | {"leads": ["5"], "region": {"a": 1}}, ["region", "leads"]),
+    ],
+)
+def test_bad_input_names_the_field(history, values, fields):
+    with pytest.raises(InvalidInput) as caught:
+        quotas.save(vendor_scope(history), None, values)
+    assert sorted(e.field for e in caught.value.errors) == sorted(fields)
