@@ -14,7 +14,7 @@ from distribution.models.leads import (
     Suppression,
 )
 from distribution.models.people import Invitation, PasswordReset
-from distribution.models.reports import ReportRollup, ReportSpan
+from distribution.models.reports import ReportRollup, ReportSourceRollup, ReportSpan
 from distribution.models.routing import Rule, RuleSet
 from distribution.models.types import (
     OPEN_ASSIGNMENT_STATUSES,
@@ -71,6 +71,7 @@ __all__ = [
     "PartnerKind",
     "PoolEligibility",
     "ReportRollup",
+    "ReportSourceRollup",
     "ReportSpan",
     "ReturnStatus",
     "Role",
