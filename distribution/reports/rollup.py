@@ -1,10 +1,15 @@
 """The roll-up job: each closed local day counted once per partner, summed into weeks, months.
 
+Each span holds two kinds of rows: per partner, the figures of the hand-overs
+offered in it (``ReportRollup``), and per source and campaign, the figures of
+the leads received in it (``ReportSourceRollup``, counted by
+``distribution.reports.sources.count``, as the sources page counts live).
+
 ``rollup()`` (``flask reports rollup``, or a call from the sweeper) walks every
 vendor's calendar from the month of its first hand-over to yesterday and rolls
 
 * every day with no span yet, in another zone than the vendor's now, marked
-  dirty by the triggers on ``assignment``, or gone stale (a follow-up deadline
+  dirty by the triggers on ``assignment`` or ``lead``, or gone stale (a follow-up deadline
   it counted as "not due yet" has passed), from the assignments;
 * every closed week and month whose span is missing, dirty or stale, or older
   than one of its days, by adding up its days' rows.
@@ -14,7 +19,7 @@ the span clean and not ready (``rolled_at`` NULL) and commits; the second counts
 and sets ``rolled_at``, leaving ``dirty`` alone. A hand-over changed after the
 first commit marks the span dirty again (so reports skip it and the next run
 rolls it again); one changed before it is in what the second one counts. On
-PostgreSQL the first transaction also takes a SHARE lock on ``assignment``
+PostgreSQL the first transaction also takes a SHARE lock on ``assignment`` and ``lead``
 while it creates new spans, so a writer that fired its trigger before the span
 existed has committed before anything is counted.
 """
@@ -137,7 +142,7 @@ def _claim(vendor_id: int, tz: str, grain: str, ranges: list[tuple[date, date]])
         )
     }
     if len(held) < len(ranges) and db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("LOCK TABLE assignment IN SHARE MODE"))
+        db.session.execute(text("LOCK TABLE assignment, lead IN SHARE MODE"))
     for first, last in ranges:
         span = held.get(first)
         if span is None:

@@ -36,7 +36,7 @@ def _mark(vendor: str, at: str, true: str) -> str:
 
 
 def _received(row: str) -> str:
-    return f"(SELECT received_at FROM lead WHERE lead.id = {row}.lead_id)"
+    return f"(SELECT received_at FROM lead WHERE lead.id = {row}.lead_id)"  # noqa: S608
 
 
 POSTGRES_FUNCTIONS = {
