@@ -14,7 +14,9 @@ up, when "follow-up due" would change without any row changing. Database
 triggers on ``assignment`` (created by the migration) set ``dirty`` on every span
 whose range holds an assignment that was inserted, deleted, or changed in a
 column the figures read; the roll-up job (``distribution.reports.rollup``) counts
-those spans again.
+those spans again. ``ReportSourceRollup`` holds the source-quality figures of the
+leads *received* in a span; triggers on ``lead`` (and on ``assignment``, through
+its lead's ``received_at``) mark those spans dirty in the same way.
 """
 
 from __future__ import annotations
