@@ -14,7 +14,9 @@ up, when "follow-up due" would change without any row changing. Database
 triggers on ``assignment`` (created by the migration) set ``dirty`` on every span
 whose range holds an assignment that was inserted, deleted, or changed in a
 column the figures read; the roll-up job (``distribution.reports.rollup``) counts
-those spans again.
+those spans again. ``ReportSourceRollup`` holds the source-quality figures of the
+leads *received* in a span; triggers on ``lead`` (and on ``assignment``, through
+its lead's ``received_at``) mark those spans dirty in the same way.
 """
 
 from __future__ import annotations
@@ -93,3 +95,32 @@ class ReportRollup(Model):
     reasons: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     accept_seconds: Mapped[bytes] = mapped_column(LargeBinary, default=b"")  # float64 LE
     followup_seconds: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+
+
+class ReportSourceRollup(Model):
+    """The source-quality figures of one source and campaign over one span.
+
+    The leads *received* in the span (``distribution.reports.sources`` counts
+    them), as they and their hand-overs stood at the span's ``rolled_at``; the
+    spans are the same as the partner roll-up's, rolled by the same job and made
+    dirty by triggers on ``lead`` and on ``assignment`` (through its lead).
+    """
+
+    __tablename__ = "report_source_rollup"
+
+    id: Mapped[int] = mapped_column(_BIGID, primary_key=True)
+    span_id: Mapped[int] = mapped_column(ForeignKey("report_span.id"), index=True)
+    source: Mapped[str] = mapped_column(String(120))  # "" for none, as the page groups it
+    campaign: Mapped[str] = mapped_column(String(120))
+    # Counts named as in distribution.reports.sources.LEAD_FIGURES.
+    volume: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    duplicate: Mapped[int] = mapped_column(Integer, default=0)
+    suppressed: Mapped[int] = mapped_column(Integer, default=0)
+    handed: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    followed_up: Mapped[int] = mapped_column(Integer, default=0)
+    won: Mapped[int] = mapped_column(Integer, default=0)
+    returned: Mapped[int] = mapped_column(Integer, default=0)
+    revenue_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    returns: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # reason -> n, or None

@@ -1,10 +1,15 @@
 """The roll-up job: each closed local day counted once per partner, summed into weeks, months.
 
+Each span holds two kinds of rows: per partner, the figures of the hand-overs
+offered in it (``ReportRollup``), and per source and campaign, the figures of
+the leads received in it (``ReportSourceRollup``, counted by
+``distribution.reports.sources.count``, as the sources page counts live).
+
 ``rollup()`` (``flask reports rollup``, or a call from the sweeper) walks every
 vendor's calendar from the month of its first hand-over to yesterday and rolls
 
 * every day with no span yet, in another zone than the vendor's now, marked
-  dirty by the triggers on ``assignment``, or gone stale (a follow-up deadline
+  dirty by the triggers on ``assignment`` or ``lead``, or gone stale (a follow-up deadline
   it counted as "not due yet" has passed), from the assignments;
 * every closed week and month whose span is missing, dirty or stale, or older
   than one of its days, by adding up its days' rows.
@@ -14,7 +19,7 @@ the span clean and not ready (``rolled_at`` NULL) and commits; the second counts
 and sets ``rolled_at``, leaving ``dirty`` alone. A hand-over changed after the
 first commit marks the span dirty again (so reports skip it and the next run
 rolls it again); one changed before it is in what the second one counts. On
-PostgreSQL the first transaction also takes a SHARE lock on ``assignment``
+PostgreSQL the first transaction also takes a SHARE lock on ``assignment`` and ``lead``
 while it creates new spans, so a writer that fired its trigger before the span
 existed has committed before anything is counted.
 """
@@ -30,7 +35,15 @@ from sqlalchemy import and_, case, delete, func, literal, or_, select, text, upd
 
 from distribution import clock
 from distribution.db import db, insert_rows
-from distribution.models import Assignment, ReportRollup, ReportSpan, Vendor
+from distribution.models import (
+    Assignment,
+    Lead,
+    ReportRollup,
+    ReportSourceRollup,
+    ReportSpan,
+    Vendor,
+)
+from distribution.reports import sources
 from distribution.reports.figures import tallies
 from distribution.reports.period import local_midnight, today
 from distribution.reports.rolled import COUNT_COLUMNS
@@ -129,7 +142,7 @@ def _claim(vendor_id: int, tz: str, grain: str, ranges: list[tuple[date, date]])
         )
     }
     if len(held) < len(ranges) and db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("LOCK TABLE assignment IN SHARE MODE"))
+        db.session.execute(text("LOCK TABLE assignment, lead IN SHARE MODE"))
     for first, last in ranges:
         span = held.get(first)
         if span is None:
@@ -175,7 +188,7 @@ def _roll_days(vendor_id: int, tz: str, days: list[date], now: datetime) -> None
         rows = [
             _row(span_ids[int(i)], partner_id, tally) for (partner_id, i), tally in found.items()
         ]
-        _store(span_ids, rows)
+        _store(span_ids, rows, _day_sources(vendor_id, tz, days, span_ids, now))
         for i, span_id in enumerate(span_ids):
             db.session.execute(
                 update(S).where(S.id == span_id).values(rolled_at=now, stale_at=stale.get(i))
@@ -198,9 +211,39 @@ def _row(span_id: int, partner_id: int, tally: Tally) -> dict[str, Any]:
     return row
 
 
-def _store(span_ids: list[int], rows: list[dict[str, Any]]) -> None:
+def _day_sources(
+    vendor_id: int, tz: str, days: list[date], span_ids: list[int], now: datetime
+) -> list[dict[str, Any]]:
+    """The source roll-up rows of ``days``: their leads by the day they were received."""
+    ends = [local_midnight(d + timedelta(days=1), tz) for d in days]
+    received = or_(
+        *(
+            and_(Lead.received_at >= local_midnight(d, tz), Lead.received_at < e)
+            for d, e in zip(days, ends, strict=True)
+        )
+    )
+    whens = [(Lead.received_at < e, i) for i, e in enumerate(ends[:-1])]
+    day_index = case(*whens, else_=len(days) - 1) if whens else literal(0)
+    found = sources.count(Scope.for_vendor(vendor_id), [received], [day_index], now=now)
+    return [_source_row(span_ids[int(key[2])], row) for key, row in found.items()]
+
+
+def _source_row(span_id: int, row: sources.SourceRow) -> dict[str, Any]:
+    stored: dict[str, Any] = {"span_id": span_id, "source": row.source, "campaign": row.campaign}
+    for name in sources.LEAD_FIGURES:
+        stored[name] = int(row.counts.get(name, 0))
+    stored["revenue_cents"] = int(row.revenue_cents)
+    stored["returns"] = row.returns or None
+    return stored
+
+
+def _store(
+    span_ids: list[int], rows: list[dict[str, Any]], source_rows: list[dict[str, Any]]
+) -> None:
     db.session.execute(delete(ReportRollup).where(ReportRollup.span_id.in_(span_ids)))
+    db.session.execute(delete(ReportSourceRollup).where(ReportSourceRollup.span_id.in_(span_ids)))
     insert_rows(ReportRollup.__table__, rows)
+    insert_rows(ReportSourceRollup.__table__, source_rows)
 
 
 def _coarse_ranges(grain: str, start: date, last: date) -> list[tuple[date, date]]:
@@ -281,7 +324,18 @@ def _sum_days(vendor_id: int, tz: str, grain: str, first: date, last: date, now:
             add(tally.returns, reasons.get("returns") or {})
             tally.accept_packed.append(bytes(accept or b""))
             tally.followup_packed.append(bytes(followup or b""))
-        _store([ident], [_row(ident, partner_id, t) for partner_id, t in merged.items()])
+        summed: dict[tuple[str, str], sources.SourceRow] = {}
+        for key, row in sources.load(p.id for p in parts):
+            mine = summed.get(key)
+            if mine is None:
+                summed[key] = row
+            else:
+                mine.add(row)
+        _store(
+            [ident],
+            [_row(ident, partner_id, t) for partner_id, t in merged.items()],
+            [_source_row(ident, row) for row in summed.values()],
+        )
         stale = [p.stale_at for p in parts if p.stale_at is not None]
         db.session.execute(
             update(S)

@@ -12,11 +12,12 @@ buyer returned (or is returning) with the reason "fraud".
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 
 from distribution import clock
 from distribution.db import db
@@ -26,9 +27,11 @@ from distribution.models import (
     AssignmentStatus,
     Lead,
     LeadStatus,
+    ReportSourceRollup,
     ReturnStatus,
     Sale,
 )
+from distribution.reports import rolled
 from distribution.reports.figures import CONDITIONS
 from distribution.reports.period import Period
 from distribution.tenancy import Scope
@@ -63,6 +66,14 @@ class SourceRow:
         base = self.counts[whole]
         return self.counts[part] / base if base else None
 
+    def add(self, other: SourceRow) -> None:
+        """Add ``other``'s figures (of the same source and campaign) to these."""
+        for name, n in other.counts.items():
+            self.counts[name] = self.counts.get(name, 0) + n
+        self.revenue_cents += other.revenue_cents
+        for why, n in other.returns.items():
+            self.returns[why] = self.returns.get(why, 0) + n
+
     @property
     def fraud_rate(self) -> float | None:
         """Buyer returns for fraud over sales; None when nothing was sold."""
@@ -83,7 +94,44 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 def quality(scope: Scope, period: Period, now: datetime | None = None) -> list[SourceRow]:
-    """Per source and campaign of the leads received in ``period``, largest volume first."""
+    """Per source and campaign of the leads received in ``period``, largest volume first.
+
+    For a vendor's whole scope, closed days come from the roll-up
+    (``distribution.reports.rollup``) and only the rest is counted live, as the
+    dashboard does; a partner's scope is always counted live.
+    """
+    now = now or clock.now()
+    coverage = rolled.plan(scope, period, now) if scope.partner_id is None else None
+    if coverage is None or not coverage.spans:
+        found = count(scope, _in_period(period), now=now)
+    else:
+        found = {}
+        if coverage.live:
+            received = or_(
+                *(and_(Lead.received_at >= s, Lead.received_at < e) for s, e in coverage.live)
+            )
+            found = count(scope, [received], now=now)
+        for key, row in load(coverage.spans):
+            mine = found.get(key)
+            if mine is None:
+                found[key] = row
+            else:
+                mine.add(row)
+    _add_sales(scope, period, found)
+    return sorted(found.values(), key=lambda r: (-r.counts["volume"], r.source, r.campaign))
+
+
+def count(
+    scope: Scope,
+    where: Sequence[ColumnElement[bool]],
+    keys: Sequence[ColumnElement[Any]] = (),
+    now: datetime | None = None,
+) -> dict[tuple[Any, ...], SourceRow]:
+    """The figures of the leads matching ``where``, by ``(source, campaign, *keys)``.
+
+    Every source figure is counted here, live and for the roll-up alike (which
+    passes the day a lead was received in as a key), so the two never differ.
+    """
     now = now or clock.now()
     per_lead = (
         scope.select(Assignment)
@@ -98,11 +146,13 @@ def quality(scope: Scope, period: Period, now: datetime | None = None) -> list[S
             ),
         )
         .join(Lead, Lead.id == A.lead_id)
-        .where(*_in_period(period))
+        .where(*where)
         .group_by(A.lead_id)
         .subquery()
     )
     source, campaign = func.coalesce(Lead.source, ""), func.coalesce(Lead.campaign, "")
+    groups = [source, campaign, *keys]
+    width = len(groups)
 
     def status_count(status: LeadStatus) -> ColumnElement[int]:
         return func.sum(case((Lead.status == status, 1), else_=0))
@@ -110,8 +160,7 @@ def quality(scope: Scope, period: Period, now: datetime | None = None) -> list[S
     stmt = (
         scope.select(Lead)
         .with_only_columns(
-            source,
-            campaign,
+            *groups,
             func.count(),
             status_count(LeadStatus.REJECTED),
             status_count(LeadStatus.DUPLICATE),
@@ -124,36 +173,55 @@ def quality(scope: Scope, period: Period, now: datetime | None = None) -> list[S
             func.coalesce(func.sum(per_lead.c.revenue), 0),
         )
         .outerjoin(per_lead, per_lead.c.lead_id == Lead.id)
-        .where(*_in_period(period))
-        .group_by(source, campaign)
+        .where(*where)
+        .group_by(*groups)
     )
-    rows: dict[tuple[str, str], SourceRow] = {}
-    for src, camp, *numbers in db.session.execute(stmt):
-        row = SourceRow(src, camp)
+    rows: dict[tuple[Any, ...], SourceRow] = {}
+    for found in db.session.execute(stmt):
+        numbers = found[width:]
+        row = SourceRow(found[0], found[1])
         row.counts = {name: int(n or 0) for name, n in zip(LEAD_FIGURES, numbers, strict=False)}
         row.revenue_cents = int(numbers[-1] or 0)
-        rows[(src, camp)] = row
+        rows[tuple(found[:width])] = row
     reason = func.coalesce(A.return_reason, "")
     returns = (
         scope.select(Assignment)
-        .with_only_columns(source, campaign, reason, func.count())
+        .with_only_columns(*groups, reason, func.count())
         .join(Lead, Lead.id == A.lead_id)
-        .where(*_in_period(period), A.status == AssignmentStatus.RETURNED)
-        .group_by(source, campaign, reason)
+        .where(*where, A.status == AssignmentStatus.RETURNED)
+        .group_by(*groups, reason)
     )
-    for src, camp, why, n in db.session.execute(returns):
-        if (src, camp) in rows:
-            rows[(src, camp)].returns[why or "unknown"] = int(n)
-    _add_sales(scope, period, rows)
-    return sorted(rows.values(), key=lambda r: (-r.counts["volume"], r.source, r.campaign))
+    for found in db.session.execute(returns):
+        why, n = found[width:]
+        if (held := rows.get(tuple(found[:width]))) is not None:
+            held.returns[why or "unknown"] = int(n)
+    return rows
+
+
+def load(span_ids: Iterable[int]) -> Iterator[tuple[tuple[str, str], SourceRow]]:
+    """``((source, campaign), row)`` of every source roll-up row of the given spans."""
+    r = ReportSourceRollup
+    names = list(LEAD_FIGURES)
+    stmt = select(
+        r.source, r.campaign, r.revenue_cents, r.returns, *(getattr(r, n) for n in names)
+    ).where(r.span_id.in_(list(span_ids)))
+    for src, camp, revenue, returns, *counts in db.session.execute(stmt):
+        row = SourceRow(src, camp, dict(zip(names, (int(n) for n in counts), strict=True)))
+        row.revenue_cents = int(revenue or 0)
+        row.returns = dict(returns or {})
+        yield (src, camp), row
 
 
 FRAUD_REASON = "fraud"
 _RETURN_COUNTED = (ReturnStatus.PENDING, ReturnStatus.APPROVED)
 
 
-def _add_sales(scope: Scope, period: Period, rows: dict[tuple[str, str], SourceRow]) -> None:
-    """Each row's sales to buyers and the buyer returns among them for fraud."""
+def _add_sales(scope: Scope, period: Period, rows: dict[tuple[Any, ...], SourceRow]) -> None:
+    """Each row's sales to buyers and the buyer returns among them for fraud.
+
+    Counted live over the period's sales (not rolled up): sales are few beside
+    hand-overs, and a return can come weeks after its day was rolled.
+    """
     source, campaign = func.coalesce(Lead.source, ""), func.coalesce(Lead.campaign, "")
     fraud = and_(Sale.return_reason == FRAUD_REASON, Sale.return_status.in_(_RETURN_COUNTED))
     sales = (

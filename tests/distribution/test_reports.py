@@ -369,6 +369,83 @@ def test_a_hand_over_added_to_a_rolled_day_is_counted(history):
     assert _spans(history.vendor.id)[("day", date(2026, 1, 7))].dirty
     alpha = by_label(figures.grouped(scope, WEEK, "partner", now=REPORT_AT))["Alpha"].figures
     assert (alpha.offered, alpha.expired) == (7, 2)
-    assert rollup.rollup(now=REPORT_AT).days == 1
+    # r1 was received on the 6th: its source figures ("handed") changed there too.
+    assert _spans(history.vendor.id)[("day", date(2026, 1, 6))].dirty
+    assert rollup.rollup(now=REPORT_AT).days == 2
     alpha = by_label(figures.grouped(scope, WEEK, "partner", now=REPORT_AT))["Alpha"].figures
     assert (alpha.offered, alpha.expired, alpha.accept_median) == (7, 2, pytest.approx(1.5 * HOUR))
+
+
+def _source_figures(scope, chosen, now, live=False):
+    """Source rows as comparable tuples, read as the page reads them or all counted live."""
+    if live:
+        rows = sources.count(scope, sources._in_period(chosen), now=now)
+        rows = rows.values()
+    else:
+        rows = sources.quality(scope, chosen, now=now)
+    return {(r.source, r.campaign): (r.counts, r.revenue_cents, r.returns) for r in rows}
+
+
+SOURCE_PERIODS = [
+    WEEK,
+    period.Period(date(2026, 1, 5), date(2026, 1, 18), TZ),  # two rolled weeks
+    period.Period(date(2026, 1, 7), date(2026, 1, 20), TZ),  # days, a week, and today live
+]
+
+
+def test_source_quality_reads_the_roll_up_the_same_as_live(history):
+    from distribution.models import ReportSourceRollup, ReportSpan
+    from distribution.reports import rolled, rollup
+
+    vendor = Scope.for_vendor(history.vendor.id)
+    beta = Scope.for_partner(history.vendor.id, history.beta.id)
+    rollup.rollup(now=REPORT_AT)
+    week = _spans(history.vendor.id)[("week", date(2026, 1, 5))]
+    assert rolled.plan(vendor, WEEK, REPORT_AT).spans == {week.id: 0}
+    stored = db.session.execute(
+        db.select(ReportSourceRollup.volume, ReportSourceRollup.won, ReportSourceRollup.returns)
+        .join(ReportSpan, ReportSpan.id == ReportSourceRollup.span_id)
+        .where(ReportSpan.id == week.id, ReportSourceRollup.source == "web")
+        .where(ReportSourceRollup.campaign == "spring")
+    ).one()
+    assert tuple(stored) == (8, 1, {"bad_data": 1})  # the page's figures, from the roll-up
+    for chosen in SOURCE_PERIODS:
+        live = _source_figures(vendor, chosen, REPORT_AT, live=True)
+        assert live and _source_figures(vendor, chosen, REPORT_AT) == live
+        assert _source_figures(beta, chosen, REPORT_AT) == _source_figures(
+            beta, chosen, REPORT_AT, live=True
+        )
+
+
+def test_a_lead_changed_in_a_rolled_span_is_rolled_again_for_its_source(history):
+    from distribution import clock
+    from distribution.handover import work
+    from distribution.models import LeadStatus
+    from distribution.reports import rollup
+    from tests.reports_data import ACTOR
+
+    vendor = Scope.for_vendor(history.vendor.id)
+    rollup.rollup(now=REPORT_AT)
+    later = REPORT_AT.replace(hour=13)
+    with clock.frozen_at(later):  # b2 (fair, received and offered Wed 7 Jan) is won
+        work.record_outcome(Scope.for_partner(history.vendor.id, history.beta.id),
+                            history.leads["b2"].id, "won", ACTOR, amount_cents=70_000)  # fmt: skip
+        db.session.commit()
+    history.leads["s1"].status = LeadStatus.REJECTED  # a lead with no hand-over (Thu 8 Jan)
+    db.session.commit()
+    dirty = {key for key, span in _spans(history.vendor.id).items() if span.dirty}
+    assert dirty == {
+        ("day", date(2026, 1, 7)),
+        ("day", date(2026, 1, 8)),
+        ("week", date(2026, 1, 5)),
+    }
+
+    fair = {(r.source, r.campaign): r for r in sources.quality(vendor, WEEK, now=later)}
+    counts = fair[("fair", "=1+2")].counts
+    assert (counts["won"], counts["suppressed"], counts["rejected"]) == (2, 0, 1)  # live meanwhile
+    assert fair[("fair", "=1+2")].revenue_cents == 95_000
+    assert rollup.rollup(now=later).as_dict() == {"days": 2, "weeks": 1, "months": 0}
+    assert not any(span.dirty for span in _spans(history.vendor.id).values())
+    for chosen in SOURCE_PERIODS:
+        live = _source_figures(vendor, chosen, later, live=True)
+        assert _source_figures(vendor, chosen, later) == live
