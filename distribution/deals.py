@@ -30,6 +30,7 @@ from distribution.errors import (
     NotFound,
     storable,
 )
+from distribution.mailboxes import is_free_mail
 from distribution.models import (
     DealRegistration,
     DealStatus,
@@ -39,16 +40,6 @@ from distribution.models import (
 from distribution.tenancy import Scope
 from distribution.vendor_settings import VendorSettings
 
-# Mailboxes anyone can open: their domain says nothing about the company.
-FREE_MAIL = frozenset(
-    {
-        "aol.com", "gmail.com", "googlemail.com", "gmx.com", "gmx.de", "gmx.net", "hotmail.com",
-        "icloud.com", "live.com", "mail.com", "me.com", "msn.com", "outlook.com", "proton.me",
-        "protonmail.com", "web.de", "yahoo.com", "yandex.com", "yandex.ru", "zoho.com",
-        "hotmail.co.uk", "yahoo.co.uk", "btinternet.com", "comcast.net", "verizon.net",
-        "att.net", "mac.com", "qq.com", "163.com", "mail.ru", "orange.fr", "free.fr",
-    }
-)  # fmt: skip
 COMPANY_MAX = 200
 PRODUCT_MAX = 100
 REASON_MAX = 500
@@ -246,7 +237,7 @@ def _read(data: Mapping[str, Any]) -> dict[str, Any]:
         except ValueError as exc:
             errors.append(FieldError("domain", f"{raw_domain[:60]!r} {exc}"))
         else:
-            if domain in FREE_MAIL:
+            if is_free_mail(domain):
                 errors.append(FieldError("domain", f"{domain} is a free e-mail service, "
                                                    "not a company's domain"))  # fmt: skip
     country = text("country", 2).upper()

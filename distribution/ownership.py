@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from distribution import clock, local_time
 from distribution.db import db
-from distribution.deals import FREE_MAIL, company_key, holder, normalize_domain
+from distribution.deals import company_key, holder, normalize_domain
+from distribution.mailboxes import is_free_mail
 from distribution.models import (
     Assignment,
     AssignmentStatus,
@@ -37,7 +38,7 @@ def email_domain(email: str | None) -> str | None:
         domain = normalize_domain(email.rsplit("@", 1)[1])
     except ValueError:
         return None
-    return None if domain in FREE_MAIL else domain
+    return None if is_free_mail(domain) else domain
 
 
 @dataclass(frozen=True)

@@ -27,34 +27,12 @@ from phonenumbers import timezone as phone_timezone
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
 from connectors.outbound.base import APPENDED_KEYS
+from distribution.mailboxes import FREE_MAIL_NAMES, is_free_mail
 
 # The columns appending may fill that are not lead fields a sender posts (outbound
 # payloads carry them under the same names).
 APPENDED_COLUMNS = APPENDED_KEYS
 
-# Web-mail and ISP-mail domains: an address there says nothing about a company.
-FREE_MAIL_DOMAINS = frozenset(
-    {
-        "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.de", "yahoo.fr",
-        "yahoo.ca", "ymail.com", "rocketmail.com", "outlook.com", "outlook.de", "hotmail.com",
-        "hotmail.co.uk", "hotmail.de", "hotmail.fr", "live.com", "live.co.uk", "live.de",
-        "msn.com", "icloud.com", "me.com", "mac.com", "aol.com", "aol.de", "proton.me",
-        "protonmail.com", "protonmail.ch", "pm.me", "gmx.de", "gmx.net", "gmx.com", "gmx.at",
-        "gmx.ch", "web.de", "t-online.de", "freenet.de", "posteo.de", "mailbox.org",
-        "mail.com", "mail.ru", "yandex.com", "yandex.ru", "zoho.com", "fastmail.com",
-        "tutanota.com", "tuta.io", "hey.com", "qq.com", "163.com", "126.com", "naver.com",
-        "orange.fr", "wanadoo.fr", "free.fr", "laposte.net", "sfr.fr", "libero.it",
-        "virgilio.it", "btinternet.com", "sky.com", "virginmedia.com", "comcast.net",
-        "verizon.net", "att.net", "sbcglobal.net", "bellsouth.net", "cox.net", "charter.net",
-        "earthlink.net", "shaw.ca", "rogers.com", "sympatico.ca", "bigpond.com", "optusnet.com.au",
-        "rediffmail.com", "seznam.cz", "wp.pl", "o2.pl", "interia.pl", "bluewin.ch",
-    }
-)  # fmt: skip
-# Providers with a mail domain in many countries (yahoo.co.jp, hotmail.es, gmx.fr ...).
-FREE_MAIL_NAMES = frozenset(
-    {"gmail", "googlemail", "yahoo", "hotmail", "outlook", "live", "aol", "gmx", "icloud",
-     "protonmail", "proton", "yandex", "zoho", "mail"}
-)  # fmt: skip
 
 _RESERVED_DOMAINS = frozenset(
     {"example.com", "example.org", "example.net", "example", "test", "invalid", "localhost"}
@@ -271,13 +249,13 @@ def company_of(email: object) -> tuple[str, str] | None:
 @lru_cache(maxsize=8192)
 def _company_of_domain(host: str) -> tuple[str, str] | None:
     host = host.strip().rstrip(".")
-    if not host or host in FREE_MAIL_DOMAINS:
+    if not host or is_free_mail(host):
         return None
     parts = _extract()(host)
     if not parts.domain or not parts.suffix:
         return None
     domain = f"{parts.domain}.{parts.suffix}"
-    if domain in FREE_MAIL_DOMAINS or parts.domain in FREE_MAIL_NAMES:
+    if is_free_mail(domain) or parts.domain in FREE_MAIL_NAMES:
         return None
     if domain in _RESERVED_DOMAINS or parts.suffix in _RESERVED_DOMAINS:
         return None  # documentation and test names (RFC 2606): nobody's company

@@ -31,6 +31,7 @@ from sqlalchemy import func, literal, select, union_all
 
 from distribution.db import db
 from distribution.intake import geo
+from distribution.mailboxes import is_free_mail
 from distribution.models import Lead, LeadStatus
 
 # Points per signal: the score is their sum, capped at 100.
@@ -71,21 +72,6 @@ VELOCITY_LIMITS = {"ip": 5, "email": 3, "phone": 3}
 IP_EXTRAS = ("ip_address", "ip", "client_ip", "remote_ip", "remote_addr", "sender_ip")
 USER_AGENT_EXTRAS = ("user_agent", "useragent", "http_user_agent", "browser")
 MAX_USER_AGENT = 400
-
-# Consumer mailboxes: a mild signal for a business lead, never a reason on its own.
-FREE_MAIL_DOMAINS = frozenset(
-    {
-        "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
-        "yahoo.com", "ymail.com", "rocketmail.com", "aol.com", "icloud.com", "me.com",
-        "mac.com", "proton.me", "protonmail.com", "pm.me", "gmx.com", "gmx.net", "gmx.de",
-        "web.de", "mail.com", "yandex.com", "yandex.ru", "mail.ru", "zoho.com", "qq.com",
-        "163.com", "126.com", "fastmail.com", "hey.com", "tutanota.com", "comcast.net",
-        "verizon.net", "att.net", "sbcglobal.net", "btinternet.com", "orange.fr", "free.fr",
-        "laposte.net", "libero.it", "t-online.de",
-    }
-)  # fmt: skip
-# National variants: yahoo.co.uk, hotmail.fr, outlook.de, ...
-FREE_MAIL_PREFIXES = ("yahoo.", "hotmail.", "outlook.", "live.", "gmx.", "yandex.")
 
 
 @dataclass(frozen=True)
@@ -238,7 +224,7 @@ def _email(found: Screening, email: Any) -> None:
     disposable = disposable_domains()
     if any(".".join(parts[i:]) in disposable for i in range(len(parts) - 1)):
         found.add("disposable_email", f"{domain} hands out throwaway mailboxes")
-    elif domain in FREE_MAIL_DOMAINS or domain.startswith(FREE_MAIL_PREFIXES):
+    elif is_free_mail(domain):  # a mild signal for a business lead, never one on its own
         found.add("free_email", f"{domain} is a free consumer mailbox, not a business domain")
 
 
