@@ -73,59 +73,63 @@ class Matches:
 
 
 def load_matches(vendor: Vendor, leads: Sequence[LeadRow]) -> Matches:
-    """Look up the originals and suppression entries for ``leads`` (not yet stored)."""
+    """Look up the originals and suppression entries for ``leads`` (not yet stored).
+
+    The originals and the suppression entries come back in one round trip per chunk
+    of values: a UNION ALL of one SELECT per contact column (the folded e-mail, the
+    phone), each on its (column, received_at) index where an OR of email and phone
+    sends SQLite scanning every lead of the window, and the suppression lookup. The
+    suppression entries hit, rare, are then loaded by id.
+    """
     emails = {lead["email_key"] for lead in leads if lead["email_key"]}
     phones = {p for lead in leads for p in contact_phones(lead)}
     matches = Matches()
-    days = VendorSettings.of(vendor).dedupe_window_days
-    if days > 0:
-        since = clock.now() - timedelta(days=days)
-        matches.original_by_email, matches.original_by_phone = _originals(
-            vendor, emails, phones, since
-        )
     wanted = (
         {(SuppressionKind.EMAIL, e.lower()) for e in emails}
         | {(SuppressionKind.DOMAIN, e.rsplit("@", 1)[-1].lower()) for e in emails}
         | {(SuppressionKind.PHONE, p) for p in phones}
     )
-    for chunk in _chunks({value for _kind, value in wanted}):
-        rows = db.session.scalars(
-            select(Suppression).where(
-                Suppression.vendor_id == vendor.id,
-                Suppression.kind.in_(list(SuppressionKind)),  # the whole (vendor, kind, value) key
-                Suppression.value.in_(chunk),
-            )
-        )
+    columns: list[tuple[str, InstrumentedAttribute, list[list[str]]]] = [
+        ("suppression", Suppression.value, list(_chunks({value for _kind, value in wanted})))
+    ]
+    days = VendorSettings.of(vendor).dedupe_window_days
+    since = clock.now() - timedelta(days=days)
+    if days > 0:
+        columns += [
+            ("email", Lead.email_key, list(_chunks(emails))),
+            ("phone", Lead.phone, list(_chunks(phones))),
+        ]
+    hit: list[int] = []
+    found = {"email": matches.original_by_email, "phone": matches.original_by_phone}
+    for index in range(max(len(chunks) for _kind, _column, chunks in columns)):
+        parts = [
+            _suppressed(chunks[index], vendor)
+            if kind == "suppression"
+            else _earliest(kind, column, chunks[index], vendor, since)
+            for kind, column, chunks in columns
+            if index < len(chunks)
+        ]
+        for kind, value, row_id in db.session.execute(union_all(*parts)):
+            if kind == "suppression":
+                hit.append(row_id)
+            else:
+                found[kind][value] = row_id
+    for start in range(0, len(hit), _CHUNK):
+        chunk = hit[start : start + _CHUNK]
+        rows = db.session.scalars(select(Suppression).where(Suppression.id.in_(chunk)))
         matches.suppressions.update(
             {(row.kind, row.value): row for row in rows if (row.kind, row.value) in wanted}
         )
     return matches
 
 
-def _originals(
-    vendor: Vendor, emails: set[str], phones: set[str], since: datetime
-) -> tuple[dict[str, int], dict[str, int]]:
-    """The earliest lead per email and per phone, in one round trip per chunk.
-
-    One SELECT per column (the folded e-mail, the phone), joined by UNION ALL: each
-    runs on its (column, received_at) index, where an OR of email and phone sends
-    SQLite scanning every lead of the window.
-    """
-    by_email: dict[str, int] = {}
-    by_phone: dict[str, int] = {}
-    email_chunks, phone_chunks = list(_chunks(emails)), list(_chunks(phones))
-    for index in range(max(len(email_chunks), len(phone_chunks))):
-        parts = [
-            _earliest(kind, column, chunks[index], vendor, since)
-            for kind, column, chunks in (
-                ("email", Lead.email_key, email_chunks),
-                ("phone", Lead.phone, phone_chunks),
-            )
-            if index < len(chunks)
-        ]
-        for kind, value, lead_id in db.session.execute(union_all(*parts)):
-            (by_email if kind == "email" else by_phone)[value] = lead_id
-    return by_email, by_phone
+def _suppressed(values: list[str], vendor: Vendor) -> Select:
+    """The ids of the vendor's suppression entries with one of ``values``, of any kind."""
+    return select(literal("suppression"), Suppression.value, Suppression.id).where(
+        Suppression.vendor_id == vendor.id,
+        Suppression.kind.in_(list(SuppressionKind)),  # the whole (vendor, kind, value) key
+        Suppression.value.in_(values),
+    )
 
 
 def _earliest(

@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -43,6 +44,13 @@ MAX_LENGTH = {
     "consent_text": 20_000,
     "external_id": 120,
 }
+
+# Readings that are pure functions of their text (and region): a file's rows repeat
+# the same states and postal codes, and often e-mails and phones, so each reading is
+# remembered in a bounded cache and a repeated value is read once. A value that
+# cannot be read raises each time (the cache keeps no errors), so only readable,
+# short texts are kept.
+_CACHED = 8192
 
 CANONICAL_FIELDS = LEAD_FIELDS
 _CANONICAL = frozenset(CANONICAL_FIELDS)
@@ -218,13 +226,18 @@ def _normalize_one(
         elif name == "state":
             value = _state(text, place_country)
         elif name == "postal_code":
-            value = _length_checked(name, geo.postal_code(place_country, text))
+            value = _length_checked(name, _postal_code(place_country, text))
         else:
             value = _length_checked(name, text)
     except ValueError as exc:
         result.errors.append(FieldError(name, str(exc)))
         return
     result.fields[name] = value
+
+
+@lru_cache(maxsize=_CACHED)
+def _postal_code(country: str | None, text: str) -> str:
+    return geo.postal_code(country, text)
 
 
 def _length_checked(name: str, text: str) -> str:
@@ -324,6 +337,7 @@ def _capitalize_part(part: str) -> str:
 # --- email, phone, consent ---------------------------------------------------
 
 
+@lru_cache(maxsize=_CACHED)
 def email_address(text: str) -> str:
     """The address with its domain lower-cased (the local part is the mailbox's business)."""
     candidate = text.removeprefix("mailto:").removeprefix("MAILTO:").strip()
@@ -335,6 +349,7 @@ def email_address(text: str) -> str:
         raise ValueError(f"is not a valid email address: {exc}") from None
 
 
+@lru_cache(maxsize=_CACHED)
 def phone_number(text: str, region: str) -> tuple[str, str | None]:
     """E.164 form and extension of a number, read as dialled from ``region``."""
     try:
@@ -387,6 +402,7 @@ def consent(text: str) -> bool:
     )
 
 
+@lru_cache(maxsize=_CACHED)
 def _state(text: str, country: str | None) -> str:
     if country is None or not geo.has_subdivisions(country):
         return _length_checked("state", text.upper() if len(text) <= 3 else text)
