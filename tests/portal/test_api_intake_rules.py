@@ -6,7 +6,7 @@ e-mails dedupe whatever their case, nested extras stay fields, API notes are cap
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from distribution.db import db
 from distribution.intake.pipeline import Origin, ingest
@@ -115,25 +115,6 @@ def test_email_case_does_not_escape_dedupe_and_the_spelling_is_kept(world):
     assert again.status is LeadStatus.DUPLICATE and again.row["duplicate_of_id"] == first.id
     assert in_batch.status is LeadStatus.DUPLICATE
     assert again.lead.email == "CAL1@calco.com"
-
-
-def test_the_dedupe_lookup_is_an_index_scan_on_postgresql(world, is_postgres):
-    if not is_postgres:
-        pytest.skip("the plan that matters is PostgreSQL's")
-    vendor = world.vendor()
-    db.session.execute(text("SET LOCAL enable_seqscan = off"))
-    plan = "\n".join(
-        row[0]
-        for row in db.session.execute(
-            text(
-                "EXPLAIN SELECT email_key, min(id) FROM lead WHERE vendor_id = :v"
-                " AND email_key IN ('a@b.example', 'c@d.example') AND received_at >= now()"
-                " GROUP BY email_key"
-            ),
-            {"v": vendor.id},
-        )
-    )
-    assert "ix_lead_vendor_email_key" in plan, plan
 
 
 def test_a_nested_extras_object_is_stored_as_fields(client, source):
