@@ -20,12 +20,17 @@ import contextlib
 import os
 import posixpath
 import shutil
+import warnings
 from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol, TypeVar
 
-import asyncssh
+with warnings.catch_warnings():
+    # asyncssh names DSA key types, which cryptography deprecates on import; drops never
+    # use DSA, and the warning would be printed on every `flask` command.
+    warnings.filterwarnings("ignore", message="DSA is deprecated")
+    import asyncssh
 
 from connectors.outbound.ssrf import DestinationRefused, check_host
 
