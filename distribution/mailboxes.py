@@ -1,13 +1,16 @@
-"""Free mailboxes: e-mail domains anyone can open, which say nothing about a company.
+"""Mailboxes that say nothing about a company: free ones anyone can open, and throwaways.
 
-One list for every part that asks: screening (a mild "free_email" signal),
-appending (no company domain from such an address) and deal registration (no
-account can be registered on one, and no lead is owned through one).
+One place for every part that asks: screening (a mild "free_email" signal, a
+strong "disposable_email" one), appending (no company domain from such an
+address) and deal registration (no account can be registered on one, and no
+lead is owned through one). The throwaway list is the disposable-email-domains
+package's, read once a process.
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
 
 FREE_MAIL_DOMAINS = frozenset(
     {
@@ -41,3 +44,17 @@ def is_free_mail(domain: str) -> bool:
         return True
     name, _, rest = domain.partition(".")
     return name in FREE_MAIL_NAMES and _NATIONAL_SUFFIX.fullmatch(rest) is not None
+
+
+def is_disposable(domain: str) -> bool:
+    """Whether ``domain`` or a domain it is under (x.mailinator.com) hands out throwaways."""
+    parts = domain.split(".")
+    listed = _disposable_domains()
+    return any(".".join(parts[i:]) in listed for i in range(len(parts) - 1))
+
+
+@cache
+def _disposable_domains() -> frozenset[str]:
+    from disposable_email_domains import blocklist
+
+    return frozenset(blocklist)

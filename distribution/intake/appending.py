@@ -27,7 +27,7 @@ from phonenumbers import timezone as phone_timezone
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
 from connectors.outbound.base import APPENDED_KEYS
-from distribution.mailboxes import FREE_MAIL_NAMES, is_free_mail
+from distribution.mailboxes import FREE_MAIL_NAMES, is_disposable, is_free_mail
 
 # The columns appending may fill that are not lead fields a sender posts (outbound
 # payloads carry them under the same names).
@@ -249,7 +249,7 @@ def company_of(email: object) -> tuple[str, str] | None:
 @lru_cache(maxsize=8192)
 def _company_of_domain(host: str) -> tuple[str, str] | None:
     host = host.strip().rstrip(".")
-    if not host or is_free_mail(host):
+    if not host or is_free_mail(host) or is_disposable(host):
         return None
     parts = _extract()(host)
     if not parts.domain or not parts.suffix:

@@ -31,7 +31,7 @@ from sqlalchemy import func, literal, select, union_all
 
 from distribution.db import db
 from distribution.intake import geo
-from distribution.mailboxes import is_free_mail
+from distribution.mailboxes import is_disposable, is_free_mail
 from distribution.models import Lead, LeadStatus
 
 # Points per signal: the score is their sum, capped at 100.
@@ -207,22 +207,11 @@ def _form(found: Screening, form: FormCheck) -> None:
 # --- e-mail -------------------------------------------------------------------------
 
 
-@cache
-def disposable_domains() -> frozenset[str]:
-    """The disposable e-mail domains (loaded once a process)."""
-    from disposable_email_domains import blocklist
-
-    return frozenset(blocklist)
-
-
 def _email(found: Screening, email: Any) -> None:
     if not isinstance(email, str) or "@" not in email:
         return
     domain = email.rsplit("@", 1)[1].strip().lower().rstrip(".")
-    parts = domain.split(".")
-    # A subdomain of a disposable domain is as disposable (x.mailinator.com).
-    disposable = disposable_domains()
-    if any(".".join(parts[i:]) in disposable for i in range(len(parts) - 1)):
+    if is_disposable(domain):
         found.add("disposable_email", f"{domain} hands out throwaway mailboxes")
     elif is_free_mail(domain):  # a mild signal for a business lead, never one on its own
         found.add("free_email", f"{domain} is a free consumer mailbox, not a business domain")

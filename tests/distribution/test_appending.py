@@ -124,9 +124,9 @@ def test_a_business_email_gives_the_company_domain_and_a_name_hint(email, domain
     "email",
     ["jo@gmail.com", "jo@yahoo.co.jp", "jo@outlook.com", "jo@hotmail.fr", "jo@icloud.com",
      "jo@sales.example.com", "jo@host.test", "jo@aol.com", "jo@proton.me", "jo@gmx.net",
-     "jo@web.de", "jo@googlemail.com"],
+     "jo@web.de", "jo@googlemail.com", "jo@mailinator.com", "jo@x.guerrillamail.com"],
 )  # fmt: skip
-def test_free_mail_says_nothing_about_a_company(email):
+def test_free_or_throwaway_mail_says_nothing_about_a_company(email):
     fields, record = appended({"email": email})
     assert "company" not in fields and "company_domain" not in fields
     assert "company" not in record and "company_domain" not in record
