@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 import phonenumbers
 from sqlalchemy import delete, func, select
 
-from distribution import accounts, clock, destinations, directory, suppressions
+from distribution import accounts, clock, demo_showcase, destinations, directory, suppressions
 from distribution.db import db
 from distribution.demo_story import Story, buyer_desk, commit_step
 from distribution.handover import pool
@@ -274,6 +274,8 @@ def seed_demo(buyer_url: str | None = None) -> DemoResult:
         story.play()
         leads.showcase(partners[SHOWCASE_PARTNER])
         _quotas(vendor, partners, users[Role.PARTNER_MANAGER], now)
+        demo_showcase.deal_registrations(vendor, partners, users)
+        demo_showcase.held_for_review(vendor)
     db.session.commit()
     rows = db.session.execute(
         select(Lead.status, func.count()).where(Lead.vendor_id == vendor.id).group_by(Lead.status)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from distribution import accounts, clock, demo, destinations, directory
+from distribution import accounts, clock, demo, demo_showcase, destinations, directory
 from distribution.db import db
 from distribution.errors import AccountLocked, LoginFailed
 from distribution.models import ApiKey, Delivery, DeliveryStatus, Lead, Partner, Role, User
@@ -75,9 +75,10 @@ def test_demo_is_kept_on_a_second_run_and_rebuilt_the_same_on_reset(runner, auth
     assert _status_counts() == statuses
 
     # The story is varied enough for every screen to have something to show.
-    assert sum(statuses.values()) == demo.LEAD_COUNT + len(demo.SHOWCASE)
+    held = len(demo_showcase.HELD)  # the bot's leads waiting for review
+    assert sum(statuses.values()) == demo.LEAD_COUNT + len(demo.SHOWCASE) + held
     for status in ("received", "rejected", "duplicate", "suppressed", "offered", "pooled",
-                   "assigned", "won", "lost", "sold", "unassigned"):  # fmt: skip
+                   "assigned", "won", "lost", "sold", "unassigned", "review"):  # fmt: skip
         assert statuses.get(status, 0) > 0, f"no demo lead is {status}"
     for table in ("partner", "buyer", "rule", "assignment", "pool_eligibility", "follow_up",
                   "delivery", "suppression", "lead_event", "sale", "ledger_entry"):  # fmt: skip
