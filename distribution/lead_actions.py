@@ -232,15 +232,12 @@ def perform(vendor: Vendor, lead: Lead, chosen: Plan, actor: Actor) -> Outcome:
     return Outcome(lead.id, lead.status, message)
 
 
-def perform_many(
-    vendor: Vendor, lead_ids: Iterable[int], chosen: Plan, actor: Actor
-) -> BulkOutcome:
-    """``perform`` on each lead on its own (a savepoint each): one refusal undoes only itself.
+def picked(vendor: Vendor, lead_ids: Iterable[int]) -> tuple[list[int], dict[int, Lead]]:
+    """The ids a bulk action was given (once each, at most ``MAX_BULK``) and those of them
+    that are ``vendor``'s leads, loaded in one query; the rest are for the caller to refuse.
 
-    A lead id of another vendor, or of none, is refused as not found.
+    An id no row can have (over 32 bits on PostgreSQL) is simply not found.
     """
-    result = BulkOutcome(chosen.kind)
-    # An id no row can have (over 32 bits on PostgreSQL) is refused as not found below.
     ids = list(dict.fromkeys(lead_ids))[:MAX_BULK]
     possible = [i for i in ids if 0 < i <= MAX_INT32]
     found = {
@@ -249,6 +246,18 @@ def perform_many(
             select(Lead).where(Lead.vendor_id == vendor.id, Lead.id.in_(possible))
         )
     }
+    return ids, found
+
+
+def perform_many(
+    vendor: Vendor, lead_ids: Iterable[int], chosen: Plan, actor: Actor
+) -> BulkOutcome:
+    """``perform`` on each lead on its own (a savepoint each): one refusal undoes only itself.
+
+    A lead id of another vendor, or of none, is refused as not found.
+    """
+    result = BulkOutcome(chosen.kind)
+    ids, found = picked(vendor, lead_ids)
     for lead_id in ids:
         lead = found.get(lead_id)
         if lead is None:

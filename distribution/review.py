@@ -16,15 +16,14 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
-from distribution import lifecycle
+from distribution import lead_actions, lifecycle
 from distribution.actors import Actor
 from distribution.db import db
 from distribution.errors import DomainError, FieldError, InvalidInput
 from distribution.models import Lead, LeadStatus, Vendor
 from distribution.routing.engine import route
-from distribution.tenancy import MAX_INT32
 
-MAX_BULK = 200
+MAX_BULK = lead_actions.MAX_BULK
 MAX_REASON = 500
 
 
@@ -101,14 +100,7 @@ def _each(
     vendor: Vendor, lead_ids: Iterable[int], verb: str, act: Callable[[Lead], LeadStatus]
 ) -> ReviewOutcome:
     result = ReviewOutcome(verb)
-    ids = list(dict.fromkeys(lead_ids))[:MAX_BULK]
-    possible = [i for i in ids if 0 < i <= MAX_INT32]
-    found = {
-        lead.id: lead
-        for lead in db.session.scalars(
-            select(Lead).where(Lead.vendor_id == vendor.id, Lead.id.in_(possible))
-        )
-    }
+    ids, found = lead_actions.picked(vendor, lead_ids)
     for lead_id in ids:
         lead = found.get(lead_id)
         if lead is None:
