@@ -37,6 +37,16 @@ def _invalid(exc: InvalidInput) -> Response:
     return problem(422, "invalid", str(exc), errors=[e.as_dict() for e in exc.errors])
 
 
+def _listed() -> Response:
+    """The registrations the key's scope sees (a partner's own, or all of the vendor's)."""
+    status = _status_filter()
+    if isinstance(status, Response):
+        return status
+    found = [deals.as_dict(r) for r in deals.listed(g.scope, status)]
+    db.session.commit()
+    return answer(200, {"registrations": found})
+
+
 def _status_filter() -> str | None | Response:
     errors = [FieldError(name[:40], "is not a filter here; use status")
               for name in request.args if name != "status"]  # fmt: skip
@@ -52,12 +62,7 @@ def _status_filter() -> str | None | Response:
 @limiter.limit(ingest_limit, key_func=rate_limit_key)
 @partner_key_required
 def partner_deals() -> Response:
-    status = _status_filter()
-    if isinstance(status, Response):
-        return status
-    found = [deals.as_dict(r) for r in deals.listed(g.scope, status)]
-    db.session.commit()
-    return answer(200, {"registrations": found})
+    return _listed()
 
 
 @bp.route("/partner/deals", methods=["POST"])
@@ -90,12 +95,7 @@ def partner_deal(registration_id: str) -> Response:
 @limiter.limit(ingest_limit, key_func=rate_limit_key)
 @admin_key_required
 def vendor_deals() -> Response:
-    status = _status_filter()
-    if isinstance(status, Response):
-        return status
-    found = [deals.as_dict(r) for r in deals.listed(g.scope, status)]
-    db.session.commit()
-    return answer(200, {"registrations": found})
+    return _listed()
 
 
 @bp.route("/vendor/deal-registrations/<registration_id>/approve", methods=["POST"])
