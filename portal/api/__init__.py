@@ -17,6 +17,7 @@ from portal.api import (  # noqa: E402, F401  (they register their views on bp)
     routes,
     vendor_actions,
     vendor_destinations,
+    vendor_drops,
     vendor_intake,
     vendor_partners,
     vendor_people,

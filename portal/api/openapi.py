@@ -1080,6 +1080,155 @@ def _vendor_destinations_paths() -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _vendor_drops_paths() -> dict[str, Any]:
+    """The management API's file drops: where a lead source leaves its files."""
+    time = {"type": ["string", "null"], "format": "date-time"}
+    nullable = {"type": ["string", "null"]}
+    kinds = _enum(["folder", "sftp"])
+    file = {
+        "type": "object",
+        "required": [
+            "id",
+            "name",
+            "size",
+            "status",
+            "accepted",
+            "rejected",
+            "error",
+            "moved_to",
+            "seen_at",
+            "finished_at",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": _TEXT,
+            "size": {"type": "integer"},
+            "status": _enum(["claimed", "imported", "done", "failed"]),
+            "accepted": {"type": "integer", "description": "Rows taken in as leads"},
+            "rejected": {"type": "integer", "description": "Rows refused"},
+            "error": nullable,
+            "moved_to": {
+                "type": ["string", "null"],
+                "description": "Where the file went: done/<name> or failed/<name>",
+            },
+            "seen_at": {"type": "string", "format": "date-time"},
+            "finished_at": time,
+        },
+    }
+    view = {
+        "type": "object",
+        "required": [
+            "key_id",
+            "kind",
+            "path",
+            "host",
+            "port",
+            "username",
+            "credentials",
+            "host_key_pinned",
+            "active",
+            "last_polled_at",
+            "last_error",
+            "last_error_at",
+            "files",
+        ],
+        "properties": {
+            "key_id": {"type": "integer"},
+            "kind": kinds,
+            "path": {
+                "type": "string",
+                "description": "folder: relative to the vendor's drop folder; sftp: from /",
+            },
+            "host": nullable,
+            "port": {"type": ["integer", "null"]},
+            "username": nullable,
+            "credentials": {
+                "type": "array",
+                "items": _enum(["password", "private_key"]),
+                "description": "Which credentials are stored (never their values)",
+            },
+            "host_key_pinned": {
+                "type": "boolean",
+                "description": "The SFTP server's host key is learnt and pinned",
+            },
+            "active": {"type": "boolean", "description": "Looked in every minute"},
+            "last_polled_at": time,
+            "last_error": nullable,
+            "last_error_at": time,
+            "files": {
+                "type": "array",
+                "items": file,
+                "description": "The last files seen, newest first",
+            },
+        },
+    }
+    change = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["kind"],
+        "description": (
+            "A local folder (path) or an SFTP server (host, port, username, path "
+            "from /, a password or a private key). A password or private key left "
+            "out or blank keeps the stored one (same host)."
+        ),
+        "properties": {
+            "kind": kinds,
+            "path": {"type": ["string", "null"], "maxLength": 500},
+            "host": {"type": ["string", "null"], "maxLength": 255},
+            "port": {"type": ["integer", "null"], "minimum": 1, "maximum": 65535},
+            "username": {"type": ["string", "null"], "maxLength": 120},
+            "password": {"type": ["string", "null"], "maxLength": 500},
+            "private_key": {
+                "type": ["string", "null"],
+                "maxLength": 20000,
+                "description": "OpenSSH or PEM",
+            },
+            "active": {
+                "type": "boolean",
+                "description": "Look every minute (default: on, or as stored)",
+            },
+        },
+    }
+    queued = {
+        "type": "object",
+        "required": ["status", "job", "drop"],
+        "properties": {
+            "status": _enum(["queued"]),
+            "job": {"type": ["string", "null"], "description": "The background job's id, if any"},
+            "drop": view,
+        },
+    }
+    invalid = _problem("A field is not valid: errors[] names each one")
+    missing = _problem("Not one of this vendor's source keys, or no drop for this source")
+    key_id = {"name": "key_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    security = [{"managementKey": []}]
+    return {
+        "/vendor/keys/{key_id}/drop": {
+            "get": {"operationId": "vendorSourceDrop", "tags": ["management"],
+                    "summary": "A source key's file drop and its recent files, credentials "
+                               "never shown",
+                    "security": security, "parameters": [key_id],
+                    "responses": {"200": _json(view, "The drop"), "404": missing,
+                                  **_MANAGEMENT_FAILURES}},
+            "put": {"operationId": "vendorSourceDropSave", "tags": ["management"],
+                    "summary": "Set or change a source key's file drop",
+                    "security": security, "parameters": [key_id],
+                    "requestBody": {"required": True,
+                                    "content": {"application/json": {"schema": change}}},
+                    "responses": {"200": _json(view, "The drop as saved"), "404": missing,
+                                  "422": invalid, **_MANAGEMENT_FAILURES, **_BODY_FAILURES}},
+        },
+        "/vendor/keys/{key_id}/drop/poll": {
+            "post": {"operationId": "vendorSourceDropPoll", "tags": ["management"],
+                     "summary": "Look for files now, as the drop page's button: the poll runs "
+                                "in the background; read the drop again for its files",
+                     "security": security, "parameters": [key_id],
+                     "responses": {"202": _json(queued, "The poll is queued"), "404": missing,
+                                   **_MANAGEMENT_FAILURES}},
+        },
+    }  # fmt: skip
+
+
 _DEAL = {
     "type": "object",
     "description": "A deal registration: an account (domain) a partner claims for a deal.",
@@ -1427,6 +1576,7 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
             **_vendor_intake_paths(),
             **_vendor_people_paths(),
             **_vendor_destinations_paths(),
+            **_vendor_drops_paths(),
             **_deal_paths(),
             **_vendor_review_paths(),
             **_vendor_quotas_paths(),
