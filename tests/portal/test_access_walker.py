@@ -27,7 +27,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.routing import Rule
 
-from distribution import accounts, deals, imports, suppressions
+from distribution import accounts, deals, drops, imports, suppressions
 from distribution.actors import Actor
 from distribution.buyers.setup import issue_api_key
 from distribution.db import db
@@ -135,6 +135,7 @@ def _tenant(world: Any, slug: str, stack: ExitStack, instance: Path) -> dict[str
     quota = quotas.save(Scope.for_vendor(vendor.id), None, quarter)
     job = imports.create_import_job(vendor, None, "leads.csv", instance / "leads.csv", {})
     source, source_key = accounts.create_api_key(vendor, "Web form")
+    drops.save_drop(vendor, source, {"kind": "folder", "path": "walker"})  # the drop API reads it
     _, partner_key = accounts.create_api_key(vendor, "CRM", partner=partner)
     buyer_key, buyer_plain = issue_api_key(market, "Buyer system")
     _, admin_key = accounts.create_api_key(vendor, "Tooling", admin=True)
