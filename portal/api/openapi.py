@@ -349,7 +349,8 @@ def _vendor_rules_paths() -> dict[str, Any]:
     invalid = {"422": _problem("A field is wrong; errors name each one (rules[N].field)")}
     changed = {"409": _problem("The draft changed since it was read (or there is none)")}
     rule_set = {"type": ["object", "null"]}
-    version = {"type": "integer", "description": "The draft's version as read (409 if stale)"}
+    version = {"type": "integer", "minimum": 0, "maximum": 2**31 - 1,
+               "description": "The draft's version as read (409 if stale)"}  # fmt: skip
     rule = {
         "type": "object",
         "required": ["name", "action"],

@@ -21,6 +21,7 @@ from distribution.errors import FieldError, InvalidInput
 from distribution.models import RuleSet, RuleSetStatus, Vendor
 from distribution.routing import rules, wording
 from distribution.routing.simulate import MAX_DAYS, simulate
+from distribution.tenancy import MAX_INT32
 from portal.api import bp
 from portal.api.answers import answer, problem
 from portal.api.auth import admin_actor, admin_key_required
@@ -63,6 +64,8 @@ def vendor_rules_draft() -> Response:
             )
         if isinstance(version, bool) or not isinstance(version, int):
             return _invalid([FieldError("version", "must be a whole number")])
+        if not 0 <= version <= MAX_INT32:  # no draft is at it; the database could not ask
+            return _invalid([FieldError("version", f"must be 0 to {MAX_INT32}")])
     try:
         saved = rules.save_draft(
             vendor, data, admin_actor(), rule_set=draft, revision=version, note=note

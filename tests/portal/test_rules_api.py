@@ -59,6 +59,12 @@ def test_put_starts_a_draft_then_needs_its_version(client, admin):
         "/api/v1/vendor/rules/draft", json={"rules": HOLD, "version": 1}, headers=headers
     )
     assert updated.status_code == 200 and updated.get_json()["version"] == 2
+    # A version no draft can have is refused by name, not asked of the database (a 500
+    # on PostgreSQL, whose integer column cannot hold it).
+    huge = client.put(
+        "/api/v1/vendor/rules/draft", json={"rules": HOLD, "version": 2**40}, headers=headers
+    )
+    assert huge.status_code == 422 and huge.get_json()["errors"][0]["field"] == "version"
     stale = client.put(
         "/api/v1/vendor/rules/draft", json={"rules": push_west(), "version": 1}, headers=headers
     )
