@@ -70,16 +70,25 @@ def drop_view(key: ApiKey, drop: FileDrop) -> dict[str, Any]:
     }
 
 
-@bp.route("/vendor/keys/<int:key_id>/drop", methods=["GET"])
-@limiter.limit(ingest_limit, key_func=rate_limit_key)
-@admin_key_required
-def vendor_source_drop(key_id: int) -> Response:
+def _source_drop(key_id: int) -> tuple[ApiKey, FileDrop] | Response:
+    """This vendor's source key ``key_id`` and its drop, or the 404 that says which is missing."""
     key = _source(key_id)
     if key is None:
         return _missing(key_id)
     drop = drops.drop_of(key)
     if drop is None:
         return _no_drop()
+    return key, drop
+
+
+@bp.route("/vendor/keys/<int:key_id>/drop", methods=["GET"])
+@limiter.limit(ingest_limit, key_func=rate_limit_key)
+@admin_key_required
+def vendor_source_drop(key_id: int) -> Response:
+    found = _source_drop(key_id)
+    if isinstance(found, Response):
+        return found
+    key, drop = found
     view = drop_view(key, drop)
     db.session.commit()  # the key's "last used"
     return answer(200, view)
@@ -115,12 +124,10 @@ def vendor_source_drop_save(key_id: int) -> Response:
 @limiter.limit(ingest_limit, key_func=rate_limit_key)
 @admin_key_required
 def vendor_source_drop_poll(key_id: int) -> Response:
-    key = _source(key_id)
-    if key is None:
-        return _missing(key_id)
-    drop = drops.drop_of(key)
-    if drop is None:
-        return _no_drop()
+    found = _source_drop(key_id)
+    if isinstance(found, Response):
+        return found
+    key, drop = found
     view = drop_view(key, drop)
     db.session.commit()
     job = enqueue(drop_poll.poll_drop, drop.id)  # as the page's "Look for files now"
