@@ -47,11 +47,12 @@ class Lead(Model):
         Index("ix_lead_vendor_message", "vendor_id", "message_id"),
         Index("ix_lead_vendor_status_received", "vendor_id", "status", "received_at"),
         Index("ix_lead_vendor_email", "vendor_id", "email", "received_at"),
-        # Dedupe's lookups (distribution.intake.matching): led by the contact, not the
-        # vendor, so that no plan can prefer (vendor_id, received_at) over them.
+        # Dedupe's lookups (distribution.intake.matching) and screening's velocity counts:
+        # led by the contact, not the vendor, so that no plan can prefer
+        # (vendor_id, received_at) over them.
         Index("ix_lead_email_key_received", "email_key", "received_at"),
         Index("ix_lead_phone_received", "phone", "received_at"),
-        Index("ix_lead_vendor_sender_ip", "vendor_id", "sender_ip", "received_at"),
+        Index("ix_lead_sender_ip_received", "sender_ip", "received_at"),
         Index("ix_lead_vendor_received", "vendor_id", "received_at"),
         Index("ix_lead_vendor_source_campaign", "vendor_id", "source", "campaign"),
         # PostgreSQL only (migration d6a2c9e4f1b8 adds the gin_trgm_ops operator class).
