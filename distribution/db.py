@@ -4,7 +4,19 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import CursorResult, Executable, MetaData, Table, insert, text
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Executable,
+    MetaData,
+    String,
+    Table,
+    any_,
+    bindparam,
+    insert,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -53,6 +65,19 @@ def reserve_ids(model: type[Base], count: int) -> list[int] | None:
     with db.session.no_autoflush:  # the rows waiting for these keys must not go first
         rows = db.session.scalars(text(sql), {"table": model.__table__.name, "n": count})
         return list(rows)
+
+
+def one_of(column: Any, values: Sequence[str]) -> ColumnElement[bool]:
+    """``column IN values`` for a long list of strings, bound as one parameter on PostgreSQL.
+
+    An expanded IN list is a parameter per value: psycopg then re-parses a query of
+    hundreds of placeholders at every execution (a tenth of a CSV import's time went
+    there). ``column = ANY(:array)`` is the same condition, planned the same way (an
+    index scan per value), with one array bound. Elsewhere, a plain IN.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return column.in_(list(values))
+    return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
 
 
 def rows_changed(statement: Executable) -> int:

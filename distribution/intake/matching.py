@@ -16,7 +16,7 @@ from sqlalchemy import Select, func, literal, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute
 
 from distribution import clock
-from distribution.db import db
+from distribution.db import db, one_of
 from distribution.models import Lead, LeadStatus, Suppression, SuppressionKind, Vendor
 from distribution.vendor_settings import VendorSettings
 
@@ -128,7 +128,7 @@ def _suppressed(values: list[str], vendor: Vendor) -> Select:
     return select(literal("suppression"), Suppression.value, Suppression.id).where(
         Suppression.vendor_id == vendor.id,
         Suppression.kind.in_(list(SuppressionKind)),  # the whole (vendor, kind, value) key
-        Suppression.value.in_(values),
+        one_of(Suppression.value, values),
     )
 
 
@@ -148,7 +148,7 @@ def _earliest(
     return (
         select(literal(kind), column, func.min(Lead.id))
         .where(
-            column.in_(values),
+            one_of(column, values),
             Lead.received_at >= since,
             Lead.vendor_id + 0 == vendor.id,
             Lead.status.not_in(_ORIGINAL_EXCLUDED),
