@@ -67,17 +67,18 @@ def reserve_ids(model: type[Base], count: int) -> list[int] | None:
         return list(rows)
 
 
-def one_of(column: Any, values: Sequence[str]) -> ColumnElement[bool]:
-    """``column IN values`` for a long list of strings, bound as one parameter on PostgreSQL.
+def one_of(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
+    """``column IN :name``, a list of strings bound at execution, as ``dialect`` best takes it.
 
-    An expanded IN list is a parameter per value: psycopg then re-parses a query of
-    hundreds of placeholders at every execution (a tenth of a CSV import's time went
-    there). ``column = ANY(:array)`` is the same condition, planned the same way (an
-    index scan per value), with one array bound. Elsewhere, a plain IN.
+    On PostgreSQL ``column = ANY(:name)``, one array parameter: an expanded IN list
+    is a parameter per value, and psycopg re-parses a query of hundreds of
+    placeholders at every execution (a tenth of a CSV import's time went there).
+    The plan is the same (an index scan per value) and the SQL never changes, so it
+    can run prepared. Elsewhere an expanding IN.
     """
-    if db.session.get_bind().dialect.name != "postgresql":
-        return column.in_(list(values))
-    return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(String)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 def rows_changed(statement: Executable) -> int:

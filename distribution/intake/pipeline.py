@@ -24,7 +24,7 @@ from distribution.intake import appending
 from distribution.intake.matching import contact_phones, email_key, load_matches
 from distribution.intake.normalize import NormalizedLead, normalize
 from distribution.intake.scoring import score, with_warnings
-from distribution.intake.screening import Sender, screen_rows
+from distribution.intake.screening import Sender, note_senders, screen_rows
 from distribution.intake.validate import DEFAULT_REQUIRED, validate, warnings
 from distribution.models import ApiKey, Lead, LeadStatus, Vendor
 from distribution.routing.jobs import route_after_commit
@@ -142,6 +142,7 @@ def ingest_many(
         else:
             candidates.append((row, normalized))
 
+    senders = note_senders([r.row for r in results], origin.sender)
     matches = load_matches(vendor, [row for row, _ in candidates])
     earlier = _BatchContacts()
     repeats: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (duplicate, original here)
@@ -169,7 +170,7 @@ def ingest_many(
         row["score_breakdown"] = scored.breakdown
         _decide(row, LeadStatus.RECEIVED)
 
-    screen_rows(vendor.id, [r.row for r in results], origin.sender, clock.now())
+    screen_rows([r.row for r in results], senders, matches.velocity)
     # Originals first, so the repeats of this batch can point at their ids.
     waiting = {id(row) for row, _ in repeats}
     _store([r.row for r in results if id(r.row) not in waiting], origin, notes)

@@ -7,7 +7,8 @@ honeypot) and how often the same ip, e-mail and phone came lately
 with its points and a detail a vendor admin can read. Everything is offline:
 crawler patterns, the disposable-domain list, phonenumbers' metadata and the
 ZIP table ship with their packages. ``screen_rows`` does it for a batch of lead
-rows with the velocity counts of the whole batch in one query.
+rows, with the velocity counts that intake's one lookup (``matching.load_matches``)
+brought back beside the duplicates and suppressions.
 
 Input that cannot be read (a malformed ip, a user agent that is not text) never
 stops a lead: its signal says it was unreadable and counts nothing.
@@ -21,18 +22,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, func, literal, select, union_all
-
-from distribution.db import db, one_of
 from distribution.intake import geo
 from distribution.mailboxes import is_disposable, is_free_mail
-from distribution.models import Lead, LeadStatus
+from distribution.models import LeadStatus
 
 # Points per signal: the score is their sum, capped at 100.
 POINTS: dict[str, int] = {
@@ -67,6 +65,7 @@ FAST_SUBMIT_SECONDS = 3.0
 # Velocity: this many earlier leads from one ip / e-mail / phone within the window.
 VELOCITY_WINDOW = timedelta(hours=1)
 VELOCITY_LIMITS = {"ip": 5, "email": 3, "phone": 3}
+VELOCITY_KINDS = tuple(VELOCITY_LIMITS)
 
 # The person's ip and browser as sources forward them in a payload (extras).
 IP_EXTRAS = ("ip_address", "ip", "client_ip", "remote_ip", "remote_addr", "sender_ip")
@@ -392,10 +391,9 @@ def sender_of(sender: Sender | None, extras: Mapping[str, Any]) -> Sender:
     return Sender(ip=None if ip is None else str(ip)[:100], user_agent=agent)
 
 
-def screen_rows(
-    vendor_id: int, rows: Sequence[dict[str, Any]], sender: Sender | None, now: datetime
-) -> None:
-    """Keep the sender on every row and screen the ``received`` ones (one query in all)."""
+def note_senders(rows: Sequence[dict[str, Any]], sender: Sender | None) -> list[Sender]:
+    """Keep the sender's ip and user agent on every row (before the lookups, which count
+    the ip's earlier leads); returns each row's sender for ``screen_rows``."""
     senders = [sender_of(sender, row.get("extras") or {}) for row in rows]
     for row, who in zip(rows, senders, strict=True):
         row["sender_ip"] = canonical_ip(who.ip)
@@ -403,71 +401,35 @@ def screen_rows(
         kept = _printable(agent[:MAX_USER_AGENT]).strip() if isinstance(agent, str) else ""
         row["user_agent"] = kept or None
         row["fraud_score"], row["fraud_signals"] = 0, []
-    chosen = [
-        (r, s) for r, s in zip(rows, senders, strict=True) if r["status"] is LeadStatus.RECEIVED
-    ]
-    if not chosen:
-        return
-    counts = _velocity_counts(vendor_id, [r for r, _ in chosen], now)
+    return senders
+
+
+def screen_rows(
+    rows: Sequence[dict[str, Any]],
+    senders: Sequence[Sender],
+    velocity: Mapping[tuple[str, str], int],
+) -> None:
+    """Screen the ``received`` rows, given the vendor's leads of the last hour per
+    (kind, value) of ``velocity_keys`` (intake's lookup, ``matching.load_matches``,
+    counts them in its one round trip); earlier rows of the batch count too."""
     seen: dict[tuple[str, str], int] = {}
-    for row, who in chosen:
-        keys = _keys(row)
-        velocity = Velocity(
+    for row, who in zip(rows, senders, strict=True):
+        if row["status"] is not LeadStatus.RECEIVED:
+            continue
+        keys = velocity_keys(row)
+        counted = Velocity(
             **{
-                kind: counts.get((kind, value), 0) + seen.get((kind, value), 0)
+                kind: velocity.get((kind, value), 0) + seen.get((kind, value), 0)
                 for kind, value in keys
             }
         )
         for key in keys:
             seen[key] = seen.get(key, 0) + 1
-        found = screen(row, who, velocity)
+        found = screen(row, who, counted)
         row["fraud_score"], row["fraud_signals"] = found.score, found.signals
 
 
-def _keys(row: Mapping[str, Any]) -> list[tuple[str, str]]:
+def velocity_keys(row: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The (kind, value) pairs whose leads of the last hour velocity counts."""
     keys = [("ip", row["sender_ip"]), ("email", row["email_key"]), ("phone", row["phone"])]
     return [(kind, value) for kind, value in keys if value]
-
-
-def _velocity_counts(
-    vendor_id: int, rows: Iterable[Mapping[str, Any]], now: datetime
-) -> dict[tuple[str, str], int]:
-    """Earlier leads of the vendor in the window per (kind, value), one statement for the batch."""
-    stmt = velocity_query(vendor_id, rows, now)
-    if stmt is None:
-        return {}
-    return {(str(kind), str(value)): int(n) for kind, value, n in db.session.execute(stmt)}
-
-
-def velocity_query(
-    vendor_id: int, rows: Iterable[Mapping[str, Any]], now: datetime
-) -> Select | CompoundSelect | None:
-    """The statement counting the vendor's leads of the window per (kind, value) of ``rows``.
-
-    As in dedupe's lookup (``matching._earliest``), the vendor is compared as
-    ``vendor_id + 0`` so that only the contact's index, (value, received_at), can
-    bound the scan. Left plain, PostgreSQL chose (vendor_id, received_at) and
-    filtered every lead of the hour: an import of 100,000 rows, all received
-    within the hour, read the whole hour for each chunk.
-    tests/distribution/test_intake_plans.py pins the plan.
-    """
-    wanted: dict[str, set[str]] = {"ip": set(), "email": set(), "phone": set()}
-    for row in rows:
-        for kind, value in _keys(row):
-            wanted[kind].add(value)
-    columns = {"ip": Lead.sender_ip, "email": Lead.email_key, "phone": Lead.phone}
-    since = now - VELOCITY_WINDOW
-    parts = [
-        select(literal(kind).label("kind"), columns[kind].label("value"), func.count().label("n"))
-        .where(
-            one_of(columns[kind], sorted(values)),
-            Lead.received_at >= since,
-            Lead.vendor_id + 0 == vendor_id,
-        )
-        .group_by(columns[kind])
-        for kind, values in wanted.items()
-        if values
-    ]
-    if not parts:
-        return None
-    return union_all(*parts) if len(parts) > 1 else parts[0]

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import text, union_all
+from sqlalchemy import text
 
 from distribution import clock
 from distribution.db import db
@@ -70,60 +70,44 @@ def fresh_lead_table(world, is_postgres) -> Iterator[tuple[object, object, datet
         db.session.commit()
 
 
-def _plan(statement) -> str:
-    compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
-    return "\n".join(db.session.scalars(text(f"EXPLAIN {compiled}")))
-
-
-def _only_contact_indexes(plan: str, *columns: str) -> None:
+@pytest.mark.postgres_only
+def test_the_lookup_uses_the_contact_indexes_on_a_table_never_analyzed(fresh_lead_table):
+    vendor, _other, now = fresh_lead_table
+    params = {
+        "vendor_id": vendor.id,
+        "since": now - timedelta(days=30),
+        "recent": now - screening.VELOCITY_WINDOW,
+        "values": ["person5@example.com", "example.com", "+14150000005"],
+        "emails": ["person5@example.com", "person9@example.com"],
+        "phones": ["+14150000005", "+14150000008"],
+        # +14150000008 is the other vendor's (i % 4 == 0); 203.0.113.5 is the ip of
+        # i = 5, 205, ..., 1805.
+        "recent_ips": ["203.0.113.5"],
+        "recent_emails": ["person5@example.com", "person9@example.com"],
+        "recent_phones": ["+14150000008"],
+    }
+    lookup = matching.lookup("postgresql").params(params)
+    compiled = lookup.compile(db.engine, compile_kwargs={"literal_binds": True})
+    plan = "\n".join(db.session.scalars(text(f"EXPLAIN {compiled}")))
     index = _indexes_by_columns()
-    for column in columns:
+    for column in ("email_key", "phone", "sender_ip"):
         assert f"Index Scan using {index[f'{column}, received_at']} on lead " in plan, plan
     assert index["vendor_id, received_at"] not in plan, plan
-    assert "Seq Scan" not in plan, plan
+    assert "Seq Scan on lead" not in plan, plan
 
-
-@pytest.mark.postgres_only
-def test_the_dedupe_lookup_uses_the_contact_indexes_on_a_table_never_analyzed(fresh_lead_table):
-    vendor, _other, now = fresh_lead_table
-    since = now - timedelta(days=30)
-    emails, phones = ["person5@example.com", "person9@example.com"], ["+14150000005"]
-    lookup = union_all(
-        matching._earliest("email", Lead.email_key, emails, vendor, since),
-        matching._earliest("phone", Lead.phone, phones, vendor, since),
+    # And it finds this vendor's originals and counts this vendor's leads only: the ten
+    # of 203.0.113.5 in the hour (each i % 4 == 1), none for the other vendor's phone.
+    found = sorted(tuple(row) for row in db.session.execute(matching.lookup("postgresql"), params))
+    assert found == sorted(
+        [
+            ("email", "person5@example.com", _id_of("person5@example.com")),
+            ("email", "person9@example.com", _id_of("person9@example.com")),
+            ("phone", "+14150000005", _id_of("person5@example.com")),
+            ("recent_ip", "203.0.113.5", 10),
+            ("recent_email", "person5@example.com", 1),
+            ("recent_email", "person9@example.com", 1),
+        ]
     )
-    _only_contact_indexes(_plan(lookup), "email_key", "phone")
-
-    # And the lookup still finds this vendor's originals, not the other vendor's.
-    found = sorted(tuple(row) for row in db.session.execute(lookup))
-    assert found == [
-        ("email", "person5@example.com", _id_of("person5@example.com")),
-        ("email", "person9@example.com", _id_of("person9@example.com")),
-        ("phone", "+14150000005", _id_of("person5@example.com")),
-    ]
-
-
-@pytest.mark.postgres_only
-def test_the_velocity_counts_use_the_contact_indexes_on_a_table_never_analyzed(fresh_lead_table):
-    vendor, _other, now = fresh_lead_table
-    rows = [
-        # person5 and person9 are this vendor's (i % 4 != 0); +14150000008 is the other
-        # vendor's (i = 8); 203.0.113.5 is the ip of i = 5, 205, ..., 1805.
-        {"sender_ip": "203.0.113.5", "email_key": "person5@example.com", "phone": "+14150000008"},
-        {"sender_ip": None, "email_key": "person9@example.com", "phone": None},
-    ]
-    counts = screening._velocity_counts(vendor.id, rows, now)
-    _only_contact_indexes(
-        _plan(screening.velocity_query(vendor.id, rows, now)), "email_key", "phone", "sender_ip"
-    )
-
-    # This vendor's leads only: the ten of 203.0.113.5 in the hour (each i % 4 == 1),
-    # one for each e-mail, none for the other vendor's phone.
-    assert counts == {
-        ("ip", "203.0.113.5"): 10,
-        ("email", "person5@example.com"): 1,
-        ("email", "person9@example.com"): 1,
-    }
 
 
 def _indexes_by_columns() -> dict[str, str]:
