@@ -10,13 +10,13 @@ show a bar. Rejected rows go to a CSV with the reason for each.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, or_, select
 
 from connectors import tabular
@@ -24,7 +24,8 @@ from connectors.tabular import safe_cell
 from distribution import clock, listing
 from distribution.db import db
 from distribution.intake.normalize import normalize
-from distribution.intake.pipeline import Origin, ingest_many
+from distribution.intake.pipeline import Origin, ingest_prepared, reading_of
+from distribution.intake.prepare import prepared_ahead
 from distribution.intake.receive import read_xml
 from distribution.intake.validate import validate
 from distribution.models import ApiKey, Job, JobStatus, Lead, LeadStatus, User, Vendor
@@ -195,17 +196,17 @@ def _run(job: Job, progress: Callable[[Job], None] | None) -> None:
         rejects = csv.writer(rejects_file)
         rejects.writerow(["row", "reason", "values"])
         rejects.writerows(kept)
-        for chunk in _chunks(rows, CHUNK):
-            items = [
-                (raw, json.dumps(raw, ensure_ascii=False, default=str).encode())
-                for _number, raw in chunk
-            ]
-            results = ingest_many(vendor, items, origin)
-            for (number, _raw), (_raw, payload), result in zip(chunk, items, results, strict=True):
+        region, required = reading_of(vendor)
+        chunks = ((chunk, [raw for _number, raw in chunk]) for chunk in _chunks(rows, CHUNK))
+        parallel = job.total - done >= current_app.config["IMPORT_READ_AHEAD_ROWS"]
+        for chunk, prepared in prepared_ahead(chunks, region, required, parallel=parallel):
+            results = ingest_prepared(vendor, prepared, origin)
+            for (number, _raw), read, result in zip(chunk, prepared, results, strict=True):
                 counts[result.status.value] += 1
                 if not result.accepted:
                     reason = "; ".join(f"{e.field}: {e.message}" for e in result.errors)
-                    rejects.writerow([number, safe_cell(reason), safe_cell(payload.decode())])
+                    values = (read.payload or b"").decode()
+                    rejects.writerow([number, safe_cell(reason), safe_cell(values)])
             job.processed += len(chunk)
             db.session.commit()
             if progress:

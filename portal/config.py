@@ -55,6 +55,9 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or None,
+        # An import of at least this many rows reads (normalizes) its next chunks in a
+        # second process while it writes the current one; 0 always, a huge number never.
+        "IMPORT_READ_AHEAD_ROWS": int(env.get("IMPORT_READ_AHEAD_ROWS", "5000")),
         "SMTP_URL": env.get("SMTP_URL") or None,
         # The sender of the mails Leadrelay writes itself (offers, reminders, digests).
         "MAIL_FROM": env.get("MAIL_FROM") or None,

@@ -22,15 +22,23 @@ from distribution.db import db, insert_rows, reserve_ids
 from distribution.errors import FieldError
 from distribution.intake import appending
 from distribution.intake.matching import contact_phones, email_key, load_matches
-from distribution.intake.normalize import NormalizedLead, normalize
+from distribution.intake.prepare import Prepared, prepare
 from distribution.intake.scoring import score, with_warnings
 from distribution.intake.screening import Sender, note_senders, screen_rows
-from distribution.intake.validate import DEFAULT_REQUIRED, validate, warnings
+from distribution.intake.validate import DEFAULT_REQUIRED
 from distribution.models import ApiKey, Lead, LeadStatus, Vendor
 from distribution.routing.jobs import route_after_commit
 from distribution.vendor_settings import VendorSettings
 
-__all__ = ["DEFAULT_REQUIRED", "LEAD_FIELDS", "IntakeResult", "Origin", "ingest", "ingest_many"]
+__all__ = [
+    "DEFAULT_REQUIRED",
+    "LEAD_FIELDS",
+    "IntakeResult",
+    "Origin",
+    "ingest",
+    "ingest_many",
+    "ingest_prepared",
+]
 
 RAW_PAYLOAD_CAP = 1024 * 1024
 
@@ -121,32 +129,44 @@ def ingest_many(
     A lead that repeats an earlier one of the same batch is its duplicate, exactly
     as if they had arrived one after the other. Not committed.
     """
-    region = vendor.default_region or "US"
+    region, required = reading_of(vendor)
+    return ingest_prepared(
+        vendor, [prepare(raw, payload, region, required) for raw, payload in items], origin
+    )
+
+
+def reading_of(vendor: Vendor) -> tuple[str, list[str]]:
+    """What reading a raw lead of ``vendor`` depends on: its region and required fields."""
+    return vendor.default_region or "US", list(VendorSettings.of(vendor).required_fields)
+
+
+def ingest_prepared(
+    vendor: Vendor, prepared: Sequence[Prepared], origin: Origin
+) -> list[IntakeResult]:
+    """``ingest_many`` for leads already read (``prepare``, perhaps in another process)."""
     settings = VendorSettings.of(vendor)
-    required, rules, bands = settings.required_fields, settings.score_rules, settings.grade_bands
+    rules, bands = settings.score_rules, settings.grade_bands
     results: list[IntakeResult] = []
-    candidates: list[tuple[dict[str, Any], NormalizedLead]] = []
+    candidates: list[tuple[dict[str, Any], Prepared]] = []
     notes: dict[int, dict[str, Any]] = {}  # id(row) -> what its first event tells
-    for raw, payload in items:
-        normalized = normalize(raw, default_region=region)
-        appended = appending.append(normalized.fields, normalized.country_from)
-        errors = validate(normalized, required)
-        row = _new_row(vendor, normalized.fields, normalized.extras, payload, origin)
-        row.update(appending.columns(appended))
-        row["warnings"] = [w.as_dict() for w in warnings(normalized, errors)]
+    for read in prepared:
+        normalized, errors = read.normalized, read.errors
+        row = _new_row(vendor, normalized.fields, normalized.extras, read.payload, origin)
+        row.update(appending.columns(read.appended))
+        row["warnings"] = [w.as_dict() for w in read.warnings]
         if normalized.country_from and not errors:
             notes[id(row)] = _country_note(row["country"], normalized.country_from)
         results.append(IntakeResult(row, errors))
         if errors:
             _decide(row, LeadStatus.REJECTED, errors=errors)
         else:
-            candidates.append((row, normalized))
+            candidates.append((row, read))
 
     senders = note_senders([r.row for r in results], origin.sender)
     matches = load_matches(vendor, [row for row, _ in candidates])
     earlier = _BatchContacts()
     repeats: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (duplicate, original here)
-    for row, normalized in candidates:
+    for row, read in candidates:
         original_id = matches.original_id(row)
         original_here = earlier.original(row) if original_id is None else None
         if original_id is not None:
@@ -164,8 +184,9 @@ def ingest_many(
             reason = f"matches suppressed {entry} ({suppression.reason})"
             _decide(row, LeadStatus.SUPPRESSED, reason=reason)
             continue
-        scored = score(normalized.fields | {"extras": normalized.extras}, rules, bands)
-        scored = with_warnings(scored, warnings(normalized, []), bands)
+        fields = read.normalized.fields
+        scored = score(fields | {"extras": read.normalized.extras}, rules, bands)
+        scored = with_warnings(scored, read.warnings, bands)
         row["score"], row["grade"] = scored.score, scored.grade
         row["score_breakdown"] = scored.breakdown
         _decide(row, LeadStatus.RECEIVED)

@@ -134,3 +134,40 @@ def test_the_command_imports_100000_rows(runner, world, tmp_path):
         db.session.execute(select(Lead.status, func.count(Lead.id)).group_by(Lead.status)).all()
     )
     assert counts == {LeadStatus.RECEIVED: 99_900, LeadStatus.REJECTED: 100}
+
+
+def test_reading_ahead_in_a_second_process_imports_exactly_as_in_line(app, runner, world, tmp_path):
+    """A file read ahead by another process (``IMPORT_READ_AHEAD_ROWS``) comes out row for
+    row as one read in line: the same statuses, duplicates of earlier chunks, rejects."""
+    path = tmp_path / "mixed.csv"
+    with path.open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["first_name", "last_name", "email", "phone", "country", "state"])
+        for i in range(1_300):  # three chunks of 500 and more
+            email, phone = f"person{i % 900}@example.com", f"(415) 555-{i % 900:04d}"
+            if i % 97 == 0:
+                email, phone = "broken", ""  # no way to reach the person: rejected
+            out.writerow([f"First{i}", f"Last{i}", email, phone, "US", "CA"])
+
+    def imported(slug: str, read_ahead_rows: int) -> tuple[list[tuple], str]:
+        vendor = world.vendor(slug)
+        app.config["IMPORT_READ_AHEAD_ROWS"] = read_ahead_rows
+        result = runner.invoke(args=["leads", "import", str(path), "--vendor", vendor.slug])
+        assert result.exit_code == 0, result.output
+        rows = db.session.execute(
+            select(Lead.status, Lead.email, Lead.phone, Lead.duplicate_of_id.is_not(None))
+            .where(Lead.vendor_id == vendor.id)
+            .order_by(Lead.id)
+        ).all()
+        job = db.session.scalars(select(Job).where(Job.vendor_id == vendor.id)).one()
+        with open(job.result["rejects_file"], encoding="utf-8") as rejects:
+            return [tuple(row) for row in rows], rejects.read()
+
+    in_line, in_line_rejects = imported("inline", 10**9)
+    ahead, ahead_rejects = imported("ahead", 0)
+    assert ahead == in_line
+    assert ahead_rejects == in_line_rejects
+    statuses = [row[0] for row in ahead]
+    assert statuses.count(LeadStatus.REJECTED) == 14  # i % 97 == 0
+    assert statuses.count(LeadStatus.DUPLICATE) > 300  # later chunks repeat the first 900
+    assert len(ahead) == 1_300
