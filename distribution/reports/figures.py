@@ -178,11 +178,13 @@ class Figures:
 
         A recall is counted once: it is a follow-up that never came.
         """
-        return self.expired + self.late_followup
+        counts = self.counts  # not through __getattr__: the dashboard sorts on this
+        return counts["expired"] + counts["late_followup"]
 
     @property
     def dying_rate(self) -> float | None:
-        return self.dying / self.offered if self.offered else None
+        offered = self.counts["offered"]
+        return self.dying / offered if offered else None
 
     @property
     def needs_attention(self) -> bool:
@@ -278,8 +280,9 @@ def aggregate(
     join_partner: bool = False,
     where: Iterable[ColumnElement[bool]] = (),
     now: datetime | None = None,
-    rolled_key: Callable[[int, int], Any] | None = None,
+    rolled_key: Callable[[int | None, int], Any] | None = None,
     pieces: Sequence[Period] | None = None,
+    per_partner: bool = True,
 ) -> dict[Any, Figures]:
     """Figures of the assignments offered in ``period``, grouped by ``key``.
 
@@ -289,6 +292,8 @@ def aggregate(
     so medians and percentiles stay exact (``distribution.reports.tally``).
     Without it, or when no rolled span covers any of the period, all is counted
     from the assignments in one statement, percentiles by ``percentile_cont``.
+    Without ``per_partner`` (a ``rolled_key`` that ignores the partner) the roll-up
+    rows come added up per span, their partner None.
     """
     now = now or clock.now()
     where = list(where)
@@ -302,7 +307,7 @@ def aggregate(
         ranges = or_(*(and_(A.offered_at >= s, A.offered_at < e) for s, e in coverage.live))
         live = tallies(scope, [ranges], [key], join_partner=join_partner, now=now)
         found.update((k[0], tally) for k, tally in live.items())
-    for partner_id, piece, tally in rolled.load(scope, coverage.spans):
+    for partner_id, piece, tally in rolled.load(scope, coverage.spans, per_partner=per_partner):
         k = rolled_key(partner_id, piece)
         mine = found.get(k)
         if mine is None:
@@ -510,7 +515,7 @@ def grouped(
     return rows
 
 
-def _rolled_key(scope: Scope, group: str) -> Callable[[int, int], Any]:
+def _rolled_key(scope: Scope, group: str) -> Callable[[int | None, int], Any]:
     """The group of a partner's roll-up row, as ``group_key(group)`` names it live."""
     group_key(group)  # an unknown group fails here, as it does live
     if group == "partner":
@@ -519,14 +524,21 @@ def _rolled_key(scope: Scope, group: str) -> Callable[[int, int], Any]:
         return lambda _partner_id, _piece: "all"
     column = {"tier": Partner.tier, "kind": Partner.kind,
               "region": func.coalesce(Partner.region, "")}[group]  # fmt: skip
-    of = dict(db.session.execute(scope.select(Partner).with_only_columns(Partner.id, column)).all())
+    of: dict[int | None, Any] = dict(
+        db.session.execute(scope.select(Partner).with_only_columns(Partner.id, column)).all()
+    )
     return lambda partner_id, _piece: of.get(partner_id)
 
 
 def total(scope: Scope, period: Period, now: datetime | None = None) -> Figures:
     """The figures of every assignment of ``scope`` offered in ``period``."""
     found = aggregate(
-        scope, period, group_key("total"), now=now, rolled_key=_rolled_key(scope, "total")
+        scope,
+        period,
+        group_key("total"),
+        now=now,
+        rolled_key=_rolled_key(scope, "total"),
+        per_partner=False,
     )
     return found.get("all", Figures())
 
@@ -543,6 +555,7 @@ def weekly(
         now=now,
         rolled_key=lambda _partner_id, piece: piece,
         pieces=weeks,
+        per_partner=False,
     )
     return [(week, found.get(i, Figures())) for i, week in enumerate(weeks)]
 
