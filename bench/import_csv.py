@@ -2,10 +2,14 @@
 
     .venv/bin/python -m bench.import_csv [--rows 100000] [--sqlite]
 
-The baseline inserts the rows (already clean) with one executemany; the import
-reads, maps, normalizes, validates, deduplicates, suppresses, scores and stores
-each row with its event. The figure is baseline seconds / import seconds.
-Target (issue "Lead acquisition"): at least 0.25.
+Two baselines insert the rows (already clean): one executemany, and on PostgreSQL
+COPY (``distribution.db.insert_rows``, what the import writes with). The import
+reads, maps, normalizes, appends, validates, deduplicates, suppresses, screens,
+scores and stores each row with its event; from IMPORT_READ_AHEAD_ROWS rows (5,000,
+as shipped) a second process reads the next chunks while the current one is
+written. The figures are baseline seconds / import seconds. Targets (issue
+"Speed-to-lead and honest benchmarks"): at least 0.35 of the executemany; the
+COPY figure is held to half that, COPY being about twice as fast.
 """
 
 from __future__ import annotations
@@ -20,6 +24,12 @@ from pathlib import Path
 from sqlalchemy import delete, insert
 
 from bench.ingest import ROOT, database_url, prepare
+
+# Issue "Speed-to-lead and honest benchmarks": at least 0.35 of one executemany.
+TARGET = ">= 0.35"
+# Against COPY of the same clean rows (the fastest way PostgreSQL takes rows, and the
+# way the import itself writes): reported beside it, held to half the target above.
+COPY_TARGET = ">= 0.175"
 
 
 def write_csv(path: Path, rows: int) -> list[dict[str, str]]:
@@ -82,7 +92,7 @@ def main() -> None:
         url = database_url()
         vendor_id, _key = prepare()
     from distribution import clock, imports
-    from distribution.db import db
+    from distribution.db import db, insert_rows
     from distribution.models import Lead, LeadStatus, Vendor
     from portal import create_app
 
@@ -114,6 +124,14 @@ def main() -> None:
         bulk = time.perf_counter() - started
         db.session.execute(delete(Lead))
         db.session.commit()
+        copied = None
+        if not args.sqlite:  # COPY is PostgreSQL's
+            started = time.perf_counter()
+            insert_rows(Lead.__table__, rows)
+            db.session.commit()
+            copied = time.perf_counter() - started
+            db.session.execute(delete(Lead))
+            db.session.commit()
 
         vendor = db.session.get(Vendor, vendor_id)
         headers, mapping = imports.headers_and_guess(path, "csv")
@@ -124,13 +142,17 @@ def main() -> None:
         full = time.perf_counter() - started
         counts = job.result["counts"]
     ratio = bulk / full
-    print(f"bulk insert of {args.rows} rows: {bulk:7.2f} s")
-    print(f"CSV import of {args.rows} rows:  {full:7.2f} s   {counts}")
     engine = "SQLite" if args.sqlite else "PostgreSQL"
-    print(f"bulk/import ratio: {ratio:.3f}  (target >= 0.25) on {engine}")
-    print(
-        json.dumps({"name": "csv_import_vs_bulk", "figure": round(ratio, 3), "target": ">= 0.25"})
-    )
+    print(f"bulk insert (one executemany) of {args.rows} rows: {bulk:7.2f} s")
+    if copied is not None:
+        print(f"COPY of the same {args.rows} rows:               {copied:7.2f} s")
+    print(f"CSV import of {args.rows} rows:                    {full:7.2f} s   {counts}")
+    print(f"bulk/import ratio: {ratio:.3f}  (target {TARGET}) on {engine}")
+    print(json.dumps({"name": "csv_import_vs_bulk", "figure": round(ratio, 3), "target": TARGET}))
+    if copied is not None:
+        print(f"COPY/import ratio: {copied / full:.3f}  (target {COPY_TARGET})")
+        print(json.dumps({"name": "csv_import_vs_copy", "figure": round(copied / full, 3),
+                          "target": COPY_TARGET}))  # fmt: skip
 
 
 def _prepare_sqlite(url: str) -> int:
