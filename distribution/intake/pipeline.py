@@ -130,9 +130,8 @@ def ingest_many(
     as if they had arrived one after the other. Not committed.
     """
     region, required = reading_of(vendor)
-    return ingest_prepared(
-        vendor, [prepare(raw, payload, region, required) for raw, payload in items], origin
-    )
+    prepared = [prepare(raw, payload, region, required, origin.sender) for raw, payload in items]
+    return ingest_prepared(vendor, prepared, origin)
 
 
 def reading_of(vendor: Vendor) -> tuple[str, list[str]]:
@@ -162,7 +161,7 @@ def ingest_prepared(
         else:
             candidates.append((row, read))
 
-    senders = note_senders([r.row for r in results], origin.sender)
+    note_senders([r.row for r in results], [read.sender for read in prepared])
     matches = load_matches(vendor, [row for row, _ in candidates])
     earlier = _BatchContacts()
     repeats: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (duplicate, original here)
@@ -191,7 +190,7 @@ def ingest_prepared(
         row["score_breakdown"] = scored.breakdown
         _decide(row, LeadStatus.RECEIVED)
 
-    screen_rows([r.row for r in results], senders, matches.velocity)
+    screen_rows([r.row for r in results], [read.screening for read in prepared], matches.velocity)
     # Originals first, so the repeats of this batch can point at their ids.
     waiting = {id(row) for row, _ in repeats}
     _store([r.row for r in results if id(r.row) not in waiting], origin, notes)

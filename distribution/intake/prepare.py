@@ -2,8 +2,9 @@
 
 Pure functions of the raw rows and the vendor's region and required fields, so an
 import can have another process read chunk N+1 while this one looks up, scores
-and writes chunk N (``prepared_ahead``): reading is half of an import's work, and
-it then runs on the second core instead of before each write.
+and writes chunk N (``prepared_ahead``): reading and screening (all but velocity,
+which needs the database) are over half of an import's work, and they then run on
+the second core instead of before each write.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 from distribution.errors import FieldError
 from distribution.intake import appending
 from distribution.intake.normalize import NormalizedLead, normalize
+from distribution.intake.screening import Screening, Sender, screen_alone, sender_of
 from distribution.intake.validate import validate, warnings
 
 Chunk = TypeVar("Chunk")
@@ -36,20 +38,36 @@ class Prepared:
     errors: list[FieldError]
     warnings: list[FieldError]
     payload: bytes | None
+    sender: Sender
+    screening: Screening | None  # all but velocity; None for a rejected lead
 
 
 def prepare(
-    raw: Mapping[str, Any], payload: bytes | None, region: str, required: Sequence[str]
+    raw: Mapping[str, Any],
+    payload: bytes | None,
+    region: str,
+    required: list[str],
+    sender: Sender | None = None,
 ) -> Prepared:
-    """Read one raw lead as the vendor's ``region`` and ``required`` fields say."""
+    """Read one raw lead as the vendor's ``region`` and ``required`` fields say, and
+    screen it as far as it can be without the database."""
     normalized = normalize(raw, default_region=region)
     appended = appending.append(normalized.fields, normalized.country_from)
     errors = validate(normalized, required)
-    return Prepared(normalized, appended, errors, warnings(normalized, errors), payload)
+    who = sender_of(sender, normalized.extras)
+    return Prepared(
+        normalized,
+        appended,
+        errors,
+        warnings(normalized, errors),
+        payload,
+        who,
+        None if errors else screen_alone(normalized.fields, who),
+    )
 
 
 def prepare_rows(
-    rows: Sequence[Mapping[str, Any]], region: str, required: Sequence[str]
+    rows: Sequence[Mapping[str, Any]], region: str, required: list[str]
 ) -> list[Prepared]:
     """``prepare`` for rows of a file, each kept as its JSON for the raw payload."""
     return [
@@ -61,7 +79,7 @@ def prepare_rows(
 def prepared_ahead(
     chunks: Iterable[tuple[Chunk, Sequence[Mapping[str, Any]]]],
     region: str,
-    required: Sequence[str],
+    required: list[str],
     *,
     parallel: bool,
 ) -> Iterator[tuple[Chunk, list[Prepared]]]:

@@ -114,19 +114,30 @@ class Screening:
     def names(self) -> list[str]:
         return [s["signal"] for s in self.signals]
 
-    def add(self, signal: str, detail: str) -> None:
-        self.signals.append({"signal": signal, "points": POINTS[signal], "detail": detail})
+    def add(self, signal: str, detail: str, first: bool = False) -> None:
+        entry = {"signal": signal, "points": POINTS[signal], "detail": detail}
+        if first:
+            self.signals.insert(0, entry)
+        else:
+            self.signals.append(entry)
 
 
 def screen(
     fields: Mapping[str, Any], sender: Sender | None = None, velocity: Velocity | None = None
 ) -> Screening:
     """Screen one lead's normalized ``fields``; pure, no database."""
+    found = screen_alone(fields, sender)
+    if velocity is not None:
+        add_velocity(found, canonical_ip((sender or Sender()).ip), velocity)
+    return found
+
+
+def screen_alone(fields: Mapping[str, Any], sender: Sender | None = None) -> Screening:
+    """Every signal but velocity, which needs the database: what an import's reading
+    process screens (``distribution.intake.prepare``) before the lookups."""
     found = Screening()
     sender = sender or Sender()
-    ip = _ip(found, sender.ip)
-    if ip is not None and velocity is not None and velocity.ip >= VELOCITY_LIMITS["ip"]:
-        found.add("velocity_ip", f"{velocity.ip} earlier leads from {ip} within the hour")
+    _ip(found, sender.ip)
     _user_agent(found, sender.user_agent)
     if sender.form is not None:
         _form(found, sender.form)
@@ -136,16 +147,20 @@ def screen(
             break
     _postal(found, fields.get("country"), fields.get("state"), fields.get("postal_code"))
     _names(found, fields.get("first_name"), fields.get("last_name"))
-    if velocity is not None:
-        if velocity.email >= VELOCITY_LIMITS["email"]:
-            found.add(
-                "velocity_email", f"{velocity.email} earlier leads with this e-mail in the hour"
-            )
-        if velocity.phone >= VELOCITY_LIMITS["phone"]:
-            found.add(
-                "velocity_phone", f"{velocity.phone} earlier leads with this phone in the hour"
-            )
     return found
+
+
+def add_velocity(found: Screening, ip: str | None, velocity: Velocity) -> None:
+    """Add the velocity signals to ``screen_alone``'s: the ip's first (a readable ip
+    gives no other sender signal before it), the e-mail's and phone's last."""
+    if ip is not None and velocity.ip >= VELOCITY_LIMITS["ip"]:
+        found.add(
+            "velocity_ip", f"{velocity.ip} earlier leads from {ip} within the hour", first=True
+        )
+    if velocity.email >= VELOCITY_LIMITS["email"]:
+        found.add("velocity_email", f"{velocity.email} earlier leads with this e-mail in the hour")
+    if velocity.phone >= VELOCITY_LIMITS["phone"]:
+        found.add("velocity_phone", f"{velocity.phone} earlier leads with this phone in the hour")
 
 
 # --- the sender -------------------------------------------------------------------
@@ -391,30 +406,29 @@ def sender_of(sender: Sender | None, extras: Mapping[str, Any]) -> Sender:
     return Sender(ip=None if ip is None else str(ip)[:100], user_agent=agent)
 
 
-def note_senders(rows: Sequence[dict[str, Any]], sender: Sender | None) -> list[Sender]:
-    """Keep the sender's ip and user agent on every row (before the lookups, which count
-    the ip's earlier leads); returns each row's sender for ``screen_rows``."""
-    senders = [sender_of(sender, row.get("extras") or {}) for row in rows]
+def note_senders(rows: Sequence[dict[str, Any]], senders: Sequence[Sender]) -> None:
+    """Keep each row's sender (``sender_of``), ip and user agent, on the row: before the
+    lookups, which count the ip's earlier leads."""
     for row, who in zip(rows, senders, strict=True):
         row["sender_ip"] = canonical_ip(who.ip)
         agent = who.user_agent
         kept = _printable(agent[:MAX_USER_AGENT]).strip() if isinstance(agent, str) else ""
         row["user_agent"] = kept or None
         row["fraud_score"], row["fraud_signals"] = 0, []
-    return senders
 
 
 def screen_rows(
     rows: Sequence[dict[str, Any]],
-    senders: Sequence[Sender],
+    alone: Sequence[Screening | None],
     velocity: Mapping[tuple[str, str], int],
 ) -> None:
-    """Screen the ``received`` rows, given the vendor's leads of the last hour per
-    (kind, value) of ``velocity_keys`` (intake's lookup, ``matching.load_matches``,
-    counts them in its one round trip); earlier rows of the batch count too."""
+    """Finish screening the ``received`` rows: each one's ``screen_alone`` with its
+    velocity, from the vendor's leads of the last hour per (kind, value) of
+    ``velocity_keys`` (intake's lookup, ``matching.load_matches``, counts them in its
+    one round trip); earlier rows of the batch count too."""
     seen: dict[tuple[str, str], int] = {}
-    for row, who in zip(rows, senders, strict=True):
-        if row["status"] is not LeadStatus.RECEIVED:
+    for row, found in zip(rows, alone, strict=True):
+        if row["status"] is not LeadStatus.RECEIVED or found is None:
             continue
         keys = velocity_keys(row)
         counted = Velocity(
@@ -425,7 +439,7 @@ def screen_rows(
         )
         for key in keys:
             seen[key] = seen.get(key, 0) + 1
-        found = screen(row, who, counted)
+        add_velocity(found, row["sender_ip"], counted)
         row["fraud_score"], row["fraud_signals"] = found.score, found.signals
 
 
