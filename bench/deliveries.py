@@ -1,4 +1,5 @@
-"""Deliveries per second through one RQ worker process, against a plain httpx loop.
+"""Deliveries per second through one and through two RQ worker processes, against a
+plain httpx loop.
 
     .venv/bin/python -m bench.deliveries [--deliveries 500] [--warm 20]
 
@@ -10,14 +11,31 @@ leads to a partner whose destination posts JSON to an HTTP endpoint on
 - the baseline: one process posts the very bodies and signed headers the
   connector renders for those deliveries, in a plain loop over one ``httpx.Client``
   (the median of three loops);
-- the pipeline: the same deliveries sent as the outbox sends them after a burst
+- one worker: the same deliveries sent as the outbox sends them after a burst
   of commits (one ``distribution.outbox.drain.send_due`` job on RQ) by one
   ``flask worker`` (started and warmed beforehand), timed from the enqueue until
-  the database shows every one delivered.
+  the database shows every one delivered;
+- two workers: as many other deliveries, to the same endpoint, sent by two
+  ``flask worker`` processes (started and warmed beforehand) draining at once:
+  two drain jobs, the outbox's after a burst of commits and a second one as the
+  sweeper enqueues it (not coalesced), one for each worker. The drains share the
+  work by leasing rows the other skipped.
 
-The figure is pipeline deliveries/s divided by baseline posts/s. For context it
-also prints the loop's rate with a new ``httpx.Client`` per post, which is what
-each send of the connector pays. Target (issue "Push delivery"): at least 0.5.
+The first figure, ``deliveries_vs_plain_loop``, is one worker's deliveries/s
+divided by the baseline's posts/s. Target (issue 20, item 6): at least 0.7.
+
+The second, ``deliveries_two_workers_vs_plain_loop``, is two workers'
+deliveries/s divided by the same baseline. Target: at least 1, that is a
+second worker is worth starting only if two outrun one process that only posts.
+It is a budget, not a doubling: the endpoint is one Python process (its
+threads take turns at one interpreter lock) and the cores are shared by the
+endpoint, PostgreSQL and both workers, so two workers reach the loop only once
+a delivery costs a worker well under the CPU a post costs the loop and its
+endpoint together. The CPU milliseconds per delivery printed for each run show
+how far off that is.
+
+For context it also prints the loop's rate with a new ``httpx.Client`` per
+post (a worker keeps its clients, and their connections, from send to send).
 """
 
 from __future__ import annotations
@@ -184,6 +202,19 @@ def start_worker(queue: str) -> subprocess.Popen:
     )
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time the processes ``pids`` have used so far (Linux ``/proc``; 0 elsewhere)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            return 0.0
+        total += int(fields[11]) + int(fields[12])  # utime and stime, in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def wait_delivered(delivery_ids: list[int], deadline: float = 600) -> None:
     from distribution.db import db
     from distribution.models import Delivery, DeliveryStatus
@@ -203,20 +234,26 @@ def wait_delivered(delivery_ids: list[int], deadline: float = 600) -> None:
         time.sleep(0.02)
 
 
-def through_worker(app, warm_ids: list[int], timed_ids: list[int]) -> float:
-    """Deliveries per second through one worker, warmed with ``warm_ids`` first.
+def through_workers(
+    app, workers: int, warm_ids: list[int], timed_ids: list[int], held: list[int]
+) -> tuple[float, float]:
+    """Deliveries per second through ``workers`` worker processes, warmed with
+    ``warm_ids`` first, and the workers' CPU milliseconds per timed delivery.
 
-    The worker gets what the outbox enqueues after a burst of commits: one drain
-    job (``send_due``) for everything due. The timed deliveries are held back (not
-    yet due) while the warm-up drains, then released at once.
+    The workers get what the outbox enqueues after a burst of commits: one drain
+    job (``send_due``) for everything due, and with a second worker, a second drain
+    as the sweeper enqueues it, so each worker drains. ``timed_ids`` are held back
+    (not yet due) while the warm-up drains, then released at once; ``held`` (the
+    deliveries of a later run) stay held back throughout.
     """
+    from rq import Worker
     from sqlalchemy import update
 
     from distribution import clock
     from distribution.db import db
     from distribution.jobs.runner import JobRunner
     from distribution.models import Delivery
-    from distribution.outbox.drain import enqueue_drain
+    from distribution.outbox.drain import enqueue_drain, send_due
 
     runner = JobRunner(app)
     if not runner.uses_redis:
@@ -228,19 +265,44 @@ def through_worker(app, warm_ids: list[int], timed_ids: list[int]) -> float:
         )
         db.session.commit()
 
-    due_at(timed_ids, clock.now() + timedelta(days=1))
-    worker = start_worker(app.config["RQ_QUEUE"])
+    def drain() -> None:
+        enqueue_drain(runner)  # as the outbox does after a burst of commits
+        for _ in range(workers - 1):
+            runner.enqueue(send_due)  # as the sweeper does: not coalesced
+
+    due_at(timed_ids + held, clock.now() + timedelta(days=1))
+    due_at(warm_ids, clock.now())  # held back by an earlier run's call
+    started_workers = [start_worker(app.config["RQ_QUEUE"]) for _ in range(workers)]
     try:
-        enqueue_drain(runner)  # as the outbox does
+        # Every worker waits on the queue before the warm-up drains are enqueued, so
+        # each one takes a drain (and warms up), not the first one ready both.
+        give_up = time.monotonic() + 120
+        while Worker.count(queue=runner.queue) < workers:
+            if time.monotonic() > give_up:
+                raise SystemExit(f"{workers} workers did not start in 120 s")
+            time.sleep(0.05)
+        drain()
         wait_delivered(warm_ids)
         due_at(timed_ids, clock.now())
+        pids = [worker.pid for worker in started_workers]
+        cpu = cpu_seconds(pids)
         started = time.perf_counter()
-        enqueue_drain(runner)  # as the outbox does
+        drain()
         wait_delivered(timed_ids)
-        return len(timed_ids) / (time.perf_counter() - started)
+        rate = len(timed_ids) / (time.perf_counter() - started)
+        return rate, (cpu_seconds(pids) - cpu) * 1000 / len(timed_ids)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=60)
+        for worker in started_workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in started_workers:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                # Seen now and then with an idle worker: RQ's shutdown stalls closing its
+                # pubsub connection. What was measured is measured; do not wait on it.
+                print(f"worker {worker.pid} ignored SIGTERM for 30 s: killed", file=sys.stderr)
+                worker.kill()
+                worker.wait()
         runner.queue.delete(delete_jobs=True)
 
 
@@ -270,28 +332,34 @@ def main() -> None:
     try:
         with app.app_context():
             url = f"http://127.0.0.1:{port}/leads"
-            ids, secret = build(vendor_id, url, args.warm + args.deliveries)
-            warm_ids, timed_ids = ids[: args.warm], ids[args.warm :]
-            posts = payloads(timed_ids, secret)
+            n, warm = args.deliveries, args.warm
+            # One worker's warm-up and timed deliveries, then two workers' (two warm-ups).
+            ids, secret = build(vendor_id, url, 3 * warm + 2 * n)
+            one_warm, one_timed = ids[:warm], ids[warm : warm + n]
+            two_warm, two_timed = ids[warm + n : 3 * warm + n], ids[3 * warm + n :]
+            posts = payloads(one_timed, secret)
             db.session.rollback()
-            plain_loop(posts[: args.warm])
+            plain_loop(posts[:warm])
             # The median of three: one short loop swings with the machine's moment.
             baseline = statistics.median(plain_loop(posts) for _ in range(3))
             fresh = plain_loop(posts, fresh_client=True)
-            worker = through_worker(app, warm_ids, timed_ids)
+            one, one_cpu = through_workers(app, 1, one_warm, one_timed, two_warm + two_timed)
+            two, two_cpu = through_workers(app, 2, two_warm, two_timed, held=[])
     finally:
         endpoint.terminate()
         endpoint.join(timeout=10)
-    ratio = worker / baseline
+    ratio, ratio_two = one / baseline, two / baseline
+    scale = f"[{n} deliveries per run, {warm} per worker to warm up]"
     print(f"plain loop, one httpx.Client:   {baseline:8.1f} posts/s")
-    print(f"plain loop, a client per post:  {fresh:8.1f} posts/s  (what each connector send pays)")
-    print(f"one RQ worker:                  {worker:8.1f} deliveries/s")
-    print(
-        f"worker/loop ratio: {ratio:.3f}  (target >= 0.5); against a client per post:"
-        f" {worker / fresh:.2f}  [{args.deliveries} deliveries, {args.warm} to warm up]"
-    )
+    print(f"plain loop, a client per post:  {fresh:8.1f} posts/s")
+    print(f"one RQ worker:                  {one:8.1f} deliveries/s ({one_cpu:.2f} CPU ms each)")
+    print(f"two RQ workers:                 {two:8.1f} deliveries/s ({two_cpu:.2f} CPU ms each)")
+    print(f"one worker/loop ratio: {ratio:.3f}  (target >= 0.7) {scale}")
+    print(f"two workers/loop ratio: {ratio_two:.3f}  (target >= 1)")
     print(json.dumps({"name": "deliveries_vs_plain_loop", "figure": round(ratio, 3),
-                      "target": ">= 0.5"}))  # fmt: skip
+                      "target": ">= 0.7"}))  # fmt: skip
+    print(json.dumps({"name": "deliveries_two_workers_vs_plain_loop",
+                      "figure": round(ratio_two, 3), "target": ">= 1"}))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -185,6 +185,12 @@ def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
 
 
 def _resolve(host: str, port: int) -> list[IPAddress]:
+    if "%" not in host:
+        try:
+            # An address written out resolves to itself: no resolver call at each send.
+            return [ipaddress.ip_address(host)]
+        except ValueError:
+            pass  # a name (or a short form such as "127.1", which the resolver expands)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
