@@ -574,6 +574,7 @@ def main() -> None:
         print(f"settled {settle:.1f} s after the last post; leads {dict(state['leads'])}; "
               f"deliveries {dict(state['deliveries'])}")  # fmt: skip
         verdict = check_everything(stack, app, world, tally)
+        stack.keep = stack.keep or bool(verdict.problems)  # a failed check's logs are kept
         print(f"speed to lead: {args.speed_leads} leads at {rate / 2:.1f}/s (half the rate above)")
         speed_lines = speed.run(stack, app, world, smtp, rate / 2, args.speed_leads)
         print(deployment.status().strip())

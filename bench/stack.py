@@ -500,6 +500,8 @@ class Stack:
     redis: PrivateRedis
     receiver: Receiver
     deployment: Deployment | None = None
+    # Set by a run that found a problem: its logs and database are kept for a look.
+    keep: bool = False
 
 
 @contextmanager
@@ -519,8 +521,8 @@ def private_stack(keep: bool = False) -> Iterator[Stack]:
         stack.receiver.stop()
         stack.redis.stop()
         stack.pg.stop("fast")
-        if keep:
-            print(f"kept {workdir}")
+        if keep or stack.keep:
+            print(f"kept {workdir} (the deployment's logs are in its run/ folder)")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
 
