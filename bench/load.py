@@ -23,7 +23,7 @@ instances, three RQ workers, one with the scheduler) on them. The run then:
    step 2 measured, timed from each 201 to the first delivery attempt at a
    partner's CRM, to the lead's first appearance in a broker's pool through the
    partner API, and to the first offer e-mail at a local SMTP server (aiosmtpd):
-   p50, p95 and p99 each, a figure line per path (p95, provisional target 5 s).
+   p50, p95 and p99 each, a figure line per path (p95, target 2 s).
 
 The figure is the deployment's accepted leads/s divided by the single-instance
 ingest req/s. Target: at least 0.5 on a 2-core machine, where each lead here also
