@@ -32,7 +32,7 @@ def record(
         actor=actor,
         actor_user_id=actor_user_id,
         reason=reason,
-        assignment_id=assignment.id if assignment is not None else None,
+        assignment=assignment,
         partner_id=assignment.partner_id if assignment is not None else None,
         data=data or {},
         at=clock.now(),

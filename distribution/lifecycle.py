@@ -19,7 +19,7 @@ from sqlalchemy import update
 
 from distribution import clock, events
 from distribution.actors import Actor, ActorKind
-from distribution.db import rows_changed
+from distribution.db import db
 from distribution.errors import TransitionRefused
 from distribution.models import Assignment, Lead, LeadEvent, LeadStatus
 
@@ -149,9 +149,10 @@ def move(
 
 @dataclass(frozen=True)
 class Taken:
-    """A move ``take`` made in the database whose event ``finish`` has still to write."""
+    """A move ``take`` made in the database whose event ``finish`` has still to write;
+    ``lead`` is the lead's row as the move left it."""
 
-    lead_id: int
+    lead: Lead
     start: LeadStatus
     end: LeadStatus
     kind: str
@@ -174,8 +175,8 @@ def take(
     a start the table does not let ``actor`` leave is skipped, and
     ``TransitionRefused`` is raised when that leaves none.
     Two callers racing for one lead cannot both win: the database decides. The
-    move's event is written by ``finish`` with the same ``Taken``; the session's
-    copy of the lead is not refreshed here.
+    move's event is written by ``finish`` with the same ``Taken``, whose ``lead`` is
+    the row the UPDATE returned (the session's copy, refreshed: no second read).
     """
     conditions = tuple(where)
     states = list(start)
@@ -186,14 +187,15 @@ def take(
             allowed(state, to, kind, actor)  # raises, saying why
         raise TransitionRefused(f"no state given to take a lead {kind!r} from")
     for state in permitted:
-        changed = rows_changed(
+        lead = db.session.scalars(
             update(Lead)
             .where(Lead.id == lead_id, Lead.status == state, *conditions)
             .values(status=to, updated_at=clock.now())
-            .execution_options(synchronize_session=False)
-        )
-        if changed == 1:
-            return Taken(lead_id, state, to, kind, actor)
+            .returning(Lead)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        ).first()
+        if lead is not None:
+            return Taken(lead, state, to, kind, actor)
     return None
 
 
@@ -206,7 +208,7 @@ def finish(
     data: dict[str, Any] | None = None,
 ) -> LeadEvent:
     """Write the one event of the move ``taken`` (``lead`` is that lead, already refreshed)."""
-    assert lead.id == taken.lead_id and lead.status is taken.end
+    assert lead is taken.lead and lead.status is taken.end
     return _record(lead, taken.start, taken.end, taken.kind, taken.actor, reason, assignment, data)
 
 
@@ -225,7 +227,7 @@ def divert(
     goes from ``taken.start`` to ``to`` by ``kind`` as the table allows, with one event.
     Routing uses it to hold a just-received lead for review once it has read it.
     """
-    assert lead.id == taken.lead_id and lead.status is taken.end
+    assert lead is taken.lead and lead.status is taken.end
     allowed(taken.start, to, kind, taken.actor)
     lead.status = to
     return _record(lead, taken.start, to, kind, taken.actor, reason, None, data)

@@ -95,10 +95,7 @@ def _take(
     )  # fmt: skip
     if taken is None:
         return None
-    lead = db.session.get(Lead, lead_id)
-    assert lead is not None
-    db.session.refresh(lead)
-    return lead, taken
+    return taken.lead, taken
 
 
 def _finish(

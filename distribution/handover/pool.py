@@ -176,9 +176,7 @@ def claim(scope: Scope, lead_id: Any, actor: Actor) -> Assignment:
     full = reserve(vendor, PartnerCard.of(partner), now)
     if full is not None:
         raise LimitReached(f"you are at a limit ({full}); work or return a lead first")
-    lead = db.session.get(Lead, ident)
-    assert lead is not None
-    db.session.refresh(lead)
+    lead = taken.lead
     rule_id = ((lead.routing_trace or {}).get("rule") or {}).get("id")
     held = Assignment(
         vendor_id=vendor.id,
@@ -206,9 +204,7 @@ def time_out(lead_id: int, now: datetime, actor: Actor) -> bool:
     )  # fmt: skip
     if taken is None:
         return False
-    lead = db.session.get(Lead, lead_id)
-    assert lead is not None
-    db.session.refresh(lead)
+    lead = taken.lead
     vendor = db.session.get(Vendor, lead.vendor_id)
     assert vendor is not None
     lifecycle.finish(

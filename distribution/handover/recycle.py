@@ -58,7 +58,6 @@ def recycle(lead_id: int, now: datetime, actor: Actor) -> bool:
     )  # fmt: skip
     if taken is None:
         return False
-    db.session.refresh(lead)
     lost = _last(lead_id)
     reason = lost.lost_reason or "other"
     label = LOST_REASONS.get(reason, reason)

@@ -183,6 +183,8 @@ class LeadEvent(Model):
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
     lead: Mapped[Lead] = relationship(back_populates="events")
+    # Set to a new assignment, the event is inserted after it in the same flush.
+    assignment = relationship("Assignment")
 
 
 class Suppression(Model):

@@ -108,7 +108,7 @@ def choose(
         return None if found is None else (found[0], f"{picked}; {found[1]}")
     eligible = lineup.eligible
     if strategy in ("least_loaded", "best_capacity"):
-        _check_capacity(ledger, eligible, now)
+        _check_capacity(ledger, eligible, now, every=True)
         eligible = [c for c in eligible if c.excluded is None]
         if not eligible:
             return None
@@ -180,8 +180,11 @@ def reserve(vendor: Vendor, partner: PartnerCard, now: datetime) -> str | None:
     let go at once (its lock taken inside a savepoint that is rolled back), so a
     routing never holds one partner while waiting for another: no lock cycles.
     SQLite has a single writer, and a transaction whose reads went stale fails to
-    write rather than over-count.
+    write rather than over-count. A partner without caps has nothing to count, so
+    nothing is locked for it.
     """
+    if not _capped(partner):
+        return None
     candidate = Candidate(partner)
     stmt = select(Partner.id).where(Partner.id == partner.id).with_for_update()
     if db.session.get_bind().dialect.name != "postgresql":
@@ -241,7 +244,17 @@ def _static_reason(
     return None
 
 
-def _check_capacity(ledger: Ledger, candidates: list[Candidate], now: datetime) -> None:
+def _capped(partner: PartnerCard) -> bool:
+    return partner.open_lead_cap is not None or partner.daily_cap is not None
+
+
+def _check_capacity(
+    ledger: Ledger, candidates: list[Candidate], now: datetime, *, every: bool = False
+) -> None:
+    """Count the loads of ``candidates`` with a cap (``every``: of all of them, for the
+    strategies that rank by load) and exclude those at a cap."""
+    if not every:
+        candidates = [c for c in candidates if _capped(c.partner)]
     if not candidates:
         return
     open_counts, today = ledger.loads([c.partner.id for c in candidates], now)

@@ -174,8 +174,7 @@ def route_by_id(
     taken = lifecycle.take(lead_id, LeadStatus.ROUTED, kind="routed", actor=actor, start=order)
     if taken is None:
         return None
-    lead = db.session.get(Lead, lead_id, populate_existing=True)  # the row as taken
-    assert lead is not None
+    lead = taken.lead
     if _held_for_review(vendor, lead, taken):
         return None
     ledger = DatabaseLedger(vendor, index_for(vendor, fresh=True))
@@ -360,8 +359,7 @@ def make_offer(
         offered_at=now,
         expires_at=expires_at,
     )
-    db.session.add(offer)
-    db.session.flush()
+    db.session.add(offer)  # inserted with the lead's changes and its event, in one flush
     lifecycle.move(
         lead, LeadStatus.OFFERED, kind="offered", actor=actor, reason=reason,
         assignment=offer, data={"expires_at": expires_at.isoformat(timespec="seconds")},

@@ -8,7 +8,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from distribution import clock, destinations, directory
 from distribution.actors import Actor, ActorKind
@@ -27,6 +27,7 @@ from distribution.models import (
 )
 from distribution.routing import decide, reroute, route, rules
 from distribution.routing.conditions import Facts, check, problems
+from distribution.routing.engine import route_by_id
 from distribution.routing.simulate import simulate
 
 ORIGIN = Origin(channel="api", actor="test")
@@ -402,6 +403,42 @@ def test_trying_an_unsaved_lead_agrees_with_routing_it(world):
 
 
 # --- strategies ---------------------------------------------------------------
+
+
+def test_routing_an_offer_to_a_partner_without_caps_takes_ten_round_trips(app, world, is_postgres):
+    """Routing's cost is round trips (``bench.routing_vs_ingest``): the lead comes back
+    with the UPDATE that takes it, a partner without caps is neither counted nor locked,
+    and the offer, the lead's changes and both events go in one flush."""
+    app.config["OUTBOUND_ALLOW_HOSTS"] = "127.0.0.1"
+    vendor = world.vendor()
+    partner = west_partner(world, vendor, "Open")
+    destinations.save(vendor, name="CRM", kind="http_json", partner=partner,
+                      settings={"url": "http://127.0.0.1:9/crm"})  # fmt: skip
+    publish(vendor, rule("All", strategy="round_robin"))
+    first, lead = leads(vendor, 2)
+    routed(first)  # compiles the rule set and builds the partner index, kept for the next
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    vendor_id, lead_id = vendor.id, lead.id
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        decision = route_by_id(vendor_id, lead_id)  # as the routing job does
+        db.session.commit()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert decision.partner.id == partner.id
+    assert [s for s in statements if "FOR UPDATE" in s or "SAVEPOINT" in s] == []
+    assert [s for s in statements if s.startswith("SELECT") and " lead." in s.split("FROM")[0]
+            and "FROM lead" in s] == []  # fmt: skip
+    assert not any("count(assignment.id)" in s for s in statements), statements
+    # vendor and rule set, take, holders, turns, one flush (assignment, lead, events),
+    # destinations, delivery: 9 statements, and the commit (SQLite inserts the two
+    # events one by one).
+    assert len(statements) == (9 if is_postgres else 10), "\n".join(statements)
+    assert [e.kind for e in lead.events] == ["received", "routed", "offered"]
 
 
 def test_round_robin_deals_evenly(world):
