@@ -19,13 +19,17 @@ the span clean and not ready (``rolled_at`` NULL) and commits; the second counts
 and sets ``rolled_at``, leaving ``dirty`` alone. A hand-over changed after the
 first commit marks the span dirty again (so reports skip it and the next run
 rolls it again); one changed before it is in what the second one counts. On
-PostgreSQL the first transaction also takes a SHARE lock on ``assignment`` and ``lead``
-while it creates new spans, so a writer that fired its trigger before the span
-existed has committed before anything is counted.
+PostgreSQL, once new spans are committed, the roll waits for every transaction
+that was writing ``assignment`` or ``lead`` at that moment to end, so a writer that
+fired its trigger before the span existed has committed before anything is
+counted. It waits holding no lock: a SHARE lock on both tables did the same but
+deadlocked with routing and claims, which write ``lead`` and then ``assignment``.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
@@ -49,6 +53,8 @@ from distribution.reports.period import local_midnight, today
 from distribution.reports.rolled import COUNT_COLUMNS
 from distribution.reports.tally import Tally, add, pack
 from distribution.tenancy import Scope
+
+log = logging.getLogger(__name__)
 
 A = Assignment
 S = ReportSpan
@@ -78,7 +84,10 @@ def rollup(now: datetime | None = None, vendor_slug: str | None = None) -> RollR
         stmt = stmt.where(Vendor.slug == vendor_slug)
     result = RollResult()
     for vendor_id, tz in db.session.execute(stmt).all():
-        result.add(roll_vendor(vendor_id, tz or "UTC", now))
+        try:
+            result.add(roll_vendor(vendor_id, tz or "UTC", now))
+        except WritersStillRunning as exc:  # its spans wait, unrolled, for the next run
+            log.warning("roll-up of vendor %s put off: %s", vendor_id, exc)
     return result
 
 
@@ -141,8 +150,7 @@ def _claim(vendor_id: int, tz: str, grain: str, ranges: list[tuple[date, date]])
             select(S).where(S.vendor_id == vendor_id, S.grain == grain, S.first_day.in_(firsts))
         )
     }
-    if len(held) < len(ranges) and db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("LOCK TABLE assignment, lead IN SHARE MODE"))
+    new_spans = len(held) < len(ranges)
     for first, last in ranges:
         span = held.get(first)
         if span is None:
@@ -156,7 +164,45 @@ def _claim(vendor_id: int, tz: str, grain: str, ranges: list[tuple[date, date]])
     db.session.flush()
     ids = {first: span.id for first, span in held.items()}
     db.session.commit()
+    if new_spans and db.session.get_bind().dialect.name == "postgresql":
+        _wait_for_writers()
     return ids
+
+
+# The transactions writing either table now (a RowExclusiveLock is taken when a
+# statement starts, before its triggers run), and which of them are still running.
+_WRITERS = text(
+    "SELECT DISTINCT virtualtransaction FROM pg_locks WHERE locktype = 'relation'"
+    " AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()"
+    " AND relation IN (CAST('assignment' AS regclass), CAST('lead' AS regclass))"
+)
+_RUNNING = text(
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'virtualxid' AND virtualxid = ANY(:ids)"
+)
+WRITER_WAIT_SECONDS = 10.0
+
+
+class WritersStillRunning(RuntimeError):
+    """A transaction writing hand-overs outlived the wait: the roll is left to the next run."""
+
+
+def _wait_for_writers() -> None:
+    """Wait until every transaction writing ``assignment`` or ``lead`` when the new spans
+    were committed has ended; any later one sees the spans, and its triggers mark them.
+
+    Polls ``pg_locks`` (what CREATE INDEX CONCURRENTLY waits for, in SQL), holding no
+    lock that a writer could wait on. Raises ``WritersStillRunning`` after
+    ``WRITER_WAIT_SECONDS``: the spans stay unrolled, and reports read them live.
+    """
+    ids = list(db.session.scalars(_WRITERS))
+    waited = 0.0
+    while ids and db.session.scalar(_RUNNING, {"ids": ids}):
+        db.session.rollback()  # no snapshot held while waiting
+        if waited >= WRITER_WAIT_SECONDS:
+            raise WritersStillRunning(f"{len(ids)} transactions writing hand-overs ran on")
+        time.sleep(0.02)
+        waited += 0.02
+    db.session.rollback()
 
 
 def _roll_days(vendor_id: int, tz: str, days: list[date], now: datetime) -> None:

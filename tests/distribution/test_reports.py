@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import func
 
 from distribution.db import db
 from distribution.errors import InvalidInput
@@ -449,3 +450,74 @@ def test_a_lead_changed_in_a_rolled_span_is_rolled_again_for_its_source(history)
     for chosen in SOURCE_PERIODS:
         live = _source_figures(vendor, chosen, later, live=True)
         assert _source_figures(vendor, chosen, later) == live
+
+
+def test_a_roll_waits_for_a_hand_over_written_before_its_span_existed(app, history, is_postgres):
+    """A writer whose trigger ran before the day's span existed commits after the span
+    is made: the roll waits for it, holding no lock (a SHARE lock on both tables did
+    this, and deadlocked with routing and claims), and counts its hand-over."""
+    import threading
+
+    from sqlalchemy import delete, insert, select, update
+
+    from distribution.models import (
+        Assignment,
+        AssignmentMode,
+        AssignmentStatus,
+        Lead,
+        ReportRollup,
+        ReportSourceRollup,
+        ReportSpan,
+    )  # fmt: skip
+    from distribution.reports import rolled, rollup
+
+    if not is_postgres:
+        pytest.skip("SQLite has one writer at a time: nothing runs beside a roll")
+    for model in (ReportRollup, ReportSourceRollup, ReportSpan):
+        db.session.execute(delete(model))
+    db.session.commit()
+    vendor_id, alpha_id, r1_id = history.vendor.id, history.alpha.id, history.leads["r1"].id
+    writer = db.engine.connect()
+    writer.begin()
+    # As routing does: the lead first, then the hand-over (no span yet for its trigger).
+    writer.execute(update(Lead).where(Lead.id == r1_id).values(status_reason="offered by hand"))
+    writer.execute(insert(Assignment).values(
+        vendor_id=vendor_id, lead_id=r1_id, partner_id=alpha_id, mode=AssignmentMode.PUSH,
+        status=AssignmentStatus.EXPIRED, offered_at=t(7, 16),
+    ))  # fmt: skip
+    outcome: dict[str, object] = {}
+
+    def roll() -> None:
+        with app.app_context():
+            try:
+                outcome["result"] = rollup.rollup(now=REPORT_AT).as_dict()
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                outcome["error"] = exc
+            finally:
+                db.session.remove()
+
+    roller = threading.Thread(target=roll)
+    roller.start()
+    try:
+        spans = select(func.count()).where(ReportSpan.vendor_id == vendor_id)
+        with db.engine.connect() as watcher:
+            for _ in range(3000):  # the roll makes its spans while the writer is still open
+                if watcher.execute(spans).scalar():
+                    break
+                watcher.rollback()
+                threading.Event().wait(0.02)
+            else:
+                pytest.fail("the roll made no span while a writer was open: it waited for it")
+        assert roller.is_alive() and "result" not in outcome  # counting waits for the writer
+        writer.commit()
+    finally:
+        writer.close()
+        roller.join(timeout=120)
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["result"]["days"] == 22
+    scope = Scope.for_vendor(vendor_id)
+    day = _spans(vendor_id)[("day", date(2026, 1, 7))]
+    assert not day.dirty and day.rolled_at is not None
+    assert rolled.plan(scope, WEEK, REPORT_AT).live == []  # the week is read from the roll-up
+    alpha = by_label(figures.grouped(scope, WEEK, "partner", now=REPORT_AT))["Alpha"].figures
+    assert (alpha.offered, alpha.expired) == (7, 2)  # the writer's hand-over is counted
