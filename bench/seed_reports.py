@@ -11,6 +11,13 @@ about one in eight stops at intake (rejected, duplicate, suppressed). Each
 partner has a steady character (how fast and how reliably it answers and
 follows up), so the dashboard has partners to flag. Most leads are pushed, some
 claimed from the pool; a declined or expired offer goes on to a second partner.
+A returned lead goes to nurture, and so does one lost lead in ten a month after
+the loss ("returned" / "recycled" events); after two weeks to four months in
+nurture it is released (a "released" event naming its path) and handed over
+again, or is still waiting. Beside the leads: three deal registrations a
+partner, over fewer accounts than registrations (so some accounts are contested),
+and a few quotas of the current quarter and month (one a tier, and one for
+each of up to ten partners).
 Rows go in through ``insert_rows`` (COPY on PostgreSQL) in batches, ids drawn
 up front, so a million leads take minutes, not hours.
 """
@@ -23,7 +30,7 @@ import random
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -34,12 +41,17 @@ from distribution.models import (
     Assignment,
     AssignmentMode,
     AssignmentStatus,
+    DealRegistration,
+    DealStatus,
     Lead,
+    LeadEvent,
     LeadStatus,
     Partner,
     PartnerKind,
+    Quota,
     Vendor,
 )
+from distribution.reports.period import today
 
 BATCH = 50_000
 SOURCES = {
@@ -64,6 +76,10 @@ RETURNS = ["not_ready", "wrong_territory", "bad_data", "duplicate"]
 LOSSES = ["no_budget", "competitor", "no_response", "not_interested"]
 WINDOW = timedelta(hours=4)
 SLA = timedelta(hours=24)
+RECYCLED = 0.1  # share of lost leads recycled into nurture
+PATHS = (("date", 60), ("score", 20), ("event", 15), ("hand", 5))
+DEALS_PER_PARTNER = 3
+QUOTA_PARTNERS = 10
 
 
 @dataclass(frozen=True)
@@ -98,13 +114,17 @@ def seed(
     done = 0
     while done < leads:
         size = min(BATCH, leads - done)
-        lead_rows, assignment_rows = _batch(vendor.id, people, size, start, now, rng)
+        lead_rows, assignment_rows, event_rows = _batch(vendor.id, people, size, start, now, rng)
         _store(Lead, lead_rows)
         _store(Assignment, assignment_rows)
+        _store(LeadEvent, event_rows)
         db.session.commit()
         done += size
         if progress is not None:
             progress(done)
+    _store(DealRegistration, _deals(vendor.id, people, start, now, rng))
+    _store(Quota, _quotas(vendor, people, leads, now, rng))
+    db.session.commit()
     return vendor
 
 
@@ -162,17 +182,22 @@ def _batch(
     start: datetime,
     now: datetime,
     rng: random.Random,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     lead_ids = _ids(Lead, size)
     leads: list[dict[str, Any]] = []
     handovers: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     sources = list(SOURCES)
     for lead_id in lead_ids:
         source = rng.choices(sources, weights=(40, 25, 10, 15, 10))[0]
         received = _arrival(start, now, rng)
         status = _intake_status(JUNK[source], rng)
+        nurture: dict[str, Any] = dict.fromkeys(NURTURE_FIELDS)
+        nurture["nurture_waits_event"] = False
         if status is None:
             status = _hand_over(vendor_id, lead_id, received, people, now, rng, handovers)
+            status = _nurture(vendor_id, lead_id, status, people, now, rng, handovers, events,
+                              nurture)  # fmt: skip
         leads.append({
             "id": lead_id, "vendor_id": vendor_id, "status": status, "first_name": "Seed",
             "last_name": f"Lead {lead_id}", "email": f"lead{lead_id}@seed.example.com",
@@ -180,12 +205,12 @@ def _batch(
             "campaign": rng.choice(SOURCES[source]) or None, "score": rng.randint(0, 100),
             "grade": rng.choice("ABCD"), "score_breakdown": [], "extras": {}, "errors": [],
             "channel": "api", "route_attempts": 1, "received_at": received,
-            "updated_at": received,
+            "updated_at": received, **nurture,
         })  # fmt: skip
     assignment_ids = _ids(Assignment, len(handovers))
     for row, ident in zip(handovers, assignment_ids, strict=True):
         row["id"] = ident
-    return leads, handovers
+    return leads, handovers, events
 
 
 def _intake_status(junk: tuple[float, float, float], rng: random.Random) -> LeadStatus | None:
@@ -220,6 +245,129 @@ def _hand_over(
         if offered >= now:
             return LeadStatus.UNASSIGNED
     return LeadStatus.UNASSIGNED
+
+
+NURTURE_FIELDS = ("nurture_reason", "nurture_since", "nurture_until", "nurture_released_at")
+
+
+def _nurture(
+    vendor_id: int,
+    lead_id: int,
+    status: LeadStatus,
+    people: list[Character],
+    now: datetime,
+    rng: random.Random,
+    handovers: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+    fields: dict[str, Any],
+) -> LeadStatus:
+    """Nurture after a return (or, for some, a loss), release and a new hand-over; the status.
+
+    Fills ``fields`` (the lead's nurture columns) and adds the lifecycle events.
+    """
+    for _ in range(2):
+        last = handovers[-1]
+        if status is LeadStatus.NURTURE:
+            kind, since, before = "returned", last["closed_at"], "assigned"
+            reason = "not_ready" if last["return_reason"] == "not_ready" else "returned"
+        elif status is LeadStatus.LOST and rng.random() < RECYCLED:
+            kind, before, reason = "recycled", "lost", "recycled"
+            since = last["closed_at"] + timedelta(days=30)
+            if since >= now:
+                return status
+        else:
+            return status
+        until = since + timedelta(days=rng.uniform(14, 120))
+        entered = {"reason": reason}
+        events.append(_event(vendor_id, lead_id, kind, since, before, "nurture", entered))
+        fields |= {"nurture_reason": reason, "nurture_since": since, "nurture_until": until,
+                   "nurture_waits_event": rng.random() < 0.3}  # fmt: skip
+        if until >= now:
+            return LeadStatus.NURTURE
+        path = rng.choices([p for p, _w in PATHS], weights=[w for _p, w in PATHS])[0]
+        events.append(_event(vendor_id, lead_id, "released", until, "nurture", "unassigned",
+                             {"path": path}))  # fmt: skip
+        fields |= {"nurture_reason": None, "nurture_since": None, "nurture_until": None,
+                   "nurture_waits_event": False, "nurture_released_at": until}  # fmt: skip
+        row, _moved_on = _one(vendor_id, lead_id, rng.choice(people), until + _minutes(rng, 2, 0.5),
+                              now, rng, pull=False)  # fmt: skip
+        handovers.append(row)
+        status = _lead_status(row["status"])
+        if status is LeadStatus.UNASSIGNED:
+            return status
+    if status is LeadStatus.NURTURE:  # returned twice after nurture: it stays returned
+        return LeadStatus.UNASSIGNED
+    return status
+
+
+def _event(
+    vendor_id: int, lead_id: int, kind: str, at: datetime, before: str, after: str,
+    data: dict[str, Any],
+) -> dict[str, Any]:  # fmt: skip
+    return {"vendor_id": vendor_id, "lead_id": lead_id, "assignment_id": None, "partner_id": None,
+            "at": at, "kind": kind, "from_status": before, "to_status": after,
+            "actor_user_id": None, "actor": "system", "reason": None, "data": data}  # fmt: skip
+
+
+def _deals(
+    vendor_id: int, people: list[Character], start: datetime, now: datetime, rng: random.Random
+) -> list[dict[str, Any]]:
+    """Registrations over fewer accounts than registrations: some accounts are contested."""
+    count = DEALS_PER_PARTNER * len(people)
+    accounts = max(1, count * 3 // 4)
+    rows = []
+    for _ in range(count):
+        account = rng.randrange(accounts)
+        submitted = start + (now - start) * rng.random()
+        status = rng.choices(list(DealStatus), weights=(30, 50, 10, 10))[0]
+        decided = None if status is DealStatus.PENDING else submitted + timedelta(days=2)
+        rows.append({
+            "vendor_id": vendor_id, "partner_id": rng.choice(people).partner_id,
+            "company": f"Account {account:06d}", "company_key": f"account {account:06d}",
+            "domain": f"account{account:06d}.example.com", "country": "US", "product": "Widget",
+            "value_cents": int(rng.lognormvariate(math.log(2_000_000), 0.8)), "status": status,
+            "submitted_at": submitted, "submitted_by": "seed", "decided_at": decided,
+            "decided_by": None if decided is None else "seed",
+            "decline_reason": "not eligible" if status is DealStatus.DECLINED else None,
+            "protected_until": (decided + timedelta(days=90)
+                                if status is DealStatus.APPROVED and decided else None),
+            "refusal": "already protected" if status is DealStatus.REFUSED else None,
+            "conflict_with_id": None,
+        })  # fmt: skip
+    return rows
+
+
+def _quotas(
+    vendor: Vendor, people: list[Character], leads: int, now: datetime, rng: random.Random
+) -> list[dict[str, Any]]:
+    """A quota a tier for the current quarter, one a partner (up to ten) for the month."""
+    day = today(vendor.timezone, now)
+    quarter = day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    month = day.replace(day=1)
+    rows = []
+    per_quarter = max(1, leads // 4)
+    for tier in TIERS:
+        rows.append(_quota(vendor.id, quarter, _months_on(quarter, 3), tier=tier,
+                           leads=per_quarter // len(TIERS), capacity=per_quarter // 8))  # fmt: skip
+    for who in rng.sample(people, min(QUOTA_PARTNERS, len(people))):
+        per_month = max(1, leads // 12 // len(people))
+        rows.append(_quota(vendor.id, month, _months_on(month, 1), partner_id=who.partner_id,
+                           region="US-CA", product="Widget", leads=per_month,
+                           capacity=per_month // 2))  # fmt: skip
+    return rows
+
+
+def _months_on(first: date, months: int) -> date:
+    """The last day of the ``months`` months from ``first`` (the first of a month)."""
+    index = first.month - 1 + months
+    return date(first.year + index // 12, index % 12 + 1, 1) - timedelta(days=1)
+
+
+def _quota(vendor_id: int, first: date, last: date, **given: Any) -> dict[str, Any]:
+    row = {"vendor_id": vendor_id, "first_day": first, "last_day": last, "region": "US",
+           "product": None, "tier": None, "partner_id": None, "agreed_at": clock.now(),
+           "updated_at": clock.now()}  # fmt: skip
+    return row | given
 
 
 def _lead_status(status: AssignmentStatus) -> LeadStatus:

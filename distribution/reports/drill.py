@@ -54,6 +54,9 @@ SORTS: dict[str, Any] = {
     ),
     "won": lambda: (Assignment.won_amount_cents,),
 }
+# Columns that are never empty need no "empty last" term; without it the default sort reads
+# the (vendor_id, offered_at) index in order instead of sorting every row of the period.
+NEVER_EMPTY = frozenset({"lead", "offered", "status"})
 
 
 def drill(
@@ -83,8 +86,11 @@ def drill(
         why = func.coalesce(Assignment.decline_reason, Assignment.return_reason, "")
         stmt = stmt.where(why == ("" if reason == "unknown" else reason))
     order: list[Any] = []
-    for column in SORTS.get(sort, SORTS[DEFAULT_SORT])():
-        order += [column.is_(None), column.desc() if descending else column.asc()]
+    sort = sort if sort in SORTS else DEFAULT_SORT
+    for column in SORTS[sort]():
+        if sort not in NEVER_EMPTY:
+            order.append(column.is_(None))
+        order.append(column.desc() if descending else column.asc())
     return stmt.order_by(*order, Assignment.id)
 
 
