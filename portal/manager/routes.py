@@ -14,12 +14,11 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, abort, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from distribution import local_time
 from distribution.db import db
 from distribution.errors import InvalidInput
-from distribution.models import Assignment, Partner, Role
+from distribution.models import Partner, Role
 from distribution.reports import drill, figures, period, planning, quota_progress, sources, tables
 from distribution.reports.export import Table, render
 from distribution.reports.figures import GROUPS
@@ -175,8 +174,7 @@ def _drill_table(scope: Scope, chosen: period.Period) -> Table:
         f"Accepted ({zone.key})", f"First follow-up ({zone.key})", "Status", "Reason", "Won amount",
     ])  # fmt: skip
     # Each row names its lead's source and its partner: loaded with the rows, not one by one.
-    loaded = stmt.options(joinedload(Assignment.lead), joinedload(Assignment.partner))
-    for a in db.session.scalars(loaded):
+    for a in db.session.scalars(drill.with_lead_and_partner(stmt)):
         table.rows.append([
             a.lead_id, a.id, a.partner.name, a.lead.source, a.lead.campaign,
             _local(a.offered_at, zone), _local(a.accepted_at, zone),
