@@ -200,20 +200,19 @@ def take(
 
 
 def finish(
-    lead: Lead,
     taken: Taken,
     *,
     reason: str | None = None,
     assignment: Assignment | None = None,
     data: dict[str, Any] | None = None,
 ) -> LeadEvent:
-    """Write the one event of the move ``taken`` (``lead`` is that lead, already refreshed)."""
-    assert lead is taken.lead and lead.status is taken.end
+    """Write the one event of the move ``taken`` (on ``taken.lead``)."""
+    lead = taken.lead
+    assert lead.status is taken.end
     return _record(lead, taken.start, taken.end, taken.kind, taken.actor, reason, assignment, data)
 
 
 def divert(
-    lead: Lead,
     taken: Taken,
     to: LeadStatus,
     *,
@@ -227,7 +226,8 @@ def divert(
     goes from ``taken.start`` to ``to`` by ``kind`` as the table allows, with one event.
     Routing uses it to hold a just-received lead for review once it has read it.
     """
-    assert lead is taken.lead and lead.status is taken.end
+    lead = taken.lead
+    assert lead.status is taken.end
     allowed(taken.start, to, kind, taken.actor)
     lead.status = to
     return _record(lead, taken.start, to, kind, taken.actor, reason, None, data)

@@ -54,17 +54,17 @@ def due_ids(now: datetime, limit: int) -> list[int]:
 
 def release_due(lead_id: int, now: datetime, actor: Actor) -> bool:
     """Release lead ``lead_id`` if it is still in nurture and due at ``now``; routes it."""
-    took = _take(lead_id, [_due(now)], actor)
-    if took is None:
+    taken = _take(lead_id, [_due(now)], actor)
+    if taken is None:
         return False
-    lead, taken = took
+    lead = taken.lead
     if lead.nurture_until is not None and lead.nurture_until <= now:
         path = "date"
         why = f"nurture ended on {lead.nurture_until:%Y-%m-%d %H:%M} UTC: back into routing"
     else:
         path = "score"
         why = f"score {lead.score} reached {lead.nurture_min_score}: back into routing"
-    _finish(lead, taken, path, why, now, actor)
+    _finish(taken, path, why, now, actor)
     return True
 
 
@@ -72,36 +72,32 @@ def release_on_event(lead_id: int, event_kind: str, actor: Actor) -> bool:
     """Release lead ``lead_id`` if it is in nurture and waits for an outside event or its
     score (already raised by the event) reached its mark; routes it. False otherwise."""
     ready = or_(Lead.nurture_waits_event.is_(True), _score_reached())
-    took = _take(lead_id, [ready], actor)
-    if took is None:
+    taken = _take(lead_id, [ready], actor)
+    if taken is None:
         return False
-    lead, taken = took
+    lead = taken.lead
     if lead.nurture_waits_event:
         path, why = "event", f"outside event ({event_kind}): back into routing"
     else:
         path = "score"
         why = f"score {lead.score} reached {lead.nurture_min_score} on an outside event " \
               f"({event_kind}): back into routing"  # fmt: skip
-    _finish(lead, taken, path, why, clock.now(), actor)
+    _finish(taken, path, why, clock.now(), actor)
     return True
 
 
 def _take(
     lead_id: int, where: list[ColumnElement[bool]], actor: Actor
-) -> tuple[Lead, lifecycle.Taken] | None:
-    taken = lifecycle.take(
+) -> lifecycle.Taken | None:
+    return lifecycle.take(
         lead_id, LeadStatus.UNASSIGNED, kind="released", actor=actor,
         start=[LeadStatus.NURTURE], where=where,
     )  # fmt: skip
-    if taken is None:
-        return None
-    return taken.lead, taken
 
 
-def _finish(
-    lead: Lead, taken: lifecycle.Taken, path: str, why: str, now: datetime, actor: Actor
-) -> None:
-    lifecycle.finish(lead, taken, reason=why, data=_data(lead, path))
+def _finish(taken: lifecycle.Taken, path: str, why: str, now: datetime, actor: Actor) -> None:
+    lead = taken.lead
+    lifecycle.finish(taken, reason=why, data=_data(lead, path))
     maturity.leave(lead, now)
     db.session.flush()
     route(lead, actor=actor)

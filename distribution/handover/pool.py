@@ -192,7 +192,7 @@ def claim(scope: Scope, lead_id: Any, actor: Actor) -> Assignment:
     )
     db.session.add(held)
     db.session.flush()
-    lifecycle.finish(lead, taken, assignment=held, data={"accepted_via": actor.via})
+    lifecycle.finish(taken, assignment=held, data={"accepted_via": actor.via})
     return held
 
 
@@ -208,7 +208,7 @@ def time_out(lead_id: int, now: datetime, actor: Actor) -> bool:
     vendor = db.session.get(Vendor, lead.vendor_id)
     assert vendor is not None
     lifecycle.finish(
-        lead, taken,
+        taken,
         reason="nobody claimed it within its pool window: back to the vendor for nurture",
         data=maturity.enter(lead, vendor, "pool_timeout"),
     )  # fmt: skip

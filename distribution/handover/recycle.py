@@ -66,7 +66,7 @@ def recycle(lead_id: int, now: datetime, actor: Actor) -> bool:
         f"lost {lost.closed_at:%Y-%m-%d} ({label}); recycled after {days.get(reason)} days, "
         f"back {maturity.way_back(lead)}"
     )
-    lifecycle.finish(lead, taken, reason=why, assignment=lost, data=data)
+    lifecycle.finish(taken, reason=why, assignment=lost, data=data)
     return True
 
 

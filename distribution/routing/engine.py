@@ -185,7 +185,7 @@ def route_by_id(
     lead.rule_set_version = decision.trace.get("rule_set_version")
     lead.route_attempts = (lead.route_attempts or 0) + 1
     rule_data = {"rule_id": decision.rule.id} if decision.rule else {}
-    lifecycle.finish(lead, taken, reason=decision.reason, data=rule_data)
+    lifecycle.finish(taken, reason=decision.reason, data=rule_data)
     now = clock.now()
     if decision.outcome is LeadStatus.OFFERED:
         _offer(vendor, lead, decision, now, actor)
@@ -212,7 +212,7 @@ def _held_for_review(vendor: Vendor, lead: Lead, taken: lifecycle.Taken) -> bool
     reason = f"fraud score {lead.fraud_score} reached the review threshold {threshold}"
     data = {"fraud_score": lead.fraud_score, "threshold": threshold}
     why = f"{reason} ({names})" if names else reason
-    lifecycle.divert(lead, taken, LeadStatus.REVIEW, kind="review", reason=why, data=data)
+    lifecycle.divert(taken, LeadStatus.REVIEW, kind="review", reason=why, data=data)
     return True
 
 

@@ -93,7 +93,7 @@ def test_take_moves_only_a_lead_still_in_its_start_and_says_which_start_it_left(
     taken = lifecycle.take(second.id, LeadStatus.ROUTED, kind="routed", actor=ROUTING, start=starts)
     assert taken is not None and taken.start is LeadStatus.UNASSIGNED
     db.session.refresh(second)
-    lifecycle.finish(second, taken, reason="rule 1")
+    lifecycle.finish(taken, reason="rule 1")
     # The same lead again: it has left both starts, so nobody else takes it.
     again = lifecycle.take(second.id, LeadStatus.ROUTED, kind="routed", actor=ROUTING, start=starts)
     db.session.commit()
