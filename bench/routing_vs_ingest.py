@@ -6,7 +6,7 @@ On PostgreSQL, with the vendor's settings as shipped (dedupe on): one gunicorn
 worker takes ``--leads`` JSON leads (accepted per second); then, in this process,
 the routing job (``route_waiting``, what an RQ worker runs) routes every one of
 them: the decision, the offer (assignment), its outbox row (a delivery to the
-partner's CRM), the events and a commit per lead (routed per second). The
+partner's CRM), the events and the commits, in the job's batches (routed per second). The
 figure is routed/s over accepted/s: at 1 or more one routing worker keeps up
 with one web worker. It also prints the SQL statements per routed lead, counted
 with a SQLAlchemy event listener, and where the statements go.
@@ -53,25 +53,46 @@ def set_up_routing(vendor_id: int) -> None:
     db.session.commit()
 
 
-def route_all(vendor_id: int) -> tuple[float, int, collections.Counter[str]]:
-    """Routed leads per second, how many, and the statements they took (by kind)."""
+def route_all(vendor_id: int) -> tuple[float, int, collections.Counter[str], dict[str, float]]:
+    """Routed leads per second, how many, the statements they took (by kind) and the
+    seconds spent waiting on each kind (sent to answer read, commits included)."""
     from distribution.db import db
     from distribution.routing.jobs import route_waiting
 
     route_waiting(vendor_id, limit=WARM)
     statements: collections.Counter[str] = collections.Counter()
+    waited: dict[str, float] = collections.defaultdict(float)
+    sent: list[float] = []
 
-    def count(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore
+    def before(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore
         statements[_kind(statement)] += 1
+        sent.append(time.perf_counter())
 
-    event.listen(db.engine, "before_cursor_execute", count)
+    def after(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore
+        waited[_kind(statement)] += time.perf_counter() - sent.pop()
+
+    def commit(_session) -> None:  # type: ignore
+        statements["COMMIT"] += 1
+        sent.append(time.perf_counter())
+
+    def committed(_session) -> None:  # type: ignore
+        waited["COMMIT"] += time.perf_counter() - sent.pop()
+
+    hooks = [
+        (db.engine, "before_cursor_execute", before),
+        (db.engine, "after_cursor_execute", after),
+        (db.session, "before_commit", commit),
+        (db.session, "after_commit", committed),
+    ]
+    for target, name, hook in hooks:
+        event.listen(target, name, hook)
     started = time.perf_counter()
     outcomes = route_waiting(vendor_id)
     seconds = time.perf_counter() - started
-    event.remove(db.engine, "before_cursor_execute", count)
+    for target, name, hook in hooks:
+        event.remove(target, name, hook)
     routed = sum(outcomes.values())
-    statements["COMMIT"] = routed  # not a cursor statement, but a round trip per lead
-    return routed / seconds, routed, statements
+    return routed / seconds, routed, statements, waited
 
 
 def _kind(statement: str) -> str:
@@ -102,15 +123,18 @@ def main() -> None:
                       "OUTBOUND_ALLOW_HOSTS": "127.0.0.1"})  # fmt: skip
     with app.app_context():
         set_up_routing(vendor_id)
-        routed_per_s, routed, statements = route_all(vendor_id)
+        routed_per_s, routed, statements, waited = route_all(vendor_id)
     ratio = routed_per_s / accepted
     per_lead = sum(statements.values()) / max(routed, 1)
     print(f"intake, 1 gunicorn worker:  {accepted:8.1f} leads/s accepted ({errors} errors)")
     print(f"routing, 1 worker:          {routed_per_s:8.1f} leads/s routed ({routed} leads, "
           f"{1000 / routed_per_s:.2f} ms each)")  # fmt: skip
-    print(f"round trips per routed lead: {per_lead:.1f}")
+    print(f"round trips per routed lead: {per_lead:.1f}, with the ms each kind waited a lead")
     for kind, n in statements.most_common():
-        print(f"  {n / max(routed, 1):5.2f}  {kind}")
+        ms = 1000 * waited[kind] / max(routed, 1)
+        print(f"  {n / max(routed, 1):5.2f}  {ms:6.2f} ms  {kind}")
+    in_sql = 1000 * sum(waited.values()) / max(routed, 1)
+    print(f"  waiting on the database {in_sql:.2f} ms a lead of {1000 / routed_per_s:.2f} ms")
     print(f"routed/accepted ratio: {ratio:.2f}  (target >= {TARGET}) on PostgreSQL")
     print(json.dumps({"name": "routing_vs_ingest", "figure": round(ratio, 3),
                       "target": f">= {TARGET}", "round_trips_per_lead": round(per_lead, 1),

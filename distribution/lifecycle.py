@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from distribution import clock, events
 from distribution.actors import Actor, ActorKind
@@ -167,6 +167,7 @@ def take(
     actor: Actor,
     start: Iterable[LeadStatus],
     where: Iterable[Any] = (),
+    locked: bool = False,
 ) -> Taken | None:
     """Move lead ``lead_id`` to ``to`` in one conditional UPDATE; None when it was not there.
 
@@ -177,6 +178,13 @@ def take(
     Two callers racing for one lead cannot both win: the database decides. The
     move's event is written by ``finish`` with the same ``Taken``, whose ``lead`` is
     the row the UPDATE returned (the session's copy, refreshed: no second read).
+
+    ``locked`` suits a caller that writes the lead again before it commits (routing
+    writes its decision): on PostgreSQL the lead is then taken by locking its row
+    (``SELECT … FOR UPDATE``, rechecked by PostgreSQL against a racer's commit) and
+    moved in the session only, so the caller's flush writes the move and its own
+    changes as one row version; each UPDATE of ``lead`` writes an entry in every one
+    of its indexes. SQLite has no row locks, so there the UPDATE stays the claim.
     """
     conditions = tuple(where)
     states = list(start)
@@ -186,14 +194,22 @@ def take(
         for state in states:
             allowed(state, to, kind, actor)  # raises, saying why
         raise TransitionRefused(f"no state given to take a lead {kind!r} from")
+    lock = locked and db.session.get_bind().dialect.name == "postgresql"
     for state in permitted:
-        lead = db.session.scalars(
-            update(Lead)
-            .where(Lead.id == lead_id, Lead.status == state, *conditions)
-            .values(status=to, updated_at=clock.now())
-            .returning(Lead)
-            .execution_options(synchronize_session=False, populate_existing=True)
-        ).first()
+        matching = (Lead.id == lead_id, Lead.status == state, *conditions)
+        fresh = {"populate_existing": True}
+        if lock:
+            lead = db.session.scalars(
+                select(Lead).where(*matching).with_for_update(), execution_options=fresh
+            ).first()
+            if lead is not None:
+                lead.status, lead.updated_at = to, clock.now()
+        else:
+            lead = db.session.scalars(
+                update(Lead).where(*matching).values(status=to, updated_at=clock.now())
+                .returning(Lead),
+                execution_options={"synchronize_session": False, **fresh},
+            ).first()  # fmt: skip
         if lead is not None:
             return Taken(lead, state, to, kind, actor)
     return None

@@ -86,9 +86,7 @@ def release_on_event(lead_id: int, event_kind: str, actor: Actor) -> bool:
     return True
 
 
-def _take(
-    lead_id: int, where: list[ColumnElement[bool]], actor: Actor
-) -> lifecycle.Taken | None:
+def _take(lead_id: int, where: list[ColumnElement[bool]], actor: Actor) -> lifecycle.Taken | None:
     return lifecycle.take(
         lead_id, LeadStatus.UNASSIGNED, kind="released", actor=actor,
         start=[LeadStatus.NURTURE], where=where,

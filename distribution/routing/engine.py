@@ -171,16 +171,21 @@ def route_by_id(
     vendor, rule_set = setup
     # The state the caller last saw is tried first: usually one statement.
     order = sorted(ROUTABLE, key=lambda state: state is not last_seen)
-    taken = lifecycle.take(lead_id, LeadStatus.ROUTED, kind="routed", actor=actor, start=order)
+    taken = lifecycle.take(
+        lead_id, LeadStatus.ROUTED, kind="routed", actor=actor, start=order, locked=True
+    )
     if taken is None:
         return None
     lead = taken.lead
     if _held_for_review(vendor, lead, taken):
         return None
-    ledger = DatabaseLedger(vendor, index_for(vendor, fresh=True))
-    decision = decide(vendor, lead, rule_set, ledger=ledger)
-    if decision.outcome is LeadStatus.OFFERED:
-        decision = _hold_capacity(vendor, lead, rule_set, decision, ledger)
+    # The lead is written once, with the decision: deciding reads partners and
+    # assignments, never this lead's row, so nothing needs flushing before it.
+    with db.session.no_autoflush:
+        ledger = DatabaseLedger(vendor, index_for(vendor, fresh=True))
+        decision = decide(vendor, lead, rule_set, ledger=ledger)
+        if decision.outcome is LeadStatus.OFFERED:
+            decision = _hold_capacity(vendor, lead, rule_set, decision, ledger)
     lead.routing_trace = decision.trace
     lead.rule_set_version = decision.trace.get("rule_set_version")
     lead.route_attempts = (lead.route_attempts or 0) + 1

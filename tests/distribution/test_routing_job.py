@@ -1,0 +1,155 @@
+"""The routing job (``route_waiting``): leads committed in batches, nothing lost or done
+twice when one lead of a batch fails, and two jobs racing for the same leads."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from distribution.db import db
+from distribution.models import Assignment, Lead, LeadEvent, LeadStatus
+from distribution.routing import jobs
+from distribution.routing.jobs import BATCH_LEADS, route_waiting
+from tests.buyers import accepts, buyer
+from tests.connectors.outbound_peers import BuyerEndpoint
+from tests.handover import leads, publish, rule, west_partner
+
+
+@pytest.fixture
+def one_batch(monkeypatch):
+    """A batch closes on its count alone, however slow the machine running the test."""
+    monkeypatch.setattr(jobs, "BATCH_SECONDS", 3600.0)
+
+
+@contextmanager
+def events_refused_for(lead_id: int, is_postgres: bool):
+    """The database refuses every event of lead ``lead_id``: its routing fails in the
+    flush, as it would on a real database error, after the leads before it."""
+    if is_postgres:
+        create = [
+            "CREATE FUNCTION refuse_event() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF NEW.lead_id = {lead_id} THEN RAISE EXCEPTION 'refused'; END IF; "
+            "RETURN NEW; END $$",
+            "CREATE TRIGGER refuse_event BEFORE INSERT ON lead_event "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_event()",
+        ]
+        drop = ["DROP TRIGGER refuse_event ON lead_event", "DROP FUNCTION refuse_event()"]
+    else:
+        create = [
+            f"CREATE TRIGGER refuse_event BEFORE INSERT ON lead_event WHEN NEW.lead_id = "
+            f"{lead_id} BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        ]
+        drop = ["DROP TRIGGER refuse_event"]
+    for statement in create:
+        db.session.execute(text(statement))
+    db.session.commit()
+    try:
+        yield
+    finally:
+        db.session.rollback()
+        for statement in drop:
+            db.session.execute(text(statement))
+        db.session.commit()
+
+
+def statuses(ids: list[int]) -> list[LeadStatus]:
+    db.session.expire_all()
+    return [db.session.get(Lead, lead_id).status for lead_id in ids]
+
+
+def routed_events(lead_id: int) -> int:
+    return db.session.scalar(
+        select(func.count(LeadEvent.id)).where(
+            LeadEvent.lead_id == lead_id, LeadEvent.kind == "routed"
+        )
+    )
+
+
+def test_a_failing_lead_keeps_the_leads_routed_before_it_and_raises(world, is_postgres, one_batch):
+    vendor = world.vendor()
+    partner = west_partner(world, vendor, "West")
+    publish(vendor, rule("All", strategy="round_robin"))
+    ids = [lead.id for lead in leads(vendor, 5)]
+    assert BATCH_LEADS > 5  # all five would have gone in one batch
+
+    with events_refused_for(ids[2], is_postgres), pytest.raises(DBAPIError):
+        route_waiting(vendor.id)
+
+    offered, received = LeadStatus.OFFERED, LeadStatus.RECEIVED
+    assert statuses(ids) == [offered, offered, received, received, received]
+    # The two before the failure were routed again alone, never twice.
+    assert [routed_events(lead_id) for lead_id in ids] == [1, 1, 0, 0, 0]
+    given = Counter(db.session.scalars(select(Assignment.lead_id)))
+    assert given == {ids[0]: 1, ids[1]: 1}
+
+    # Once the database takes its events again, the next run routes the rest.
+    assert route_waiting(vendor.id) == {"offered": 3}
+    assert statuses(ids) == [offered] * 5
+    assert {a.partner_id for a in db.session.scalars(select(Assignment))} == {partner.id}
+
+
+def test_a_lead_sold_before_a_failure_is_not_posted_to_its_buyer_again(
+    app, world, is_postgres, one_batch
+):
+    """The buyer's post went out when the lead sold: the sale is committed there and
+    then, so a later lead's failure cannot roll it back and sell it a second time."""
+    app.config["OUTBOUND_ALLOW_HOSTS"] = "127.0.0.1"
+    vendor = world.vendor()
+    with BuyerEndpoint() as endpoint:
+        buyer(vendor, "Taker", endpoint)
+        accepts(endpoint, times=3)
+        publish(vendor, rule("Sell", action="sell", fallback="pool"))
+        first, second = (lead.id for lead in leads(vendor, 2))
+
+        with events_refused_for(second, is_postgres), pytest.raises(DBAPIError):
+            route_waiting(vendor.id)
+
+        assert statuses([first, second]) == [LeadStatus.SOLD, LeadStatus.RECEIVED]
+        assert len(endpoint.received) == 1
+        assert endpoint.received[0].json()["email"] == "lead0@example.com"
+
+
+@pytest.mark.postgres_only
+def test_two_jobs_routing_the_same_leads_offer_each_lead_once(app, world, is_postgres):
+    """Each job takes a lead by locking its row; the other waits for that batch to
+    commit, sees the lead moved on, and skips it."""
+    if not is_postgres:
+        pytest.skip("SQLite serializes writers; the race is meaningful on PostgreSQL")
+    vendor = world.vendor()
+    partners = [west_partner(world, vendor, f"P{n}") for n in range(3)]
+    publish(vendor, rule("All", strategy="round_robin"))
+    ids = [lead.id for lead in leads(vendor, 3 * BATCH_LEADS)]
+    vendor_id = vendor.id
+    barrier = threading.Barrier(2)
+    outcomes: list[dict[str, int]] = []
+    errors: list[Exception] = []
+
+    def job() -> None:
+        with app.app_context():
+            try:
+                barrier.wait()
+                outcomes.append(route_waiting(vendor_id))
+            except Exception as exc:  # surfaced below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=job) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sum(outcome.get("offered", 0) for outcome in outcomes) == len(ids)
+    assert statuses(ids) == [LeadStatus.OFFERED] * len(ids)
+    given = Counter(db.session.scalars(select(Assignment.lead_id)))
+    assert set(given) == set(ids) and set(given.values()) == {1}
+    assert [routed_events(lead_id) for lead_id in ids] == [1] * len(ids)
+    shares = Counter(db.session.scalars(select(Assignment.partner_id)))
+    assert set(shares) == {p.id for p in partners}
