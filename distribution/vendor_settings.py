@@ -68,6 +68,9 @@ DEFAULT_FRAUD_REVIEW_THRESHOLD = 70
 
 BRAND_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
+# Where ``VendorSettings.of`` keeps a vendor's reading, beside the bag it read.
+_KEPT = "_leadrelay_settings_read"
+
 # Past this a day or hour count is a typo, and ``now + timedelta(days=...)`` would overflow.
 _MAX_COUNT = 1_000_000
 
@@ -126,8 +129,20 @@ class VendorSettings:
 
     @classmethod
     def of(cls, vendor: Vendor) -> VendorSettings:
-        """The settings of ``vendor``."""
-        return cls.parse(vendor.settings or {})
+        """The settings of ``vendor``, read once per loaded copy of its settings bag.
+
+        One lead's intake or routing asks several times; the bag is replaced, never
+        changed in place, when settings are saved or the row is loaded again, so the
+        reading is kept beside the very bag it came from. What it returns is shared
+        by those callers: read it, never change it.
+        """
+        bag = vendor.settings
+        kept = vendor.__dict__.get(_KEPT)
+        if kept is not None and kept[0] is bag:
+            return kept[1]
+        settings = cls.parse(bag or {})
+        vendor.__dict__[_KEPT] = (bag, settings)
+        return settings
 
     @classmethod
     def parse(cls, bag: Mapping[str, Any]) -> VendorSettings:

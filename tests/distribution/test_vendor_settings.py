@@ -105,3 +105,17 @@ def test_a_garbled_batch_limit_still_holds_a_batch_to_the_default_100(world):
     rows = "email,country\n" + "".join(f"lead{i}@example.com,US\n" for i in range(101))
     with pytest.raises(BatchTooLarge, match="the limit is 100"):
         receive(vendor, rows.encode(), "text/csv", ORIGIN)
+
+
+def test_a_reading_is_kept_until_the_settings_are_saved_or_loaded_again(world):
+    """Intake and routing ask several times a lead; what changed is read at once."""
+    vendor = world.vendor()
+    first = VendorSettings.of(vendor)
+    assert VendorSettings.of(vendor) is first
+    vendor.settings = dict(vendor.settings or {}) | {"dedupe_window_days": 7}
+    saved = VendorSettings.of(vendor)
+    assert saved.dedupe_window_days == 7 and saved is not first
+    db.session.commit()
+    db.session.expire(vendor)  # another process may have changed the row
+    reloaded = VendorSettings.of(vendor)
+    assert reloaded.dedupe_window_days == 7 and reloaded is not saved
