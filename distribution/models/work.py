@@ -28,12 +28,15 @@ class Assignment(Model):
     __tablename__ = "assignment"
     __table_args__ = (
         Index("ix_assignment_partner_status", "partner_id", "status"),
+        # A daily cap counts the partner's offers of today, not its whole history.
+        Index("ix_assignment_partner_offered", "partner_id", "offered_at"),
         Index("ix_assignment_vendor_offered", "vendor_id", "offered_at"),
         Index("ix_assignment_status_expires", "status", "expires_at"),
         Index("ix_assignment_status_followup_due", "status", "followup_due_at"),
         Index("ix_assignment_lead", "lead_id"),
-        # Round robin and weighted shares ask, per rule, who got what.
-        Index("ix_assignment_rule_partner", "rule_id", "partner_id"),
+        # Round robin and weighted shares ask, per rule, who got what; round robin
+        # asks each partner's last id, one step down the index.
+        Index("ix_assignment_rule_partner", "rule_id", "partner_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(_BIGID, primary_key=True)

@@ -151,8 +151,9 @@ def _owner_first(
 def _ranked(
     eligible: Sequence[Candidate], strategy: str, rule_id: int | None, ledger: Ledger
 ) -> list[tuple[Candidate, str]]:
+    ids = [c.partner.id for c in eligible]
     if strategy == "weighted":
-        counts = ledger.given(rule_id, "count") if rule_id is not None else {}
+        counts = ledger.given(rule_id, "count", ids) if rule_id is not None else {}
 
         def share(c: Candidate) -> float:
             return counts.get(c.partner.id, 0) / max(c.partner.weight, 1)
@@ -163,7 +164,7 @@ def _ranked(
                 f"{c.partner.weight}, the furthest below its share")
             for c in ranked
         ]  # fmt: skip
-    last = ledger.given(rule_id, "last") if rule_id is not None else {}
+    last = ledger.given(rule_id, "last", ids) if rule_id is not None else {}
     ranked = sorted(eligible, key=lambda c: (last.get(c.partner.id, 0), c.partner.id))
     return [
         (c, "round robin: " + ("waited longest since its last lead from this rule"

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, literal, select, union_all
 
 from distribution.db import db
-from distribution.models import Assignment, AssignmentStatus, Vendor
+from distribution.models import Assignment, AssignmentStatus, Partner, Vendor
 from distribution.routing.partners import PartnerIndex, index_for
 from distribution.shapes import LeadShape
 
@@ -35,8 +35,9 @@ class Ledger(Protocol):
     def loads(self, partner_ids: list[int], now: datetime) -> tuple[dict[int, int], dict[int, int]]:
         """Per partner: open leads, and leads offered since the start of ``now``'s day."""
 
-    def given(self, rule_id: int, kind: str) -> dict[int, int]:
-        """Per partner, for ``rule_id``: ``count`` of leads given, or ``last`` (a rising turn)."""
+    def given(self, rule_id: int, kind: str, partner_ids: list[int]) -> dict[int, int]:
+        """Per partner of ``partner_ids`` that had any, for ``rule_id``: ``count`` of leads
+        given, or ``last`` (a rising turn)."""
 
 
 class DatabaseLedger:
@@ -74,12 +75,21 @@ class DatabaseLedger:
             found[kind][partner_id] = count
         return found["open"], found["today"]
 
-    def given(self, rule_id: int, kind: str) -> dict[int, int]:
-        # All of the rule's assignments: the (rule, partner) index answers this without
-        # a list of thousands of partner ids.
-        aggregate = func.count(Assignment.id) if kind == "count" else func.max(Assignment.id)
+    def given(self, rule_id: int, kind: str, partner_ids: list[int]) -> dict[int, int]:
+        if kind == "last":
+            # Each partner's last id is one step down (rule, partner, id), however many
+            # leads the rule has given; grouping them all read every one, for every lead.
+            last = (
+                select(func.max(Assignment.id))
+                .where(Assignment.rule_id == rule_id, Assignment.partner_id == Partner.id)
+                .scalar_subquery()
+            )
+            rows = db.session.execute(select(Partner.id, last).where(Partner.id.in_(partner_ids)))
+            return {partner_id: value for partner_id, value in rows if value is not None}
+        # A count reads the rule's entries of the (rule, partner) index alone, without a
+        # list of thousands of partner ids.
         rows = db.session.execute(
-            select(Assignment.partner_id, aggregate)
+            select(Assignment.partner_id, func.count(Assignment.id))
             .where(Assignment.rule_id == rule_id)
             .group_by(Assignment.partner_id)
         )
@@ -124,7 +134,7 @@ class MemoryLedger:
         today = {p: self._days[(p, day)] for p in partner_ids}
         return {p: self._open[p] for p in partner_ids}, today
 
-    def given(self, rule_id: int, kind: str) -> dict[int, int]:
+    def given(self, rule_id: int, kind: str, partner_ids: list[int]) -> dict[int, int]:
         source: Iterable[tuple[int, int]] = (
             self._count.get(rule_id, Counter()).items()
             if kind == "count"
