@@ -184,7 +184,7 @@ def reserve(vendor: Vendor, partner: PartnerCard, now: datetime) -> str | None:
     write rather than over-count. A partner without caps has nothing to count, so
     nothing is locked for it.
     """
-    if not _capped(partner):
+    if not capped(partner):
         return None
     candidate = Candidate(partner)
     stmt = select(Partner.id).where(Partner.id == partner.id).with_for_update()
@@ -245,7 +245,8 @@ def _static_reason(
     return None
 
 
-def _capped(partner: PartnerCard) -> bool:
+def capped(partner: PartnerCard) -> bool:
+    """Whether ``partner`` has a cap, so that ``reserve`` locks its row to count it."""
     return partner.open_lead_cap is not None or partner.daily_cap is not None
 
 
@@ -255,7 +256,7 @@ def _check_capacity(
     """Count the loads of ``candidates`` with a cap (``every``: of all of them, for the
     strategies that rank by load) and exclude those at a cap."""
     if not every:
-        candidates = [c for c in candidates if _capped(c.partner)]
+        candidates = [c for c in candidates if capped(c.partner)]
     if not candidates:
         return
     open_counts, today = ledger.loads([c.partner.id for c in candidates], now)

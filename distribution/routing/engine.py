@@ -60,6 +60,8 @@ class Decision:
     partner: PartnerCard | None = None
     pool: list[PartnerCard] = field(default_factory=list)
     trace: dict[str, Any] = field(default_factory=dict)
+    # The chosen partner's row is locked until the routing commits (``cand.reserve``).
+    holds_partner: bool = False
 
 
 def decide(
@@ -158,6 +160,7 @@ def route_by_id(
     actor: Actor = ROUTING,
     *,
     last_seen: LeadStatus = LeadStatus.RECEIVED,
+    waiting_only: bool = False,
 ) -> Decision | None:
     """``route`` for a lead known by id (last seen in ``last_seen``): the routing job's way,
     which reads the lead once, as taken, instead of before and after taking it.
@@ -169,8 +172,14 @@ def route_by_id(
     if setup is None:
         return None
     vendor, rule_set = setup
-    # The state the caller last saw is tried first: usually one statement.
-    order = sorted(ROUTABLE, key=lambda state: state is not last_seen)
+    # The state the caller last saw is tried first: usually one statement. The routing
+    # job takes only leads still waiting as received: one another job has just left
+    # unassigned is not routed a second time.
+    order = (
+        [LeadStatus.RECEIVED]
+        if waiting_only
+        else sorted(ROUTABLE, key=lambda state: state is not last_seen)
+    )
     taken = lifecycle.take(
         lead_id, LeadStatus.ROUTED, kind="routed", actor=actor, start=order, locked=True
     )
@@ -317,6 +326,7 @@ def _hold_capacity(
         decision.partner = None
     if races:
         decision.trace["races"] = races
+    decision.holds_partner = decision.partner is not None and cand.capped(decision.partner)
     return decision
 
 

@@ -9,9 +9,15 @@ committed together: up to ``BATCH_LEADS`` of them, or what was routed in
 ``BATCH_SECONDS``, whichever comes first (a lead's offer leaves at its batch's
 commit, so the second bounds what batching adds to its speed to lead). A lead
 offered to buyers is committed at once: their pings and posts have already gone
-out and must never be undone by a later lead's failure. When a lead fails, its
-batch is rolled back and routed again a lead per commit, so the leads before it
-are kept and the failure is raised for that lead alone, as before.
+out and must never be undone by a later lead's failure. So is a lead offered to a
+partner with a cap, whose row routing locks to count it: a transaction then never
+holds one partner while it waits for another, and two jobs cannot lock partners
+in opposite orders (leads themselves are taken in id order by every job).
+
+When a lead fails, its batch is rolled back and routed again a lead per commit,
+so the leads before it are kept and the failure is raised for that lead alone,
+as before. A job takes only leads still received: one that another job has just
+left unassigned is not routed twice.
 """
 
 from __future__ import annotations
@@ -82,7 +88,7 @@ def route_waiting(vendor_id: int, limit: int | None = None) -> dict[str, int]:
     started = time.monotonic()
     for lead_id in db.session.scalars(waiting).all():
         try:
-            decision = route_by_id(vendor_id, lead_id)
+            decision = route_by_id(vendor_id, lead_id, waiting_only=True)
         except Exception:
             db.session.rollback()
             for redo in [*(done for done, _decision in batch), lead_id]:
@@ -90,8 +96,10 @@ def route_waiting(vendor_id: int, limit: int | None = None) -> dict[str, int]:
             batch, started = [], time.monotonic()
             continue
         batch.append((lead_id, decision))
-        sold = decision is not None and decision.outcome is LeadStatus.SOLD
-        if sold or len(batch) >= BATCH_LEADS or time.monotonic() - started >= BATCH_SECONDS:
+        alone = decision is not None and (
+            decision.outcome is LeadStatus.SOLD or decision.holds_partner
+        )
+        if alone or len(batch) >= BATCH_LEADS or time.monotonic() - started >= BATCH_SECONDS:
             db.session.commit()
             for _lead_id, routed in batch:
                 _count(counts, routed)
@@ -106,7 +114,7 @@ def route_waiting(vendor_id: int, limit: int | None = None) -> dict[str, int]:
 
 def _route_alone(vendor_id: int, lead_id: int) -> Decision | None:
     """Route one lead of a rolled-back batch and commit it."""
-    decision = route_by_id(vendor_id, lead_id)
+    decision = route_by_id(vendor_id, lead_id, waiting_only=True)
     db.session.commit()
     return decision
 

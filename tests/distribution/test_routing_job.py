@@ -8,7 +8,7 @@ from collections import Counter
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from distribution.db import db
@@ -114,16 +114,51 @@ def test_a_lead_sold_before_a_failure_is_not_posted_to_its_buyer_again(
         assert endpoint.received[0].json()["email"] == "lead0@example.com"
 
 
+@pytest.mark.parametrize(
+    ("cap", "offered", "commits"),
+    # Uncapped: three full batches (the closing commit has nothing left to write).
+    # Capped at 5 twice: a commit per offer, then the 50 leads left unassigned in
+    # batches of 20, 20 and the 10 of the closing commit.
+    [(None, 3 * BATCH_LEADS, 3), (5, 10, 10 + 3)],
+)
+def test_leads_commit_together_unless_their_partner_is_locked_for_its_cap(
+    world, one_batch, cap, offered, commits
+):
+    """A partner with a cap is locked while its loads are counted: its lead commits
+    alone, so no job holds one partner while waiting for another."""
+    vendor = world.vendor()
+    for n in range(2):
+        west_partner(world, vendor, f"P{n}", open_lead_cap=cap)
+    publish(vendor, rule("All", strategy="round_robin"))
+    leads(vendor, 3 * BATCH_LEADS)
+    assert BATCH_LEADS == 20
+    seen = []
+
+    def committed(connection) -> None:  # type: ignore[no-untyped-def]
+        seen.append(connection)  # the database's COMMIT, not a savepoint's release
+
+    event.listen(db.engine, "commit", committed)
+    try:
+        outcome = route_waiting(vendor.id)
+    finally:
+        event.remove(db.engine, "commit", committed)
+    assert outcome.get("offered") == offered
+    assert len(seen) == commits
+
+
 @pytest.mark.postgres_only
-def test_two_jobs_routing_the_same_leads_offer_each_lead_once(app, world, is_postgres):
+@pytest.mark.parametrize("cap", [None, 12])
+def test_two_jobs_routing_the_same_leads_offer_each_lead_once(app, world, is_postgres, cap):
     """Each job takes a lead by locking its row; the other waits for that batch to
-    commit, sees the lead moved on, and skips it."""
+    commit, sees the lead moved on, and skips it. With caps, each job locks partners
+    too, and no two lock them in opposite orders (no deadlock, no cap exceeded)."""
     if not is_postgres:
         pytest.skip("SQLite serializes writers; the race is meaningful on PostgreSQL")
     vendor = world.vendor()
-    partners = [west_partner(world, vendor, f"P{n}") for n in range(3)]
+    partners = [west_partner(world, vendor, f"P{n}", open_lead_cap=cap) for n in range(3)]
     publish(vendor, rule("All", strategy="round_robin"))
     ids = [lead.id for lead in leads(vendor, 3 * BATCH_LEADS)]
+    offered = len(ids) if cap is None else 3 * cap
     vendor_id = vendor.id
     barrier = threading.Barrier(2)
     outcomes: list[dict[str, int]] = []
@@ -146,10 +181,14 @@ def test_two_jobs_routing_the_same_leads_offer_each_lead_once(app, world, is_pos
         thread.join()
 
     assert errors == []
-    assert sum(outcome.get("offered", 0) for outcome in outcomes) == len(ids)
-    assert statuses(ids) == [LeadStatus.OFFERED] * len(ids)
+    assert sum(outcome.get("offered", 0) for outcome in outcomes) == offered
+    assert Counter(statuses(ids)) == {LeadStatus.OFFERED: offered} | (
+        {} if cap is None else {LeadStatus.UNASSIGNED: len(ids) - offered}
+    )
     given = Counter(db.session.scalars(select(Assignment.lead_id)))
-    assert set(given) == set(ids) and set(given.values()) == {1}
+    assert len(given) == offered and set(given.values()) == {1}
     assert [routed_events(lead_id) for lead_id in ids] == [1] * len(ids)
     shares = Counter(db.session.scalars(select(Assignment.partner_id)))
     assert set(shares) == {p.id for p in partners}
+    if cap is not None:
+        assert set(shares.values()) == {cap}
