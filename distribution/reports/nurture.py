@@ -19,7 +19,7 @@ from statistics import median
 from sqlalchemy import case, exists, func, select
 
 from distribution import clock
-from distribution.db import db
+from distribution.db import db, without_jit
 from distribution.maturity import PATHS, REASONS
 from distribution.models import Assignment, AssignmentStatus, Lead, LeadEvent, LeadStatus
 from distribution.reports.period import Period
@@ -141,7 +141,8 @@ def _closes(scope: Scope, period: Period) -> tuple[Closes, Closes]:
     stmt = select(closed.c.status, closed.c.back, func.count()).group_by(
         closed.c.status, closed.c.back
     )
-    rows = db.session.execute(stmt)
+    with without_jit():  # the lookups' estimate made PostgreSQL compile for 0.8 s
+        rows = db.session.execute(stmt).all()
     tally = {(AssignmentStatus(status), bool(back)): n for status, back, n in rows}
 
     def closes(back: bool) -> Closes:
