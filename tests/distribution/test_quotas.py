@@ -74,6 +74,36 @@ def test_segments_by_region_product_and_tier(history):
     assert texas.leads.actual == 0
 
 
+def test_the_board_counts_every_quota_in_one_go_as_it_counts_each_alone(history):
+    h = history
+    # Tiers, a partner, a region, a whole-vendor quota and an upcoming one, side by side:
+    # counted together, each keeps its own segment, hand-overs and days.
+    rows = [
+        make(h, tier="gold", leads="9", capacity="5"),
+        make(h, tier="SILVER", leads="9", capacity="5"),
+        make(h, tier="gold", partner_id=str(h.gamma.id), leads="9", capacity="5"),
+        make(h, region="US-CA", partner_id=str(h.alpha.id), leads="20", capacity="10"),
+        make(h, region="US-OR", product="widget", leads="31", capacity="3"),
+        make(h, leads="10", capacity="10"),
+        make(h, first_day="2026-02-01", last_day="2026-02-28", leads="10", capacity="1"),
+    ]
+    figures = {
+        p.quota.id: (p.leads.actual, p.followups.actual)
+        for p in quota_progress.board(vendor_scope(h), TZ, REPORT_AT)
+    }
+    assert [figures[r.id] for r in rows] == [
+        (9, 5),
+        (4, 2),
+        (2, 1),
+        (7, 4),
+        (4, 2),
+        (13, 7),
+        (0, 0),
+    ]
+    alone = [quota_progress.progress(r, TZ, REPORT_AT) for r in rows]
+    assert [(p.leads.actual, p.followups.actual) for p in alone] == [figures[r.id] for r in rows]
+
+
 def test_on_track_before_the_start_and_at_the_end(history):
     h = history
     row = make(h, region="US-OR", leads="4", capacity="2")
