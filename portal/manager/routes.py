@@ -329,6 +329,7 @@ def plan() -> str:
     scope, zone = current_scope(), vendor_timezone()
     form, actual, result = _plan(scope)
     manager = current_user.role is Role.PARTNER_MANAGER
+    board, warnings = quota_progress.board_and_alerts(scope, zone)
     return render_template(
         "manager/planning.html",
         form=form,
@@ -336,8 +337,8 @@ def plan() -> str:
         plan=result,
         exports=_exports("plan") if result and manager else None,
         manager=manager,
-        board=quota_progress.board(scope, zone),
-        warnings=quota_progress.alerts(scope, zone),
+        board=board,
+        warnings=warnings,
         delete_form=DeleteForm(),
     )
 
