@@ -102,6 +102,18 @@ def test_the_board_counts_every_quota_in_one_go_as_it_counts_each_alone(history)
     ]
     alone = [quota_progress.progress(r, TZ, REPORT_AT) for r in rows]
     assert [(p.leads.actual, p.followups.actual) for p in alone] == [figures[r.id] for r in rows]
+    board, warnings = quota_progress.board_and_alerts(vendor_scope(h), TZ, REPORT_AT)
+    assert {p.quota.id: (p.leads.actual, p.followups.actual) for p in board} == figures
+    apart = quota_progress.alerts(vendor_scope(h), TZ, REPORT_AT)
+    assert [(a.label, a.projected, a.caps) for a in warnings] == [
+        (a.label, a.projected, a.caps) for a in apart
+    ]
+    # Promised for 4 weeks: 5 × 28 / 31 = 4.5 (tiers, Gamma), 9 (Alpha, all), 2.7 (Oregon).
+    assert {(a.label, a.projected) for a in warnings} == {
+        ("All partners, gold tier", 9),
+        ("All partners, US-OR · widget", 4),
+        ("All partners, all leads", 13),
+    }
 
 
 def test_on_track_before_the_start_and_at_the_end(history):
