@@ -201,8 +201,7 @@ def measure(app: Flask, vendor: Vendor, repeat: int) -> dict[str, float]:
         return list(db.session.scalars(stmt.limit(500)))
 
     def planning_page() -> object:
-        return (planning.actuals(scope, tz), quota_progress.board(scope, tz),
-                quota_progress.alerts(scope, tz))  # fmt: skip
+        return planning.actuals(scope, tz), quota_progress.board_and_alerts(scope, tz)
 
     def quota_page() -> object:
         return quotas.quota(scope, quota_id), quotas.partners_for_choice(scope)

@@ -1,6 +1,7 @@
 """The one SQLAlchemy handle of the project, bound to an app by ``portal.create_app``."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask_sqlalchemy import SQLAlchemy
@@ -124,3 +125,22 @@ def insert_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     with driver.cursor() as cursor, cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([process(row[n]) if process else row[n] for n, process in pairs])
+
+
+@contextmanager
+def without_jit() -> Iterator[None]:
+    """Run the statements inside with PostgreSQL's JIT off (elsewhere: nothing to do).
+
+    A report statement with many CASE figures costs enough for PostgreSQL to compile
+    it, and at a million rows the compiling took 0.1-0.7 s of a query of about one
+    second; it never paid back. The setting is the transaction's (``set_config``'s
+    ``is_local``), and what it was comes back afterwards.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    was = db.session.scalar(text("SELECT current_setting('jit')"))
+    db.session.execute(text("SELECT set_config('jit', 'off', true)"))
+    yield
+    # After an error the transaction is rolled back, and the setting with it.
+    db.session.execute(text("SELECT set_config('jit', :was, true)"), {"was": was})

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Row, Select, func, select
+from sqlalchemy.orm import aliased, joinedload
 
 from distribution import clock
 from distribution.db import db
@@ -115,6 +115,37 @@ def with_lead_and_partner(stmt: Select[Any]) -> Select[Any]:
     return stmt.options(joinedload(Assignment.lead), joinedload(Assignment.partner))
 
 
+def export_rows(stmt: Select[Any]) -> list[Row[Any]]:
+    """``drill``'s rows as the leads download shows them, as plain columns.
+
+    Each row has the assignment's ``lead_id``, ``id``, times, ``status``, reasons and
+    ``won_amount_cents``, its ``partner``'s name and its lead's ``source`` and ``campaign``.
+    No ORM objects, and none of a lead's JSON columns: at 310,000 rows building
+    assignments and leads and decoding their payloads took most of a minute.
+    """
+    named = aliased(Partner)
+    columns = (
+        stmt.with_only_columns(
+            Assignment.lead_id,
+            Assignment.id,
+            named.name.label("partner"),
+            Lead.source,
+            Lead.campaign,
+            Assignment.offered_at,
+            Assignment.accepted_at,
+            Assignment.first_followup_at,
+            Assignment.status,
+            Assignment.decline_reason,
+            Assignment.return_reason,
+            Assignment.lost_reason,
+            Assignment.won_amount_cents,
+        )
+        .join(named, named.id == Assignment.partner_id)
+        .join(Lead, Lead.id == Assignment.lead_id)
+    )
+    return list(db.session.execute(columns))
+
+
 def drill_page(
     scope: Scope,
     period: Period,
@@ -134,9 +165,7 @@ def drill_page(
     total = db.session.scalar(stmt.with_only_columns(func.count()).order_by(None)) or 0
     number = max(1, min(page, max(1, -(-total // DRILL_PAGE_SIZE))))
     rows = db.session.scalars(
-        with_lead_and_partner(stmt)
-        .limit(DRILL_PAGE_SIZE)
-        .offset((number - 1) * DRILL_PAGE_SIZE)
+        with_lead_and_partner(stmt).limit(DRILL_PAGE_SIZE).offset((number - 1) * DRILL_PAGE_SIZE)
     )
     return Page(items=list(rows), total=total, number=number, size=DRILL_PAGE_SIZE)
 

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import case, func
 
 from distribution import clock
-from distribution.db import db
+from distribution.db import db, without_jit
 from distribution.errors import FieldError, InvalidInput
 from distribution.models import Assignment, Lead, Partner
 from distribution.reports.figures import seconds_between
@@ -115,9 +115,7 @@ class Plan:
 
 def actuals(scope: Scope, tz: str, now: datetime | None = None) -> Actuals:
     """Flow, funnel ratios, deal size, holding time and caps over the last 90 days."""
-    now = now or clock.now()
-    last = today(tz, now)
-    period = Period(last - timedelta(days=LOOKBACK_DAYS - 1), last, tz)
+    period = _lookback(tz, now or clock.now())
     A = Assignment
     received = (
         db.session.scalar(
@@ -140,24 +138,15 @@ def actuals(scope: Scope, tz: str, now: datetime | None = None) -> Actuals:
         .group_by(A.lead_id)
         .subquery()
     )
-    handed, accepted, won, revenue = db.session.execute(
-        db.select(
-            func.count(),
-            func.coalesce(func.sum(per_lead.c.accepted), 0),
-            func.coalesce(func.sum(per_lead.c.won), 0),
-            func.coalesce(func.sum(per_lead.c.revenue), 0),
-        ).select_from(per_lead)
-    ).one()
-    held = db.session.scalar(
-        scope.select(Assignment)
-        .with_only_columns(func.avg(seconds_between(A.closed_at, A.accepted_at)))
-        .where(
-            A.accepted_at.is_not(None),
-            A.closed_at.is_not(None),
-            A.closed_at >= period.start,
-            A.closed_at < period.end,
-        )
-    )
+    with without_jit():
+        handed, accepted, won, revenue = db.session.execute(
+            db.select(
+                func.count(),
+                func.coalesce(func.sum(per_lead.c.accepted), 0),
+                func.coalesce(func.sum(per_lead.c.won), 0),
+                func.coalesce(func.sum(per_lead.c.revenue), 0),
+            ).select_from(per_lead)
+        ).one()
     cap_sum, uncapped = db.session.execute(
         scope.select(Partner)
         .with_only_columns(
@@ -172,10 +161,37 @@ def actuals(scope: Scope, tz: str, now: datetime | None = None) -> Actuals:
         accept_rate=accepted / handed if handed else None,
         close_rate=won / accepted if accepted else None,
         average_deal_cents=int(revenue // won) if won else None,
-        hold_days=float(held) / 86400 if held else DEFAULT_HOLD_DAYS,
+        hold_days=_hold_days(scope, period),
         capped_capacity=int(cap_sum or 0),
         uncapped_partners=int(uncapped or 0),
     )
+
+
+def _lookback(tz: str, now: datetime) -> Period:
+    """The last ``LOOKBACK_DAYS`` local days up to today."""
+    last = today(tz, now)
+    return Period(last - timedelta(days=LOOKBACK_DAYS - 1), last, tz)
+
+
+def hold_days(scope: Scope, tz: str, now: datetime | None = None) -> float:
+    """``Actuals.hold_days`` alone: how long accepted leads were held, over the last 90 days."""
+    return _hold_days(scope, _lookback(tz, now or clock.now()))
+
+
+def _hold_days(scope: Scope, period: Period) -> float:
+    """Average days from acceptance to close of the hand-overs closed in ``period``."""
+    A = Assignment
+    held = db.session.scalar(
+        scope.select(Assignment)
+        .with_only_columns(func.avg(seconds_between(A.closed_at, A.accepted_at)))
+        .where(
+            A.accepted_at.is_not(None),
+            A.closed_at.is_not(None),
+            A.closed_at >= period.start,
+            A.closed_at < period.end,
+        )
+    )
+    return float(held) / 86400 if held else DEFAULT_HOLD_DAYS
 
 
 def plan(given: PlanInput, current: Actuals, start: date) -> Plan:

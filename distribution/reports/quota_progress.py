@@ -27,14 +27,15 @@ Definitions (the page, the digest and the API say the same thing):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, func, literal, select
 
 from distribution import clock
-from distribution.db import db
+from distribution.db import db, without_jit
 from distribution.models import Assignment, Lead, LeadStatus, Partner, Quota
 from distribution.reports import planning
 from distribution.reports.period import local_midnight, today
@@ -137,83 +138,200 @@ class CapacityAlert:
         return f"{head}, room for {self.room:.0f} ({', '.join(room)})"
 
 
-def _segment(row: Quota) -> list[Any]:
-    """WHERE clauses on Lead for ``row``'s region and product."""
-    clauses: list[Any] = [Lead.vendor_id == row.vendor_id, Lead.status.not_in(NOT_QUALIFIED)]
-    if row.region:
-        country, _, state = row.region.partition("-")
-        clauses.append(Lead.country == country)
-        if state:
-            clauses.append(Lead.state == state)
-    if row.product:
-        clauses.append(func.lower(Lead.product) == row.product.lower())
-    return clauses
-
-
-def _handed(row: Quota, *extra: Any) -> Any:
-    """EXISTS a hand-over of the lead to the quota's partner / tier (any partner if neither)."""
-    clauses: list[Any] = [Assignment.lead_id == Lead.id, *extra]
+def _handed_to(row: Quota) -> Any:
+    """Whether a hand-over (Assignment joined to its Partner) went to ``row``'s partner / tier."""
+    clauses: list[Any] = []
     if row.partner_id is not None:
         clauses.append(Assignment.partner_id == row.partner_id)
     if row.tier:
-        tiered = select(Partner.id).where(
-            Partner.vendor_id == row.vendor_id, func.lower(Partner.tier) == row.tier.lower()
+        tier = row.tier.lower()
+        clauses += [Partner.vendor_id == row.vendor_id, func.lower(Partner.tier) == tier]
+    return and_(*clauses) if clauses else None
+
+
+def _in_segment(row: Quota, country: str | None, state: str | None, product: str | None) -> bool:
+    """Whether a lead of ``country``, ``state`` and (lower-cased) ``product`` is ``row``'s."""
+    if row.region:
+        wanted, _, wanted_state = row.region.partition("-")
+        if country != wanted or (wanted_state and state != wanted_state):
+            return False
+    return not row.product or product == row.product.lower()
+
+
+def _key(row: Quota) -> str | None:
+    """The name of the flags of ``row``'s partner / tier (None: any hand-over counts)."""
+    if row.partner_id is None and not row.tier:
+        return None
+    return f"q{row.partner_id or ''}_{(row.tier or '').lower()}"
+
+
+def tallies(
+    wanted: Sequence[tuple[Quota, datetime, datetime]], now: datetime
+) -> list[tuple[int, int]]:
+    """``counts`` of each ``(row, start, end)`` at ``now``, in one statement a vendor.
+
+    The leads of the widest range are read once. Each lead's hand-overs become one
+    flag a partner / tier asked about (handed to it, followed up by it); the leads
+    are then added up by the pieces of time the ranges cut, country, state and
+    product, and each quota takes the sums of its pieces and segment here. (A
+    statement a quota let PostgreSQL start from the partners of a tier and walk a
+    year of their hand-overs; CASE sums a quota over every lead cost more than the
+    reading.)
+    """
+    found: list[tuple[int, int]] = [(0, 0)] * len(wanted)
+    by_vendor: dict[int, list[int]] = {}
+    for i, (row, _start, _end) in enumerate(wanted):
+        by_vendor.setdefault(row.vendor_id, []).append(i)
+    for vendor_id, indexes in by_vendor.items():
+        ranges = {i: (wanted[i][1], min(wanted[i][2], now)) for i in indexes}
+        indexes = [i for i in indexes if ranges[i][0] < ranges[i][1]]
+        if not indexes:
+            continue
+        cuts = sorted({when for i in indexes for when in ranges[i]})
+        pieces = _pieces(vendor_id, [wanted[i][0] for i in indexes], cuts, now)
+        for i in indexes:
+            row, (start, stop), key = wanted[i][0], ranges[i], _key(wanted[i][0])
+            leads = followed = 0
+            for piece, country, state, product, figures in pieces:
+                if not start <= cuts[piece] < stop or not _in_segment(row, country, state, product):
+                    continue
+                leads += figures["leads"] if key is None else figures[f"h{key}"]
+                followed += figures["followed"] if key is None else figures[f"f{key}"]
+            found[i] = (leads, followed)
+    return found
+
+
+def _pieces(
+    vendor_id: int, rows: Sequence[Quota], cuts: Sequence[datetime], now: datetime
+) -> list[tuple[int, str | None, str | None, str | None, dict[str, int]]]:
+    """Qualified leads received in ``[cuts[0], cuts[-1])``, added up by piece and segment.
+
+    A row is ``(piece, country, state, lower(product), figures)``: piece ``n`` holds
+    the leads received in ``[cuts[n], cuts[n + 1])``; figures count them all
+    (``leads``), those with a follow-up logged by ``now`` (``followed``) and, for
+    each partner / tier of ``rows``, those handed to it (``h<key>``) and followed up
+    by it (``f<key>``).
+    """
+    followed_up = and_(
+        Assignment.first_followup_at.is_not(None), Assignment.first_followup_at <= now
+    )
+    flags: dict[str, Any] = {"followed": followed_up}
+    for row in rows:
+        key = _key(row)
+        if key is not None:
+            handed = _handed_to(row)
+            flags[f"h{key}"] = handed
+            flags[f"f{key}"] = and_(handed, followed_up)
+    per_lead = (
+        select(
+            Lead.received_at,
+            Lead.country,
+            Lead.state,
+            Lead.product,
+            *(func.max(case((clause, 1), else_=0)).label(name) for name, clause in flags.items()),
         )
-        clauses.append(Assignment.partner_id.in_(tiered))
-    return exists().where(and_(*clauses))
+        .select_from(Lead)
+        .outerjoin(Assignment, Assignment.lead_id == Lead.id)
+        .outerjoin(Partner, Partner.id == Assignment.partner_id)
+        .where(
+            Lead.vendor_id == vendor_id,
+            Lead.status.not_in(NOT_QUALIFIED),
+            Lead.received_at >= cuts[0],
+            Lead.received_at < cuts[-1],
+        )
+        .group_by(Lead.id, Lead.received_at, Lead.country, Lead.state, Lead.product)
+        .subquery()
+    )
+    inner = cuts[1:-1]
+    piece: Any = literal(0)
+    if inner:
+        piece = case(
+            *((per_lead.c.received_at < cut, n) for n, cut in enumerate(inner)), else_=len(inner)
+        )
+    product = func.lower(per_lead.c.product)
+    names = list(flags)
+    stmt = select(
+        piece,
+        per_lead.c.country,
+        per_lead.c.state,
+        product,
+        func.count(),
+        *(func.sum(per_lead.c[name]) for name in names),
+    ).group_by(*([piece] if inner else []), per_lead.c.country, per_lead.c.state, product)
+    with without_jit():
+        found = db.session.execute(stmt).all()
+    return [
+        (
+            int(n),
+            country,
+            state,
+            lower,
+            {"leads": int(total)} | dict(zip(names, map(int, sums), strict=True)),
+        )
+        for n, country, state, lower, total, *sums in found
+    ]
 
 
 def counts(row: Quota, start: datetime, end: datetime, now: datetime) -> tuple[int, int]:
     """Qualified and followed-up leads of ``row`` received in ``[start, end)``, as at ``now``."""
-    clauses = [*_segment(row), Lead.received_at >= start, Lead.received_at < min(end, now)]
-    if row.partner_id is not None or row.tier:
-        clauses.append(_handed(row))
-    followed = _handed(
-        row, Assignment.first_followup_at.is_not(None), Assignment.first_followup_at <= now
-    )
-    total, with_followup = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(case((followed, 1), else_=0)), 0))
-        .select_from(Lead)
-        .where(*clauses)
-    ).one()
-    return int(total or 0), int(with_followup or 0)
+    return tallies([(row, start, end)], now)[0]
+
+
+def _period(row: Quota, tz: str) -> tuple[datetime, datetime]:
+    """The UTC bounds of ``row``'s local days."""
+    return local_midnight(row.first_day, tz), local_midnight(row.last_day + timedelta(days=1), tz)
 
 
 def progress(row: Quota, tz: str, now: datetime | None = None) -> Progress:
     """Where ``row`` stands at ``now`` (default: the clock), in the vendor's zone ``tz``."""
     now = now or clock.now()
-    days_total = (row.last_day - row.first_day).days + 1
-    days_done = min(max((today(tz, now) - row.first_day).days, 0), days_total)
-    ended = days_done == days_total
-    start = local_midnight(row.first_day, tz)
-    end = local_midnight(row.last_day + timedelta(days=1), tz)
-    leads, followed = counts(row, start, end, now)
+    return _progresses([row], tz, now)[0]
 
-    def track(noun: str, actual: int, target: int) -> Track:
-        expected = _half_up(target * days_done / days_total)
-        return Track(noun, actual, target, expected, ended)
 
-    return Progress(
-        row,
-        label(row),
-        days_done,
-        days_total,
-        track("leads", leads, row.leads),
-        None if row.capacity is None else track("followed up", followed, row.capacity),
-    )
+def _track(noun: str, actual: int, target: int, days_done: int, days_total: int) -> Track:
+    """``actual`` against ``target`` pro rata over the whole days done."""
+    expected = _half_up(target * days_done / days_total)
+    return Track(noun, actual, target, expected, days_done == days_total)
+
+
+def _progresses(rows: Sequence[Quota], tz: str, now: datetime) -> list[Progress]:
+    """``progress`` of each of ``rows``, their figures counted in one statement."""
+    return _standing(rows, tallies(_asked(rows, tz), now), tz, now)
+
+
+def _asked(rows: Sequence[Quota], tz: str) -> list[tuple[Quota, datetime, datetime]]:
+    """What ``tallies`` counts for the progress of ``rows``: each over its own days."""
+    return [(row, *_period(row, tz)) for row in rows]
+
+
+def _standing(
+    rows: Sequence[Quota], figures: Sequence[tuple[int, int]], tz: str, now: datetime
+) -> list[Progress]:
+    found = []
+    for row, (leads, followed) in zip(rows, figures, strict=True):
+        days_total = (row.last_day - row.first_day).days + 1
+        days_done = min(max((today(tz, now) - row.first_day).days, 0), days_total)
+        leads_track = _track("leads", leads, row.leads, days_done, days_total)
+        followed_track = (
+            None
+            if row.capacity is None
+            else _track("followed up", followed, row.capacity, days_done, days_total)
+        )
+        found.append(Progress(row, label(row), days_done, days_total, leads_track, followed_track))
+    return found
 
 
 def board(scope: Scope, tz: str, now: datetime | None = None) -> list[Progress]:
     """The progress of every quota ``scope`` may see."""
     now = now or clock.now()
-    return [progress(row, tz, now) for row in quotas(scope)]
+    return _progresses(quotas(scope), tz, now)
 
 
 def running(scope: Scope, tz: str, now: datetime | None = None) -> list[Progress]:
     """The progress of the quotas whose period holds today."""
     now = now or clock.now()
     day = today(tz, now)
-    return [progress(row, tz, now) for row in quotas(scope) if row.first_day <= day <= row.last_day]
+    return _progresses([r for r in quotas(scope) if r.first_day <= day <= r.last_day], tz, now)
 
 
 def _serving(row: Quota) -> list[Partner]:
@@ -245,14 +363,46 @@ def _covers(partner: Partner, row: Quota) -> bool:
 def alerts(scope: Scope, tz: str, now: datetime | None = None) -> list[CapacityAlert]:
     """Quotas of the coming 4 weeks whose projected leads pass the room to work them."""
     now = now or clock.now()
+    rows = _coming(quotas(scope), tz, now)
+    return _warnings(scope, rows, tallies(_lately(rows, now), now), tz, now)
+
+
+def board_and_alerts(
+    scope: Scope, tz: str, now: datetime | None = None
+) -> tuple[list[Progress], list[CapacityAlert]]:
+    """``board`` and ``alerts`` together (the planning page), counted in one statement."""
+    now = now or clock.now()
+    rows = quotas(scope)
+    coming = _coming(rows, tz, now)
+    figures = tallies(_asked(rows, tz) + _lately(coming, now), now)
+    return (
+        _standing(rows, figures[: len(rows)], tz, now),
+        _warnings(scope, coming, figures[len(rows) :], tz, now),
+    )
+
+
+def _coming(rows: Sequence[Quota], tz: str, now: datetime) -> list[Quota]:
+    """The quotas of ``rows`` that hold a day of the coming 4 weeks."""
     day = today(tz, now)
     horizon = day + timedelta(days=HORIZON_DAYS)
+    return [r for r in rows if r.last_day >= day and r.first_day < horizon]
+
+
+def _lately(rows: Sequence[Quota], now: datetime) -> list[tuple[Quota, datetime, datetime]]:
+    """What ``tallies`` counts to project ``rows``: the leads of the last 4 weeks."""
+    return [(row, now - timedelta(days=HORIZON_DAYS), now) for row in rows]
+
+
+def _warnings(
+    scope: Scope,
+    rows: Sequence[Quota],
+    figures: Sequence[tuple[int, int]],
+    tz: str,
+    now: datetime,
+) -> list[CapacityAlert]:
     hold_days: float | None = None
     found = []
-    for row in quotas(scope):
-        if row.last_day < day or row.first_day >= horizon:
-            continue
-        projected, _ = counts(row, now - timedelta(days=HORIZON_DAYS), now, now)
+    for row, (projected, _) in zip(rows, figures, strict=True):
         days_total = (row.last_day - row.first_day).days + 1
         promised = (
             None if row.capacity is None else row.capacity * HORIZON_DAYS / days_total
@@ -261,7 +411,7 @@ def alerts(scope: Scope, tz: str, now: datetime | None = None) -> list[CapacityA
         caps: float | None = None
         if partners and all(p.open_lead_cap is not None for p in partners):
             if hold_days is None:
-                hold_days = planning.actuals(scope, tz, now).hold_days
+                hold_days = planning.hold_days(scope, tz, now)
             total = sum(p.open_lead_cap or 0 for p in partners)
             caps = total * HORIZON_DAYS / max(hold_days, 1.0)
         if not partners:

@@ -173,14 +173,13 @@ def _drill_table(scope: Scope, chosen: period.Period) -> Table:
         "Lead", "Assignment", "Partner", "Source", "Campaign", f"Offered ({zone.key})",
         f"Accepted ({zone.key})", f"First follow-up ({zone.key})", "Status", "Reason", "Won amount",
     ])  # fmt: skip
-    # Each row names its lead's source and its partner: loaded with the rows, not one by one.
-    for a in db.session.scalars(drill.with_lead_and_partner(stmt)):
+    for r in drill.export_rows(stmt):
         table.rows.append([
-            a.lead_id, a.id, a.partner.name, a.lead.source, a.lead.campaign,
-            _local(a.offered_at, zone), _local(a.accepted_at, zone),
-            _local(a.first_followup_at, zone), a.status.value,
-            a.decline_reason or a.return_reason or a.lost_reason,
-            tables.money(a.won_amount_cents),
+            r.lead_id, r.id, r.partner, r.source, r.campaign,
+            _local(r.offered_at, zone), _local(r.accepted_at, zone),
+            _local(r.first_followup_at, zone), r.status.value,
+            r.decline_reason or r.return_reason or r.lost_reason,
+            tables.money(r.won_amount_cents),
         ])  # fmt: skip
     return table
 
@@ -329,6 +328,7 @@ def plan() -> str:
     scope, zone = current_scope(), vendor_timezone()
     form, actual, result = _plan(scope)
     manager = current_user.role is Role.PARTNER_MANAGER
+    board, warnings = quota_progress.board_and_alerts(scope, zone)
     return render_template(
         "manager/planning.html",
         form=form,
@@ -336,8 +336,8 @@ def plan() -> str:
         plan=result,
         exports=_exports("plan") if result and manager else None,
         manager=manager,
-        board=quota_progress.board(scope, zone),
-        warnings=quota_progress.alerts(scope, zone),
+        board=board,
+        warnings=warnings,
         delete_form=DeleteForm(),
     )
 

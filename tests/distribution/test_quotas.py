@@ -74,6 +74,48 @@ def test_segments_by_region_product_and_tier(history):
     assert texas.leads.actual == 0
 
 
+def test_the_board_counts_every_quota_in_one_go_as_it_counts_each_alone(history):
+    h = history
+    # Tiers, a partner, a region, a whole-vendor quota and an upcoming one, side by side:
+    # counted together, each keeps its own segment, hand-overs and days.
+    rows = [
+        make(h, tier="gold", leads="9", capacity="5"),
+        make(h, tier="SILVER", leads="9", capacity="5"),
+        make(h, tier="gold", partner_id=str(h.gamma.id), leads="9", capacity="5"),
+        make(h, region="US-CA", partner_id=str(h.alpha.id), leads="20", capacity="10"),
+        make(h, region="US-OR", product="widget", leads="31", capacity="3"),
+        make(h, leads="10", capacity="10"),
+        make(h, first_day="2026-02-01", last_day="2026-02-28", leads="10", capacity="1"),
+    ]
+    figures = {
+        p.quota.id: (p.leads.actual, p.followups.actual)
+        for p in quota_progress.board(vendor_scope(h), TZ, REPORT_AT)
+    }
+    assert [figures[r.id] for r in rows] == [
+        (9, 5),
+        (4, 2),
+        (2, 1),
+        (7, 4),
+        (4, 2),
+        (13, 7),
+        (0, 0),
+    ]
+    alone = [quota_progress.progress(r, TZ, REPORT_AT) for r in rows]
+    assert [(p.leads.actual, p.followups.actual) for p in alone] == [figures[r.id] for r in rows]
+    board, warnings = quota_progress.board_and_alerts(vendor_scope(h), TZ, REPORT_AT)
+    assert {p.quota.id: (p.leads.actual, p.followups.actual) for p in board} == figures
+    apart = quota_progress.alerts(vendor_scope(h), TZ, REPORT_AT)
+    assert [(a.label, a.projected, a.caps) for a in warnings] == [
+        (a.label, a.projected, a.caps) for a in apart
+    ]
+    # Promised for 4 weeks: 5 × 28 / 31 = 4.5 (tiers, Gamma), 9 (Alpha, all), 2.7 (Oregon).
+    assert {(a.label, a.projected) for a in warnings} == {
+        ("All partners, gold tier", 9),
+        ("All partners, US-OR · widget", 4),
+        ("All partners, all leads", 13),
+    }
+
+
 def test_on_track_before_the_start_and_at_the_end(history):
     h = history
     row = make(h, region="US-OR", leads="4", capacity="2")

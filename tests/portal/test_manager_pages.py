@@ -6,14 +6,20 @@ import csv
 import io
 import re
 from contextlib import contextmanager
+from datetime import date
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
-from distribution import clock
+from connectors.tabular import safe_cell
+from distribution import clock, local_time
 from distribution.db import db
-from distribution.models import Role
+from distribution.models import Assignment, Role
 from distribution.reports.export import Table, to_csv, to_xlsx
+from distribution.reports.period import Period
+from distribution.reports.tables import money
 from tests.reports_data import REPORT_AT, build
 
 WEEK = {"period": "custom", "from": "2026-01-05", "to": "2026-01-11"}
@@ -191,6 +197,35 @@ def test_every_table_downloads_as_xlsx(client, auth, at_report_time):
             assert sorted(v[0] for v in values[1:]) == sorted(
                 h.leads[n].id for n in ("a1", "a2", "a5", "a6")
             )
+
+
+def test_the_leads_download_has_every_column_of_each_hand_over(client, auth, at_report_time):
+    h = at_report_time
+    auth.login("manager@acme.example.com")
+    every = {"group": "total", "key": "all", "figure": "offered"}
+    response = client.get("/manager/export/leads.csv", query_string=WEEK | every)
+    header, *rows = csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")))
+    zone = ZoneInfo(re.search(r"Offered \((.+)\)", header[5]).group(1))
+    offered = db.session.scalars(
+        select(Assignment).where(Assignment.vendor_id == h.vendor.id).order_by(Assignment.id)
+    ).all()
+
+    week = Period(date(2026, 1, 5), date(2026, 1, 11), h.vendor.timezone)
+
+    def shown(value):
+        return local_time.moment(value, zone) if value else ""
+
+    expected = [
+        [str(a.lead_id), str(a.id), a.partner.name, safe_cell(a.lead.source or ""),
+         safe_cell(a.lead.campaign or ""),
+         shown(a.offered_at), shown(a.accepted_at), shown(a.first_followup_at), a.status.value,
+         a.decline_reason or a.return_reason or a.lost_reason or "",
+         "" if a.won_amount_cents is None else str(money(a.won_amount_cents))]
+        for a in offered
+        if week.start <= a.offered_at < week.end
+    ]  # fmt: skip
+    assert rows and sorted(rows) == sorted(expected)
+    assert any(r[10] for r in rows) and any(r[9] for r in rows)  # a won amount, a reason
 
 
 def test_exported_cells_that_look_like_formulas_are_neutralized():
