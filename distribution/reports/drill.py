@@ -110,11 +110,6 @@ def drill_ids(
     return [(a, b) for a, b in db.session.execute(ids)]
 
 
-def with_lead_and_partner(stmt: Select[Any]) -> Select[Any]:
-    """``drill``'s rows with each one's lead and partner loaded in the same query."""
-    return stmt.options(joinedload(Assignment.lead), joinedload(Assignment.partner))
-
-
 def export_rows(stmt: Select[Any]) -> list[Row[Any]]:
     """``drill``'s rows as the leads download shows them, as plain columns.
 
@@ -165,7 +160,9 @@ def drill_page(
     total = db.session.scalar(stmt.with_only_columns(func.count()).order_by(None)) or 0
     number = max(1, min(page, max(1, -(-total // DRILL_PAGE_SIZE))))
     rows = db.session.scalars(
-        with_lead_and_partner(stmt).limit(DRILL_PAGE_SIZE).offset((number - 1) * DRILL_PAGE_SIZE)
+        stmt.options(joinedload(Assignment.lead), joinedload(Assignment.partner))
+        .limit(DRILL_PAGE_SIZE)
+        .offset((number - 1) * DRILL_PAGE_SIZE)
     )
     return Page(items=list(rows), total=total, number=number, size=DRILL_PAGE_SIZE)
 

@@ -168,7 +168,8 @@ def _key(row: Quota) -> str | None:
 def tallies(
     wanted: Sequence[tuple[Quota, datetime, datetime]], now: datetime
 ) -> list[tuple[int, int]]:
-    """``counts`` of each ``(row, start, end)`` at ``now``, in one statement a vendor.
+    """Qualified and followed-up leads of each ``(row, start, end)`` received in
+    ``[start, end)``, as at ``now``, in one statement a vendor.
 
     The leads of the widest range are read once. Each lead's hand-overs become one
     flag a partner / tier asked about (handed to it, followed up by it); the leads
@@ -270,11 +271,6 @@ def _pieces(
         )
         for n, country, state, lower, total, *sums in found
     ]
-
-
-def counts(row: Quota, start: datetime, end: datetime, now: datetime) -> tuple[int, int]:
-    """Qualified and followed-up leads of ``row`` received in ``[start, end)``, as at ``now``."""
-    return tallies([(row, start, end)], now)[0]
 
 
 def _period(row: Quota, tz: str) -> tuple[datetime, datetime]:
