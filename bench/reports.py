@@ -201,7 +201,8 @@ def measure(app: Flask, vendor: Vendor, repeat: int) -> dict[str, float]:
         return list(db.session.scalars(stmt.limit(500)))
 
     def planning_page() -> object:
-        return planning.actuals(scope, tz), quota_progress.board_and_alerts(scope, tz)
+        actual = planning.actuals(scope, tz)
+        return actual, quota_progress.board_and_alerts(scope, tz, hold_days=actual.hold_days)
 
     def quota_page() -> object:
         return quotas.quota(scope, quota_id), quotas.partners_for_choice(scope)

@@ -364,16 +364,20 @@ def alerts(scope: Scope, tz: str, now: datetime | None = None) -> list[CapacityA
 
 
 def board_and_alerts(
-    scope: Scope, tz: str, now: datetime | None = None
+    scope: Scope, tz: str, now: datetime | None = None, *, hold_days: float | None = None
 ) -> tuple[list[Progress], list[CapacityAlert]]:
-    """``board`` and ``alerts`` together (the planning page), counted in one statement."""
+    """``board`` and ``alerts`` together (the planning page), counted in one statement.
+
+    ``hold_days``: ``planning.Actuals.hold_days`` when the caller has it already (the
+    page does), so that the warnings do not read the last 90 days' closes again.
+    """
     now = now or clock.now()
     rows = quotas(scope)
     coming = _coming(rows, tz, now)
     figures = tallies(_asked(rows, tz) + _lately(coming, now), now)
     return (
         _standing(rows, figures[: len(rows)], tz, now),
-        _warnings(scope, coming, figures[len(rows) :], tz, now),
+        _warnings(scope, coming, figures[len(rows) :], tz, now, hold_days),
     )
 
 
@@ -395,8 +399,8 @@ def _warnings(
     figures: Sequence[tuple[int, int]],
     tz: str,
     now: datetime,
+    hold_days: float | None = None,
 ) -> list[CapacityAlert]:
-    hold_days: float | None = None
     found = []
     for row, (projected, _) in zip(rows, figures, strict=True):
         days_total = (row.last_day - row.first_day).days + 1

@@ -328,7 +328,7 @@ def plan() -> str:
     scope, zone = current_scope(), vendor_timezone()
     form, actual, result = _plan(scope)
     manager = current_user.role is Role.PARTNER_MANAGER
-    board, warnings = quota_progress.board_and_alerts(scope, zone)
+    board, warnings = quota_progress.board_and_alerts(scope, zone, hold_days=actual.hold_days)
     return render_template(
         "manager/planning.html",
         form=form,
