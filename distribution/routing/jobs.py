@@ -100,16 +100,19 @@ def route_waiting(vendor_id: int, limit: int | None = None) -> dict[str, int]:
             decision.outcome is LeadStatus.SOLD or decision.holds_partner
         )
         if alone or len(batch) >= BATCH_LEADS or time.monotonic() - started >= BATCH_SECONDS:
-            db.session.commit()
-            for _lead_id, routed in batch:
-                _count(counts, routed)
+            _commit(batch, counts)
             batch, started = [], time.monotonic()
-    db.session.commit()
-    for _lead_id, routed in batch:
-        _count(counts, routed)
+    _commit(batch, counts)
     if counts:
         log.info("routed leads of vendor %s: %s", vendor_id, counts)
     return counts
+
+
+def _commit(batch: list[tuple[int, Decision | None]], counts: dict[str, int]) -> None:
+    """Commit a batch of routed leads, then count their outcomes."""
+    db.session.commit()
+    for _lead_id, decision in batch:
+        _count(counts, decision)
 
 
 def _route_alone(vendor_id: int, lead_id: int) -> Decision | None:
