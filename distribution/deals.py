@@ -134,6 +134,7 @@ def approve(vendor: Vendor, registration_id: Any, actor: Actor) -> DealRegistrat
         .where(
             DealRegistration.vendor_id == vendor.id, DealRegistration.domain == registration.domain
         )
+        .order_by(DealRegistration.id)  # one order for every approver: no lock cycle
         .with_for_update()
     ).all()
     now = clock.now()
