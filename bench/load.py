@@ -194,6 +194,22 @@ def _post_one(client: Client, plan: LoadPlan, tally: Tally, external_id: str, bo
         return
 
 
+def claim_one(client: Client, plan: LoadPlan, lead_id: int, headers: dict[str, str]) -> tuple:
+    """One claim, sent again while the deployment is unreachable, as a careful CRM does.
+
+    The claim may have been won by an attempt whose answer was lost; the API answers
+    such a retry 200 with the lead, so a claim is never won without the CRM knowing.
+    """
+    give_up = time.monotonic() + 60
+    while True:
+        status, data = client.request(
+            "POST", f"/api/v1/partner/leads/{lead_id}/claim", b"{}", headers
+        )
+        if not (plan.retry and status in (0, 502, 503)) or time.monotonic() > give_up:
+            return status, data
+        time.sleep(0.25)
+
+
 def claim_from_pool(
     plan: LoadPlan, world: World, tally: Tally, posting_done: threading.Event, seconds: float
 ) -> list[threading.Thread]:
@@ -224,18 +240,17 @@ def claim_from_pool(
             picks = leads[:4]
             rng.shuffle(picks)  # the brokers go for the same few leads in different orders
             for lead_id in picks:
-                status, data = client.request(
-                    "POST", f"/api/v1/partner/leads/{lead_id}/claim", b"{}", headers
-                )
-                code = (data or {}).get("error") if status != 201 else "claimed"
+                status, data = claim_one(client, plan, lead_id, headers)
+                won = status in (200, 201)  # 200: a retried claim that had already won
+                code = "claimed" if won else (data or {}).get("error")
                 with tally.lock:
                     tally.claim_codes[f"{status} {code}"] += 1
-                    if status == 201:
+                    if won:
                         tally.claims.append((lead_id, partner_id))
                 if status == 409 and code == "limit_reached":
                     at_cap = True
                     break
-                if status not in (201, 409) and not (plan.retry and status in (0, 502, 503)):
+                if status not in (200, 201, 409) and not (plan.retry and status in (0, 502, 503)):
                     tally.note_unexpected(f"claim {status}")
         client.close()
 

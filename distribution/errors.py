@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class DomainError(Exception):
@@ -62,6 +63,18 @@ class NotFound(DomainError):
 
 class ClaimConflict(DomainError):
     """Someone else got there first: the lead was claimed, answered or moved on meanwhile."""
+
+
+class AlreadyYours(ClaimConflict):
+    """The partner asked again for a lead it already holds: a retried claim, a double click.
+
+    ``held`` is the partner's hand-over, so a caller can answer with it as if the
+    claim had just succeeded (the first attempt did).
+    """
+
+    def __init__(self, message: str, held: Any) -> None:
+        super().__init__(message)
+        self.held = held
 
 
 class LimitReached(ClaimConflict):

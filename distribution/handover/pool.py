@@ -2,9 +2,12 @@
 
 A claim is atomic: one conditional ``UPDATE lead ... WHERE status = 'pooled'``
 (``lifecycle.take``) decides the winner, and whoever loses that statement gets
-``ClaimConflict``. In the same transaction the winner's partner row is locked and its caps (open
-leads, claims today) counted, as routing holds capacity
-(``routing.candidates.reserve``); at a cap the claim raises ``LimitReached``.
+``ClaimConflict``, or ``AlreadyYours`` when the loser is the partner that holds the
+lead: a retried claim, which callers answer as the success it was. In the same
+transaction the winner's partner row is locked and its caps (open leads, claims
+today) counted, as routing holds capacity (``routing.candidates.reserve``); at a cap
+the claim raises ``LimitReached``.
+
 The pool never reads a lead's contact columns: ``PoolLead`` has none to leak.
 """
 
@@ -18,7 +21,7 @@ from sqlalchemy import or_, select
 
 from distribution import clock, lifecycle, maturity
 from distribution.db import db
-from distribution.errors import ClaimConflict, LimitReached, NotAllowedNow, NotFound
+from distribution.errors import AlreadyYours, ClaimConflict, LimitReached, NotAllowedNow, NotFound
 from distribution.handover.base import Actor, followup_sla, lead_id_of
 from distribution.models import (
     Assignment,
@@ -30,6 +33,7 @@ from distribution.models import (
     PoolEligibility,
     Vendor,
 )
+from distribution.overview import HOLDING_STATUSES
 from distribution.routing.candidates import reserve
 from distribution.routing.partners import PartnerCard
 from distribution.tenancy import Scope
@@ -169,6 +173,9 @@ def claim(scope: Scope, lead_id: Any, actor: Actor) -> Assignment:
         where=[Lead.vendor_id == vendor.id, _in_window(now)],
     )  # fmt: skip
     if taken is None:
+        mine = _held_claim(scope.partner_id, ident)
+        if mine is not None:
+            raise AlreadyYours(f"you already claimed lead #{ident}", mine)
         raise ClaimConflict(f"lead #{ident} was already claimed or has left the pool")
     # The lead is ours unless the partner is at a cap: lock its row and count (the
     # rollback after LimitReached puts the lead back in the pool). The lead row is
@@ -194,6 +201,17 @@ def claim(scope: Scope, lead_id: Any, actor: Actor) -> Assignment:
     db.session.flush()
     lifecycle.finish(taken, assignment=held, data={"accepted_via": actor.via})
     return held
+
+
+def _held_claim(partner_id: int, lead_id: int) -> Assignment | None:
+    """The partner's own claim of ``lead_id`` when it still holds the lead, else None."""
+    stmt = select(Assignment).where(
+        Assignment.lead_id == lead_id,
+        Assignment.partner_id == partner_id,
+        Assignment.mode == AssignmentMode.PULL,
+        Assignment.status.in_(HOLDING_STATUSES),
+    )
+    return db.session.scalars(stmt.order_by(Assignment.id.desc()).limit(1)).first()
 
 
 def time_out(lead_id: int, now: datetime, actor: Actor) -> bool:

@@ -228,7 +228,9 @@ def _partner_paths() -> dict[str, Any]:
                           **_PARTNER_FAILURES}}},
         "/partner/leads/{lead_id}/claim": {"post": _partner_action(
             "partnerClaim", "Claim a pooled lead: exactly one partner wins", None,
-            {"201": _json(_ref("PartnerLead"), "Claimed: the lead is yours")}, **conflict)},
+            {"201": _json(_ref("PartnerLead"), "Claimed: the lead is yours"),
+             "200": _json(_ref("PartnerLead"), "You had already claimed it (a retried claim): "
+                          "still yours")}, **conflict)},
         "/partner/leads/{lead_id}/accept": {"post": _partner_action(
             "partnerAccept", "Accept an offer inside its window", None, held, **conflict)},
         "/partner/leads/{lead_id}/decline": {"post": _partner_action(

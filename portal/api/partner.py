@@ -16,6 +16,7 @@ from flask import Response, g, request
 from distribution import clock, money, overview
 from distribution.db import db
 from distribution.errors import (
+    AlreadyYours,
     ClaimConflict,
     DomainError,
     FieldError,
@@ -71,14 +72,24 @@ def _text(body: dict[str, Any], name: str, limit: int = REASON_MAX) -> str | Non
 
 
 def _run(action: Callable[[], Any], view: Callable[[Any], dict[str, Any]], status: int = 200):
-    """One domain action, committed, answered; domain errors become problem answers."""
+    """One domain action, committed, answered; domain errors become problem answers.
+
+    The answer is built before the commit: once the action has committed, answering
+    needs no database, so a connection lost right after a commit cannot turn an
+    action that happened into an error answer.
+    """
     try:
         result = action()
+        db.session.flush()
+        body = view(result)
         db.session.commit()
+    except AlreadyYours as exc:
+        db.session.rollback()
+        return answer(200, view(exc.held))
     except DomainError as exc:
         db.session.rollback()
         return _problem(exc)
-    return answer(status, view(result))
+    return answer(status, body)
 
 
 def _problem(exc: DomainError) -> Response:

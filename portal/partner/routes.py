@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from distribution import clock, overview, partner_setup
 from distribution.db import db
-from distribution.errors import DomainError, InvalidInput, NotFound
+from distribution.errors import AlreadyYours, DomainError, InvalidInput, NotFound
 from distribution.handover import offers, pool, work
 from distribution.handover.base import Actor
 from distribution.models import Partner, Role, Vendor
@@ -162,6 +162,10 @@ def claim(lead_id: int) -> Response:
     except NotFound:
         db.session.rollback()
         abort(404)
+    except AlreadyYours:
+        db.session.rollback()
+        flash(f"Lead #{lead_id} is already yours: you claimed it before.", "info")
+        return redirect(url_for("partner.lead", lead_id=lead_id))
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc), "error")

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from distribution import clock
 from distribution.db import db
-from distribution.errors import ClaimConflict, LimitReached, NotFound
+from distribution.errors import AlreadyYours, ClaimConflict, LimitReached, NotFound
 from distribution.handover import pool, work
 from distribution.handover.base import Actor
 from distribution.models import Assignment, AssignmentStatus, Lead, LeadStatus, Partner
@@ -85,11 +85,25 @@ def test_a_claim_has_one_winner_and_starts_the_follow_up_clock(market):
         AssignmentStatus.ACCEPTED, "pull", LeadStatus.ASSIGNED,
     )  # fmt: skip
     assert held.followup_due_at - held.accepted_at == timedelta(hours=12)
-    with pytest.raises(ClaimConflict):
+    with pytest.raises(ClaimConflict) as lost:
         pool.claim(as_partner(rival), lead.id, ACTOR)
+    assert not isinstance(lost.value, AlreadyYours)
     db.session.rollback()
     assert pool.pool_leads(as_partner(rival)) == []
     assert [e.kind for e in lead.events][-1] == "claimed"
+
+
+def test_claiming_again_a_lead_you_hold_says_it_is_yours_and_changes_nothing(market):
+    vendor, west, *_ = market
+    (lead,) = pooled(vendor)
+    held = pool.claim(as_partner(west), lead.id, ACTOR)
+    db.session.commit()
+    with pytest.raises(AlreadyYours) as again:
+        pool.claim(as_partner(west), lead.id, ACTOR)
+    db.session.rollback()
+    assert again.value.held.id == held.id
+    assert db.session.scalar(select(func.count(Assignment.id))) == 1
+    assert [e.kind for e in lead.events].count("claimed") == 1
 
 
 def test_a_returned_lead_pooled_again_is_open_to_the_others_only(market):

@@ -105,6 +105,10 @@ def test_the_pool_and_a_lost_claim_through_the_api(client, crm):
     assert won.status_code == 201 and won.get_json()["status"] == "accepted"
     lost = client.post(f"/api/v1/partner/leads/{gadgets[0].id}/claim", headers=west)
     assert (lost.status_code, lost.get_json()["error"]) == (409, "already_claimed")
+    # The winner's CRM never saw its 201 and sends the claim again: still its lead.
+    retried = client.post(f"/api/v1/partner/leads/{gadgets[0].id}/claim", headers=rival)
+    assert (retried.status_code, retried.get_json()) == (200, won.get_json())
+    assert db.session.scalar(select(func.count(Assignment.id))) == 1
     mine = client.get("/api/v1/partner/leads", headers=rival).get_json()["leads"]
     assert [m["lead_id"] for m in mine] == [gadgets[0].id]
 

@@ -104,6 +104,9 @@ def test_claiming_from_the_pool_then_working_the_lead(client, auth, desk):
     assert answer.headers["Location"].endswith(f"/partner/leads/{lead.id}")
     lead_page = f"/partner/leads/{lead.id}"
     assert "Hiddenname" in client.get(lead_page).get_data(as_text=True)
+    again = post(client, "/partner/pool", f"/partner/pool/{lead.id}/claim")  # a double click
+    assert again.headers["Location"].endswith(lead_page)
+    assert "is already yours" in client.get(lead_page).get_data(as_text=True)
     post(client, lead_page, f"{lead_page}/followups", {"kind": "call", "note": "Spoke at 10"})
     post(client, lead_page, f"{lead_page}/stage", {"stage": "qualified"})
     page = client.get(lead_page).get_data(as_text=True)
