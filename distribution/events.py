@@ -48,11 +48,23 @@ def record_arrivals(
     channel: str,
     notes: Sequence[Mapping[str, Any] | None] | None = None,
 ) -> None:
-    """The first event of each lead just stored by intake (given as its row), in one insert.
+    """The first event of each lead just stored by intake (given as its row), in one insert."""
+    insert_rows(LeadEvent.__table__, arrivals(rows, actor=actor, channel=channel, notes=notes))
+
+
+def arrivals(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    actor: str,
+    channel: str,
+    notes: Sequence[Mapping[str, Any] | None] | None = None,
+) -> list[dict[str, Any]]:
+    """The first event of each lead intake stores (given as its row), as rows to insert.
 
     Its kind is what intake decided (received, rejected, duplicate, suppressed).
     ``notes`` (one per row, or None) add intake's own findings, like where a country
     the sender left out came from: their ``data`` is merged, their ``reason`` shown.
+    A row without its ``id`` yet gives an event without ``lead_id``.
     """
     at = clock.now()
     events = []
@@ -62,16 +74,16 @@ def record_arrivals(
             if row.get(name):
                 data[name] = row[name]
         reasons = [row["status_reason"], (note or {}).get("reason")]
-        events.append(
-            {
-                "vendor_id": row["vendor_id"],
-                "lead_id": row["id"],
-                "kind": "received" if row["status"] is LeadStatus.RECEIVED else row["status"].value,
-                "to_status": row["status"].value,
-                "actor": actor,
-                "reason": "; ".join(r for r in reasons if r) or None,
-                "data": data | dict((note or {}).get("data", {})),
-                "at": at,
-            }
-        )
-    insert_rows(LeadEvent.__table__, events)
+        event = {
+            "vendor_id": row["vendor_id"],
+            "kind": "received" if row["status"] is LeadStatus.RECEIVED else row["status"].value,
+            "to_status": row["status"].value,
+            "actor": actor,
+            "reason": "; ".join(r for r in reasons if r) or None,
+            "data": data | dict((note or {}).get("data", {})),
+            "at": at,
+        }
+        if "id" in row:
+            event["lead_id"] = row["id"]
+        events.append(event)
+    return events

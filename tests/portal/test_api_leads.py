@@ -7,7 +7,7 @@ import threading
 
 import pytest
 from lxml import etree
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from distribution import accounts
 from distribution.db import db
@@ -93,6 +93,44 @@ def test_a_json_lead_is_normalized_scored_and_stored(client, source):
     assert sum(item["points"] for item in lead.score_breakdown) == lead.score
     assert json.loads(lead.raw_payload)["last_name"] == "LOVELACE"
     assert [e.kind for e in lead.events] == ["received"]
+
+
+def test_a_lone_lead_and_its_first_event_are_written_by_one_statement_on_postgresql(
+    client, source, is_postgres
+):
+    _vendor, key = source
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        taken = post(client, key, good_lead()).get_json()
+        refused = post(
+            client, key, good_lead(country="Atlantis", phone="(415) 555-0199")
+        ).get_json()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    writes = [s for s in statements if "INSERT" in s]
+    if is_postgres:
+        assert len(writes) == 2, writes  # one a lead
+        assert all(s.startswith("WITH new_lead AS (INSERT INTO lead ") for s in writes), writes
+        assert all("INSERT INTO lead_event " in s for s in writes), writes
+    else:
+        assert [s.split(" (")[0] for s in writes] == [
+            "INSERT INTO lead",
+            "INSERT INTO lead_event",
+        ] * 2
+    received, rejected = stored(taken["id"]).events, stored(refused["id"]).events
+    assert [(e.kind, e.to_status, e.reason, e.data) for e in received] == [
+        ("received", "received", None, {"channel": "api"})
+    ]
+    (first,) = rejected
+    assert (first.kind, first.to_status, first.data["channel"]) == ("rejected", "rejected", "api")
+    assert first.reason and "country" in first.reason
+    assert [e["field"] for e in first.data["errors"]] == ["country"]
+    assert first.vendor_id == stored(refused["id"]).vendor_id
 
 
 def test_the_lead_can_be_read_back_by_its_vendor_only(client, world, source):
