@@ -23,10 +23,29 @@ def queue(
     return _add(lead, purpose, assignment, destination)
 
 
-def queue_offer(assignment: Assignment, lead: Lead) -> list[Delivery]:
+def queue_offer(
+    assignment: Assignment, lead: Lead, known: dict[int, list[Destination]] | None = None
+) -> list[Delivery]:
     """One delivery per active destination of the partner ``assignment`` offers ``lead`` to
-    (only to the one its set-up names, when it names one)."""
-    # One round trip: the partner's row says which destination it names, if any.
+    (only to the one its set-up names, when it names one).
+
+    ``known``: destinations already read in this transaction, by partner id; the
+    partner's are read unless there, and kept there.
+    """
+    destinations = (known or {}).get(assignment.partner_id)
+    if destinations is None:
+        destinations = _offer_destinations(assignment)
+        if known is not None:
+            known[assignment.partner_id] = destinations
+    if not destinations:
+        # No system of its own: the partner's people get the offer by e-mail.
+        return [queue_notice(lead, assignment, purpose="offer")]
+    return [queue(lead, d, purpose="offer", assignment=assignment) for d in destinations]
+
+
+def _offer_destinations(assignment: Assignment) -> list[Destination]:
+    """The active destinations an offer to ``assignment``'s partner goes to, in one round
+    trip: the partner's row says which destination it names, if any."""
     query = (
         select(Destination)
         .join(Partner, Partner.id == Destination.partner_id)
@@ -40,11 +59,7 @@ def queue_offer(assignment: Assignment, lead: Lead) -> list[Delivery]:
             ),
         )
     )
-    destinations = db.session.scalars(query.order_by(Destination.id)).all()
-    if not destinations:
-        # No system of its own: the partner's people get the offer by e-mail.
-        return [queue_notice(lead, assignment, purpose="offer")]
-    return [queue(lead, d, purpose="offer", assignment=assignment) for d in destinations]
+    return list(db.session.scalars(query.order_by(Destination.id)))
 
 
 def queue_notice(lead: Lead, assignment: Assignment, *, purpose: str) -> Delivery:
@@ -62,6 +77,8 @@ def _add(
         partner_id = assignment.partner_id
     else:
         raise ValueError("a delivery needs a destination or the assignment of a partner")
+    if assignment is not None and assignment.id is None:
+        db.session.flush()  # the offer's row first: the delivery names it
     now = clock.now()
     delivery = Delivery(
         webhook_id=f"msg_{secrets.token_urlsafe(18)}",

@@ -23,6 +23,7 @@ from distribution.models import (
     Assignment,
     AssignmentMode,
     AssignmentStatus,
+    Destination,
     Lead,
     LeadStatus,
     PoolEligibility,
@@ -144,6 +145,20 @@ def decide(
     return decision
 
 
+@dataclass
+class Batch:
+    """What routing reads once for a batch of leads routed in one transaction.
+
+    The routing job commits leads in batches (``jobs.route_waiting``); within one,
+    the vendor with its published rule set, and each partner's destinations, are read
+    for the first lead and kept for the rest. A batch lasts a fraction of a second;
+    a rule set published meanwhile applies from the next batch on.
+    """
+
+    setup: tuple[Vendor, CompiledRuleSet] | None = None
+    destinations: dict[int, list[Destination]] = field(default_factory=dict)
+
+
 def route(lead: Lead, actor: Actor = ROUTING) -> Decision | None:
     """Route a stored lead and carry the decision out (not committed).
 
@@ -161,6 +176,7 @@ def route_by_id(
     *,
     last_seen: LeadStatus = LeadStatus.RECEIVED,
     waiting_only: bool = False,
+    batch: Batch | None = None,
 ) -> Decision | None:
     """``route`` for a lead known by id (last seen in ``last_seen``): the routing job's way,
     which reads the lead once, as taken, instead of before and after taking it.
@@ -168,9 +184,11 @@ def route_by_id(
     Routing's fixed cost is round trips, so the vendor, its published rule set and its
     partners' version come in one query, and the lead in one more.
     """
-    setup = _setup(vendor_id)
+    setup = batch.setup if batch is not None and batch.setup is not None else _setup(vendor_id)
     if setup is None:
         return None
+    if batch is not None:
+        batch.setup = setup
     vendor, rule_set = setup
     # The state the caller last saw is tried first: usually one statement. The routing
     # job takes only leads still waiting as received: one another job has just left
@@ -202,7 +220,7 @@ def route_by_id(
     lifecycle.finish(taken, reason=decision.reason, data=rule_data)
     now = clock.now()
     if decision.outcome is LeadStatus.OFFERED:
-        _offer(vendor, lead, decision, now, actor)
+        _offer(vendor, lead, decision, now, actor, batch)
     elif decision.outcome is LeadStatus.POOLED:
         _pool(vendor, lead, decision, now, actor)
     elif decision.outcome in (LeadStatus.SOLD, LeadStatus.NURTURE):
@@ -330,7 +348,10 @@ def _hold_capacity(
     return decision
 
 
-def _offer(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: Actor) -> None:
+def _offer(
+    vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: Actor,
+    batch: Batch | None,
+) -> None:  # fmt: skip
     rule = decision.rule
     assert rule is not None and decision.partner is not None
     hybrid = rule.action is RuleAction.HYBRID
@@ -342,6 +363,7 @@ def _offer(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor:
     make_offer(
         lead, decision.partner.id, hours=hours, reason=decision.reason, actor=actor,
         rule_id=rule.id, mode=AssignmentMode.HYBRID if hybrid else AssignmentMode.PUSH, now=now,
+        destinations=batch.destinations if batch is not None else None,
     )  # fmt: skip
 
 
@@ -355,12 +377,14 @@ def make_offer(
     rule_id: int | None = None,
     mode: AssignmentMode = AssignmentMode.PUSH,
     now: datetime | None = None,
+    destinations: dict[int, list[Destination]] | None = None,
 ) -> Assignment:
     """Offer ``lead`` to partner ``partner_id`` for ``hours``: the offer, its one "offered"
     event and its push to the partner's own system after commit (not committed).
 
     Routing calls it with the decision it made; a vendor offering a lead by hand
     (``distribution.lead_actions``) calls it with the partner it chose.
+    ``destinations``: partners' destinations already read, by partner id (a batch's).
     """
     now = now or clock.now()
     expires_at = now + timedelta(hours=hours)
@@ -380,7 +404,7 @@ def make_offer(
         assignment=offer, data={"expires_at": expires_at.isoformat(timespec="seconds")},
     )  # fmt: skip
     # Partners with their own systems get the offer pushed there too (after commit).
-    queue_offer(offer, lead)
+    queue_offer(offer, lead, destinations)
     return offer
 
 

@@ -34,7 +34,7 @@ from distribution.db import db
 from distribution.jobs.runner import after_commit, enqueue
 from distribution.models import Lead, LeadStatus, Vendor
 from distribution.routing.compiled import published
-from distribution.routing.engine import Decision, route_by_id
+from distribution.routing.engine import Batch, Decision, route_by_id
 
 log = logging.getLogger(__name__)
 
@@ -85,15 +85,15 @@ def route_waiting(vendor_id: int, limit: int | None = None) -> dict[str, int]:
         waiting = waiting.limit(limit)
     counts: dict[str, int] = {}
     batch: list[tuple[int, Decision | None]] = []
-    started = time.monotonic()
+    read, started = Batch(), time.monotonic()
     for lead_id in db.session.scalars(waiting).all():
         try:
-            decision = route_by_id(vendor_id, lead_id, waiting_only=True)
+            decision = route_by_id(vendor_id, lead_id, waiting_only=True, batch=read)
         except Exception:
             db.session.rollback()
             for redo in [*(done for done, _decision in batch), lead_id]:
                 _count(counts, _route_alone(vendor_id, redo))  # raises if it fails again
-            batch, started = [], time.monotonic()
+            batch, read, started = [], Batch(), time.monotonic()
             continue
         batch.append((lead_id, decision))
         alone = decision is not None and (
@@ -101,7 +101,7 @@ def route_waiting(vendor_id: int, limit: int | None = None) -> dict[str, int]:
         )
         if alone or len(batch) >= BATCH_LEADS or time.monotonic() - started >= BATCH_SECONDS:
             _commit(batch, counts)
-            batch, started = [], time.monotonic()
+            batch, read, started = [], Batch(), time.monotonic()
     _commit(batch, counts)
     if counts:
         log.info("routed leads of vendor %s: %s", vendor_id, counts)

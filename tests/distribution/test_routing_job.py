@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError
 
+from distribution import destinations
 from distribution.db import db
-from distribution.models import Assignment, Lead, LeadEvent, LeadStatus
+from distribution.models import Assignment, Delivery, Lead, LeadEvent, LeadStatus
 from distribution.routing import jobs
 from distribution.routing.jobs import BATCH_LEADS, route_waiting
 from tests.buyers import accepts, buyer
@@ -144,6 +145,42 @@ def test_leads_commit_together_unless_their_partner_is_locked_for_its_cap(
         event.remove(db.engine, "commit", committed)
     assert outcome.get("offered") == offered
     assert len(seen) == commits
+
+
+def test_a_batch_reads_the_rule_set_once_and_each_partners_destinations_once(app, world, one_batch):
+    """Within a batch the vendor, its rule set and each partner's destinations are read
+    for the first lead only; every offer still goes where its partner's set-up says."""
+    app.config["OUTBOUND_ALLOW_HOSTS"] = "127.0.0.1"
+    vendor = world.vendor()
+    with_crm, by_mail = west_partner(world, vendor, "CRM"), west_partner(world, vendor, "Mail")
+    crm, _secret = destinations.save(
+        vendor, name="CRM", kind="http_json", settings={"url": "http://127.0.0.1:9/in"},
+        partner=with_crm,
+    )  # fmt: skip
+    publish(vendor, rule("All", strategy="round_robin"))
+    ids = [lead.id for lead in leads(vendor, 3 * BATCH_LEADS)]
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert route_waiting(vendor.id) == {"offered": len(ids)}
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    setups = [s for s in statements if s.startswith("SELECT vendor.") and "JOIN rule_set" in s]
+    found = [s for s in statements if s.startswith("SELECT destination.")]
+    assert (len(setups), len(found)) == (3, 3 * 2)  # a batch: once, and once per partner
+    sent = db.session.execute(
+        select(Assignment.partner_id, Delivery.destination_id, Delivery.purpose)
+        .join(Delivery, Delivery.assignment_id == Assignment.id)
+        .where(Assignment.lead_id.in_(ids))
+    ).all()
+    assert Counter(sent) == {
+        (with_crm.id, crm.id, "offer"): len(ids) // 2,
+        (by_mail.id, None, "offer"): len(ids) // 2,
+    }
 
 
 @pytest.mark.postgres_only
