@@ -134,7 +134,9 @@ def split_full_name(full: str) -> tuple[str | None, str | None]:
         return None, None
     if "," in full:
         last, _, first = full.partition(",")
-        return clean(first), clean(last)
+        if clean(first) or clean(last):
+            return clean(first), clean(last)
+        return full, None  # a lone comma: kept as sent, for validation to judge
     first, _, last = full.rpartition(" ")
     if not first:
         return last, None

@@ -183,6 +183,10 @@ def test_parse_form_never_drops_a_non_control_field(form):
             assert target in lead, (name, target, lead)
 
 
+def test_a_name_of_a_lone_comma_is_kept_as_sent():
+    assert parse_form([("Name", " , ")]) == {"first_name": ","}
+
+
 def test_every_canonical_field_is_its_own_name():
     for field in LEAD_FIELDS:
         assert parse_form([(field, "x")]) == {field: "x"}
