@@ -209,7 +209,8 @@ def route_by_id(
     # The lead is written once, with the decision: deciding reads partners and
     # assignments, never this lead's row, so nothing needs flushing before it.
     with db.session.no_autoflush:
-        ledger = DatabaseLedger(vendor, index_for(vendor, fresh=True))
+        arrived = lead.id if taken.start is LeadStatus.RECEIVED else None
+        ledger = DatabaseLedger(vendor, index_for(vendor, fresh=True), arrived=arrived)
         decision = decide(vendor, lead, rule_set, ledger=ledger)
         if decision.outcome is LeadStatus.OFFERED:
             decision = _hold_capacity(vendor, lead, rule_set, decision, ledger)

@@ -44,13 +44,18 @@ class Ledger(Protocol):
 class DatabaseLedger:
     """The truth: assignments as stored, counted in the current transaction."""
 
-    def __init__(self, vendor: Vendor, index: PartnerIndex | None = None):
+    def __init__(
+        self, vendor: Vendor, index: PartnerIndex | None = None, *, arrived: int | None = None
+    ):
         self.vendor = vendor
         self.index = index
+        # A lead taken while still received has had no hand-over: the lifecycle enters
+        # received only at arrival. Its holders are known without asking.
+        self.arrived = arrived
 
     def holders(self, lead: LeadShape) -> set[int]:
         lead_id = lead.id
-        if lead_id is None:
+        if lead_id is None or lead_id == self.arrived:
             return set()
         stmt = select(Assignment.partner_id).where(Assignment.lead_id == lead_id)
         # Back from nurture, a lead starts over: only hand-overs since count (routing.cooling).

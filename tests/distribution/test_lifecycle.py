@@ -124,6 +124,13 @@ def test_take_skips_a_start_the_actor_may_not_leave_and_refuses_when_none_is_lef
     assert db.session.get(Lead, lead.id).status is LeadStatus.RECEIVED
 
 
+def test_received_is_entered_only_at_arrival():
+    """Routing relies on it: a lead taken as received has had no hand-over, so nobody
+    who held it is looked for (``DatabaseLedger(arrived=...)``)."""
+    into = [(t.start, t.kind) for t in lifecycle.TRANSITIONS if t.end is LeadStatus.RECEIVED]
+    assert into == [(None, "received")]
+
+
 def test_intake_can_only_give_a_first_status():
     row: dict = {}
     lifecycle.arrive(row, LeadStatus.DUPLICATE)
