@@ -168,6 +168,7 @@ def take(
     start: Iterable[LeadStatus],
     where: Iterable[Any] = (),
     locked: bool = False,
+    skip_locked: bool = False,
 ) -> Taken | None:
     """Move lead ``lead_id`` to ``to`` in one conditional UPDATE; None when it was not there.
 
@@ -185,6 +186,11 @@ def take(
     moved in the session only, so the caller's flush writes the move and its own
     changes as one row version; each UPDATE of ``lead`` writes an entry in every one
     of its indexes. SQLite has no row locks, so there the UPDATE stays the claim.
+
+    ``skip_locked`` (with ``locked``): a lead another transaction holds is not there
+    for this caller; it is neither waited for nor locked. A locking read that waits
+    and then finds the lead moved on still keeps its row locked until the caller
+    commits, which no caller that only wanted waiting leads needs.
     """
     conditions = tuple(where)
     states = list(start)
@@ -200,7 +206,8 @@ def take(
         fresh = {"populate_existing": True}
         if lock:
             lead = db.session.scalars(
-                select(Lead).where(*matching).with_for_update(), execution_options=fresh
+                select(Lead).where(*matching).with_for_update(skip_locked=skip_locked),
+                execution_options=fresh,
             ).first()
             if lead is not None:
                 lead.status, lead.updated_at = to, clock.now()

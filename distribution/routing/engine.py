@@ -198,9 +198,14 @@ def route_by_id(
         if waiting_only
         else sorted(ROUTABLE, key=lambda state: state is not last_seen)
     )
+    # The job leaves a lead another transaction holds (another job routing it) to it:
+    # waiting would keep the lead's row locked in this batch after it moved on, and a
+    # drain recording that lead's delivery, holding its partner's key, would deadlock
+    # with this batch's next lock of a capped partner.
     taken = lifecycle.take(
-        lead_id, LeadStatus.ROUTED, kind="routed", actor=actor, start=order, locked=True
-    )
+        lead_id, LeadStatus.ROUTED, kind="routed", actor=actor, start=order, locked=True,
+        skip_locked=waiting_only,
+    )  # fmt: skip
     if taken is None:
         return None
     lead = taken.lead

@@ -184,6 +184,44 @@ def test_a_batch_reads_the_rule_set_once_and_each_partners_destinations_once(app
 
 
 @pytest.mark.postgres_only
+def test_a_lead_another_transaction_holds_is_left_for_later_not_waited_for(world, is_postgres):
+    """Waiting for it would leave its row locked in the batch once it moved on: with a
+    drain recording its delivery and a capped partner to lock, that deadlocked."""
+    if not is_postgres:
+        pytest.skip("SQLite has no row locks")
+    vendor = world.vendor()
+    west_partner(world, vendor, "West")
+    publish(vendor, rule("All", strategy="round_robin"))
+    ids = [lead.id for lead in leads(vendor, 5)]
+    vendor_id = vendor.id
+    other = db.engine.connect()
+    holding = other.begin()
+    other.execute(text("SELECT id FROM lead WHERE id = :id FOR UPDATE"), {"id": ids[2]})
+
+    def give_up_waiting(dbapi_connection, *_args) -> None:  # type: ignore[no-untyped-def]
+        # Waiting for the lock ends in an error after 5 s, instead of never.
+        dbapi_connection.autocommit = True
+        dbapi_connection.execute("SET lock_timeout = '5s'")
+        dbapi_connection.autocommit = False
+
+    db.session.remove()  # the job's connections come from the pool, with the timeout
+    event.listen(db.engine.pool, "checkout", give_up_waiting)
+    try:
+        outcome = route_waiting(vendor_id)
+    finally:
+        db.session.remove()
+        event.remove(db.engine.pool, "checkout", give_up_waiting)
+        holding.rollback()
+        other.close()
+        db.engine.dispose()  # no connection keeps the timeout
+    assert outcome == {"offered": 4}
+    assert (
+        statuses(ids) == [LeadStatus.OFFERED] * 2 + [LeadStatus.RECEIVED] + [LeadStatus.OFFERED] * 2
+    )
+    assert route_waiting(vendor_id) == {"offered": 1}
+
+
+@pytest.mark.postgres_only
 @pytest.mark.parametrize("cap", [None, 12])
 def test_two_jobs_routing_the_same_leads_offer_each_lead_once(app, world, is_postgres, cap):
     """Each job takes a lead by locking its row; the other waits for that batch to
