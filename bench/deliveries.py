@@ -35,7 +35,7 @@ endpoint together. The CPU milliseconds per delivery printed for each run show
 how far off that is.
 
 For context it also prints the loop's rate with a new ``httpx.Client`` per
-post (a worker keeps its clients, and their connections, from send to send).
+post (a worker keeps its transports, and their connections, from send to send).
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """The one SQLAlchemy handle of the project, bound to an app by ``portal.create_app``."""
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     CursorResult,
     Executable,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     insert,
+    literal,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -80,6 +82,20 @@ def one_of(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
     if dialect == "postgresql":
         return column == any_(bindparam(name, type_=ARRAY(String)))
     return column.in_(bindparam(name, expanding=True))
+
+
+def id_in(column: Any, ids: Collection[int]) -> ColumnElement[bool]:
+    """``column IN ids`` for a batch of integer keys, as the session's database best
+    takes it.
+
+    On PostgreSQL ``column = ANY(:ids)``, one array parameter, for the reason
+    ``one_of`` gives: psycopg re-parses a query of hundreds of placeholders at every
+    execution (its cache keeps only short queries), which cost a delivery drain
+    about a tenth of its thread. Elsewhere an IN list.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(list(ids), ARRAY(BigInteger)))
+    return column.in_(list(ids))
 
 
 def rows_changed(statement: Executable) -> int:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import load_only
 
 from connectors import outbound
 from distribution import clock
-from distribution.db import db
+from distribution.db import db, id_in
 from distribution.jobs.runner import JobRunner, after_commit, enqueue
 from distribution.models import (
     Assignment,
@@ -246,14 +246,16 @@ def _preload(ids: list[int]) -> dict[type, list[Any]]:
     """
     fresh = {"populate_existing": True}
 
-    def load(model: Any, wanted: set[int | None], *options: Any) -> list[Any]:
-        wanted -= {None}
-        query = select(model).where(model.id.in_(wanted)).options(*options)
-        return list(db.session.scalars(query, execution_options=fresh)) if wanted else []
+    def load(model: Any, named: set[int | None], *options: Any) -> list[Any]:
+        wanted = {key for key in named if key is not None}
+        if not wanted:
+            return []
+        query = select(model).where(id_in(model.id, wanted)).options(*options)
+        return list(db.session.scalars(query, execution_options=fresh))
 
     deliveries = list(
         db.session.scalars(
-            select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id),
+            select(Delivery).where(id_in(Delivery.id, ids)).order_by(Delivery.id),
             execution_options=fresh,
         )
     )
@@ -279,8 +281,8 @@ def _sales(deliveries: list[Delivery]) -> list[Sale]:
     return list(
         db.session.scalars(
             select(Sale).where(
-                Sale.lead_id.in_({d.lead_id for d in deliveries}),
-                Sale.buyer_id.in_({d.buyer_id for d in deliveries} - {None}),
+                id_in(Sale.lead_id, {d.lead_id for d in deliveries}),
+                id_in(Sale.buyer_id, {d.buyer_id for d in deliveries if d.buyer_id is not None}),
             ),
             execution_options={"populate_existing": True},
         )

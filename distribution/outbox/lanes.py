@@ -75,7 +75,7 @@ def run(exchange: Exchange) -> outbound.SendResult:
 
 
 class Senders:
-    """The process's sending threads, kept from batch to batch with their HTTP clients
+    """The process's sending threads, kept from batch to batch with their HTTP transports
     (and so their connections): ``DELIVERY_CONCURRENCY`` threads for exchanges side by
     side, and as many lanes, each running its exchanges in turn, the next batch's
     after this one's. A destination always uses the same lane, so one that stops

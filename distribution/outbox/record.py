@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from connectors import outbound
 from distribution import clock
-from distribution.db import db, insert_rows
+from distribution.db import db, id_in, insert_rows
 from distribution.models import Delivery, DeliveryAttempt, DeliveryStatus, Destination, LeadEvent
 from distribution.outbox.lease import lease_end
 
@@ -68,7 +68,7 @@ class Rows:
                 db.session.scalars(
                     update(Delivery)
                     .where(
-                        Delivery.id.in_([delivery.id for delivery in group]),
+                        id_in(Delivery.id, [delivery.id for delivery in group]),
                         Delivery.status == DeliveryStatus.SENDING,
                         Delivery.lease_until == self.lease_until,
                     )

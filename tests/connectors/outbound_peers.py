@@ -86,6 +86,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float = 0.0  # time.monotonic() when it came in
+    peer: tuple[str, int] = ("", 0)  # the sender's address and port: its connection
 
     def form(self) -> dict[str, str]:
         """The form fields (each sent once)."""
@@ -177,7 +178,9 @@ def _handler_for(endpoint: BuyerEndpoint) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
             headers = {k.lower(): v for k, v in self.headers.items()}
-            endpoint.received.append(Received("POST", self.path, headers, body, time.monotonic()))
+            endpoint.received.append(
+                Received("POST", self.path, headers, body, time.monotonic(), self.client_address)
+            )
             reply = endpoint.replies.popleft() if endpoint.replies else Reply(body=b"OK")
             if reply.delay and endpoint.closing.wait(reply.delay):
                 return

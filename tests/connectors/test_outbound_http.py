@@ -306,3 +306,16 @@ def test_a_compressed_json_answer_is_still_read(buyer):
     answer = {"accepted": {"json": "status", "equals": "ok"}, "remote_id": "json:id"}
     result = push("http_json", buyer, {"answer": answer})
     assert (result.outcome, result.remote_id) == ("delivered", "Z9")
+
+
+def test_posts_to_one_destination_from_one_thread_keep_one_connection(buyer):
+    for n in range(3):
+        assert push("http_json", buyer, webhook_id=f"msg_keep{n}").outcome == "delivered"
+    assert len({got.peer for got in buyer.received}) == 1
+
+
+def test_a_cookie_the_destination_sets_is_not_sent_with_the_next_lead(buyer):
+    buyer.reply(200, "OK", headers={"Set-Cookie": "session=abc123; Path=/"})
+    push("http_json", buyer, webhook_id="msg_cookie1")
+    push("http_json", buyer, webhook_id="msg_cookie2")
+    assert [got.headers.get("cookie") for got in buyer.received] == [None, None]
