@@ -7,6 +7,7 @@ directions, on SQLite as on PostgreSQL, and ties keep the oldest hand-over first
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -110,13 +111,18 @@ def drill_ids(
     return [(a, b) for a, b in db.session.execute(ids)]
 
 
-def export_rows(stmt: Select[Any]) -> list[Row[Any]]:
-    """``drill``'s rows as the leads download shows them, as plain columns.
+EXPORT_BATCH = 2000
+
+
+def export_rows(stmt: Select[Any]) -> Iterator[Row[Any]]:
+    """``drill``'s rows as the leads download shows them, as plain columns, read as taken.
 
     Each row has the assignment's ``lead_id``, ``id``, times, ``status``, reasons and
     ``won_amount_cents``, its ``partner``'s name and its lead's ``source`` and ``campaign``.
     No ORM objects, and none of a lead's JSON columns: at 310,000 rows building
-    assignments and leads and decoding their payloads took most of a minute.
+    assignments and leads and decoding their payloads took most of a minute. The rows
+    come ``EXPORT_BATCH`` at a time (a server-side cursor on PostgreSQL), so a
+    quarter's download is never held whole.
     """
     named = aliased(Partner)
     columns = (
@@ -138,7 +144,12 @@ def export_rows(stmt: Select[Any]) -> list[Row[Any]]:
         .join(named, named.id == Assignment.partner_id)
         .join(Lead, Lead.id == Assignment.lead_id)
     )
-    return list(db.session.execute(columns))
+    connection = db.session.connection().execution_options(
+        stream_results=True, yield_per=EXPORT_BATCH
+    )
+    # Closed even when the download stops half way (the client went away).
+    with connection.execute(columns) as rows:
+        yield from rows  # type: ignore[misc]  # a Row of typed columns
 
 
 def drill_page(
