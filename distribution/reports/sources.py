@@ -112,7 +112,7 @@ def counted(scope: Scope, period: Period, now: datetime) -> dict[tuple[Any, ...]
     For a vendor's whole scope, closed days come from the roll-up and only the
     rest is counted live; a partner's scope is always counted live.
     """
-    coverage = rolled.plan(scope, period, now) if scope.partner_id is None else None
+    coverage = rolled.plan(scope, period, now, stale_ok=True) if scope.partner_id is None else None
     if coverage is None or not coverage.spans:
         return count(scope, _in_period(period), now=now)
     found: dict[tuple[Any, ...], SourceRow] = {}
@@ -128,6 +128,11 @@ def counted(scope: Scope, period: Period, now: datetime) -> dict[tuple[Any, ...]
         else:
             mine.add(row)
     return found
+
+
+# A hand-over's lead is of the hand-over's vendor; said in the join, PostgreSQL reads
+# the leads of a few days by (vendor_id, received_at) instead of the whole table.
+_its_lead = and_(Lead.id == A.lead_id, Lead.vendor_id == A.vendor_id)
 
 
 def count(
@@ -154,7 +159,7 @@ def count(
                 "revenue"
             ),
         )
-        .join(Lead, Lead.id == A.lead_id)
+        .join(Lead, _its_lead)
         .where(*where)
         .group_by(A.lead_id)
         .subquery()
@@ -196,7 +201,7 @@ def count(
     returns = (
         scope.select(Assignment)
         .with_only_columns(*groups, reason, func.count())
-        .join(Lead, Lead.id == A.lead_id)
+        .join(Lead, _its_lead)
         .where(*where, A.status == AssignmentStatus.RETURNED)
         .group_by(*groups, reason)
     )

@@ -418,6 +418,19 @@ def test_source_quality_reads_the_roll_up_the_same_as_live(history):
         )
 
 
+def test_source_quality_reads_a_day_gone_stale_for_follow_up_deadlines(history):
+    from distribution.reports import rolled, rollup
+
+    vendor = Scope.for_vendor(history.vendor.id)
+    rollup.rollup(now=REPORT_AT.replace(day=9, hour=11))  # the 8th goes stale at noon on the 9th
+    eighth = period.Period(date(2026, 1, 8), date(2026, 1, 8), TZ)
+    assert rolled.plan(vendor, eighth, REPORT_AT).spans == {}
+    assert rolled.plan(vendor, eighth, REPORT_AT, stale_ok=True).spans
+    chosen = period.Period(date(2026, 1, 5), date(2026, 1, 8), TZ)
+    live = _source_figures(vendor, chosen, REPORT_AT, live=True)
+    assert live and _source_figures(vendor, chosen, REPORT_AT) == live
+
+
 def test_a_lead_changed_in_a_rolled_span_is_rolled_again_for_its_source(history):
     from distribution import clock
     from distribution.handover import work
