@@ -479,6 +479,7 @@ def test_a_roll_waits_for_a_hand_over_written_before_its_span_existed(app, histo
         AssignmentStatus,
         Lead,
         ReportRollup,
+        ReportSegmentRollup,
         ReportSourceRollup,
         ReportSpan,
     )  # fmt: skip
@@ -486,7 +487,7 @@ def test_a_roll_waits_for_a_hand_over_written_before_its_span_existed(app, histo
 
     if not is_postgres:
         pytest.skip("SQLite has one writer at a time: nothing runs beside a roll")
-    for model in (ReportRollup, ReportSourceRollup, ReportSpan):
+    for model in (ReportRollup, ReportSourceRollup, ReportSegmentRollup, ReportSpan):
         db.session.execute(delete(model))
     db.session.commit()
     vendor_id, alpha_id, r1_id = history.vendor.id, history.alpha.id, history.leads["r1"].id
