@@ -149,9 +149,11 @@ def export_rows(stmt: Select[Any]) -> Iterator[Row[Any]]:
         # The whole cursor is read: plan for all of it (a hash join of the leads), not
         # for its first tenth (a lookup per row, twice the time over a quarter).
         connection.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
-    connection = connection.execution_options(stream_results=True, yield_per=EXPORT_BATCH)
+    # Options of this statement only: set on the session's connection they would
+    # stream every later statement of the transaction through a cursor too.
+    streamed = {"stream_results": True, "yield_per": EXPORT_BATCH}
     # Closed even when the download stops half way (the client went away).
-    with connection.execute(columns) as rows:
+    with connection.execute(columns, execution_options=streamed) as rows:
         yield from rows  # type: ignore[misc]  # a Row of typed columns
 
 

@@ -143,6 +143,14 @@ def test_drill_down_lists_exactly_the_counted_leads(history, partner, figure, na
     assert len(drilled) == counted.figures.counts[figure]
 
 
+def test_the_leads_download_rows_can_be_read_twice_in_one_transaction(history):
+    # Its cursor options are the statement's: the next statement is a plain one again.
+    stmt = drill.drill(Scope.for_vendor(history.vendor.id), WEEK, "total", "all", "offered")
+    first = [tuple(r) for r in drill.export_rows(stmt)]
+    assert len(first) == figures.total(Scope.for_vendor(history.vendor.id), WEEK).offered
+    assert [tuple(r) for r in drill.export_rows(stmt)] == first
+
+
 def test_drill_down_by_group_and_reason(history):
     scope = Scope.for_vendor(history.vendor.id)
     gold_won = drill.drill_ids(scope, WEEK, "tier", "gold", "won", now=REPORT_AT)
