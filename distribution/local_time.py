@@ -8,7 +8,8 @@ UTC. Every page and every export meant for people formats through ``moment`` and
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -17,6 +18,8 @@ from distribution.errors import FieldError, InvalidInput, storable
 from distribution.models import User, Vendor
 
 UTC_NAME = "UTC"
+_UTC = ZoneInfo(UTC_NAME)
+_HOUR_END = timedelta(hours=1) - timedelta(microseconds=1)
 
 
 @cache
@@ -80,6 +83,39 @@ def moment(value: datetime | None, zone: ZoneInfo) -> str:
         return "—"
     local = _aware(value).astimezone(zone)
     return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+def moments(zone: ZoneInfo) -> Callable[[datetime | None], str]:
+    """``moment`` for many instants in one ``zone`` (a download of a quarter's hand-overs).
+
+    The zone's offset is looked up once per UTC hour, and only used for an hour
+    with one offset from its start to its end (else each instant is converted, as
+    ``moment`` does); a day's text is made once per local day. The same text as
+    ``moment``, at a fraction of the cost over hundreds of thousands of values.
+    """
+    offsets: dict[datetime, timedelta | None] = {}
+    days: dict[date, str] = {}
+
+    def shown(value: datetime | None) -> str:
+        if value is None:
+            return "—"
+        value = _aware(value)
+        if value.utcoffset():
+            value = value.astimezone(_UTC)
+        hour = value.replace(minute=0, second=0, microsecond=0)
+        if hour in offsets:
+            offset = offsets[hour]
+        else:
+            first = hour.astimezone(zone).utcoffset()
+            last = (hour + _HOUR_END).astimezone(zone).utcoffset()
+            offset = offsets[hour] = first if first == last else None
+        local = value.astimezone(zone) if offset is None else value + offset
+        text = days.get(local.date())
+        if text is None:
+            text = days[local.date()] = f"{local.day} {local:%b %Y}"
+        return f"{text}, {local.hour:02d}:{local.minute:02d}"
+
+    return shown
 
 
 def day(value: date | datetime | None, zone: ZoneInfo | None = None) -> str:

@@ -16,7 +16,12 @@ from distribution.models.leads import (
 )
 from distribution.models.people import Invitation, PasswordReset
 from distribution.models.quotas import Quota
-from distribution.models.reports import ReportRollup, ReportSourceRollup, ReportSpan
+from distribution.models.reports import (
+    ReportRollup,
+    ReportSegmentRollup,
+    ReportSourceRollup,
+    ReportSpan,
+)
 from distribution.models.routing import Rule, RuleSet
 from distribution.models.types import (
     OPEN_ASSIGNMENT_STATUSES,
@@ -76,6 +81,7 @@ __all__ = [
     "PoolEligibility",
     "Quota",
     "ReportRollup",
+    "ReportSegmentRollup",
     "ReportSourceRollup",
     "ReportSpan",
     "ReturnStatus",

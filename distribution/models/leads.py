@@ -55,6 +55,19 @@ class Lead(Model):
         Index("ix_lead_sender_ip_received", "sender_ip", "received_at"),
         Index("ix_lead_vendor_received", "vendor_id", "received_at"),
         Index("ix_lead_vendor_source_campaign", "vendor_id", "source", "campaign"),
+        # The nurture report's "in nurture now": on PostgreSQL the index alone answers it.
+        Index(
+            "ix_lead_in_nurture",
+            "vendor_id",
+            postgresql_include=[
+                "nurture_reason",
+                "nurture_waits_event",
+                "nurture_since",
+                "received_at",
+            ],
+            postgresql_where=text("status = 'nurture'"),
+            sqlite_where=text("status = 'nurture'"),
+        ),
         # PostgreSQL only (migration d6a2c9e4f1b8 adds the gin_trgm_ops operator class).
         Index("ix_lead_search_trgm", text(SEARCH_TEXT_SQL), postgresql_using="gin").ddl_if(
             dialect="postgresql"
@@ -166,6 +179,16 @@ class LeadEvent(Model):
     __table_args__ = (
         Index("ix_lead_event_lead_at", "lead_id", "at"),
         Index("ix_lead_event_vendor_kind_at", "vendor_id", "kind", "at"),
+        # When each lead first went into nurture (the nurture report's closes): the few
+        # events into nurture, not every event of every lead.
+        Index(
+            "ix_lead_event_into_nurture",
+            "vendor_id",
+            "lead_id",
+            "at",
+            postgresql_where=text("to_status = 'nurture'"),
+            sqlite_where=text("to_status = 'nurture'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -124,3 +124,29 @@ class ReportSourceRollup(Model):
     returned: Mapped[int] = mapped_column(Integer, default=0)
     revenue_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     returns: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # reason -> n, or None
+
+
+class ReportSegmentRollup(Model):
+    """Qualified leads of one segment over one span, and who they were handed to.
+
+    The leads *received* in the span that passed intake into routing (as quota
+    progress counts them: ``distribution.reports.segments``), by country, state and
+    lower-cased product ("" for none). A row with neither ``partner_id`` nor
+    ``tier`` holds all of them; one with a ``partner_id`` those handed to that
+    partner (``tier`` is then the partner's, lower-cased); one with only a ``tier``
+    those handed to a partner of that tier. ``followed`` counts the ones with a
+    first follow-up logged (by that partner or tier). Same spans and triggers as
+    the source roll-up, and a partner's tier changing marks its vendor's spans.
+    """
+
+    __tablename__ = "report_segment_rollup"
+
+    id: Mapped[int] = mapped_column(_BIGID, primary_key=True)
+    span_id: Mapped[int] = mapped_column(ForeignKey("report_span.id"), index=True)
+    country: Mapped[str] = mapped_column(String(2))
+    state: Mapped[str] = mapped_column(String(10))
+    product: Mapped[str] = mapped_column(String(120))
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"))
+    tier: Mapped[str | None] = mapped_column(String(40))
+    leads: Mapped[int] = mapped_column(Integer, default=0)
+    followed: Mapped[int] = mapped_column(Integer, default=0)

@@ -37,6 +37,14 @@ class Assignment(Model):
         # Round robin and weighted shares ask, per rule, who got what; round robin
         # asks each partner's last id, one step down the index.
         Index("ix_assignment_rule_partner", "rule_id", "partner_id", "id"),
+        # Reports of what closed in a period (the nurture closes, planning's holding
+        # time) read this index alone on PostgreSQL, not a quarter's rows of the table.
+        Index(
+            "ix_assignment_vendor_closed",
+            "vendor_id",
+            "closed_at",
+            postgresql_include=["status", "accepted_at", "offered_at", "lead_id"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(_BIGID, primary_key=True)

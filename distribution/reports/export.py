@@ -2,23 +2,22 @@
 
 A text cell that starts like a formula (= + - @, tab or CR) is written with a
 leading apostrophe by ``tabular.safe_cell``, in CSV and XLSX alike, so a lead's
-campaign name can never run as a formula on a manager's machine. Numbers stay
-numbers.
+campaign name can never run as a formula on a manager's machine (and an XLSX
+text cell is inline text, which no spreadsheet evaluates). Numbers stay numbers.
+Both formats are written as a stream of chunks (``stream``), so a download of
+hundreds of thousands of rows starts at once and is never held whole.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-
 from connectors.tabular import safe_cell
+from distribution.reports import xlsx
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,6 +31,12 @@ class Table:
     title: str
     columns: list[str]
     rows: list[Sequence[Any]] = field(default_factory=list)
+    # Rows after ``rows`` read once, as the file is written (a large download's cursor).
+    streamed: Iterable[Sequence[Any]] = ()
+
+    def every_row(self) -> Iterator[Sequence[Any]]:
+        yield from self.rows
+        yield from self.streamed
 
 
 def _cell(value: Any) -> Any:
@@ -44,52 +49,51 @@ def _cell(value: Any) -> Any:
     return safe_cell(str(value))
 
 
-def to_csv(table: Table) -> bytes:
-    """The table as UTF-8 CSV with a byte-order mark (so Excel reads accents right)."""
+CSV_ROWS_PER_CHUNK = 1000
+
+
+def csv_chunks(table: Table) -> Iterator[bytes]:
+    """The table as UTF-8 CSV with a byte-order mark (so Excel reads accents right),
+    a chunk every ``CSV_ROWS_PER_CHUNK`` rows."""
     out = io.StringIO()
     writer = csv.writer(out)
+    out.write("\ufeff")
     writer.writerow([_cell(c) for c in table.columns])
-    for row in table.rows:
+    for n, row in enumerate(table.every_row(), start=1):
         writer.writerow([_cell(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+        if n % CSV_ROWS_PER_CHUNK == 0:
+            yield out.getvalue().encode("utf-8")
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode("utf-8")
+
+
+def xlsx_chunks(table: Table) -> Iterator[bytes]:
+    """The table as one worksheet, header row bold and frozen, text never a formula."""
+    cells = ([_cell(v) for v in row] for row in table.every_row())
+    return xlsx.stream(table.title, [_cell(c) for c in table.columns], cells)
+
+
+def to_csv(table: Table) -> bytes:
+    return b"".join(csv_chunks(table))
 
 
 def to_xlsx(table: Table) -> bytes:
-    """The table as one worksheet, header row bold and frozen.
+    return b"".join(xlsx_chunks(table))
 
-    Written row by row (openpyxl's write-only mode): a workbook held in memory
-    cell by cell cost more than the query for a few thousand rows.
+
+def stream(table: Table, fmt: str) -> tuple[Iterator[bytes], str, str]:
+    """``(chunks, content type, file name)`` of ``table`` as ``fmt`` (csv or xlsx).
+
+    The rows are read as the chunks are taken, so a table whose rows come from a
+    server-side cursor is never held whole.
     """
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(table.title[:31] or "Report")
-    sheet.freeze_panes = "A2"
-    sheet.append([_xlsx_cell(sheet, c, bold=True) for c in table.columns])
-    for row in table.rows:
-        sheet.append([_xlsx_cell(sheet, v) for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _xlsx_cell(sheet: Any, value: Any, bold: bool = False) -> Any:
-    """``value`` as ``_cell`` makes it; a styled or formula-like text cell marked as text.
-
-    openpyxl takes a string starting with "=" as a formula; ``safe_cell`` has already
-    prefixed those, and such a cell is still marked as text so nothing is evaluated.
-    """
-    value = _cell(value)
-    if not bold and not (isinstance(value, str) and value.startswith("=")):
-        return value
-    cell = WriteOnlyCell(sheet, value)
-    if isinstance(value, str):
-        cell.data_type = "s"
-    if bold:
-        cell.font = Font(bold=True)
-    return cell
+    if fmt == "xlsx":
+        return xlsx_chunks(table), XLSX_TYPE, f"{table.name}.xlsx"
+    return csv_chunks(table), CSV_TYPE, f"{table.name}.csv"
 
 
 def render(table: Table, fmt: str) -> tuple[bytes, str, str]:
     """``(body, content type, file name)`` of ``table`` as ``fmt`` (csv or xlsx)."""
-    if fmt == "xlsx":
-        return to_xlsx(table), XLSX_TYPE, f"{table.name}.xlsx"
-    return to_csv(table), CSV_TYPE, f"{table.name}.csv"
+    chunks, content_type, name = stream(table, fmt)
+    return b"".join(chunks), content_type, name

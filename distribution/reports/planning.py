@@ -18,9 +18,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import case, func
 
 from distribution import clock
-from distribution.db import db, without_jit
+from distribution.db import db
 from distribution.errors import FieldError, InvalidInput
-from distribution.models import Assignment, Lead, Partner
+from distribution.models import Assignment, Partner
+from distribution.reports import sources
 from distribution.reports.figures import seconds_between
 from distribution.reports.period import Period, today
 from distribution.tenancy import Scope
@@ -115,38 +116,18 @@ class Plan:
 
 def actuals(scope: Scope, tz: str, now: datetime | None = None) -> Actuals:
     """Flow, funnel ratios, deal size, holding time and caps over the last 90 days."""
-    period = _lookback(tz, now or clock.now())
-    A = Assignment
-    received = (
-        db.session.scalar(
-            scope.select(Lead)
-            .with_only_columns(func.count())
-            .where(Lead.received_at >= period.start, Lead.received_at < period.end)
-        )
-        or 0
-    )
-    per_lead = (
-        scope.select(Assignment)
-        .with_only_columns(
-            A.lead_id,
-            func.max(case((A.accepted_at.is_not(None), 1), else_=0)).label("accepted"),
-            func.max(case((A.status == "won", 1), else_=0)).label("won"),
-            func.sum(case((A.status == "won", A.won_amount_cents), else_=0)).label("revenue"),
-        )
-        .join(Lead, Lead.id == A.lead_id)
-        .where(Lead.received_at >= period.start, Lead.received_at < period.end)
-        .group_by(A.lead_id)
-        .subquery()
-    )
-    with without_jit():
-        handed, accepted, won, revenue = db.session.execute(
-            db.select(
-                func.count(),
-                func.coalesce(func.sum(per_lead.c.accepted), 0),
-                func.coalesce(func.sum(per_lead.c.won), 0),
-                func.coalesce(func.sum(per_lead.c.revenue), 0),
-            ).select_from(per_lead)
-        ).one()
+    now = now or clock.now()
+    period = _lookback(tz, now)
+    # The source figures count the same things of the leads received in the period
+    # (a lead is handed, accepted, won when any of its hand-overs was; revenue is the
+    # won amounts), and read closed days from the roll-up.
+    flow = {name: 0 for name in ("volume", "handed", "accepted", "won")}
+    revenue = 0
+    for row in sources.counted(scope, period, now).values():
+        for name in flow:
+            flow[name] += row.counts[name]
+        revenue += row.revenue_cents
+    received, handed, accepted, won = (flow[n] for n in ("volume", "handed", "accepted", "won"))
     cap_sum, uncapped = db.session.execute(
         scope.select(Partner)
         .with_only_columns(

@@ -32,22 +32,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, or_, select
 
 from distribution import clock
-from distribution.db import db, without_jit
-from distribution.models import Assignment, Lead, LeadStatus, Partner, Quota
-from distribution.reports import planning
-from distribution.reports.period import local_midnight, today
+from distribution.db import db
+from distribution.models import Lead, Partner, Quota
+from distribution.reports import planning, rolled, segments
+from distribution.reports.period import Period, local_midnight, today
 from distribution.reports.quotas import label, quotas
+from distribution.reports.segments import Key
 from distribution.tenancy import Scope
 
-NOT_QUALIFIED = (
-    LeadStatus.RECEIVED,
-    LeadStatus.REJECTED,
-    LeadStatus.DUPLICATE,
-    LeadStatus.SUPPRESSED,
-)
 HORIZON_DAYS = 28
 
 
@@ -138,17 +133,6 @@ class CapacityAlert:
         return f"{head}, room for {self.room:.0f} ({', '.join(room)})"
 
 
-def _handed_to(row: Quota) -> Any:
-    """Whether a hand-over (Assignment joined to its Partner) went to ``row``'s partner / tier."""
-    clauses: list[Any] = []
-    if row.partner_id is not None:
-        clauses.append(Assignment.partner_id == row.partner_id)
-    if row.tier:
-        tier = row.tier.lower()
-        clauses += [Partner.vendor_id == row.vendor_id, func.lower(Partner.tier) == tier]
-    return and_(*clauses) if clauses else None
-
-
 def _in_segment(row: Quota, country: str | None, state: str | None, product: str | None) -> bool:
     """Whether a lead of ``country``, ``state`` and (lower-cased) ``product`` is ``row``'s."""
     if row.region:
@@ -158,26 +142,62 @@ def _in_segment(row: Quota, country: str | None, state: str | None, product: str
     return not row.product or product == row.product.lower()
 
 
-def _key(row: Quota) -> str | None:
-    """The name of the flags of ``row``'s partner / tier (None: any hand-over counts)."""
-    if row.partner_id is None and not row.tier:
-        return None
-    return f"q{row.partner_id or ''}_{(row.tier or '').lower()}"
+def _figures(row: Quota, found: dict[Key, list[int]]) -> tuple[int, int]:
+    """``row``'s qualified and followed-up leads among ``found`` (figures by key)."""
+    tier = row.tier.lower() if row.tier else None
+    leads = followed = 0
+    for (country, state, product, partner_id, its_tier), (n, f) in found.items():
+        if not _in_segment(row, country, state, product):
+            continue
+        if row.partner_id is not None:
+            mine = partner_id == row.partner_id and (tier is None or its_tier == tier)
+        else:
+            mine = partner_id is None and its_tier == tier
+        if mine:
+            leads, followed = leads + n, followed + f
+    return leads, followed
+
+
+def _split(
+    vendor_id: int, tz: str, start: datetime, stop: datetime, now: datetime
+) -> tuple[list[int], list[tuple[datetime, datetime]]]:
+    """The rolled spans covering the whole local days of ``[start, stop)``, and the
+    UTC ranges left to count live (its ragged ends, today, days not rolled)."""
+    first = today(tz, start)
+    if local_midnight(first, tz) < start:
+        first += timedelta(days=1)
+    last = today(tz, stop) - timedelta(days=1)
+    if first > last:
+        return [], [(start, stop)]
+    begin, after = local_midnight(first, tz), local_midnight(last + timedelta(days=1), tz)
+    coverage = rolled.plan(Scope.for_vendor(vendor_id), Period(first, last, tz), now, stale_ok=True)
+    if coverage is None:
+        return [], [(start, stop)]
+    live = [r for r in ((start, begin), *coverage.live, (after, stop)) if r[0] < r[1]]
+    return list(coverage.spans), live
+
+
+def _union(ranges: Sequence[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """``ranges`` merged where they overlap or touch, in order."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def tallies(
-    wanted: Sequence[tuple[Quota, datetime, datetime]], now: datetime
+    wanted: Sequence[tuple[Quota, datetime, datetime]], tz: str, now: datetime
 ) -> list[tuple[int, int]]:
     """Qualified and followed-up leads of each ``(row, start, end)`` received in
-    ``[start, end)``, as at ``now``, in one statement a vendor.
+    ``[start, end)``, as at ``now``, for quotas of a vendor whose zone is ``tz``.
 
-    The leads of the widest range are read once. Each lead's hand-overs become one
-    flag a partner / tier asked about (handed to it, followed up by it); the leads
-    are then added up by the pieces of time the ranges cut, country, state and
-    product, and each quota takes the sums of its pieces and segment here. (A
-    statement a quota let PostgreSQL start from the partners of a tier and walk a
-    year of their hand-overs; CASE sums a quota over every lead cost more than the
-    reading.)
+    The whole local days of each range come from the segment roll-up where it has
+    them (``distribution.reports.segments``); the rest is counted live, in one
+    statement a vendor, cut into pieces at every live range's ends, and each
+    quota takes the sums of its pieces and spans in its segment.
     """
     found: list[tuple[int, int]] = [(0, 0)] * len(wanted)
     by_vendor: dict[int, list[int]] = {}
@@ -186,91 +206,47 @@ def tallies(
     for vendor_id, indexes in by_vendor.items():
         ranges = {i: (wanted[i][1], min(wanted[i][2], now)) for i in indexes}
         indexes = [i for i in indexes if ranges[i][0] < ranges[i][1]]
-        if not indexes:
-            continue
-        cuts = sorted({when for i in indexes for when in ranges[i]})
-        pieces = _pieces(vendor_id, [wanted[i][0] for i in indexes], cuts, now)
+        # Quotas of one period share their split (ten partners' months, the tiers' quarter).
+        splits = {r: _split(vendor_id, tz, *r, now) for r in {ranges[i] for i in indexes}}
+        split = {i: splits[ranges[i]] for i in indexes}
+        rows = [wanted[i][0] for i in indexes]
+        partner_ids = {r.partner_id for r in rows if r.partner_id is not None}
+        tiers = {r.tier.lower() for r in rows if r.tier and r.partner_id is None}
+        span_ids = {span for i in indexes for span in split[i][0]}
+        stored: dict[int, list[tuple[int, Key, int, int]]] = {}
+        for rolled_row in segments.load(span_ids, partner_ids, tiers) if span_ids else ():
+            stored.setdefault(rolled_row[0], []).append(rolled_row)
+        live = [r for i in indexes for r in split[i][1]]
+        cuts = sorted({when for r in live for when in r})
+        pieces: dict[tuple[int, Key], list[int]] = {}
+        if live:
+            inner = cuts[1:-1]
+            piece: Any = literal(0)
+            if inner:
+                piece = case(
+                    *((Lead.received_at < cut, n) for n, cut in enumerate(inner)), else_=len(inner)
+                )
+            received = or_(
+                *(and_(Lead.received_at >= s, Lead.received_at < e) for s, e in _union(live))
+            )
+            counted = segments.count(vendor_id, [received], piece, now)
+            # Only the rows some quota asks about: the segment's whole, its partners, tiers.
+            pieces = {
+                (n, key): figures
+                for (n, key), figures in counted.items()
+                if (key[3] is None and (key[4] is None or key[4] in tiers)) or key[3] in partner_ids
+            }
         for i in indexes:
-            row, (start, stop), key = wanted[i][0], ranges[i], _key(wanted[i][0])
-            leads = followed = 0
-            for piece, country, state, product, figures in pieces:
-                if not start <= cuts[piece] < stop or not _in_segment(row, country, state, product):
-                    continue
-                leads += figures["leads"] if key is None else figures[f"h{key}"]
-                followed += figures["followed"] if key is None else figures[f"f{key}"]
-            found[i] = (leads, followed)
+            spans, mine = split[i]
+            parts = [r for span in spans for r in stored.get(span, ())]
+            by_key = segments.merge(parts)
+            for (n, key), (leads, followed) in pieces.items():
+                if any(s <= cuts[n] < e for s, e in mine):
+                    figures = by_key.setdefault(key, [0, 0])
+                    figures[0] += leads
+                    figures[1] += followed
+            found[i] = _figures(wanted[i][0], by_key)
     return found
-
-
-def _pieces(
-    vendor_id: int, rows: Sequence[Quota], cuts: Sequence[datetime], now: datetime
-) -> list[tuple[int, str | None, str | None, str | None, dict[str, int]]]:
-    """Qualified leads received in ``[cuts[0], cuts[-1])``, added up by piece and segment.
-
-    A row is ``(piece, country, state, lower(product), figures)``: piece ``n`` holds
-    the leads received in ``[cuts[n], cuts[n + 1])``; figures count them all
-    (``leads``), those with a follow-up logged by ``now`` (``followed``) and, for
-    each partner / tier of ``rows``, those handed to it (``h<key>``) and followed up
-    by it (``f<key>``).
-    """
-    followed_up = and_(
-        Assignment.first_followup_at.is_not(None), Assignment.first_followup_at <= now
-    )
-    flags: dict[str, Any] = {"followed": followed_up}
-    for row in rows:
-        key = _key(row)
-        if key is not None:
-            handed = _handed_to(row)
-            flags[f"h{key}"] = handed
-            flags[f"f{key}"] = and_(handed, followed_up)
-    per_lead = (
-        select(
-            Lead.received_at,
-            Lead.country,
-            Lead.state,
-            Lead.product,
-            *(func.max(case((clause, 1), else_=0)).label(name) for name, clause in flags.items()),
-        )
-        .select_from(Lead)
-        .outerjoin(Assignment, Assignment.lead_id == Lead.id)
-        .outerjoin(Partner, Partner.id == Assignment.partner_id)
-        .where(
-            Lead.vendor_id == vendor_id,
-            Lead.status.not_in(NOT_QUALIFIED),
-            Lead.received_at >= cuts[0],
-            Lead.received_at < cuts[-1],
-        )
-        .group_by(Lead.id, Lead.received_at, Lead.country, Lead.state, Lead.product)
-        .subquery()
-    )
-    inner = cuts[1:-1]
-    piece: Any = literal(0)
-    if inner:
-        piece = case(
-            *((per_lead.c.received_at < cut, n) for n, cut in enumerate(inner)), else_=len(inner)
-        )
-    product = func.lower(per_lead.c.product)
-    names = list(flags)
-    stmt = select(
-        piece,
-        per_lead.c.country,
-        per_lead.c.state,
-        product,
-        func.count(),
-        *(func.sum(per_lead.c[name]) for name in names),
-    ).group_by(*([piece] if inner else []), per_lead.c.country, per_lead.c.state, product)
-    with without_jit():
-        found = db.session.execute(stmt).all()
-    return [
-        (
-            int(n),
-            country,
-            state,
-            lower,
-            {"leads": int(total)} | dict(zip(names, map(int, sums), strict=True)),
-        )
-        for n, country, state, lower, total, *sums in found
-    ]
 
 
 def _period(row: Quota, tz: str) -> tuple[datetime, datetime]:
@@ -292,7 +268,7 @@ def _track(noun: str, actual: int, target: int, days_done: int, days_total: int)
 
 def _progresses(rows: Sequence[Quota], tz: str, now: datetime) -> list[Progress]:
     """``progress`` of each of ``rows``, their figures counted in one statement."""
-    return _standing(rows, tallies(_asked(rows, tz), now), tz, now)
+    return _standing(rows, tallies(_asked(rows, tz), tz, now), tz, now)
 
 
 def _asked(rows: Sequence[Quota], tz: str) -> list[tuple[Quota, datetime, datetime]]:
@@ -360,7 +336,7 @@ def alerts(scope: Scope, tz: str, now: datetime | None = None) -> list[CapacityA
     """Quotas of the coming 4 weeks whose projected leads pass the room to work them."""
     now = now or clock.now()
     rows = _coming(quotas(scope), tz, now)
-    return _warnings(scope, rows, tallies(_lately(rows, now), now), tz, now)
+    return _warnings(scope, rows, tallies(_lately(rows, now), tz, now), tz, now)
 
 
 def board_and_alerts(
@@ -374,7 +350,7 @@ def board_and_alerts(
     now = now or clock.now()
     rows = quotas(scope)
     coming = _coming(rows, tz, now)
-    figures = tallies(_asked(rows, tz) + _lately(coming, now), now)
+    figures = tallies(_asked(rows, tz) + _lately(coming, now), tz, now)
     return (
         _standing(rows, figures[: len(rows)], tz, now),
         _warnings(scope, coming, figures[len(rows) :], tz, now, hold_days),

@@ -40,32 +40,47 @@ class Coverage:
     live: list[tuple[datetime, datetime]] = field(default_factory=list)
 
 
-def usable(vendor_id: int, tz: str, now: datetime) -> list[ColumnElement[bool]]:
-    """Conditions of a span a report may read at ``now`` for a period in ``tz``."""
+def usable(
+    vendor_id: int, tz: str, now: datetime, *, stale_ok: bool = False
+) -> list[ColumnElement[bool]]:
+    """Conditions of a span a report may read at ``now`` for a period in ``tz``.
+
+    ``stale_ok``: for the source and segment rows, whose figures change only when a
+    row changes (and the triggers mark the span); only the partner rows count what
+    a follow-up deadline passing changes, so only they go stale by themselves.
+    """
     s = ReportSpan
-    return [
+    found = [
         s.vendor_id == vendor_id,
         s.tz == tz,
         s.rolled_at.is_not(None),
         s.rolled_at <= now,
         s.dirty.is_(False),
-        or_(s.stale_at.is_(None), s.stale_at > now),
     ]
+    if not stale_ok:
+        found.append(or_(s.stale_at.is_(None), s.stale_at > now))
+    return found
 
 
 def plan(
-    scope: Scope, period: Period, now: datetime, pieces: Sequence[Period] | None = None
+    scope: Scope,
+    period: Period,
+    now: datetime,
+    pieces: Sequence[Period] | None = None,
+    *,
+    stale_ok: bool = False,
 ) -> Coverage | None:
     """The coverage of ``period`` split at ``pieces`` (default: the period itself).
 
     None when the scope cannot use the roll-up (the platform's, or a buyer's).
+    ``stale_ok`` as for ``usable``.
     """
     if scope.all_vendors or scope.vendor_id is None or scope.buyer_id is not None:
         return None
     s = ReportSpan
     rows = db.session.execute(
         select(s.id, s.grain, s.first_day, s.last_day).where(
-            *usable(scope.vendor_id, period.tz, now),
+            *usable(scope.vendor_id, period.tz, now, stale_ok=stale_ok),
             s.first_day >= period.first,
             s.last_day <= period.last,
         )

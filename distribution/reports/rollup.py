@@ -1,16 +1,19 @@
 """The roll-up job: each closed local day counted once per partner, summed into weeks, months.
 
-Each span holds two kinds of rows: per partner, the figures of the hand-overs
-offered in it (``ReportRollup``), and per source and campaign, the figures of
-the leads received in it (``ReportSourceRollup``, counted by
-``distribution.reports.sources.count``, as the sources page counts live).
+Each span holds three kinds of rows: per partner, the figures of the hand-overs
+offered in it (``ReportRollup``); per source and campaign, the figures of the
+leads received in it (``ReportSourceRollup``, counted by
+``distribution.reports.sources.count``, as the sources page counts live); and
+per segment, partner and tier, the qualified leads received in it
+(``ReportSegmentRollup``, counted by ``distribution.reports.segments.count``, as
+quota progress counts live).
 
 ``rollup()`` (``flask reports rollup``, or a call from the sweeper) walks every
 vendor's calendar from the month of its first hand-over to yesterday and rolls
 
 * every day with no span yet, in another zone than the vendor's now, marked
-  dirty by the triggers on ``assignment`` or ``lead``, or gone stale (a follow-up deadline
-  it counted as "not due yet" has passed), from the assignments;
+  dirty by the triggers on ``assignment``, ``lead`` or ``partner``, or gone stale
+  (a follow-up deadline it counted as "not due yet" has passed), from the rows;
 * every closed week and month whose span is missing, dirty or stale, or older
   than one of its days, by adding up its days' rows.
 
@@ -43,11 +46,12 @@ from distribution.models import (
     Assignment,
     Lead,
     ReportRollup,
+    ReportSegmentRollup,
     ReportSourceRollup,
     ReportSpan,
     Vendor,
 )
-from distribution.reports import sources
+from distribution.reports import segments, sources
 from distribution.reports.figures import tallies
 from distribution.reports.period import local_midnight, today
 from distribution.reports.rolled import COUNT_COLUMNS
@@ -234,7 +238,12 @@ def _roll_days(vendor_id: int, tz: str, days: list[date], now: datetime) -> None
         rows = [
             _row(span_ids[int(i)], partner_id, tally) for (partner_id, i), tally in found.items()
         ]
-        _store(span_ids, rows, _day_sources(vendor_id, tz, days, span_ids, now))
+        _store(
+            span_ids,
+            rows,
+            _day_sources(vendor_id, tz, days, span_ids, now),
+            _day_segments(vendor_id, tz, days, span_ids, now),
+        )
         for i, span_id in enumerate(span_ids):
             db.session.execute(
                 update(S).where(S.id == span_id).values(rolled_at=now, stale_at=stale.get(i))
@@ -274,6 +283,23 @@ def _day_sources(
     return [_source_row(span_ids[int(key[2])], row) for key, row in found.items()]
 
 
+def _day_segments(
+    vendor_id: int, tz: str, days: list[date], span_ids: list[int], now: datetime
+) -> list[dict[str, Any]]:
+    """The segment roll-up rows of ``days``: their qualified leads by the day received."""
+    ends = [local_midnight(d + timedelta(days=1), tz) for d in days]
+    received = or_(
+        *(
+            and_(Lead.received_at >= local_midnight(d, tz), Lead.received_at < e)
+            for d, e in zip(days, ends, strict=True)
+        )
+    )
+    whens = [(Lead.received_at < e, i) for i, e in enumerate(ends[:-1])]
+    day_index = case(*whens, else_=len(days) - 1) if whens else literal(0)
+    found = segments.count(vendor_id, [received], day_index, now)
+    return [segments.stored(span_ids[i], key, figures) for (i, key), figures in found.items()]
+
+
 def _source_row(span_id: int, row: sources.SourceRow) -> dict[str, Any]:
     stored: dict[str, Any] = {"span_id": span_id, "source": row.source, "campaign": row.campaign}
     for name in sources.LEAD_FIGURES:
@@ -284,12 +310,18 @@ def _source_row(span_id: int, row: sources.SourceRow) -> dict[str, Any]:
 
 
 def _store(
-    span_ids: list[int], rows: list[dict[str, Any]], source_rows: list[dict[str, Any]]
+    span_ids: list[int],
+    rows: list[dict[str, Any]],
+    source_rows: list[dict[str, Any]],
+    segment_rows: list[dict[str, Any]],
 ) -> None:
-    db.session.execute(delete(ReportRollup).where(ReportRollup.span_id.in_(span_ids)))
-    db.session.execute(delete(ReportSourceRollup).where(ReportSourceRollup.span_id.in_(span_ids)))
-    insert_rows(ReportRollup.__table__, rows)
-    insert_rows(ReportSourceRollup.__table__, source_rows)
+    for table, stored in (
+        (ReportRollup, rows),
+        (ReportSourceRollup, source_rows),
+        (ReportSegmentRollup, segment_rows),
+    ):
+        db.session.execute(delete(table).where(table.span_id.in_(span_ids)))
+        insert_rows(table.__table__, stored)
 
 
 def _coarse_ranges(grain: str, start: date, last: date) -> list[tuple[date, date]]:
@@ -377,10 +409,15 @@ def _sum_days(vendor_id: int, tz: str, grain: str, first: date, last: date, now:
                 summed[key] = row
             else:
                 mine.add(row)
+        everyone = [p.id for p in parts]
         _store(
             [ident],
             [_row(ident, partner_id, t) for partner_id, t in merged.items()],
             [_source_row(ident, row) for row in summed.values()],
+            [
+                segments.stored(ident, key, figures)
+                for key, figures in segments.merge(segments.load(everyone)).items()
+            ],
         )
         stale = [p.stale_at for p in parts if p.stale_at is not None]
         db.session.execute(

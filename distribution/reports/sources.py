@@ -101,24 +101,38 @@ def quality(scope: Scope, period: Period, now: datetime | None = None) -> list[S
     dashboard does; a partner's scope is always counted live.
     """
     now = now or clock.now()
-    coverage = rolled.plan(scope, period, now) if scope.partner_id is None else None
-    if coverage is None or not coverage.spans:
-        found = count(scope, _in_period(period), now=now)
-    else:
-        found = {}
-        if coverage.live:
-            received = or_(
-                *(and_(Lead.received_at >= s, Lead.received_at < e) for s, e in coverage.live)
-            )
-            found = count(scope, [received], now=now)
-        for key, row in load(coverage.spans):
-            mine = found.get(key)
-            if mine is None:
-                found[key] = row
-            else:
-                mine.add(row)
+    found = counted(scope, period, now)
     _add_sales(scope, period, found)
     return sorted(found.values(), key=lambda r: (-r.counts["volume"], r.source, r.campaign))
+
+
+def counted(scope: Scope, period: Period, now: datetime) -> dict[tuple[Any, ...], SourceRow]:
+    """The lead figures of ``period`` by ``(source, campaign)``, without the sales.
+
+    For a vendor's whole scope, closed days come from the roll-up and only the
+    rest is counted live; a partner's scope is always counted live.
+    """
+    coverage = rolled.plan(scope, period, now, stale_ok=True) if scope.partner_id is None else None
+    if coverage is None or not coverage.spans:
+        return count(scope, _in_period(period), now=now)
+    found: dict[tuple[Any, ...], SourceRow] = {}
+    if coverage.live:
+        received = or_(
+            *(and_(Lead.received_at >= s, Lead.received_at < e) for s, e in coverage.live)
+        )
+        found = count(scope, [received], now=now)
+    for key, row in load(coverage.spans):
+        mine = found.get(key)
+        if mine is None:
+            found[key] = row
+        else:
+            mine.add(row)
+    return found
+
+
+# A hand-over's lead is of the hand-over's vendor; said in the join, PostgreSQL reads
+# the leads of a few days by (vendor_id, received_at) instead of the whole table.
+_its_lead = and_(Lead.id == A.lead_id, Lead.vendor_id == A.vendor_id)
 
 
 def count(
@@ -145,7 +159,7 @@ def count(
                 "revenue"
             ),
         )
-        .join(Lead, Lead.id == A.lead_id)
+        .join(Lead, _its_lead)
         .where(*where)
         .group_by(A.lead_id)
         .subquery()
@@ -187,7 +201,7 @@ def count(
     returns = (
         scope.select(Assignment)
         .with_only_columns(*groups, reason, func.count())
-        .join(Lead, Lead.id == A.lead_id)
+        .join(Lead, _its_lead)
         .where(*where, A.status == AssignmentStatus.RETURNED)
         .group_by(*groups, reason)
     )

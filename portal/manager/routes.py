@@ -10,9 +10,8 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import Response, abort, render_template, request, url_for
+from flask import Response, abort, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 
 from distribution import local_time
@@ -20,7 +19,7 @@ from distribution.db import db
 from distribution.errors import InvalidInput
 from distribution.models import Partner, Role
 from distribution.reports import drill, figures, period, planning, quota_progress, sources, tables
-from distribution.reports.export import Table, render
+from distribution.reports.export import Table, stream
 from distribution.reports.figures import GROUPS
 from distribution.tenancy import Scope
 from portal.manager import bp
@@ -42,9 +41,11 @@ def _group() -> str:
 def _download(table: Table, fmt: str) -> Response:
     if fmt not in FORMATS:
         abort(404)
-    body, content_type, filename = render(table, fmt)
+    chunks, content_type, filename = stream(table, fmt)
+    # Written as it is sent: the rows of a large table are read from the database as
+    # the chunks go out, inside the request's context.
     return Response(
-        body,
+        stream_with_context(chunks),
         content_type=content_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -169,24 +170,25 @@ def _drill_table(scope: Scope, chosen: period.Period) -> Table:
     stmt = drill.drill(scope, chosen, group, key, figure, reason=reason, sort=sort,
                        descending=descending)  # fmt: skip
     zone = viewer_zone()
+    shown = local_time.moments(zone)
+
+    def local(value: datetime | None) -> str | None:
+        # A download for people: the same format and zone as the page it came from.
+        return shown(value) if value else None
+
     table = Table(f"leads-{figure}-{chosen.first}-{chosen.last}", drill.figure_label(figure), [
         "Lead", "Assignment", "Partner", "Source", "Campaign", f"Offered ({zone.key})",
         f"Accepted ({zone.key})", f"First follow-up ({zone.key})", "Status", "Reason", "Won amount",
     ])  # fmt: skip
-    for r in drill.export_rows(stmt):
-        table.rows.append([
-            r.lead_id, r.id, r.partner, r.source, r.campaign,
-            _local(r.offered_at, zone), _local(r.accepted_at, zone),
-            _local(r.first_followup_at, zone), r.status.value,
-            r.decline_reason or r.return_reason or r.lost_reason,
-            tables.money(r.won_amount_cents),
-        ])  # fmt: skip
+    table.streamed = (
+        [
+            r.lead_id, r.id, r.partner, r.source, r.campaign, local(r.offered_at),
+            local(r.accepted_at), local(r.first_followup_at), r.status.value,
+            r.decline_reason or r.return_reason or r.lost_reason, tables.money(r.won_amount_cents),
+        ]
+        for r in drill.export_rows(stmt)
+    )  # fmt: skip
     return table
-
-
-def _local(value: datetime | None, zone: ZoneInfo) -> str | None:
-    # A download for people: the same format and zone as the page it came from.
-    return local_time.moment(value, zone) if value else None
 
 
 # --- partner scorecard (manager view) ------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from distribution import local_time
@@ -35,3 +35,23 @@ def test_the_zone_is_named_with_its_abbreviation_at_that_moment():
     assert local_time.zone_label(ZoneInfo("America/Chicago"), winter) == "America/Chicago (CST)"
     assert local_time.zone_label(ZoneInfo("America/Chicago"), summer) == "America/Chicago (CDT)"
     assert local_time.zone_label(ZoneInfo("UTC"), winter) == "UTC"
+
+
+def test_moments_read_as_moment_does_in_every_kind_of_zone_and_transition():
+    # Every 7 minutes over days that hold a spring and an autumn change (Lord Howe moves
+    # half an hour at 15:30 UTC, St John's sits at -3:30), and one instant given in
+    # another offset than UTC.
+    zones = ["UTC", "America/Chicago", "Europe/Berlin", "Australia/Lord_Howe",
+             "America/St_Johns", "Asia/Kathmandu"]  # fmt: skip
+    starts = [datetime(2026, m, d, tzinfo=UTC) for m, d in ((3, 7), (3, 28), (10, 3), (10, 24),
+                                                             (10, 31))]  # fmt: skip
+    for name in zones:
+        zone = ZoneInfo(name)
+        shown = local_time.moments(zone)
+        for start in starts:
+            for minutes in range(0, 3 * 24 * 60, 7):
+                value = start + timedelta(minutes=minutes)
+                assert shown(value) == local_time.moment(value, zone), (name, value)
+        other = datetime(2026, 3, 29, 3, 30, tzinfo=ZoneInfo("Asia/Tokyo"))
+        assert shown(other) == local_time.moment(other, zone)
+        assert shown(None) == local_time.moment(None, zone) == "—"

@@ -20,7 +20,7 @@ from distribution.errors import InvalidInput, NotAllowedNow
 from distribution.models import Role
 from distribution.reports import digest, quota_progress, quotas
 from distribution.tenancy import Scope
-from tests.reports_data import REPORT_AT, TZ, build
+from tests.reports_data import REPORT_AT, TZ, build, t
 
 JANUARY = {"first_day": "2026-01-01", "last_day": "2026-01-31"}
 
@@ -235,3 +235,140 @@ def test_bad_input_names_the_field(history, values, fields):
     with pytest.raises(InvalidInput) as caught:
         quotas.save(vendor_scope(history), None, values)
     assert sorted(e.field for e in caught.value.errors) == sorted(fields)
+
+
+# --- the segment roll-up ---------------------------------------------------------
+
+STOPPED_AT_INTAKE = ("received", "rejected", "duplicate", "suppressed")
+
+
+def _counted_directly(h, row, start, stop, now):
+    """``row``'s qualified and followed-up leads received in ``[start, stop)``, by
+    walking the vendor's leads and hand-overs one by one (no report code)."""
+    from distribution.models import Assignment, Lead, Partner
+
+    leads = followed = 0
+    for lead in db.session.scalars(db.select(Lead).where(Lead.vendor_id == h.vendor.id)):
+        if lead.status.value in STOPPED_AT_INTAKE or not start <= lead.received_at < min(stop, now):
+            continue
+        if row.region:
+            country, _, state = row.region.partition("-")
+            if lead.country != country or (state and lead.state != state):
+                continue
+        if row.product and (lead.product or "").lower() != row.product.lower():
+            continue
+        handed = db.session.scalars(db.select(Assignment).where(Assignment.lead_id == lead.id))
+        mine = [
+            a for a in handed
+            if (row.partner_id is None or a.partner_id == row.partner_id)
+            and (not row.tier or db.session.get(Partner, a.partner_id).tier.lower()
+                 == row.tier.lower())
+        ]  # fmt: skip
+        if (row.partner_id is not None or row.tier) and not mine:
+            continue
+        leads += 1
+        followed += any(a.first_followup_at is not None and a.first_followup_at <= now
+                        for a in mine)  # fmt: skip
+    return leads, followed
+
+
+def _asked_and_lately(rows, now):
+    asked = quota_progress._asked(rows, TZ) + quota_progress._lately(rows, now)
+    # A range with ragged ends inside rolled days: from 10:30 on the 6th to 15:00 on the 13th.
+    start, stop = REPORT_AT.replace(day=6, hour=15, minute=30), REPORT_AT.replace(day=13, hour=20)
+    asked += [(row, start, stop) for row in rows]
+    return asked
+
+
+def _agree(h, rows, now):
+    asked = _asked_and_lately(rows, now)
+    got = quota_progress.tallies(asked, TZ, now)
+    expected = [_counted_directly(h, row, start, stop, now) for row, start, stop in asked]
+    assert got == expected
+    return got
+
+
+def test_quota_figures_read_from_the_roll_up_agree_with_the_rows(history):
+    from distribution.models import Assignment, AssignmentMode, AssignmentStatus
+    from distribution.models import ReportSegmentRollup as R
+    from distribution.reports import rolled, rollup
+    from distribution.reports.period import Period
+    from tests.distribution.test_reports import _spans
+
+    h = history
+    # a1 handed to Gamma as well (gold, like Alpha): the gold tier counts it once.
+    db.session.add(
+        Assignment(
+            vendor_id=h.vendor.id, lead_id=h.leads["a1"].id, partner_id=h.gamma.id,
+            mode=AssignmentMode.PUSH, status=AssignmentStatus.WORKING, offered_at=t(7, 16),
+            accepted_at=t(7, 17), first_followup_at=t(7, 18),
+        )
+    )  # fmt: skip
+    db.session.commit()
+    rows = [
+        make(h, tier="gold", leads="9", capacity="5"),
+        make(h, tier="SILVER", leads="9", capacity="5"),
+        make(h, tier="gold", partner_id=str(h.gamma.id), leads="9", capacity="5"),
+        make(h, tier="silver", partner_id=str(h.alpha.id), leads="9", capacity="5"),
+        make(h, region="US-CA", partner_id=str(h.alpha.id), leads="20", capacity="10"),
+        make(h, region="US-OR", product="widget", leads="31", capacity="3"),
+        make(h, region="US", leads="10", capacity="10"),
+        make(h, leads="10", capacity="10"),
+    ]
+    before = _agree(h, rows, REPORT_AT)  # whatever the sweeps rolled, and the rest live
+
+    rollup.rollup(now=REPORT_AT)
+    vendor = Scope.for_vendor(h.vendor.id)
+    coverage = rolled.plan(vendor, Period(date(2026, 1, 1), date(2026, 1, 19), TZ), REPORT_AT)
+    assert coverage.spans and not coverage.live  # January to yesterday: all rolled
+    assert db.session.scalar(db.select(db.func.count()).select_from(R)) > 0
+    assert _agree(h, rows, REPORT_AT) == before
+    gold = quota_progress.progress(rows[0], TZ, REPORT_AT)
+    assert (gold.leads.actual, gold.followups.actual) == (9, 5)  # a1 once, followed by both
+
+    # Gamma moves to silver; a2 turns out to be in Oregon; b3's hand-over goes to Gamma.
+    h.gamma.tier = "Silver"
+    h.leads["a2"].state = "OR"
+    db.session.commit()
+    assert all(span.dirty for span in _spans(h.vendor.id).values())  # the tier: every span
+    rollup.rollup(now=REPORT_AT)
+    db.session.execute(
+        db.update(Assignment).where(Assignment.id == h.assignment("b3").id)
+        .values(partner_id=h.gamma.id)
+    )  # fmt: skip
+    db.session.commit()
+    dirty = {key for key, span in _spans(h.vendor.id).items() if span.dirty}
+    assert dirty == {("day", date(2026, 1, 8)), ("week", date(2026, 1, 5))}  # b3 came in Thu 8th
+    changed = _agree(h, rows, REPORT_AT)  # dirty spans read live meanwhile
+    assert changed != before
+    assert rollup.rollup(now=REPORT_AT).as_dict() == {"days": 1, "weeks": 1, "months": 0}
+    assert not any(span.dirty for span in _spans(h.vendor.id).values())
+    assert _agree(h, rows, REPORT_AT) == changed
+    _agree(h, rows, REPORT_AT.replace(day=26))  # the 20th to the 25th not rolled: live
+
+
+def test_a_partner_saved_with_its_tier_unchanged_leaves_the_roll_up_alone(history):
+    from distribution.reports import rollup
+    from tests.distribution.test_reports import _spans
+
+    rollup.rollup(now=REPORT_AT)
+    history.gamma.tier = "gold"
+    history.gamma.region = "North"
+    db.session.commit()
+    assert not any(span.dirty for span in _spans(history.vendor.id).values())
+
+
+def test_a_day_gone_stale_for_follow_up_deadlines_still_serves_quota_figures(history):
+    from distribution.reports import rolled, rollup
+    from distribution.reports.period import Period
+
+    h = history
+    rows = [make(h, tier="gold", leads="9", capacity="5"), make(h, leads="10", capacity="10")]
+    # Rolled at 11:00 UTC on the 9th: Gamma's claim of g2 (8 Jan) is due at 12:00, so
+    # by REPORT_AT the 8th is stale for the partner figures; no quota figure moved.
+    rollup.rollup(now=REPORT_AT.replace(day=9, hour=11))
+    vendor = Scope.for_vendor(h.vendor.id)
+    eighth = Period(date(2026, 1, 8), date(2026, 1, 8), TZ)
+    assert rolled.plan(vendor, eighth, REPORT_AT).spans == {}
+    assert rolled.plan(vendor, eighth, REPORT_AT, stale_ok=True).spans
+    _agree(h, rows, REPORT_AT)

@@ -143,6 +143,14 @@ def test_drill_down_lists_exactly_the_counted_leads(history, partner, figure, na
     assert len(drilled) == counted.figures.counts[figure]
 
 
+def test_the_leads_download_rows_can_be_read_twice_in_one_transaction(history):
+    # Its cursor options are the statement's: the next statement is a plain one again.
+    stmt = drill.drill(Scope.for_vendor(history.vendor.id), WEEK, "total", "all", "offered")
+    first = [tuple(r) for r in drill.export_rows(stmt)]
+    assert len(first) == figures.total(Scope.for_vendor(history.vendor.id), WEEK).offered
+    assert [tuple(r) for r in drill.export_rows(stmt)] == first
+
+
 def test_drill_down_by_group_and_reason(history):
     scope = Scope.for_vendor(history.vendor.id)
     gold_won = drill.drill_ids(scope, WEEK, "tier", "gold", "won", now=REPORT_AT)
@@ -418,6 +426,19 @@ def test_source_quality_reads_the_roll_up_the_same_as_live(history):
         )
 
 
+def test_source_quality_reads_a_day_gone_stale_for_follow_up_deadlines(history):
+    from distribution.reports import rolled, rollup
+
+    vendor = Scope.for_vendor(history.vendor.id)
+    rollup.rollup(now=REPORT_AT.replace(day=9, hour=11))  # the 8th goes stale at noon on the 9th
+    eighth = period.Period(date(2026, 1, 8), date(2026, 1, 8), TZ)
+    assert rolled.plan(vendor, eighth, REPORT_AT).spans == {}
+    assert rolled.plan(vendor, eighth, REPORT_AT, stale_ok=True).spans
+    chosen = period.Period(date(2026, 1, 5), date(2026, 1, 8), TZ)
+    live = _source_figures(vendor, chosen, REPORT_AT, live=True)
+    assert live and _source_figures(vendor, chosen, REPORT_AT) == live
+
+
 def test_a_lead_changed_in_a_rolled_span_is_rolled_again_for_its_source(history):
     from distribution import clock
     from distribution.handover import work
@@ -466,6 +487,7 @@ def test_a_roll_waits_for_a_hand_over_written_before_its_span_existed(app, histo
         AssignmentStatus,
         Lead,
         ReportRollup,
+        ReportSegmentRollup,
         ReportSourceRollup,
         ReportSpan,
     )  # fmt: skip
@@ -473,7 +495,7 @@ def test_a_roll_waits_for_a_hand_over_written_before_its_span_existed(app, histo
 
     if not is_postgres:
         pytest.skip("SQLite has one writer at a time: nothing runs beside a roll")
-    for model in (ReportRollup, ReportSourceRollup, ReportSpan):
+    for model in (ReportRollup, ReportSourceRollup, ReportSegmentRollup, ReportSpan):
         db.session.execute(delete(model))
     db.session.commit()
     vendor_id, alpha_id, r1_id = history.vendor.id, history.alpha.id, history.leads["r1"].id

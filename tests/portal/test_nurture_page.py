@@ -133,6 +133,17 @@ def test_the_figures_match_the_hand_count(acme):
     assert report.fresh.won_rate == pytest.approx(2 / 3)
 
 
+def test_an_odd_count_in_nurture_has_its_middle_lead_as_the_median(acme):
+    vendor, _ = acme
+    with at(38):
+        by_hand(vendor, "n5")
+    report = nurture_report(Scope.for_vendor(vendor.id), PERIOD, now=T0 + timedelta(days=40))
+    # In nurture for 2, 5, 20, 35 and 40 days.
+    assert report.in_nurture == 5 and report.waiting_for_event == 1
+    assert [n for _label, n in report.ages] == [3, 2, 0, 0]
+    assert (report.median_days, report.oldest_days) == (20.0, 40.0)
+
+
 def test_a_period_before_anything_came_back_shows_no_releases(acme):
     vendor, _ = acme
     early = Period(date(2026, 3, 1), date(2026, 3, 6), "UTC")
