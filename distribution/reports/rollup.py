@@ -266,10 +266,9 @@ def _row(span_id: int, partner_id: int, tally: Tally) -> dict[str, Any]:
     return row
 
 
-def _day_sources(
-    vendor_id: int, tz: str, days: list[date], span_ids: list[int], now: datetime
-) -> list[dict[str, Any]]:
-    """The source roll-up rows of ``days``: their leads by the day they were received."""
+def _received_on(days: list[date], tz: str) -> tuple[Any, Any]:
+    """Leads received on any of ``days`` (local to ``tz``), and which of them: the
+    WHERE clause and the day's index in ``days`` as a SQL expression."""
     ends = [local_midnight(d + timedelta(days=1), tz) for d in days]
     received = or_(
         *(
@@ -278,7 +277,14 @@ def _day_sources(
         )
     )
     whens = [(Lead.received_at < e, i) for i, e in enumerate(ends[:-1])]
-    day_index = case(*whens, else_=len(days) - 1) if whens else literal(0)
+    return received, case(*whens, else_=len(days) - 1) if whens else literal(0)
+
+
+def _day_sources(
+    vendor_id: int, tz: str, days: list[date], span_ids: list[int], now: datetime
+) -> list[dict[str, Any]]:
+    """The source roll-up rows of ``days``: their leads by the day they were received."""
+    received, day_index = _received_on(days, tz)
     found = sources.count(Scope.for_vendor(vendor_id), [received], [day_index], now=now)
     return [_source_row(span_ids[int(key[2])], row) for key, row in found.items()]
 
@@ -287,15 +293,7 @@ def _day_segments(
     vendor_id: int, tz: str, days: list[date], span_ids: list[int], now: datetime
 ) -> list[dict[str, Any]]:
     """The segment roll-up rows of ``days``: their qualified leads by the day received."""
-    ends = [local_midnight(d + timedelta(days=1), tz) for d in days]
-    received = or_(
-        *(
-            and_(Lead.received_at >= local_midnight(d, tz), Lead.received_at < e)
-            for d, e in zip(days, ends, strict=True)
-        )
-    )
-    whens = [(Lead.received_at < e, i) for i, e in enumerate(ends[:-1])]
-    day_index = case(*whens, else_=len(days) - 1) if whens else literal(0)
+    received, day_index = _received_on(days, tz)
     found = segments.count(vendor_id, [received], day_index, now)
     return [segments.stored(span_ids[i], key, figures) for (i, key), figures in found.items()]
 
