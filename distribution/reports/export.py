@@ -74,14 +74,6 @@ def xlsx_chunks(table: Table) -> Iterator[bytes]:
     return xlsx.stream(table.title, [_cell(c) for c in table.columns], cells)
 
 
-def to_csv(table: Table) -> bytes:
-    return b"".join(csv_chunks(table))
-
-
-def to_xlsx(table: Table) -> bytes:
-    return b"".join(xlsx_chunks(table))
-
-
 def stream(table: Table, fmt: str) -> tuple[Iterator[bytes], str, str]:
     """``(chunks, content type, file name)`` of ``table`` as ``fmt`` (csv or xlsx).
 

@@ -17,7 +17,7 @@ from connectors.tabular import safe_cell
 from distribution import clock, local_time
 from distribution.db import db
 from distribution.models import Assignment, Role
-from distribution.reports.export import Table, to_csv, to_xlsx
+from distribution.reports.export import Table, render
 from distribution.reports.period import Period
 from distribution.reports.tables import money
 from tests.reports_data import REPORT_AT, build
@@ -231,10 +231,10 @@ def test_the_leads_download_has_every_column_of_each_hand_over(client, auth, at_
 def test_exported_cells_that_look_like_formulas_are_neutralized():
     table = Table("t", "T", ["Name", "Leads"])
     table.rows = [["=HYPERLINK(1)", 1], ["+1", 2], ["-2", 3], ["@SUM(A1)", 4], ["plain", -5]]
-    rows = list(csv.reader(io.StringIO(to_csv(table).decode("utf-8").lstrip("\ufeff"))))
+    rows = list(csv.reader(io.StringIO(render(table, "csv")[0].decode("utf-8").lstrip("\ufeff"))))
     assert [r[0] for r in rows[1:]] == ["'=HYPERLINK(1)", "'+1", "'-2", "'@SUM(A1)", "plain"]
     assert rows[-1][1] == "-5"  # numbers stay numbers
-    sheet = load_workbook(io.BytesIO(to_xlsx(table))).active
+    sheet = load_workbook(io.BytesIO(render(table, "xlsx")[0])).active
     cells = [row[0] for row in sheet.iter_rows(min_row=2)]
     assert [c.value for c in cells] == ["'=HYPERLINK(1)", "'+1", "'-2", "'@SUM(A1)", "plain"]
     assert all(c.data_type == "s" for c in cells)
