@@ -9,11 +9,12 @@ routing. Every outcome writes the lead's first LeadEvent.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, literal, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import make_transient_to_detached
 
 from connectors.fields import LEAD_FIELDS
@@ -318,7 +319,8 @@ def _store(
     noted = [(notes or {}).get(id(row)) for row in rows]
     if len(rows) == 1 and db.session.get_bind().dialect.name == "postgresql":
         (arrival,) = events.arrivals(rows, actor=origin.actor, channel=origin.channel, notes=noted)
-        rows[0]["id"] = db.session.scalar(_lead_and_event(rows[0], arrival))
+        statement, params = _lead_and_event(rows[0], arrival)
+        rows[0]["id"] = db.session.scalar(statement, params)
     else:
         ids = reserve_ids(Lead, len(rows))
         if ids is None:
@@ -335,21 +337,32 @@ def _store(
         route_after_commit(rows[0]["vendor_id"])
 
 
-def _lead_and_event(row: dict[str, Any], arrival: dict[str, Any]) -> Any:
-    """``INSERT`` of one lead whose ``WITH`` inserts its first event, returning its id.
+def _lead_and_event(row: dict[str, Any], arrival: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """``INSERT`` of one lead whose ``WITH`` inserts its first event, returning its id,
+    with its parameters.
 
     PostgreSQL only (a data-modifying ``WITH``): one round trip instead of two for
     the lead that comes alone. The event's foreign key is checked at the end of the
-    statement, when the lead is there.
+    statement, when the lead is there. The statement is built once per set of
+    columns, its values bound at execution: building and keying a fresh statement
+    with every lead's values cost about a fifth of an API intake request.
     """
-    lead = insert(Lead.__table__).values(row).returning(Lead.__table__.c.id).cte("new_lead")
-    table = LeadEvent.__table__
-    names = list(arrival)
-    values = [literal(arrival[name], table.c[name].type) for name in names]
+    statement = _lead_and_event_statement(tuple(row), tuple(arrival))
+    params = {f"lead_{name}": value for name, value in row.items()}
+    params.update({f"event_{name}": value for name, value in arrival.items()})
+    return statement, params
+
+
+@functools.lru_cache(maxsize=64)
+def _lead_and_event_statement(lead_names: tuple[str, ...], event_names: tuple[str, ...]) -> Any:
+    leads, events_ = Lead.__table__, LeadEvent.__table__
+    bound = {name: bindparam(f"lead_{name}", type_=leads.c[name].type) for name in lead_names}
+    lead = insert(leads).values(bound).returning(leads.c.id).cte("new_lead")
+    values = [bindparam(f"event_{name}", type_=events_.c[name].type) for name in event_names]
     return (
-        insert(table)
-        .from_select([*names, "lead_id"], select(*values, lead.c.id))
-        .returning(table.c.lead_id)
+        insert(events_)
+        .from_select([*event_names, "lead_id"], select(*values, lead.c.id))
+        .returning(events_.c.lead_id)
     )
 
 
