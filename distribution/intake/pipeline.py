@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import JSON, bindparam, insert, select
 from sqlalchemy.orm import make_transient_to_detached
 
 from connectors.fields import LEAD_FIELDS
@@ -343,17 +343,22 @@ def _lead_and_event(row: dict[str, Any], arrival: dict[str, Any]) -> tuple[Any, 
 
     PostgreSQL only (a data-modifying ``WITH``): one round trip instead of two for
     the lead that comes alone. The event's foreign key is checked at the end of the
-    statement, when the lead is there. The statement is built once per set of
-    columns, its values bound at execution: building and keying a fresh statement
-    with every lead's values cost about a fifth of an API intake request.
+    statement, when the lead is there.
+
+    The statement is built once per set of columns, its values bound at execution:
+    building and keying a fresh statement with every lead's values cost about a
+    fifth of an API intake request. A column left empty is left out (it is NULL all
+    the same), which keeps the parameters under the 50 up to which psycopg caches
+    a statement's conversion.
     """
-    statement = _lead_and_event_statement(tuple(row), tuple(arrival))
-    params = {f"lead_{name}": value for name, value in row.items()}
+    names = tuple(name for name, value in row.items() if value is not None or name in _KEEP_NULL)
+    statement = _lead_and_event_statement(names, tuple(arrival))
+    params = {f"lead_{name}": row[name] for name in names}
     params.update({f"event_{name}": value for name, value in arrival.items()})
     return statement, params
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=256)
 def _lead_and_event_statement(lead_names: tuple[str, ...], event_names: tuple[str, ...]) -> Any:
     leads, events_ = Lead.__table__, LeadEvent.__table__
     bound = {name: bindparam(f"lead_{name}", type_=leads.c[name].type) for name in lead_names}
@@ -365,6 +370,17 @@ def _lead_and_event_statement(lead_names: tuple[str, ...], event_names: tuple[st
         .returning(events_.c.lead_id)
     )
 
+
+# Columns whose None must be written as given: a default would replace a missing
+# one, and a JSON column stores None as JSON null. Every other None is NULL anyway.
+_KEEP_NULL = frozenset(
+    column.name
+    for column in Lead.__table__.c
+    if column.default is not None
+    or column.server_default is not None
+    or not column.nullable
+    or isinstance(column.type, JSON)
+)
 
 # Every column _new_row and _decide fill in; the rest keep their defaults.
 _INSERTED = (
