@@ -103,14 +103,15 @@ def _is_batch(body: bytes) -> bool:
 
 
 def _single(result: IntakeResult) -> Response:
-    payload = result.as_dict() | {"url": _lead_url(result.lead)}
+    url = _lead_url(result.id)
+    payload = result.as_dict() | {"url": url}
     if not result.accepted:
         return answer(422, {"error": "invalid_lead", "message": _message(result)} | payload)
-    return answer(201, payload, headers={"Location": _lead_url(result.lead)})
+    return answer(201, payload, headers={"Location": url})
 
 
 def _batch(results: list[IntakeResult]) -> Response:
-    items = [r.as_dict() | {"url": _lead_url(r.lead)} for r in results]
+    items = [r.as_dict() | {"url": _lead_url(r.id)} for r in results]
     accepted = sum(1 for r in results if r.accepted)
     status = 201 if accepted else 422
     summary = {"received": len(results), "accepted": accepted, "rejected": len(results) - accepted}
@@ -123,8 +124,8 @@ def _message(result: IntakeResult) -> str:
     )
 
 
-def _lead_url(lead: Lead) -> str:
-    return url_for("api.get_lead", lead_id=lead.id)
+def _lead_url(lead_id: int) -> str:
+    return url_for("api.get_lead", lead_id=lead_id)
 
 
 def _channel(mimetype: str | None) -> str:
@@ -207,7 +208,7 @@ def inbound_email() -> Response:
             200,
             {"message_id": outcome.message_id, "repeat": True, "leads": outcome.repeat_of},
         )
-    items = [r.as_dict() | {"url": _lead_url(r.lead)} for r in outcome.results]
+    items = [r.as_dict() | {"url": _lead_url(r.id)} for r in outcome.results]
     return answer(201, {"message_id": outcome.message_id, "repeat": False, "results": items})
 
 
