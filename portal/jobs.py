@@ -17,6 +17,7 @@ from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import SimpleWorker, Worker
+from rq.worker.base import BaseWorker
 
 from distribution.db import db
 from distribution.handover import sweeper
@@ -57,7 +58,7 @@ def worker_command() -> click.Command:
         click.echo(
             f"Worker on {queue} at {url} (burst={burst}, scheduler={with_scheduler}, fork={fork})"
         )
-        worker_class = Worker if fork else SimpleWorker
+        worker_class = ForkingWorker if fork else InProcessWorker
         _freeze_startup_objects()
         # RQ retries a scheduler lock it could not take only at its maintenance interval
         # (10 min by default): after a scheduler worker is killed, its successor would wait
@@ -85,6 +86,40 @@ def worker_command() -> click.Command:
                 return  # a stop was asked for meanwhile
 
     return worker
+
+
+# How long RQ's command listener (the worker's pub/sub thread) waits for a message
+# before it looks again whether it should stop.
+COMMAND_POLL_SECONDS = 1.0
+
+
+class _PromptStop(BaseWorker):
+    """An RQ worker that stops within a second of being told to.
+
+    RQ's listener for commands (kill the horse, stop) polls its channel every
+    60 s, and stopping the worker waits for the listener to end: when the stop
+    landed after the listener's poll began, an idle worker took a minute to exit
+    after SIGTERM, past ``scripts/production stop``'s grace, which then killed it.
+    Here the listener polls every second.
+    """
+
+    def subscribe(self) -> None:
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=COMMAND_POLL_SECONDS,
+            daemon=True,
+            exception_handler=self._pubsub_exception_handler,
+        )
+
+
+class InProcessWorker(_PromptStop, SimpleWorker):
+    """Runs each job in the worker process (``flask worker``'s default)."""
+
+
+class ForkingWorker(_PromptStop, Worker):
+    """Runs each job in a forked work horse (``flask worker --fork``)."""
 
 
 def _freeze_startup_objects() -> None:

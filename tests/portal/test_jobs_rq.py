@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from distribution import imports
 from distribution.db import db
 from distribution.jobs.runner import JobRunner
 from distribution.models import Job, JobStatus, Lead
+from portal.jobs import ForkingWorker, InProcessWorker
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 pytestmark = pytest.mark.redis
@@ -121,3 +123,20 @@ def test_a_burst_of_leads_enqueues_one_routing_run(app, world, redis_queue):
     ingest(vendor, {"email": "late@example.com", "country": "US"}, b"{}", Origin("api"))
     db.session.commit()
     assert redis_queue.queue.count == 1
+
+
+def test_a_worker_told_to_stop_while_its_command_listener_waits_stops_at_once(redis_queue):
+    """RQ's listener waited out a 60 s poll when the stop came after the poll began, so
+    an idle worker took a minute to exit after SIGTERM. The wait here is made certain:
+    the listener is unsubscribed, so its next poll waits for a subscription."""
+    connection = Redis.from_url(REDIS_URL)
+    for worker_class in (InProcessWorker, ForkingWorker):
+        worker = worker_class([redis_queue.queue.name], connection=connection)
+        worker.subscribe()
+        listener = worker.pubsub_thread
+        worker.pubsub.unsubscribe()
+        while worker.pubsub.subscribed:  # the listener reads the unsubscription, then waits
+            time.sleep(0.05)
+        listener.stop(timeout=20)
+        assert not listener.is_alive(), worker_class
+        worker.pubsub.close()
