@@ -74,6 +74,7 @@ class Tally:
     gave_up: list[str] = field(default_factory=list)
     claims: list[tuple[int, int]] = field(default_factory=list)  # (lead id, partner id)
     claim_codes: Counter = field(default_factory=Counter)
+    polls: Counter = field(default_factory=Counter)  # the CRMs' pool reads: "leads" or "empty"
     unexpected: Counter = field(default_factory=Counter)  # "where status" -> count
     refused_during_outage: int = 0
     posting_seconds: float = 0.0
@@ -230,6 +231,8 @@ def claim_from_pool(
                 time.sleep(0.2)
                 continue
             leads = [item["lead_id"] for item in (data or {}).get("leads", [])]
+            with tally.lock:
+                tally.polls["leads" if leads else "empty"] += 1
             if not leads:
                 empty_polls += 1
                 if posting_done.is_set() and empty_polls > 20:
@@ -443,7 +446,8 @@ def check_everything(stack: Stack, app, world: World, tally: Tally,
             not claimed_twice_db and not claimed_twice_api and len(pulls) == len(client_claims),
             f"claims: {len(client_claims)} won through the API, {len(pulls)} pull assignments, "
             f"{len(claimed_twice_db) + len(claimed_twice_api)} leads claimed twice; "
-            f"answers {dict(sorted(tally.claim_codes.items()))}",
+            f"answers {dict(sorted(tally.claim_codes.items()))}; the CRMs read the pool "
+            f"{sum(tally.polls.values())} times ({tally.polls['empty']} found it empty)",
         )
         verdict.numbers.update(claims=len(client_claims), claimed_twice=len(claimed_twice_db))
 
