@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import Row
 
 from connectors.fields import LEAD_FIELDS
 from connectors.outbound.base import APPENDED_KEYS
@@ -18,8 +19,9 @@ PAYLOAD_COLUMNS = tuple(
 ) + (Lead.appended,)
 
 
-def lead_payload(lead: Lead) -> dict[str, Any]:
-    """The lead as connectors take it: plain normalized fields, no database objects.
+def lead_payload(lead: Lead | Row[Any]) -> dict[str, Any]:
+    """The lead (a ``Lead``, or a row of ``PAYLOAD_COLUMNS``) as connectors take it:
+    plain normalized fields, no database objects.
 
     ``appended`` names the values intake appended rather than the sender gave
     (``{field: {"value", "from"}}``); a destination may leave them out.
