@@ -50,6 +50,10 @@ DRAIN_KEY = "deliveries-due"
 BATCH = 200
 # Destination kinds whose offers carry signed accept and decline links (SMS: accept only).
 LINKED_KINDS = ("email", "fax", "sms")
+# Kinds whose message the drain renders on its own thread: an HTTP post depends on the
+# lead and the settings only, and rendering it there takes that work off a quick
+# destination's lane, whose exchanges run one after another (the rest render as they send).
+RENDERED_AHEAD = ("http_form", "http_xml", "http_json")
 # The connectors' name for a delivery's purpose, where the two differ.
 CONNECTOR_PURPOSE = {"sale": "delivery"}
 
@@ -347,6 +351,14 @@ def _exchange(
     # A sale post is rendered as buyers.selling renders it: the whole lead, "delivery".
     purpose = CONNECTOR_PURPOSE.get(delivery.purpose, delivery.purpose)
     webhook_id, secret = delivery.webhook_id, destination.signing_secret
+    if kind in RENDERED_AHEAD:
+        try:
+            message = outbound.render(kind, payload, settings, purpose=purpose, links=links)
+        except Exception as exc:
+            return _failed(exc)
+        return lambda: outbound.send(
+            message, webhook_id=webhook_id, secret=secret, allow_hosts=allow
+        )
 
     def exchange() -> outbound.SendResult:
         try:
@@ -359,3 +371,17 @@ def _exchange(
             return outbound.SendResult(outcome="rejected", retryable=False, detail=str(exc))
 
     return exchange
+
+
+def _failed(exc: Exception) -> Exchange:
+    """The exchange of a delivery whose message could not be rendered: what it would
+    have returned had it rendered the message itself."""
+    if isinstance(exc, outbound.ConnectorError):
+        # The destination's settings cannot render this lead: retrying will not help.
+        refused = outbound.SendResult(outcome="rejected", retryable=False, detail=str(exc))
+        return lambda: refused
+
+    def fault() -> outbound.SendResult:
+        raise exc  # a fault of ours: ``lanes.run`` logs it and makes it a retry
+
+    return fault
