@@ -16,8 +16,10 @@ vendor sees it. Whatever put a delivery in the outbox, the drain first checks th
 what it carries is still true (``truth``: the offer open, the lead still held, the
 sale standing); one that is not is cancelled with the reason and never sent.
 
-The modules, leaves first (a leaf imports nothing from this package):
+The modules, leaves first (a leaf imports nothing from this package but ``facts``):
 
+* ``facts`` (leaf): what the outbox reads of a delivery, assignment or sale, whether an
+  ORM object or the Core row a drain read;
 * ``payload`` (leaf): the lead as connectors take it, and the SSRF guard's allowed hosts;
 * ``links`` (leaf): the signed links a send carries (offer accept/decline, fax status);
 * ``lanes`` (leaf): the threads exchanges run on, and how quickly each destination answers;

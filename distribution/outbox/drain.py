@@ -11,13 +11,15 @@ and reads a batch while the previous one's exchanges run on the sending threads
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import load_only
+from sqlalchemy import Row, select
+from sqlalchemy.orm.util import identity_key
 
 from connectors import outbound
 from distribution import clock
@@ -33,6 +35,7 @@ from distribution.models import (
     Sale,
 )
 from distribution.outbox import lanes, notices
+from distribution.outbox.facts import DeliveryFacts
 from distribution.outbox.lanes import REFUSED, Exchange
 from distribution.outbox.lease import due_ids, lease_batch, lease_seconds
 from distribution.outbox.links import offer_links, send_settings
@@ -47,6 +50,10 @@ DRAIN_KEY = "deliveries-due"
 BATCH = 200
 # Destination kinds whose offers carry signed accept and decline links (SMS: accept only).
 LINKED_KINDS = ("email", "fax", "sms")
+# Kinds whose message the drain renders on its own thread: an HTTP post depends on the
+# lead and the settings only, and rendering it there takes that work off a quick
+# destination's lane, whose exchanges run one after another (the rest render as they send).
+RENDERED_AHEAD = ("http_form", "http_xml", "http_json")
 # The connectors' name for a delivery's purpose, where the two differ.
 CONNECTOR_PURPOSE = {"sale": "delivery"}
 
@@ -100,10 +107,10 @@ def send_due(batch: int = BATCH) -> dict[str, int]:
         size = max(1, batch // 8)
         while True:
             now = clock.now()
-            ids = lease_batch(now, size)
+            leased = lease_batch(now, size)
             size = batch
             db.session.commit()
-            started = Batch.start(ids, now) if ids else None
+            started = Batch.start(leased, now) if leased else None
             if in_flight is not None:
                 in_flight.settle(counts)
                 if in_flight.refused:
@@ -126,29 +133,35 @@ class Batch:
     this one's; any other's run alone, side by side with the rest (``lanes``).
     """
 
-    def __init__(self, now: datetime, loaded: dict[type, list[Any]]) -> None:
+    def __init__(self, now: datetime, found: _Found) -> None:
         self.now = now
-        self.loaded = loaded  # held: the session keeps unchanged rows only weakly
+        self.found = found  # holds the destinations: the session keeps them only weakly
         self.refused = False  # whether the sending threads refused its exchanges
-        self.cancelled: list[tuple[Delivery, str]] = []  # no longer true: not sent
+        # What was settled without a send (no longer true, destination gone or paused):
+        # recorded with the rest of the batch.
+        self.unsent: list[Callable[[Rows], None]] = []
         self.sending: list[
-            tuple[list[tuple[Delivery, Destination | None]], Future[list[outbound.SendResult]]]
+            tuple[
+                list[tuple[DeliveryFacts, Destination | None]],
+                Future[list[outbound.SendResult]],
+            ]
         ] = []
 
     @classmethod
-    def start(cls, ids: list[int], now: datetime) -> Batch:
-        """Read the leased deliveries ``ids`` and start their exchanges."""
-        started = cls(now, _preload(ids))
+    def start(cls, leased: list[Row[Any]], now: datetime) -> Batch:
+        """Read what the leased deliveries name and start their exchanges."""
+        found = _preload(leased)
+        started = cls(now, found)
         # An exchange not begun by half the lease is left for the next batch (a slow
         # destination could otherwise keep a batch going past its lease, and another
         # worker would send the same deliveries). One begun before then ends while the
         # lease holds, for any timeout up to the other half (10 s by default, of 60 s).
         begin_by = time.monotonic() + lease_seconds() / 2
-        alone: list[list[tuple[Delivery, Destination | None, Exchange]]] = []
-        in_turn: dict[int | None, list[tuple[Delivery, Destination | None, Exchange]]] = {}
-        found = _Found(started.loaded)
+        alone: list[list[tuple[DeliveryFacts, Destination | None, Exchange]]] = []
+        in_turn: dict[int | None, list[tuple[DeliveryFacts, Destination | None, Exchange]]] = {}
+        allow = allowed_hosts()
         with db.session.no_autoflush:
-            for delivery in started.loaded[Delivery]:
+            for delivery in found.deliveries:
                 # Checked at send time, whatever put it in the outbox (first try, retry,
                 # a person's replay): what it says may have stopped being true meanwhile.
                 reason = why_stale(
@@ -158,9 +171,9 @@ class Batch:
                     now,
                 )
                 if reason is not None:
-                    started.cancelled.append((delivery, reason))
+                    started.unsent.append(partial(cancel, delivery, reason))
                     continue
-                prepared = _prepare(delivery, now, found)
+                prepared = _prepare(delivery, now, found, allow, started.unsent)
                 if prepared is None:
                     continue
                 item = (delivery, *prepared)
@@ -182,8 +195,8 @@ class Batch:
         done = [(sent, future.result()) for sent, future in self.sending]
         rows = Rows(self.now)
         with db.session.no_autoflush:
-            for delivery, reason in self.cancelled:
-                cancel(delivery, reason, rows)
+            for settle_unsent in self.unsent:
+                settle_unsent(rows)
             for sent, results in done:
                 for (delivery, destination), result in zip(sent, results, strict=True):
                     if result is REFUSED:
@@ -192,25 +205,43 @@ class Batch:
                         lanes.note_pace(delivery.destination_id, result)
                     record(delivery, destination, result, self.now, rows)
             rows.write()
-        for delivery in self.loaded[Delivery]:
-            counts[delivery.status.value] = counts.get(delivery.status.value, 0) + 1
+        held = db.session.identity_map
+        for delivery in self.found.deliveries:
+            status = rows.statuses.get(delivery.id, delivery.status).value
+            counts[status] = counts.get(status, 0) + 1
+            # Whoever holds this delivery as an ORM object in the session (the code that
+            # called ``send_due``) reads the row afresh, as the drain left it.
+            loaded = held.get(identity_key(Delivery, delivery.id))
+            if loaded is not None:
+                db.session.expire(loaded)
         db.session.commit()
 
 
 class _Found:
-    """A batch's rows by id, as ``_preload`` read them: a dictionary look-up per
-    delivery instead of the session's identity map (``Session.get`` costs tens of
-    microseconds a call, three calls a delivery)."""
+    """A batch's leased deliveries and the rows they name, by id, as ``_preload`` read
+    them: a dictionary look-up per delivery, not a query or a ``Session.get``.
 
-    def __init__(self, loaded: dict[type, list[Any]]) -> None:
-        self.destinations: dict[int, Destination] = {row.id: row for row in loaded[Destination]}
-        self.leads: dict[int, Lead] = {row.id: row for row in loaded[Lead]}
-        self.assignments: dict[int, Assignment] = {row.id: row for row in loaded[Assignment]}
-        self.sales: dict[tuple[int, int | None], Sale] = {
-            (sale.lead_id, sale.buyer_id): sale for sale in loaded[Sale]
+    Only destinations are ORM objects (a handful a batch, and recording a send may
+    change them); deliveries, leads, assignments and sales are only read, as Core rows.
+    """
+
+    def __init__(
+        self,
+        deliveries: list[Row[Any]],
+        destinations: list[Destination],
+        leads: list[Row[Any]],
+        assignments: list[Row[Any]],
+        sales: list[Row[Any]],
+    ) -> None:
+        self.deliveries = deliveries
+        self.destinations: dict[int, Destination] = {row.id: row for row in destinations}
+        self.leads: dict[int, Row[Any]] = {row.id: row for row in leads}
+        self.assignments: dict[int, Row[Any]] = {row.id: row for row in assignments}
+        self.sales: dict[tuple[int, int | None], Row[Any]] = {
+            (sale.lead_id, sale.buyer_id): sale for sale in sales
         }
 
-    def assignment(self, delivery: Delivery) -> Assignment | None:
+    def assignment(self, delivery: DeliveryFacts) -> Row[Any] | None:
         """The assignment ``delivery`` names, or None (none named, or it is gone)."""
         if delivery.assignment_id is None:
             return None
@@ -218,78 +249,90 @@ class _Found:
 
 
 def _prepare(
-    delivery: Delivery, now: datetime, found: _Found
+    delivery: Row[Any],
+    now: datetime,
+    found: _Found,
+    allow: tuple[str, ...],
+    unsent: list[Callable[[Rows], None]],
 ) -> tuple[Destination | None, Exchange] | None:
     """Read what sending a leased delivery needs, on this thread.
 
     Returns the destination (None for an e-mail to the partner's people) and the
     exchange to run, or None when there is nothing to send: the destination was
-    removed or switched off (the delivery fails) or is paused (it waits).
+    removed or switched off (the delivery fails) or is paused (it waits); what
+    becomes of it then goes to ``unsent``.
     """
     if delivery.destination_id is None:
-        return None, notices.prepare(delivery)
+        lead, assignment = found.leads[delivery.lead_id], found.assignment(delivery)
+        assert assignment is not None  # an e-mail to a partner's people is about an offer
+        return None, notices.prepare(delivery, lead, assignment)
     destination = found.destinations.get(delivery.destination_id)
     if destination is None or not destination.active:
-        finish(delivery, DeliveryStatus.FAILED, "the destination was removed or switched off")
+        gone = "the destination was removed or switched off"
+        unsent.append(partial(finish, delivery, DeliveryStatus.FAILED, gone))
         return None
     if destination.paused_until is not None and destination.paused_until > now:
-        put_back(delivery, destination.paused_until)  # wait for the pause to end
+        # Wait for the pause to end.
+        unsent.append(partial(put_back, delivery, destination.paused_until))
         return None
-    return destination, _exchange(delivery, destination, found)
+    return destination, _exchange(delivery, destination, found, allow)
 
 
-def _preload(ids: list[int]) -> dict[type, list[Any]]:
-    """A batch's deliveries (in id order) and the rows they refer to, a query per table.
+def _preload(leased: list[Row[Any]]) -> _Found:
+    """The rows a batch's leased deliveries name, a query per table.
 
-    Read afresh even when the session already holds them (``send_due`` keeps rows
-    loaded across commits): a delivery can come due again within one long drain.
+    Destinations are read afresh even when the session already holds them
+    (``send_due`` keeps them loaded across commits): one may be paused or switched
+    off within one long drain.
     """
-    fresh = {"populate_existing": True}
 
-    def load(model: Any, named: set[int | None], *options: Any) -> list[Any]:
-        wanted = {key for key in named if key is not None}
+    def rows(columns: Any, key: Any, named: set[int | None]) -> list[Row[Any]]:
+        wanted = {value for value in named if value is not None}
         if not wanted:
             return []
-        query = select(model).where(id_in(model.id, wanted)).options(*options)
-        return list(db.session.scalars(query, execution_options=fresh))
+        return list(db.session.execute(select(*columns).where(id_in(key, wanted))))
 
-    deliveries = list(
-        db.session.scalars(
-            select(Delivery).where(id_in(Delivery.id, ids)).order_by(Delivery.id),
-            execution_options=fresh,
+    destination_ids = {d.destination_id for d in leased if d.destination_id is not None}
+    destinations = []
+    if destination_ids:
+        destinations = list(
+            db.session.scalars(
+                select(Destination).where(id_in(Destination.id, destination_ids)),
+                execution_options={"populate_existing": True},
+            )
         )
-    )
-    destinations = load(Destination, {d.destination_id for d in deliveries})
+    assignment = Assignment.__table__
     # Assignments and sales tell whether a delivery is still true (``truth``); the
     # assignments also give e-mails and fax sheets their accept and decline links.
-    sold = [d for d in deliveries if d.purpose == "sale"]
-    return {
-        Delivery: deliveries,
-        Destination: destinations,
+    return _Found(
+        leased,
+        destinations,
         # Only what is sent: not the raw payload, routing trace or score breakdown.
-        Lead: load(Lead, {d.lead_id for d in deliveries}, load_only(*PAYLOAD_COLUMNS)),
-        Assignment: load(Assignment, {d.assignment_id for d in deliveries}),
-        Sale: _sales(sold),
-    }
+        rows(PAYLOAD_COLUMNS, Lead.id, {d.lead_id for d in leased}),
+        rows(assignment.c, assignment.c.id, {d.assignment_id for d in leased}),
+        _sales([d for d in leased if d.purpose == "sale"]),
+    )
 
 
-def _sales(deliveries: list[Delivery]) -> list[Sale]:
+def _sales(deliveries: list[Row[Any]]) -> list[Row[Any]]:
     """The sales of the sale posts among a batch's deliveries, in one query (none if
     there are no sale posts)."""
     if not deliveries:
         return []
+    sale = Sale.__table__
     return list(
-        db.session.scalars(
-            select(Sale).where(
-                id_in(Sale.lead_id, {d.lead_id for d in deliveries}),
-                id_in(Sale.buyer_id, {d.buyer_id for d in deliveries if d.buyer_id is not None}),
-            ),
-            execution_options={"populate_existing": True},
+        db.session.execute(
+            select(*sale.c).where(
+                id_in(sale.c.lead_id, {d.lead_id for d in deliveries}),
+                id_in(sale.c.buyer_id, {d.buyer_id for d in deliveries if d.buyer_id is not None}),
+            )
         )
     )
 
 
-def _exchange(delivery: Delivery, destination: Destination, found: _Found) -> Exchange:
+def _exchange(
+    delivery: Row[Any], destination: Destination, found: _Found, allow: tuple[str, ...]
+) -> Exchange:
     lead = found.leads[delivery.lead_id]
     kind = destination.kind.value
     links = None
@@ -308,7 +351,14 @@ def _exchange(delivery: Delivery, destination: Destination, found: _Found) -> Ex
     # A sale post is rendered as buyers.selling renders it: the whole lead, "delivery".
     purpose = CONNECTOR_PURPOSE.get(delivery.purpose, delivery.purpose)
     webhook_id, secret = delivery.webhook_id, destination.signing_secret
-    allow = allowed_hosts()
+    if kind in RENDERED_AHEAD:
+        try:
+            message = outbound.render(kind, payload, settings, purpose=purpose, links=links)
+        except Exception as exc:
+            return _failed(exc)
+        return lambda: outbound.send(
+            message, webhook_id=webhook_id, secret=secret, allow_hosts=allow
+        )
 
     def exchange() -> outbound.SendResult:
         try:
@@ -321,3 +371,17 @@ def _exchange(delivery: Delivery, destination: Destination, found: _Found) -> Ex
             return outbound.SendResult(outcome="rejected", retryable=False, detail=str(exc))
 
     return exchange
+
+
+def _failed(exc: Exception) -> Exchange:
+    """The exchange of a delivery whose message could not be rendered: what it would
+    have returned had it rendered the message itself."""
+    if isinstance(exc, outbound.ConnectorError):
+        # The destination's settings cannot render this lead: retrying will not help.
+        refused = outbound.SendResult(outcome="rejected", retryable=False, detail=str(exc))
+        return lambda: refused
+
+    def fault() -> outbound.SendResult:
+        raise exc  # a fault of ours: ``lanes.run`` logs it and makes it a retry
+
+    return fault

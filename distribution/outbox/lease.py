@@ -9,10 +9,11 @@ due again.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Row, and_, or_, select, update
 
 from distribution import clock
 from distribution.db import db
@@ -54,9 +55,13 @@ def lease_end(now: datetime) -> datetime:
     return now + timedelta(seconds=lease_seconds())
 
 
-def lease_batch(now: datetime, size: int) -> list[int]:
+def lease_batch(now: datetime, size: int) -> list[Row[Any]]:
     """Lease up to ``size`` due deliveries in one UPDATE, each counting as an attempt;
-    rows another worker has locked are skipped (PostgreSQL), not waited for."""
+    rows another worker has locked are skipped (PostgreSQL), not waited for.
+
+    Returns the leased rows as they now stand (every column of ``delivery``), in id
+    order: the UPDATE hands them back, so sending them needs no query of its own.
+    """
     pick = (
         select(Delivery.id)
         .where(due_clause(now))
@@ -64,7 +69,7 @@ def lease_batch(now: datetime, size: int) -> list[int]:
         .limit(size)
         .with_for_update(skip_locked=True)
     )
-    leased = db.session.scalars(
+    leased = db.session.execute(
         update(Delivery)
         .where(Delivery.id.in_(pick.scalar_subquery()), due_clause(now))
         .values(
@@ -72,7 +77,7 @@ def lease_batch(now: datetime, size: int) -> list[int]:
             lease_until=lease_end(now),
             attempts=Delivery.attempts + 1,
         )
-        .returning(Delivery.id)
+        .returning(*Delivery.__table__.c)
         .execution_options(synchronize_session=False)
     )
-    return sorted(leased)
+    return sorted(leased, key=attrgetter("id"))

@@ -17,7 +17,8 @@ from flask import current_app
 from itsdangerous import URLSafeSerializer
 from werkzeug.routing import MapAdapter
 
-from distribution.models import Assignment, Delivery, Destination, DestinationKind
+from distribution.models import Destination, DestinationKind
+from distribution.outbox.facts import AssignmentFacts, DeliveryFacts
 
 OFFER_ACTIONS = ("accept", "decline")
 # The public pages that act on an offer token (portal/partner/links.py).
@@ -28,7 +29,7 @@ _OFFER_SALT = "leadrelay.offer-link.v1"
 _FAX_SALT = "leadrelay.fax-callback.v1"
 
 
-def offer_links(assignment: Assignment) -> dict[str, str]:
+def offer_links(assignment: AssignmentFacts) -> dict[str, str]:
     """``{"accept": url, "decline": url}`` for the e-mail that announces ``assignment``."""
     urls = _public_urls()
     return {
@@ -39,7 +40,7 @@ def offer_links(assignment: Assignment) -> dict[str, str]:
     }
 
 
-def make_offer_token(assignment: Assignment, action: str) -> str:
+def make_offer_token(assignment: AssignmentFacts, action: str) -> str:
     """The signed token of ``action`` on ``assignment``, good until its window ends."""
     if action not in OFFER_ACTIONS:
         raise ValueError(f"unknown offer action {action!r}")
@@ -57,7 +58,9 @@ def offer_token_payload(token: str) -> dict[str, Any]:
     return _offer_serializer().loads(token)
 
 
-def send_settings(destination: Destination, delivery: Delivery | None = None) -> dict[str, Any]:
+def send_settings(
+    destination: Destination, delivery: DeliveryFacts | None = None
+) -> dict[str, Any]:
     """The settings one delivery is sent with: a fax API destination also gets the
     ``callback_url`` of this delivery, so the API can report whether the fax went
     through."""
@@ -68,7 +71,7 @@ def send_settings(destination: Destination, delivery: Delivery | None = None) ->
     return settings
 
 
-def fax_callback_url(delivery: Delivery) -> str:
+def fax_callback_url(delivery: DeliveryFacts) -> str:
     """The public URL a fax API posts the status of ``delivery``'s fax to."""
     token = _fax_serializer().dumps(delivery.id)
     return _public_urls().build(FAX_CALLBACK_ENDPOINT, {"token": token}, force_external=True)

@@ -16,11 +16,12 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from connectors import outbound
 from distribution.db import db
-from distribution.models import Assignment, AssignmentStatus, Delivery, Lead, Partner, User
+from distribution.models import AssignmentStatus, Lead, Partner, User
+from distribution.outbox.facts import AssignmentFacts, DeliveryFacts
 from distribution.outbox.links import offer_links
 from distribution.outbox.payload import lead_payload
 
@@ -29,12 +30,14 @@ log = logging.getLogger(__name__)
 DEFAULT_MAIL_FROM = "Leadrelay <no-reply@leadrelay.invalid>"
 
 
-def prepare(delivery: Delivery) -> Callable[[], outbound.SendResult]:
-    """Read what mailing an offer or a reminder to the partner's contact address (or its
-    users') needs; the returned call sends it, on any thread."""
-    lead = db.session.get(Lead, delivery.lead_id)
-    assignment = db.session.get(Assignment, delivery.assignment_id)
-    assert lead is not None and assignment is not None
+def prepare(
+    delivery: DeliveryFacts, lead: Lead | Row[Any], assignment: AssignmentFacts
+) -> Callable[[], outbound.SendResult]:
+    """Read what mailing an offer or a reminder about ``assignment`` to the partner's
+    contact address (or its users') needs; the returned call sends it, on any thread.
+
+    ``lead`` is the lead as the drain found it (a row of ``PAYLOAD_COLUMNS`` will do).
+    """
     if delivery.purpose == "offer" and assignment.status is not AssignmentStatus.OFFERED:
         return _decided("rejected", "the offer was already answered")
     to = recipients(assignment.partner_id)

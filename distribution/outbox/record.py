@@ -15,13 +15,13 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select, update
 
 from connectors import outbound
 from distribution import clock
 from distribution.db import db, id_in, insert_rows
 from distribution.models import Delivery, DeliveryAttempt, DeliveryStatus, Destination, LeadEvent
+from distribution.outbox.facts import DeliveryFacts
 from distribution.outbox.lease import lease_end
 
 log = logging.getLogger(__name__)
@@ -50,25 +50,28 @@ class Rows:
         self.at = clock.now()
         self.attempts: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
-        self.changes: dict[Delivery, dict[str, Any]] = {}
+        self.changes: dict[int, dict[str, Any]] = {}  # by delivery id
+        # Once written: the status each changed delivery's row holds.
+        self.statuses: dict[int, DeliveryStatus] = {}
 
-    def change(self, delivery: Delivery, **values: Any) -> None:
+    def change(self, delivery: DeliveryFacts, **values: Any) -> None:
         """Gather ``values`` to set on ``delivery`` when the batch is written."""
-        self.changes.setdefault(delivery, {}).update(values)
+        self.changes.setdefault(delivery.id, {}).update(values)
 
     def write(self) -> None:
         """Insert the attempts and events, and update the deliveries still leased."""
         insert_rows(DeliveryAttempt.__table__, self.attempts)
         insert_rows(LeadEvent.__table__, self.events)
-        groups: dict[tuple[tuple[str, Any], ...], list[Delivery]] = {}
-        for delivery, values in self.changes.items():
-            groups.setdefault(tuple(sorted(values.items())), []).append(delivery)
-        for fields, group in groups.items():
+        groups: dict[tuple[tuple[str, Any], ...], list[int]] = {}
+        for delivery_id, values in self.changes.items():
+            groups.setdefault(tuple(sorted(values.items())), []).append(delivery_id)
+        lost: list[int] = []
+        for fields, ids in groups.items():
             held = set(
                 db.session.scalars(
                     update(Delivery)
                     .where(
-                        id_in(Delivery.id, [delivery.id for delivery in group]),
+                        id_in(Delivery.id, ids),
                         Delivery.status == DeliveryStatus.SENDING,
                         Delivery.lease_until == self.lease_until,
                     )
@@ -77,21 +80,26 @@ class Rows:
                     .execution_options(synchronize_session=False)
                 )
             )
-            for delivery in group:
-                if delivery.id not in held:
-                    log.warning(
-                        "delivery #%s was leased again before its send was recorded;"
-                        " the worker holding it now records what happens to it",
-                        delivery.id,
-                    )
-                    db.session.expire(delivery)  # read again: what the row holds now
-                    continue
-                for name, value in fields:  # what the row now holds, without another flush
-                    set_committed_value(delivery, name, value)
+            status = dict(fields)["status"]
+            for delivery_id in ids:
+                if delivery_id in held:
+                    self.statuses[delivery_id] = status
+                else:
+                    lost.append(delivery_id)
+        if lost:
+            for delivery_id in lost:
+                log.warning(
+                    "delivery #%s was leased again before its send was recorded;"
+                    " the worker holding it now records what happens to it",
+                    delivery_id,
+                )
+            now_held = select(Delivery.id, Delivery.status).where(id_in(Delivery.id, lost))
+            for delivery_id, status in db.session.execute(now_held):
+                self.statuses[delivery_id] = status
 
 
 def record(
-    delivery: Delivery,
+    delivery: DeliveryFacts,
     destination: Destination | None,
     result: outbound.SendResult,
     now: datetime,
@@ -150,7 +158,7 @@ def record(
 
 
 def finish(
-    delivery: Delivery, status: DeliveryStatus, reason: str | None, rows: Rows | None = None
+    delivery: DeliveryFacts, status: DeliveryStatus, reason: str | None, rows: Rows | None = None
 ) -> None:
     """The delivery's last word: sent no more, unless a person retries it."""
     values = {"status": status, "lease_until": None, "next_attempt_at": None, "last_error": reason}
@@ -158,7 +166,7 @@ def finish(
     event(delivery, f"delivery_{status.value}", reason, rows)
 
 
-def cancel(delivery: Delivery, reason: str, rows: Rows | None = None) -> None:
+def cancel(delivery: DeliveryFacts, reason: str, rows: Rows | None = None) -> None:
     """No longer true (``truth``): never sent, and its lease counts no attempt."""
     values = {
         "status": DeliveryStatus.CANCELLED,
@@ -171,7 +179,7 @@ def cancel(delivery: Delivery, reason: str, rows: Rows | None = None) -> None:
     event(delivery, "delivery_cancelled", reason, rows)
 
 
-def put_back(delivery: Delivery, due_at: datetime, rows: Rows | None = None) -> None:
+def put_back(delivery: DeliveryFacts, due_at: datetime, rows: Rows | None = None) -> None:
     """Back in the outbox, due at ``due_at``, without the lease counting as an attempt."""
     values = {
         "status": DeliveryStatus.RETRY_WAIT,
@@ -182,7 +190,7 @@ def put_back(delivery: Delivery, due_at: datetime, rows: Rows | None = None) -> 
     _change(delivery, values, rows)
 
 
-def _change(delivery: Delivery, values: dict[str, Any], rows: Rows | None) -> None:
+def _change(delivery: DeliveryFacts, values: dict[str, Any], rows: Rows | None) -> None:
     """Set ``values`` on the delivery: gathered into ``rows`` in a batch, else at once."""
     if rows is None:
         for name, value in values.items():
@@ -191,7 +199,7 @@ def _change(delivery: Delivery, values: dict[str, Any], rows: Rows | None) -> No
         rows.change(delivery, **values)
 
 
-def event(delivery: Delivery, kind: str, reason: str | None, rows: Rows | None = None) -> None:
+def event(delivery: DeliveryFacts, kind: str, reason: str | None, rows: Rows | None = None) -> None:
     """The delivery's news on the lead's timeline: into ``rows`` when a batch collects
     them, else added to the session."""
     row = {

@@ -16,21 +16,25 @@ cancels what it answers for instead of sending it.
 * a nudge (a manager asking how a lead goes): the partner still has the offer or the lead;
 * a sale post to a buyer: the sale stands (not returned).
 
-A leaf: it imports models only.
+It imports models and ``facts`` only.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from distribution.models import Assignment, AssignmentStatus, Delivery, Sale, SaleStatus
+from distribution.models import AssignmentStatus, SaleStatus
+from distribution.outbox.facts import AssignmentFacts, DeliveryFacts, SaleFacts
 
 # What the partner holds once it accepted; its systems may still get the lead.
 HELD = (AssignmentStatus.ACCEPTED, AssignmentStatus.WORKING)
 
 
 def why_stale(
-    delivery: Delivery, assignment: Assignment | None, sale: Sale | None, now: datetime
+    delivery: DeliveryFacts,
+    assignment: AssignmentFacts | None,
+    sale: SaleFacts | None,
+    now: datetime,
 ) -> str | None:
     """Why ``delivery`` must not be sent at ``now``, or None while it is still true.
 
@@ -58,14 +62,14 @@ def why_stale(
     return _ended(assignment, now)
 
 
-def _open_offer(assignment: Assignment, now: datetime) -> bool:
+def _open_offer(assignment: AssignmentFacts, now: datetime) -> bool:
     # Checked on the clock, not only on the status: the sweeper may not have run yet.
     return assignment.status is AssignmentStatus.OFFERED and (
         assignment.expires_at is None or assignment.expires_at > now
     )
 
 
-def _deadline_gone(assignment: Assignment, now: datetime) -> str | None:
+def _deadline_gone(assignment: AssignmentFacts, now: datetime) -> str | None:
     if _open_offer(assignment, now):
         return None
     if assignment.status is AssignmentStatus.ACCEPTED and assignment.first_followup_at is None:
@@ -78,7 +82,7 @@ def _deadline_gone(assignment: Assignment, now: datetime) -> str | None:
     return _ended(assignment, now)
 
 
-def _ended(assignment: Assignment, now: datetime) -> str:
+def _ended(assignment: AssignmentFacts, now: datetime) -> str:
     """Why the partner no longer has this offer (or this lead)."""
     status = assignment.status
     closed = _at(assignment.closed_at) if assignment.closed_at else "an earlier time"
@@ -96,7 +100,7 @@ def _ended(assignment: Assignment, now: datetime) -> str:
     return f"the partner already closed the lead as {status.value} at {closed}"
 
 
-def _sale_gone(sale: Sale | None) -> str | None:
+def _sale_gone(sale: SaleFacts | None) -> str | None:
     if sale is None:
         return "no sale of this lead to this buyer stands"
     if sale.status is SaleStatus.RETURNED:

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from connectors import outbound
+from connectors.outbound import dispatch
 from distribution import clock, destinations
 from distribution.db import db
 from distribution.errors import InvalidInput
@@ -106,6 +107,47 @@ def test_a_failing_endpoint_is_retried_on_schedule_with_the_same_id(world, endpo
     assert send_due() == {"delivered": 1}
     ids = {r.headers["webhook-id"] for r in endpoint.received}
     assert len(endpoint.received) == 2 and ids == {delivery.webhook_id}
+
+
+def test_a_post_its_settings_cannot_render_is_rejected_at_once(world, endpoint, loopback):
+    """Settings that cannot render the lead (changed since they were checked) end the
+    delivery with a rejection naming the setting: nothing is posted, nothing retried."""
+    _lead, destination, _secret, delivery = _offer_with_destination(
+        world, "http_json", {"url": endpoint.url}
+    )
+    destination.settings = {"url": endpoint.url, "field_mapping": {"first_name": " "}}
+    db.session.commit()
+
+    assert send_due() == {"rejected": 1}
+
+    assert endpoint.received == []
+    attempt = db.session.scalars(
+        select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery.id)
+    ).one()
+    assert attempt.outcome == "rejected"
+    assert attempt.error == "field_mapping.first_name: has no target field name"
+    clock.advance(timedelta(days=1))
+    assert due_ids() == []
+
+
+def test_a_fault_of_ours_while_rendering_a_post_is_retried(world, endpoint, loopback, monkeypatch):
+    """A bug in rendering is our fault, not the partner's: the delivery waits for a retry
+    with the error, and the rest of the drain goes on."""
+    _lead, _destination, _secret, delivery = _offer_with_destination(
+        world, "http_json", {"url": endpoint.url}
+    )
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the renderer broke")
+
+    monkeypatch.setattr(outbound, "render", broken)
+    monkeypatch.setattr(dispatch, "render", broken)
+
+    assert send_due() == {"retry_wait": 1}
+
+    assert endpoint.received == []
+    db.session.refresh(delivery)
+    assert delivery.last_error == "internal error: RuntimeError: the renderer broke"
 
 
 def test_a_clear_rejection_is_final(world, endpoint, loopback):

@@ -1,0 +1,76 @@
+"""What the outbox reads of a delivery and of the rows it names, as read-only views.
+
+The drain reads a batch as plain Core rows (no ORM objects to build for rows it
+only reads); people's actions (``manual``) pass ORM objects. Both have these
+attributes, so ``truth``, ``record``, ``links`` and ``notices`` take either.
+
+A leaf: it imports models only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from distribution.models import AssignmentStatus, DeliveryStatus, SaleStatus
+
+
+class DeliveryFacts(Protocol):
+    """A delivery as a ``Delivery`` or a row of its table."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def webhook_id(self) -> str: ...
+    @property
+    def vendor_id(self) -> int: ...
+    @property
+    def lead_id(self) -> int: ...
+    @property
+    def assignment_id(self) -> int | None: ...
+    @property
+    def destination_id(self) -> int | None: ...
+    @property
+    def partner_id(self) -> int | None: ...
+    @property
+    def buyer_id(self) -> int | None: ...
+    @property
+    def purpose(self) -> str: ...
+    @property
+    def status(self) -> DeliveryStatus: ...
+    @property
+    def attempts(self) -> int: ...
+
+
+class AssignmentFacts(Protocol):
+    """An assignment as an ``Assignment`` or a row of its table."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def partner_id(self) -> int: ...
+    @property
+    def status(self) -> AssignmentStatus: ...
+    @property
+    def expires_at(self) -> datetime | None: ...
+    @property
+    def accepted_at(self) -> datetime | None: ...
+    @property
+    def first_followup_at(self) -> datetime | None: ...
+    @property
+    def followup_due_at(self) -> datetime | None: ...
+    @property
+    def closed_at(self) -> datetime | None: ...
+
+
+class SaleFacts(Protocol):
+    """A sale as a ``Sale`` or a row of its table."""
+
+    @property
+    def lead_id(self) -> int: ...
+    @property
+    def buyer_id(self) -> int: ...
+    @property
+    def status(self) -> SaleStatus: ...
+    @property
+    def return_decided_at(self) -> datetime | None: ...
