@@ -51,7 +51,7 @@ from distribution.models import (
 )
 from distribution.reports import rolled
 from distribution.reports.period import Period
-from distribution.reports.tally import Tally, percentile
+from distribution.reports.tally import Tally, percentile, percentile_of_sorted
 from distribution.tenancy import Scope
 
 A = Assignment
@@ -328,9 +328,9 @@ def figures_of(tally: Tally) -> Figures:
         returns=dict(tally.returns),
     )
     accept = sorted(tally.accept_seconds())
-    figures.accept_median = percentile(accept, 0.5)
-    figures.accept_p90 = percentile(accept, 0.9)
-    figures.followup_median = percentile(tally.followup_seconds(), 0.5)
+    figures.accept_median = percentile_of_sorted(accept, 0.5)
+    figures.accept_p90 = percentile_of_sorted(accept, 0.9)
+    figures.followup_median = percentile_of_sorted(sorted(tally.followup_seconds()), 0.5)
     return figures
 
 
@@ -505,7 +505,7 @@ def grouped(
     if group == "partner":
         partners = db.session.scalars(scope.select(Partner).order_by(Partner.name))
         for partner in partners:
-            figures = found.get(partner.id, Figures())
+            figures = found.get(partner.id) or Figures()
             rows.append(Row(str(partner.id), partner.name, figures, partner))
     else:
         for k, figures in found.items():
