@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 
 from distribution.db import db
-from distribution.models import ReportRollup, ReportSpan
+from distribution.models import ReportRollup, ReportSpan, ReportSpanTotal
 from distribution.reports.period import Period, local_midnight
 from distribution.reports.tally import Tally, add
 from distribution.tenancy import Scope
@@ -134,15 +134,25 @@ def load(
 ) -> Iterator[tuple[int | None, int, Tally]]:
     """``(partner id, piece index, tally)`` of the roll-up rows of the given spans.
 
-    On PostgreSQL the rows come added up by piece and partner (by piece alone
-    without ``per_partner``, for a report that adds every partner up: the totals,
-    the weekly trends, whose partner id is then None), the packed durations joined
-    with ``string_agg`` and the reasons summed from their JSON: a quarter of a
-    thousand partners is a thousand rows instead of three thousand, and no
-    reasons document is decoded in Python. SQLite yields each row as stored.
+    Without ``per_partner`` (a report that adds every partner up: the totals, the
+    weekly trends), for a vendor's whole scope, each span's ``ReportSpanTotal`` row
+    where it has one, its partner id None. The partners' rows otherwise: on
+    PostgreSQL added up by piece and partner (by piece alone without
+    ``per_partner``, the partner id then None), the packed durations joined with
+    ``string_agg`` and the reasons gathered with ``jsonb_agg``, so a quarter of a
+    thousand partners is a thousand rows instead of three thousand; on SQLite
+    each row as stored.
     """
     if not span_pieces:
         return
+    if not per_partner and scope.partner_id is None:
+        covered = set()
+        for span_id, tally in _totals(span_pieces):
+            covered.add(span_id)
+            yield None, span_pieces[span_id], tally
+        span_pieces = {s: p for s, p in span_pieces.items() if s not in covered}
+        if not span_pieces:
+            return
     if db.session.get_bind().dialect.name == "postgresql":
         yield from _summed(scope, span_pieces, per_partner)
         return
@@ -169,6 +179,28 @@ def load(
         tally.declines = dict(reasons.get("declines") or {})
         tally.returns = dict(reasons.get("returns") or {})
         yield partner_id, span_pieces[span_id], tally
+
+
+def _totals(span_pieces: dict[int, int]) -> Iterator[tuple[int, Tally]]:
+    """``(span id, tally)`` of the spans' ``ReportSpanTotal`` rows (those that have one)."""
+    t = ReportSpanTotal
+    names = list(COUNT_COLUMNS)
+    stmt = select(
+        t.span_id,
+        t.revenue_cents,
+        t.reasons,
+        t.accept_seconds,
+        t.followup_seconds,
+        *(getattr(t, COUNT_COLUMNS[n]) for n in names),
+    ).where(t.span_id.in_(list(span_pieces)))
+    for span_id, revenue, reasons, accept, followup, *counts in db.session.connection().execute(
+        stmt
+    ):
+        tally = _tally(names, counts, revenue, accept, followup)
+        reasons = reasons or {}
+        tally.declines = dict(reasons.get("declines") or {})
+        tally.returns = dict(reasons.get("returns") or {})
+        yield span_id, tally
 
 
 def _summed(
