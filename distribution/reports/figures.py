@@ -37,7 +37,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, true
-from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.orm import QueryableAttribute, defer
 
 from distribution import clock
 from distribution.db import db
@@ -503,7 +503,11 @@ def grouped(
     )
     rows: list[Row] = []
     if group == "partner":
-        partners = db.session.scalars(scope.select(Partner).order_by(Partner.name))
+        # The rows show a partner's name, tier, kind and region: its routing lists
+        # (four JSON documents to decode a partner) are left unread.
+        unread = [defer(c) for c in (Partner.countries, Partner.states,
+                                     Partner.postal_prefixes, Partner.products)]  # fmt: skip
+        partners = db.session.scalars(scope.select(Partner).options(*unread).order_by(Partner.name))
         for partner in partners:
             figures = found.get(partner.id) or Figures()
             rows.append(Row(str(partner.id), partner.name, figures, partner))
