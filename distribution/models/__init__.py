@@ -21,6 +21,7 @@ from distribution.models.reports import (
     ReportSegmentRollup,
     ReportSourceRollup,
     ReportSpan,
+    ReportSpanTotal,
 )
 from distribution.models.routing import Rule, RuleSet
 from distribution.models.types import (
@@ -84,6 +85,7 @@ __all__ = [
     "ReportSegmentRollup",
     "ReportSourceRollup",
     "ReportSpan",
+    "ReportSpanTotal",
     "ReturnStatus",
     "Role",
     "Rule",

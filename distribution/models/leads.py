@@ -54,7 +54,16 @@ class Lead(Model):
         Index("ix_lead_phone_received", "phone", "received_at"),
         Index("ix_lead_sender_ip_received", "sender_ip", "received_at"),
         Index("ix_lead_vendor_received", "vendor_id", "received_at"),
-        Index("ix_lead_vendor_source_campaign", "vendor_id", "source", "campaign"),
+        # The source page's leads of one source and campaign, in the order it lists
+        # them: the coalesced names the page matches, then received_at. PostgreSQL
+        # only (migration c8d4e2a7f1b9): SQLAlchemy cannot reflect it on SQLite.
+        Index(
+            "ix_lead_vendor_source_campaign_received",
+            "vendor_id",
+            text("coalesce(source, '')"),
+            text("coalesce(campaign, '')"),
+            "received_at",
+        ).ddl_if(dialect="postgresql"),
         # The nurture report's "in nurture now": on PostgreSQL the index alone answers it.
         Index(
             "ix_lead_in_nurture",

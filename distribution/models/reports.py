@@ -97,6 +97,43 @@ class ReportRollup(Model):
     followup_seconds: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
 
 
+class ReportSpanTotal(Model):
+    """The figures of every partner's hand-overs together over one span.
+
+    Its ``ReportRollup`` rows added up, written with them by the roll-up job, one
+    row for every rolled span (zeros when nothing was offered), its durations
+    packed in ascending order: the weekly trends and the totals read a row a span
+    and take medians of one sorted array, where the partners' rows were some
+    thousand arrays to join and sort. A span rolled before this table existed has
+    no row, and is read from its partners' rows.
+    """
+
+    __tablename__ = "report_span_total"
+
+    span_id: Mapped[int] = mapped_column(
+        _BIGID, ForeignKey("report_span.id"), primary_key=True, autoincrement=False
+    )
+    # Counts named as in distribution.reports.figures.CONDITIONS ("open" is open_now).
+    offered: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    declined: Mapped[int] = mapped_column(Integer, default=0)
+    expired: Mapped[int] = mapped_column(Integer, default=0)
+    recalled: Mapped[int] = mapped_column(Integer, default=0)
+    timed_accept: Mapped[int] = mapped_column(Integer, default=0)
+    followup_due: Mapped[int] = mapped_column(Integer, default=0)
+    followed_up: Mapped[int] = mapped_column(Integer, default=0)
+    late_followup: Mapped[int] = mapped_column(Integer, default=0)
+    with_followup: Mapped[int] = mapped_column(Integer, default=0)
+    won: Mapped[int] = mapped_column(Integer, default=0)
+    lost: Mapped[int] = mapped_column(Integer, default=0)
+    returned: Mapped[int] = mapped_column(Integer, default=0)
+    open_now: Mapped[int] = mapped_column(Integer, default=0)
+    revenue_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    reasons: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    accept_seconds: Mapped[bytes] = mapped_column(LargeBinary, default=b"")  # float64 LE, sorted
+    followup_seconds: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+
+
 class ReportSourceRollup(Model):
     """The source-quality figures of one source and campaign over one span.
 

@@ -37,7 +37,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, true
-from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.orm import QueryableAttribute, defer
 
 from distribution import clock
 from distribution.db import db
@@ -51,7 +51,7 @@ from distribution.models import (
 )
 from distribution.reports import rolled
 from distribution.reports.period import Period
-from distribution.reports.tally import Tally, percentile
+from distribution.reports.tally import Tally, percentile, percentile_of_sorted
 from distribution.tenancy import Scope
 
 A = Assignment
@@ -328,9 +328,9 @@ def figures_of(tally: Tally) -> Figures:
         returns=dict(tally.returns),
     )
     accept = sorted(tally.accept_seconds())
-    figures.accept_median = percentile(accept, 0.5)
-    figures.accept_p90 = percentile(accept, 0.9)
-    figures.followup_median = percentile(tally.followup_seconds(), 0.5)
+    figures.accept_median = percentile_of_sorted(accept, 0.5)
+    figures.accept_p90 = percentile_of_sorted(accept, 0.9)
+    figures.followup_median = percentile_of_sorted(sorted(tally.followup_seconds()), 0.5)
     return figures
 
 
@@ -503,9 +503,13 @@ def grouped(
     )
     rows: list[Row] = []
     if group == "partner":
-        partners = db.session.scalars(scope.select(Partner).order_by(Partner.name))
+        # The rows show a partner's name, tier, kind and region: its routing lists
+        # (four JSON documents to decode a partner) are left unread.
+        unread = [defer(c) for c in (Partner.countries, Partner.states,
+                                     Partner.postal_prefixes, Partner.products)]  # fmt: skip
+        partners = db.session.scalars(scope.select(Partner).options(*unread).order_by(Partner.name))
         for partner in partners:
-            figures = found.get(partner.id, Figures())
+            figures = found.get(partner.id) or Figures()
             rows.append(Row(str(partner.id), partner.name, figures, partner))
     else:
         for k, figures in found.items():

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from sqlalchemy.orm import joinedload
+
 from distribution import clock
 from distribution.db import db
 from distribution.errors import FieldError, InvalidInput, NotAllowedNow, storable
@@ -35,7 +37,8 @@ _REGION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 def quotas(scope: Scope) -> list[Quota]:
     """The quotas ``scope`` may see, newest period first (a partner: its own partner's)."""
     stmt = scope.select(Quota).order_by(Quota.last_day.desc(), Quota.first_day.desc(), Quota.id)
-    return list(db.session.scalars(stmt))
+    # Every page that lists quotas labels them with their partner's name.
+    return list(db.session.scalars(stmt.options(joinedload(Quota.partner))))
 
 
 def quota(scope: Scope, ident: Any) -> Quota | None:

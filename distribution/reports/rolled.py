@@ -14,10 +14,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, LargeBinary, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    LargeBinary,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
 
 from distribution.db import db
-from distribution.models import ReportRollup, ReportSpan
+from distribution.models import ReportRollup, ReportSpan, ReportSpanTotal
 from distribution.reports.period import Period, local_midnight
 from distribution.reports.tally import Tally, add
 from distribution.tenancy import Scope
@@ -123,18 +132,29 @@ def _ranges(days: list[date], tz: str) -> list[tuple[datetime, datetime]]:
 def load(
     scope: Scope, span_pieces: dict[int, int], *, per_partner: bool = True
 ) -> Iterator[tuple[int | None, int, Tally]]:
-    """``(partner id, piece index, tally)`` of every roll-up row of the given spans.
+    """``(partner id, piece index, tally)`` of the roll-up rows of the given spans.
 
     Without ``per_partner`` (a report that adds every partner up: the totals, the
-    weekly trends) PostgreSQL sums each span's rows itself, the packed durations
-    joined with ``string_agg``, and the partner id is None: a quarter's weekly
-    trends then read a row per span instead of some 20,000 (days at its ragged
-    ends, weeks between, for each partner).
+    weekly trends), for a vendor's whole scope, each span's ``ReportSpanTotal`` row
+    where it has one, its partner id None. The partners' rows otherwise: on
+    PostgreSQL added up by piece and partner (by piece alone without
+    ``per_partner``, the partner id then None), the packed durations joined with
+    ``string_agg`` and the reasons gathered with ``jsonb_agg``, so a quarter of a
+    thousand partners is a thousand rows instead of three thousand; on SQLite
+    each row as stored.
     """
     if not span_pieces:
         return
-    if not per_partner and db.session.get_bind().dialect.name == "postgresql":
-        yield from _summed(scope, span_pieces)
+    if not per_partner and scope.partner_id is None:
+        covered = set()
+        for span_id, tally in _totals(span_pieces):
+            covered.add(span_id)
+            yield None, span_pieces[span_id], tally
+        span_pieces = {s: p for s, p in span_pieces.items() if s not in covered}
+        if not span_pieces:
+            return
+    if db.session.get_bind().dialect.name == "postgresql":
+        yield from _summed(scope, span_pieces, per_partner)
         return
     r = ReportRollup
     names = list(COUNT_COLUMNS)
@@ -154,57 +174,83 @@ def load(
     # the ORM's handling of each row cost as much as the query.
     rows = db.session.connection().execute(stmt)
     for span_id, partner_id, revenue, reasons, accept, followup, *counts in rows:
-        yield (
-            partner_id,
-            span_pieces[span_id],
-            _tally(names, counts, revenue, reasons, accept, followup),
-        )
+        reasons = reasons or {}
+        tally = _tally(names, counts, revenue, accept, followup)
+        tally.declines = dict(reasons.get("declines") or {})
+        tally.returns = dict(reasons.get("returns") or {})
+        yield partner_id, span_pieces[span_id], tally
 
 
-def _summed(scope: Scope, span_pieces: dict[int, int]) -> Iterator[tuple[None, int, Tally]]:
-    """Each span's rows added up by PostgreSQL: ``(None, piece index, tally)``."""
+def _totals(span_pieces: dict[int, int]) -> Iterator[tuple[int, Tally]]:
+    """``(span id, tally)`` of the spans' ``ReportSpanTotal`` rows (those that have one)."""
+    t = ReportSpanTotal
+    names = list(COUNT_COLUMNS)
+    stmt = select(
+        t.span_id,
+        t.revenue_cents,
+        t.reasons,
+        t.accept_seconds,
+        t.followup_seconds,
+        *(getattr(t, COUNT_COLUMNS[n]) for n in names),
+    ).where(t.span_id.in_(list(span_pieces)))
+    for span_id, revenue, reasons, accept, followup, *counts in db.session.connection().execute(
+        stmt
+    ):
+        tally = _tally(names, counts, revenue, accept, followup)
+        reasons = reasons or {}
+        tally.declines = dict(reasons.get("declines") or {})
+        tally.returns = dict(reasons.get("returns") or {})
+        yield span_id, tally
+
+
+def _summed(
+    scope: Scope, span_pieces: dict[int, int], per_partner: bool
+) -> Iterator[tuple[int | None, int, Tally]]:
+    """The rows of the spans added up by PostgreSQL per piece (and partner)."""
     r = ReportRollup
     names = list(COUNT_COLUMNS)
     joined = literal(b"", LargeBinary)
+    # Grouped by the output column's name: the CASE's parameters, repeated in the
+    # GROUP BY, would be other parameters to PostgreSQL and not the same expression.
+    piece = case(span_pieces, value=r.span_id).label("piece")
+    partner = [r.partner_id] if per_partner else []
     stmt = (
         select(
-            r.span_id,
+            piece,
+            *partner,
             func.sum(r.revenue_cents),
-            func.jsonb_agg(r.reasons),
+            # Only the rows that have reasons: one document to decode, not one a row.
+            func.jsonb_agg(r.reasons).filter(r.reasons.is_not(None)),
             func.string_agg(r.accept_seconds, joined),
             func.string_agg(r.followup_seconds, joined),
             *(func.sum(getattr(r, COUNT_COLUMNS[n])) for n in names),
         )
         .where(r.span_id.in_(list(span_pieces)))
-        .group_by(r.span_id)
+        .group_by(literal_column("piece"), *partner)
     )
     if scope.partner_id is not None:
         stmt = stmt.where(r.partner_id == scope.partner_id)
-    for span_id, revenue, reasons, accept, followup, *counts in db.session.connection().execute(
-        stmt
-    ):
-        tally = _tally(names, counts, revenue, None, accept, followup)
+    for row in db.session.connection().execute(stmt):
+        index, partner_id = row[0], row[1] if per_partner else None
+        revenue, reasons, accept, followup, *counts = row[1 + len(partner) :]
+        tally = _tally(names, counts, revenue, accept, followup)
         for one in reasons or ():
             if one:  # a row with no reasons may hold JSON null
                 add(tally.declines, one.get("declines") or {})
                 add(tally.returns, one.get("returns") or {})
-        yield None, span_pieces[span_id], tally
+        yield partner_id, index, tally
 
 
 def _tally(
     names: list[str],
     counts: list[Any],
     revenue: Any,
-    reasons: dict[str, Any] | None,
     accept: bytes | None,
     followup: bytes | None,
 ) -> Tally:
-    reasons = reasons or {}
     return Tally(
         counts={name: int(n or 0) for name, n in zip(names, counts, strict=True)},
         revenue_cents=int(revenue or 0),
-        declines=dict(reasons.get("declines") or {}),
-        returns=dict(reasons.get("returns") or {}),
         accept_packed=[bytes(accept or b"")],
         followup_packed=[bytes(followup or b"")],
     )

@@ -1,7 +1,8 @@
 """The roll-up job: each closed local day counted once per partner, summed into weeks, months.
 
-Each span holds three kinds of rows: per partner, the figures of the hand-overs
-offered in it (``ReportRollup``); per source and campaign, the figures of the
+Each span holds four kinds of rows: per partner, the figures of the hand-overs
+offered in it (``ReportRollup``), and those rows added up (``ReportSpanTotal``,
+durations sorted); per source and campaign, the figures of the
 leads received in it (``ReportSourceRollup``, counted by
 ``distribution.reports.sources.count``, as the sources page counts live); and
 per segment, partner and tier, the qualified leads received in it
@@ -49,6 +50,7 @@ from distribution.models import (
     ReportSegmentRollup,
     ReportSourceRollup,
     ReportSpan,
+    ReportSpanTotal,
     Vendor,
 )
 from distribution.reports import segments, sources
@@ -238,9 +240,13 @@ def _roll_days(vendor_id: int, tz: str, days: list[date], now: datetime) -> None
         rows = [
             _row(span_ids[int(i)], partner_id, tally) for (partner_id, i), tally in found.items()
         ]
+        totals = [Tally() for _ in days]
+        for (_partner_id, i), tally in found.items():
+            totals[int(i)].add(tally)
         _store(
             span_ids,
             rows,
+            [_total_row(span_id, total) for span_id, total in zip(span_ids, totals, strict=True)],
             _day_sources(vendor_id, tz, days, span_ids, now),
             _day_segments(vendor_id, tz, days, span_ids, now),
         )
@@ -255,14 +261,33 @@ def _roll_days(vendor_id: int, tz: str, days: list[date], now: datetime) -> None
 
 
 def _row(span_id: int, partner_id: int, tally: Tally) -> dict[str, Any]:
-    row: dict[str, Any] = {"span_id": span_id, "partner_id": partner_id}
+    """A partner's ``ReportRollup`` row, its durations in ascending order: a report
+    that joins a few spans' rows (the dashboard's months) then sorts runs already
+    in order, which takes a fraction of sorting them shuffled."""
+    row = _figures(tally)
+    row["span_id"], row["partner_id"] = span_id, partner_id
+    row["accept_seconds"] = pack(sorted(tally.accept_seconds()))
+    row["followup_seconds"] = pack(sorted(tally.followup_seconds()))
+    return row
+
+
+def _total_row(span_id: int, tally: Tally) -> dict[str, Any]:
+    """The ``ReportSpanTotal`` row of a span: its partners' rows added up, and their
+    durations in ascending order, so a report of the span alone never sorts them."""
+    row = _figures(tally)
+    row["span_id"] = span_id
+    row["accept_seconds"] = pack(sorted(tally.accept_seconds()))
+    row["followup_seconds"] = pack(sorted(tally.followup_seconds()))
+    return row
+
+
+def _figures(tally: Tally) -> dict[str, Any]:
+    row: dict[str, Any] = {}
     for name, column in COUNT_COLUMNS.items():
         row[column] = int(tally.counts.get(name, 0))
     row["revenue_cents"] = int(tally.revenue_cents)
     reasons = {"declines": tally.declines, "returns": tally.returns}
     row["reasons"] = reasons if tally.declines or tally.returns else None
-    row["accept_seconds"] = b"".join(tally.accept_packed) + pack(tally.accept_values)
-    row["followup_seconds"] = b"".join(tally.followup_packed) + pack(tally.followup_values)
     return row
 
 
@@ -310,11 +335,13 @@ def _source_row(span_id: int, row: sources.SourceRow) -> dict[str, Any]:
 def _store(
     span_ids: list[int],
     rows: list[dict[str, Any]],
+    total_rows: list[dict[str, Any]],
     source_rows: list[dict[str, Any]],
     segment_rows: list[dict[str, Any]],
 ) -> None:
     for table, stored in (
         (ReportRollup, rows),
+        (ReportSpanTotal, total_rows),
         (ReportSourceRollup, source_rows),
         (ReportSegmentRollup, segment_rows),
     ):
@@ -408,9 +435,13 @@ def _sum_days(vendor_id: int, tz: str, grain: str, first: date, last: date, now:
             else:
                 mine.add(row)
         everyone = [p.id for p in parts]
+        total = Tally()
+        for tally in merged.values():
+            total.add(tally)
         _store(
             [ident],
             [_row(ident, partner_id, t) for partner_id, t in merged.items()],
+            [_total_row(ident, total)],
             [_source_row(ident, row) for row in summed.values()],
             [
                 segments.stored(ident, key, figures)

@@ -310,6 +310,42 @@ def test_closed_days_are_rolled_and_read_the_same_as_live(history):
     assert rollup.rollup(now=REPORT_AT).as_dict() == {"days": 0, "weeks": 0, "months": 0}
 
 
+def test_each_rolled_span_keeps_its_partners_added_up_and_durations_sorted(history):
+    """The totals and weekly trends read one ``ReportSpanTotal`` row a span (its
+    durations in order, so a week's medians need no sorting), and a span rolled
+    before that table existed is read from its partners' rows, the same."""
+    from sqlalchemy import delete, select
+
+    from distribution.models import ReportRollup, ReportSpanTotal
+    from distribution.reports import rollup
+    from distribution.reports.tally import unpack
+
+    vendor = Scope.for_vendor(history.vendor.id)
+    live = _everything(vendor, REPORT_AT)
+    rollup.rollup(now=REPORT_AT)
+    spans = _spans(history.vendor.id)
+    totals = {row.span_id: row for row in db.session.scalars(select(ReportSpanTotal))}
+    assert set(totals) == {span.id for span in spans.values()}  # empty days too
+    week = spans[("week", date(2026, 1, 5))]
+    rows = db.session.scalars(select(ReportRollup).where(ReportRollup.span_id == week.id)).all()
+    total = totals[week.id]
+    assert total.offered == sum(r.offered for r in rows) > 0
+    assert total.revenue_cents == sum(r.revenue_cents for r in rows)
+    for column in ("accept_seconds", "followup_seconds"):
+        values = list(unpack([getattr(total, column)]))
+        assert values == sorted(unpack([getattr(r, column) for r in rows])), column
+        assert values
+        for r in rows:  # each partner's too, so that joined spans sort quickly
+            assert list(unpack([getattr(r, column)])) == sorted(unpack([getattr(r, column)]))
+    for key, fig in _everything(vendor, REPORT_AT).items():
+        _same(fig, live[key])
+
+    db.session.execute(delete(ReportSpanTotal))  # as spans rolled before it existed
+    db.session.commit()
+    for key, fig in _everything(vendor, REPORT_AT).items():
+        _same(fig, live[key])
+
+
 def test_a_late_change_marks_its_spans_dirty_and_is_rolled_again(history):
     from distribution import clock
     from distribution.handover import work
@@ -490,12 +526,15 @@ def test_a_roll_waits_for_a_hand_over_written_before_its_span_existed(app, histo
         ReportSegmentRollup,
         ReportSourceRollup,
         ReportSpan,
+        ReportSpanTotal,
     )  # fmt: skip
     from distribution.reports import rolled, rollup
 
     if not is_postgres:
         pytest.skip("SQLite has one writer at a time: nothing runs beside a roll")
-    for model in (ReportRollup, ReportSourceRollup, ReportSegmentRollup, ReportSpan):
+    for model in (
+        ReportRollup, ReportSpanTotal, ReportSourceRollup, ReportSegmentRollup, ReportSpan
+    ):  # fmt: skip
         db.session.execute(delete(model))
     db.session.commit()
     vendor_id, alpha_id, r1_id = history.vendor.id, history.alpha.id, history.leads["r1"].id
