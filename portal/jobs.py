@@ -21,6 +21,7 @@ from rq.worker.base import BaseWorker
 
 from distribution.db import db
 from distribution.handover import sweeper
+from distribution.intake import reference
 from distribution.jobs import runner, schedule
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def worker_command() -> click.Command:
         queue = current_app.config["RQ_QUEUE"]
         app = current_app._get_current_object()
         _share_app_with_work_horses(app)
+        reference.load()  # imports and e-mailed leads go through intake
         if with_scheduler:
             schedule.watch(app, sweeper.run)
         click.echo(

@@ -230,6 +230,11 @@ def _zip_lookup(zip5: str) -> _ZipPlace | None:
     return _ZipPlace(zip5, city, state, entry.get("timezone") or None)
 
 
+def zip_entry(zip5: str) -> dict[str, Any] | None:
+    """The ``zipcodes`` entry of a five-digit US ZIP code, or None."""
+    return _zip_index().get(zip5)
+
+
 @cache
 def _zip_index() -> dict[str, dict[str, Any]]:
     """``zipcodes.matching`` as a dictionary: it scans its 42,000 entries on every call."""

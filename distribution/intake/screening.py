@@ -28,7 +28,10 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
+import phonenumbers
+
 from distribution.intake import geo
+from distribution.intake.appending import zip_entry
 from distribution.mailboxes import is_disposable, is_free_mail
 from distribution.models import LeadStatus
 
@@ -297,6 +300,14 @@ def _area_state(number: Any, region: str) -> str | None:
     return _AREA_STATES[area]
 
 
+def load_geocoder() -> None:
+    """Load the offline geocoder and its data for North American numbers (about half a
+    second, paid by the first lead that needs it otherwise)."""
+    from phonenumbers import geocoder
+
+    geocoder.description_for_number(phonenumbers.parse("+12015550100"), "en")
+
+
 def _geocoded_state(number: Any, region: str) -> str | None:
     from phonenumbers import geocoder
 
@@ -332,15 +343,9 @@ def _postal(found: Screening, country: Any, state: Any, postal_code: Any) -> Non
         )
 
 
-@cache
-def _zip_states() -> dict[str, str]:
-    import zipcodes
-
-    return {z["zip_code"]: z["state"] for z in zipcodes.list_all()}
-
-
 def _zip_state(zip5: str) -> str | None:
-    return _zip_states().get(zip5)
+    entry = zip_entry(zip5)
+    return entry["state"] if entry else None
 
 
 # --- names ------------------------------------------------------------------------------

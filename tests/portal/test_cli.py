@@ -260,3 +260,25 @@ def test_sweep_without_redis_sends_what_is_due_before_it_exits(app, world):
     sent = db.session.scalars(select(Delivery).order_by(Delivery.id)).all()
     assert [(d.status, d.attempts) for d in sent] == [(DeliveryStatus.DELIVERED, 1)] * 3
     assert received == sorted(d.webhook_id for d in sent)
+
+
+def test_the_wsgi_entry_point_loads_intakes_reference_data_before_any_lead(app, tmp_path):
+    """A gunicorn worker imports ``wsgi`` before it serves: the ZIP index and the phone
+    geocoder are loaded then, not by the worker's first lead (about a second)."""
+    probe = (
+        "import sys, wsgi\n"
+        "from distribution.intake import appending\n"
+        "loaded = appending._zip_index.cache_info().currsize\n"
+        "print(loaded, 'phonenumbers.geocoder' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"} | {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.db'}",
+        "LEADRELAY_ENV": "development",
+        "SECRET_KEY": "test-secret-key",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=env, capture_output=True, text=True, timeout=120, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "True"]
