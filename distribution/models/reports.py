@@ -66,15 +66,9 @@ class ReportSpan(Model):
     dirty: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class ReportRollup(Model):
-    """The figures of one partner over one span (partners with no offers have no row)."""
+class _HandOverFigures:
+    """The figure columns of a ``ReportRollup`` row and of a ``ReportSpanTotal`` row."""
 
-    __tablename__ = "report_rollup"
-    __table_args__ = (UniqueConstraint("span_id", "partner_id"),)
-
-    id: Mapped[int] = mapped_column(_BIGID, primary_key=True)
-    span_id: Mapped[int] = mapped_column(ForeignKey("report_span.id"))
-    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
     # Counts named as in distribution.reports.figures.CONDITIONS ("open" is open_now).
     offered: Mapped[int] = mapped_column(Integer, default=0)
     accepted: Mapped[int] = mapped_column(Integer, default=0)
@@ -97,7 +91,18 @@ class ReportRollup(Model):
     followup_seconds: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
 
 
-class ReportSpanTotal(Model):
+class ReportRollup(_HandOverFigures, Model):
+    """The figures of one partner over one span (partners with no offers have no row)."""
+
+    __tablename__ = "report_rollup"
+    __table_args__ = (UniqueConstraint("span_id", "partner_id"),)
+
+    id: Mapped[int] = mapped_column(_BIGID, primary_key=True)
+    span_id: Mapped[int] = mapped_column(ForeignKey("report_span.id"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
+
+
+class ReportSpanTotal(_HandOverFigures, Model):
     """The figures of every partner's hand-overs together over one span.
 
     Its ``ReportRollup`` rows added up, written with them by the roll-up job, one
@@ -113,25 +118,6 @@ class ReportSpanTotal(Model):
     span_id: Mapped[int] = mapped_column(
         _BIGID, ForeignKey("report_span.id"), primary_key=True, autoincrement=False
     )
-    # Counts named as in distribution.reports.figures.CONDITIONS ("open" is open_now).
-    offered: Mapped[int] = mapped_column(Integer, default=0)
-    accepted: Mapped[int] = mapped_column(Integer, default=0)
-    declined: Mapped[int] = mapped_column(Integer, default=0)
-    expired: Mapped[int] = mapped_column(Integer, default=0)
-    recalled: Mapped[int] = mapped_column(Integer, default=0)
-    timed_accept: Mapped[int] = mapped_column(Integer, default=0)
-    followup_due: Mapped[int] = mapped_column(Integer, default=0)
-    followed_up: Mapped[int] = mapped_column(Integer, default=0)
-    late_followup: Mapped[int] = mapped_column(Integer, default=0)
-    with_followup: Mapped[int] = mapped_column(Integer, default=0)
-    won: Mapped[int] = mapped_column(Integer, default=0)
-    lost: Mapped[int] = mapped_column(Integer, default=0)
-    returned: Mapped[int] = mapped_column(Integer, default=0)
-    open_now: Mapped[int] = mapped_column(Integer, default=0)
-    revenue_cents: Mapped[int] = mapped_column(BigInteger, default=0)
-    reasons: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
-    accept_seconds: Mapped[bytes] = mapped_column(LargeBinary, default=b"")  # float64 LE, sorted
-    followup_seconds: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
 
 
 class ReportSourceRollup(Model):
