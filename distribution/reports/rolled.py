@@ -157,50 +157,45 @@ def load(
         yield from _summed(scope, span_pieces, per_partner)
         return
     r = ReportRollup
-    names = list(COUNT_COLUMNS)
-    columns = [getattr(r, COUNT_COLUMNS[n]) for n in names]
-    stmt = select(
-        r.span_id,
-        r.partner_id,
-        r.revenue_cents,
-        r.reasons,
-        r.accept_seconds,
-        r.followup_seconds,
-        *columns,
-    ).where(r.span_id.in_(list(span_pieces)))
+    stmt = select(r.span_id, r.partner_id, *figure_columns(r)).where(
+        r.span_id.in_(list(span_pieces))
+    )
     if scope.partner_id is not None:
         stmt = stmt.where(r.partner_id == scope.partner_id)
     # On the session's connection, not through the ORM: these are plain columns, and
     # the ORM's handling of each row cost as much as the query.
-    rows = db.session.connection().execute(stmt)
-    for span_id, partner_id, revenue, reasons, accept, followup, *counts in rows:
-        reasons = reasons or {}
-        tally = _tally(names, counts, revenue, accept, followup)
-        tally.declines = dict(reasons.get("declines") or {})
-        tally.returns = dict(reasons.get("returns") or {})
-        yield partner_id, span_pieces[span_id], tally
+    for span_id, partner_id, *figures in db.session.connection().execute(stmt):
+        yield partner_id, span_pieces[span_id], _read(figures)
 
 
 def _totals(span_pieces: dict[int, int]) -> Iterator[tuple[int, Tally]]:
     """``(span id, tally)`` of the spans' ``ReportSpanTotal`` rows (those that have one)."""
     t = ReportSpanTotal
-    names = list(COUNT_COLUMNS)
-    stmt = select(
-        t.span_id,
-        t.revenue_cents,
-        t.reasons,
-        t.accept_seconds,
-        t.followup_seconds,
-        *(getattr(t, COUNT_COLUMNS[n]) for n in names),
-    ).where(t.span_id.in_(list(span_pieces)))
-    for span_id, revenue, reasons, accept, followup, *counts in db.session.connection().execute(
-        stmt
-    ):
-        tally = _tally(names, counts, revenue, accept, followup)
-        reasons = reasons or {}
-        tally.declines = dict(reasons.get("declines") or {})
-        tally.returns = dict(reasons.get("returns") or {})
-        yield span_id, tally
+    stmt = select(t.span_id, *figure_columns(t)).where(t.span_id.in_(list(span_pieces)))
+    for span_id, *figures in db.session.connection().execute(stmt):
+        yield span_id, _read(figures)
+
+
+def figure_columns(model: type[ReportRollup] | type[ReportSpanTotal]) -> list[Any]:
+    """A roll-up row's figures, in the order ``_read`` takes them: revenue, reasons,
+    accept and follow-up durations, then the counts of ``COUNT_COLUMNS``."""
+    return [
+        model.revenue_cents,
+        model.reasons,
+        model.accept_seconds,
+        model.followup_seconds,
+        *(getattr(model, column) for column in COUNT_COLUMNS.values()),
+    ]
+
+
+def _read(figures: Sequence[Any]) -> Tally:
+    """The tally of one roll-up row's ``figure_columns``."""
+    revenue, reasons, accept, followup, *counts = figures
+    tally = _tally(list(COUNT_COLUMNS), counts, revenue, accept, followup)
+    reasons = reasons or {}
+    tally.declines = dict(reasons.get("declines") or {})
+    tally.returns = dict(reasons.get("returns") or {})
+    return tally
 
 
 def _summed(

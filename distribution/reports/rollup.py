@@ -56,7 +56,7 @@ from distribution.models import (
 from distribution.reports import segments, sources
 from distribution.reports.figures import tallies
 from distribution.reports.period import local_midnight, today
-from distribution.reports.rolled import COUNT_COLUMNS
+from distribution.reports.rolled import COUNT_COLUMNS, figure_columns
 from distribution.reports.tally import Tally, add, pack
 from distribution.tenancy import Scope
 
@@ -409,14 +409,7 @@ def _sum_days(vendor_id: int, tz: str, grain: str, first: date, last: date, now:
             return
         r = ReportRollup
         names = list(COUNT_COLUMNS)
-        stmt = select(
-            r.partner_id,
-            r.revenue_cents,
-            r.reasons,
-            r.accept_seconds,
-            r.followup_seconds,
-            *(getattr(r, COUNT_COLUMNS[n]) for n in names),
-        ).where(r.span_id.in_([p.id for p in parts]))
+        stmt = select(r.partner_id, *figure_columns(r)).where(r.span_id.in_([p.id for p in parts]))
         merged: dict[int, Tally] = {}
         for partner_id, revenue, reasons, accept, followup, *counts in db.session.execute(stmt):
             tally = merged.setdefault(partner_id, Tally())
