@@ -40,9 +40,14 @@ class Table:
 
 
 def _cell(value: Any) -> Any:
+    kind = type(value)  # the common types first, by identity: a download is all cells
+    if kind is int or kind is float:
+        return value
+    if kind is str:
+        return safe_cell(value)
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "yes" if value else "no"
     if isinstance(value, int | float):
         return value

@@ -40,12 +40,13 @@ FIGURE_COLUMNS = [
 
 
 def figure_cells(f: Figures) -> list[Any]:
+    n = f.counts  # the counts read straight, not each through Figures.__getattr__
     return [
-        f.offered, f.accepted, f.declined, f.expired, f.recalled, f.won, f.open,
-        pct(f.accepted_rate), pct(f.declined_rate), reasons(f.declines), pct(f.expired_rate),
-        pct(f.recalled_rate), hours(f.accept_median), hours(f.accept_p90), f.followup_due,
-        f.followed_up, pct(f.followup_rate), hours(f.followup_median), pct(f.won_rate),
-        money(f.revenue_cents), f.returned, reasons(f.returns),
+        n["offered"], n["accepted"], n["declined"], n["expired"], n["recalled"], n["won"],
+        n["open"], pct(f.accepted_rate), pct(f.declined_rate), reasons(f.declines),
+        pct(f.expired_rate), pct(f.recalled_rate), hours(f.accept_median), hours(f.accept_p90),
+        n["followup_due"], n["followed_up"], pct(f.followup_rate), hours(f.followup_median),
+        pct(f.won_rate), money(f.revenue_cents), n["returned"], reasons(f.returns),
     ]  # fmt: skip
 
 

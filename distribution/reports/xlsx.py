@@ -61,6 +61,8 @@ SHEET_TAIL = "</sheetData></worksheet>"
 
 # Characters XML 1.0 cannot hold at all; a spreadsheet cell could not show them either.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# What a text cell needs changed before it is written: those, and what XML escapes.
+_ESCAPE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 ROWS_PER_CHUNK = 500
 SHEET_NAME_LIMIT = 31
 
@@ -85,20 +87,26 @@ def column_letter(index: int) -> str:
 
 
 def _row(number: int, values: Sequence[Any], letters: list[str], style: str) -> str:
+    # Dispatched on the exact type first: a download writes a cell per value, and
+    # isinstance against a union, a regex and escape() for every one of them was
+    # most of a report's download.
+    while len(letters) < len(values):
+        letters.append(column_letter(len(letters)))
     cells = []
-    for i, value in enumerate(values):
-        while i >= len(letters):
-            letters.append(column_letter(len(letters)))
-        ref = f"{letters[i]}{number}"
-        if isinstance(value, bool):  # a bool is an int; callers pass "yes"/"no" anyway
-            value = "yes" if value else "no"
-        if isinstance(value, int | float):
-            cells.append(f'<c r="{ref}"{style}><v>{value!r}</v></c>')
-        else:
-            text = escape(_NOT_XML.sub("", str(value)))
-            cells.append(
-                f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
-            )
+    for letter, value in zip(letters, values, strict=False):
+        kind = type(value)
+        if kind is bool:  # a bool is an int; callers pass "yes"/"no" anyway
+            value, kind = ("yes" if value else "no"), str
+        if kind is int or kind is float or (kind is not str and isinstance(value, int | float)):
+            cells.append(f'<c r="{letter}{number}"{style}><v>{value!r}</v></c>')
+            continue
+        text = value if kind is str else str(value)
+        if _ESCAPE.search(text):
+            text = escape(_NOT_XML.sub("", text))
+        cells.append(
+            f'<c r="{letter}{number}"{style} t="inlineStr"><is><t xml:space="preserve">{text}</t>'
+            "</is></c>"
+        )
     return f'<row r="{number}">{"".join(cells)}</row>'
 
 

@@ -240,6 +240,17 @@ def test_exported_cells_that_look_like_formulas_are_neutralized():
     assert all(c.data_type == "s" for c in cells)
 
 
+def test_exported_cells_keep_markup_as_text_and_drop_what_xml_cannot_hold():
+    table = Table("t", "T", ["Name", "Value"])
+    table.rows = [["<b>A & B</b>", True], ["bell\x07 rang", None], ["Acme", 2.5]]
+    sheet = load_workbook(io.BytesIO(render(table, "xlsx")[0])).active
+    assert list(sheet.iter_rows(min_row=2, values_only=True)) == [
+        ("<b>A & B</b>", "yes"), ("bell rang", ""), ("Acme", 2.5)
+    ]  # fmt: skip
+    rows = list(csv.reader(io.StringIO(render(table, "csv")[0].decode("utf-8").lstrip("\ufeff"))))
+    assert rows[1:] == [["<b>A & B</b>", "yes"], ["bell\x07 rang", ""], ["Acme", "2.5"]]
+
+
 def test_planning_shows_where_capacity_runs_out(client, auth, world, at_report_time):
     h = at_report_time
     for partner in (h.alpha, h.beta, h.gamma):
