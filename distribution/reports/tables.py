@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any
 
 from distribution import local_time
@@ -27,7 +28,11 @@ def money(cents: int | float | None) -> float | None:
 
 
 def reasons(counts: dict[str, int]) -> str:
-    return ", ".join(f"{why} {n}" for why, n in sorted(counts.items(), key=lambda i: -i[1]))
+    """``"price 3, timing 1"``: most first, ties as given (a stable sort)."""
+    if not counts:
+        return ""
+    ordered = sorted(counts.items(), key=itemgetter(1), reverse=True)
+    return ", ".join(f"{why} {n}" for why, n in ordered)
 
 
 FIGURE_COLUMNS = [
