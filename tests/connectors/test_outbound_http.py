@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import socket
+import threading
 import time
 
 import pytest
 
 from connectors.adf import parse_adf
-from connectors.outbound import deliver, render, send, verify
+from connectors.outbound import deliver, render, send, sign, verify
 from tests.connectors.outbound_peers import (
     LOOPBACK,
     BuyerEndpoint,
@@ -319,3 +321,60 @@ def test_a_cookie_the_destination_sets_is_not_sent_with_the_next_lead(buyer):
     push("http_json", buyer, webhook_id="msg_cookie1")
     push("http_json", buyer, webhook_id="msg_cookie2")
     assert [got.headers.get("cookie") for got in buyer.received] == [None, None]
+
+
+def test_the_request_on_the_wire_is_pinned_byte_for_byte():
+    # What a receiver reads, header order and spelling included, as httpx's own
+    # transport wrote it before posts went to httpcore directly: Host first,
+    # Content-Length last, the body as rendered.
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        received: list[bytes] = []
+        reader = threading.Thread(target=_read_one_post, args=(server, received), daemon=True)
+        reader.start()
+        message = render(
+            "http_json",
+            a_lead(),
+            {
+                "url": f"http://127.0.0.1:{port}/leads?x=1",
+                "auth": {"type": "bearer", "token": "t0k"},
+            },
+        )
+        result = send(
+            message, webhook_id="msg_wire1", secret=SECRET, timestamp=1700000000,
+            allow_hosts=LOOPBACK,
+        )  # fmt: skip
+        reader.join(timeout=10)
+    assert result.outcome == "delivered"
+    head, _, body = received[0].partition(b"\r\n\r\n")
+    signature = sign("msg_wire1", 1700000000, message.body, SECRET)
+    assert head.decode("ascii").split("\r\n") == [
+        "POST /leads?x=1 HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        "Connection: keep-alive",
+        "Content-Type: application/json",
+        "Accept: application/json, application/xml;q=0.9, text/*;q=0.8, */*;q=0.5",
+        "Accept-Encoding: identity",
+        "User-Agent: Leadrelay-Outbound/0.1",
+        "Authorization: Bearer t0k",
+        "webhook-id: msg_wire1",
+        "webhook-timestamp: 1700000000",
+        f"webhook-signature: {signature}",
+        f"Content-Length: {len(message.body)}",
+    ]
+    assert body == message.body
+
+
+def _read_one_post(server: socket.socket, received: list[bytes]) -> None:
+    """Read one request as raw bytes and answer it 200."""
+    connection, _ = server.accept()
+    with connection:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += connection.recv(65536)
+        head = data.partition(b"\r\n\r\n")[0].lower()
+        length = int(head.partition(b"content-length: ")[2].partition(b"\r\n")[0])
+        while len(data.partition(b"\r\n\r\n")[2]) < length:
+            data += connection.recv(65536)
+        received.append(data)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
