@@ -120,6 +120,31 @@ class ReportSpanTotal(_HandOverFigures, Model):
     )
 
 
+class ReportCloseRollup(Model):
+    """The hand-overs of a vendor *closed* in one span, every partner together.
+
+    Counted by the day of ``closed_at`` (``distribution.reports.closes``), for the
+    nurture report's closes and lead planning's holding time: won and lost, those
+    of them whose lead had gone into nurture before the hand-over was offered, and
+    of the closes with an ``accepted_at`` how many and their time held in all.
+    Triggers on ``assignment`` mark the span holding a close (``closed_at``, before
+    and after a change) dirty. One row for every rolled span, zeros when nothing
+    closed; a span rolled before this table existed has none and is counted live.
+    """
+
+    __tablename__ = "report_close_rollup"
+
+    span_id: Mapped[int] = mapped_column(
+        _BIGID, ForeignKey("report_span.id"), primary_key=True, autoincrement=False
+    )
+    won: Mapped[int] = mapped_column(Integer, default=0)
+    lost: Mapped[int] = mapped_column(Integer, default=0)
+    won_after_nurture: Mapped[int] = mapped_column(Integer, default=0)
+    lost_after_nurture: Mapped[int] = mapped_column(Integer, default=0)
+    held: Mapped[int] = mapped_column(Integer, default=0)  # closes with an accepted_at
+    held_microseconds: Mapped[int] = mapped_column(BigInteger, default=0)  # summed over them
+
+
 class ReportSourceRollup(Model):
     """The source-quality figures of one source and campaign over one span.
 
