@@ -17,6 +17,8 @@ column the figures read; the roll-up job (``distribution.reports.rollup``) count
 those spans again. ``ReportSourceRollup`` holds the source-quality figures of the
 leads *received* in a span; triggers on ``lead`` (and on ``assignment``, through
 its lead's ``received_at``) mark those spans dirty in the same way.
+``ReportCloseRollup`` holds what *closed* in a span (by ``closed_at``), and a
+trigger on ``assignment`` marks the span of a close, before and after a change.
 """
 
 from __future__ import annotations
