@@ -17,6 +17,7 @@ from distribution.models.leads import (
 from distribution.models.people import Invitation, PasswordReset
 from distribution.models.quotas import Quota
 from distribution.models.reports import (
+    ReportCloseRollup,
     ReportRollup,
     ReportSegmentRollup,
     ReportSourceRollup,
@@ -81,6 +82,7 @@ __all__ = [
     "PartnerKind",
     "PoolEligibility",
     "Quota",
+    "ReportCloseRollup",
     "ReportRollup",
     "ReportSegmentRollup",
     "ReportSourceRollup",

@@ -17,6 +17,8 @@ column the figures read; the roll-up job (``distribution.reports.rollup``) count
 those spans again. ``ReportSourceRollup`` holds the source-quality figures of the
 leads *received* in a span; triggers on ``lead`` (and on ``assignment``, through
 its lead's ``received_at``) mark those spans dirty in the same way.
+``ReportCloseRollup`` holds what *closed* in a span (by ``closed_at``), and a
+trigger on ``assignment`` marks the span of a close, before and after a change.
 """
 
 from __future__ import annotations
@@ -118,6 +120,31 @@ class ReportSpanTotal(_HandOverFigures, Model):
     span_id: Mapped[int] = mapped_column(
         _BIGID, ForeignKey("report_span.id"), primary_key=True, autoincrement=False
     )
+
+
+class ReportCloseRollup(Model):
+    """The hand-overs of a vendor *closed* in one span, every partner together.
+
+    Counted by the day of ``closed_at`` (``distribution.reports.closes``), for the
+    nurture report's closes and lead planning's holding time: won and lost, those
+    of them whose lead had gone into nurture before the hand-over was offered, and
+    of the closes with an ``accepted_at`` how many and their time held in all.
+    Triggers on ``assignment`` mark the span holding a close (``closed_at``, before
+    and after a change) dirty. One row for every rolled span, zeros when nothing
+    closed; a span rolled before this table existed has none and is counted live.
+    """
+
+    __tablename__ = "report_close_rollup"
+
+    span_id: Mapped[int] = mapped_column(
+        _BIGID, ForeignKey("report_span.id"), primary_key=True, autoincrement=False
+    )
+    won: Mapped[int] = mapped_column(Integer, default=0)
+    lost: Mapped[int] = mapped_column(Integer, default=0)
+    won_after_nurture: Mapped[int] = mapped_column(Integer, default=0)
+    lost_after_nurture: Mapped[int] = mapped_column(Integer, default=0)
+    held: Mapped[int] = mapped_column(Integer, default=0)  # closes with an accepted_at
+    held_microseconds: Mapped[int] = mapped_column(BigInteger, default=0)  # summed over them
 
 
 class ReportSourceRollup(Model):

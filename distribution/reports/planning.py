@@ -20,9 +20,8 @@ from sqlalchemy import case, func
 from distribution import clock
 from distribution.db import db
 from distribution.errors import FieldError, InvalidInput
-from distribution.models import Assignment, Partner
-from distribution.reports import sources
-from distribution.reports.figures import seconds_between
+from distribution.models import Partner
+from distribution.reports import closes, sources
 from distribution.reports.period import Period, today
 from distribution.tenancy import Scope
 
@@ -142,7 +141,7 @@ def actuals(scope: Scope, tz: str, now: datetime | None = None) -> Actuals:
         accept_rate=accepted / handed if handed else None,
         close_rate=won / accepted if accepted else None,
         average_deal_cents=int(revenue // won) if won else None,
-        hold_days=_hold_days(scope, period),
+        hold_days=_hold_days(scope, period, now),
         capped_capacity=int(cap_sum or 0),
         uncapped_partners=int(uncapped or 0),
     )
@@ -156,23 +155,15 @@ def _lookback(tz: str, now: datetime) -> Period:
 
 def hold_days(scope: Scope, tz: str, now: datetime | None = None) -> float:
     """``Actuals.hold_days`` alone: how long accepted leads were held, over the last 90 days."""
-    return _hold_days(scope, _lookback(tz, now or clock.now()))
+    now = now or clock.now()
+    return _hold_days(scope, _lookback(tz, now), now)
 
 
-def _hold_days(scope: Scope, period: Period) -> float:
-    """Average days from acceptance to close of the hand-overs closed in ``period``."""
-    A = Assignment
-    held = db.session.scalar(
-        scope.select(Assignment)
-        .with_only_columns(func.avg(seconds_between(A.closed_at, A.accepted_at)))
-        .where(
-            A.accepted_at.is_not(None),
-            A.closed_at.is_not(None),
-            A.closed_at >= period.start,
-            A.closed_at < period.end,
-        )
-    )
-    return float(held) / 86400 if held else DEFAULT_HOLD_DAYS
+def _hold_days(scope: Scope, period: Period, now: datetime) -> float:
+    """Average days from acceptance to close of the hand-overs closed in ``period``:
+    their closed days read from the roll-up, the rest counted (``closes.counted``)."""
+    held = closes.counted(scope, period, now).hold_days
+    return held or DEFAULT_HOLD_DAYS
 
 
 def plan(given: PlanInput, current: Actuals, start: date) -> Plan:

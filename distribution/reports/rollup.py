@@ -1,13 +1,15 @@
 """The roll-up job: each closed local day counted once per partner, summed into weeks, months.
 
-Each span holds four kinds of rows: per partner, the figures of the hand-overs
+Each span holds five kinds of rows: per partner, the figures of the hand-overs
 offered in it (``ReportRollup``), and those rows added up (``ReportSpanTotal``,
 durations sorted); per source and campaign, the figures of the
 leads received in it (``ReportSourceRollup``, counted by
-``distribution.reports.sources.count``, as the sources page counts live); and
-per segment, partner and tier, the qualified leads received in it
+``distribution.reports.sources.count``, as the sources page counts live); per
+segment, partner and tier, the qualified leads received in it
 (``ReportSegmentRollup``, counted by ``distribution.reports.segments.count``, as
-quota progress counts live).
+quota progress counts live); and the hand-overs closed in it
+(``ReportCloseRollup``, counted by ``distribution.reports.closes.count``, as the
+nurture report and lead planning count live).
 
 ``rollup()`` (``flask reports rollup``, or a call from the sweeper) walks every
 vendor's calendar from the month of its first hand-over to yesterday and rolls
@@ -46,6 +48,7 @@ from distribution.db import db, insert_rows
 from distribution.models import (
     Assignment,
     Lead,
+    ReportCloseRollup,
     ReportRollup,
     ReportSegmentRollup,
     ReportSourceRollup,
@@ -53,7 +56,7 @@ from distribution.models import (
     ReportSpanTotal,
     Vendor,
 )
-from distribution.reports import segments, sources
+from distribution.reports import closes, segments, sources
 from distribution.reports.figures import tallies
 from distribution.reports.period import local_midnight, today
 from distribution.reports.rolled import COUNT_COLUMNS, figure_columns
@@ -249,6 +252,7 @@ def _roll_days(vendor_id: int, tz: str, days: list[date], now: datetime) -> None
             [_total_row(span_id, total) for span_id, total in zip(span_ids, totals, strict=True)],
             _day_sources(vendor_id, tz, days, span_ids, now),
             _day_segments(vendor_id, tz, days, span_ids, now),
+            closes.day_rows(vendor_id, tz, days, span_ids),
         )
         for i, span_id in enumerate(span_ids):
             db.session.execute(
@@ -338,12 +342,14 @@ def _store(
     total_rows: list[dict[str, Any]],
     source_rows: list[dict[str, Any]],
     segment_rows: list[dict[str, Any]],
+    close_rows: list[dict[str, Any]],
 ) -> None:
     for table, stored in (
         (ReportRollup, rows),
         (ReportSpanTotal, total_rows),
         (ReportSourceRollup, source_rows),
         (ReportSegmentRollup, segment_rows),
+        (ReportCloseRollup, close_rows),
     ):
         db.session.execute(delete(table).where(table.span_id.in_(span_ids)))
         insert_rows(table.__table__, stored)
@@ -431,6 +437,9 @@ def _sum_days(vendor_id: int, tz: str, grain: str, first: date, last: date, now:
         total = Tally()
         for tally in merged.values():
             total.add(tally)
+        # A day rolled before there were close rows has none: the span then has none
+        # either, and its closes are counted live until its days are rolled again.
+        closed = closes.summed(everyone)
         _store(
             [ident],
             [_row(ident, partner_id, t) for partner_id, t in merged.items()],
@@ -440,6 +449,7 @@ def _sum_days(vendor_id: int, tz: str, grain: str, first: date, last: date, now:
                 segments.stored(ident, key, figures)
                 for key, figures in segments.merge(segments.load(everyone)).items()
             ],
+            [] if closed is None else [closes.row(ident, closed)],
         )
         stale = [p.stale_at for p in parts if p.stale_at is not None]
         db.session.execute(

@@ -522,6 +522,7 @@ def test_a_roll_waits_for_a_hand_over_written_before_its_span_existed(app, histo
         AssignmentMode,
         AssignmentStatus,
         Lead,
+        ReportCloseRollup,
         ReportRollup,
         ReportSegmentRollup,
         ReportSourceRollup,
@@ -533,7 +534,8 @@ def test_a_roll_waits_for_a_hand_over_written_before_its_span_existed(app, histo
     if not is_postgres:
         pytest.skip("SQLite has one writer at a time: nothing runs beside a roll")
     for model in (
-        ReportRollup, ReportSpanTotal, ReportSourceRollup, ReportSegmentRollup, ReportSpan
+        ReportRollup, ReportSpanTotal, ReportSourceRollup, ReportSegmentRollup, ReportCloseRollup,
+        ReportSpan,
     ):  # fmt: skip
         db.session.execute(delete(model))
     db.session.commit()

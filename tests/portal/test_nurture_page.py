@@ -152,6 +152,32 @@ def test_a_period_before_anything_came_back_shows_no_releases(acme):
     assert report.in_nurture == 4  # "now" does not depend on the period
 
 
+def test_the_closes_read_from_the_roll_up_are_the_hand_count(acme):
+    """Closes by the day they closed, rolled up to yesterday, and today's counted live.
+
+    L1 was lost 85 days before T0 and went into nurture (recycled) 90 days later:
+    its loss stays "never in nurture" whether counted live or rolled."""
+    from distribution.reports import closes, rolled, rollup
+
+    vendor, _ = acme
+    scope, now = Scope.for_vendor(vendor.id), T0 + timedelta(days=40)
+    longer = Period(date(2025, 12, 1), date(2026, 4, 30), "UTC")
+    live = {p: closes.count(scope, [(p.start, p.end)]) for p in (PERIOD, longer)}
+    rollup.rollup(now=now)
+    assert rolled.plan(scope, longer, now, stale_ok=True).spans
+    for chosen, back, fresh in ((PERIOD, (1, 1), (2, 1)), (longer, (1, 1), (2, 2))):
+        report = nurture_report(scope, chosen, now=now)
+        assert (report.after_nurture.won, report.after_nurture.lost) == back
+        assert (report.fresh.won, report.fresh.lost) == fresh
+        assert closes.counted(scope, chosen, now) == live[chosen][0]
+    with at(41):  # a close of today, counted live beside the rolled days
+        to_partner(vendor, acme[1])
+        lead = held_by(vendor, acme[1], prefix="f4")
+        closed(vendor, acme[1], lead, "won")
+    report = nurture_report(scope, PERIOD, now=T0 + timedelta(days=41))
+    assert (report.fresh.won, report.fresh.lost) == (3, 1)
+
+
 def test_the_manager_page_shows_them(client, world, auth, acme):
     vendor, _ = acme
     world.user(Role.PARTNER_MANAGER, vendor, email="manager@acme.example.com")
