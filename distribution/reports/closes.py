@@ -40,6 +40,7 @@ from distribution.models import (
     ReportSpan,
 )
 from distribution.reports import rolled
+from distribution.reports.figures import count_if
 from distribution.reports.period import Period, local_midnight
 from distribution.tenancy import Scope
 
@@ -63,6 +64,14 @@ class CloseFigures:
         for name in FIGURES:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
+    @classmethod
+    def summed(cls, parts: Iterable[CloseFigures]) -> CloseFigures:
+        """``parts`` added up."""
+        total = cls()
+        for part in parts:
+            total.add(part)
+        return total
+
     @property
     def hold_days(self) -> float | None:
         """The average days from acceptance to close; None when nothing was held."""
@@ -82,10 +91,8 @@ def counted(scope: Scope, period: Period, now: datetime) -> CloseFigures:
     coverage = rolled.plan(scope, period, now, stale_ok=True) if scope.partner_id is None else None
     if coverage is None:
         return count(scope, [(period.start, period.end)]).get(0, CloseFigures())
-    total = CloseFigures()
     stored = load(coverage.spans)
-    for figures in stored.values():
-        total.add(figures)
+    total = CloseFigures.summed(stored.values())
     live = list(coverage.live)
     missing = [span_id for span_id in coverage.spans if span_id not in stored]
     if missing:
@@ -132,11 +139,11 @@ def count(
         scope.select(Assignment)
         .with_only_columns(
             group,
-            _count(won),
-            _count(lost),
-            _count(and_(won, back)),
-            _count(and_(lost, back)),
-            _count(held),
+            count_if(won),
+            count_if(lost),
+            count_if(and_(won, back)),
+            count_if(and_(lost, back)),
+            count_if(held),
             func.sum(case((held, _microseconds(A.closed_at, A.accepted_at)), else_=0)),
         )
         .outerjoin(first_in, first_in.c.lead_id == A.lead_id)
@@ -147,10 +154,6 @@ def count(
     with without_jit():
         rows = db.session.execute(stmt).all()
     return {int(k): CloseFigures(*(int(n or 0) for n in figures)) for k, *figures in rows}
-
-
-def _count(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-    return func.sum(case((condition, 1), else_=0))
 
 
 def _microseconds(later: Any, earlier: Any) -> ColumnElement[Any]:
@@ -206,7 +209,4 @@ def summed(span_ids: Sequence[int]) -> CloseFigures | None:
     stored = load(span_ids)
     if len(stored) != len(set(span_ids)):
         return None
-    total = CloseFigures()
-    for figures in stored.values():
-        total.add(figures)
-    return total
+    return CloseFigures.summed(stored.values())

@@ -247,7 +247,8 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """How many of the rows counted hold ``condition`` (a SUM of a CASE)."""
     return func.sum(case((condition, 1), else_=0))
 
 
@@ -364,7 +365,7 @@ def tallies(
     stmt = scope.select(Assignment).where(*where)
     if join_partner:
         stmt = stmt.join(Partner, Partner.id == A.partner_id)
-    columns: list[Any] = [*labelled, *(_count(cond(now)) for _label, cond in CONDITIONS.values())]
+    columns: list[Any] = [*labelled, *(count_if(cond(now)) for _label, cond in CONDITIONS.values())]
     columns.append(func.sum(case((_status(AssignmentStatus.WON), A.won_amount_cents), else_=0)))
     found: dict[tuple[Any, ...], Tally] = {}
     for row in db.session.execute(stmt.with_only_columns(*columns).group_by(*labelled)):
@@ -410,7 +411,7 @@ def _exact(
     key = key.label("k")
     accept_s = case((_timed_accept(now), seconds_between(A.accepted_at, A.offered_at)))
     followup_s = case((_with_followup(now), seconds_between(A.first_followup_at, A.accepted_at)))
-    columns: list[Any] = [key, *(_count(cond(now)) for _label, cond in CONDITIONS.values())]
+    columns: list[Any] = [key, *(count_if(cond(now)) for _label, cond in CONDITIONS.values())]
     columns.append(func.sum(case((_status(AssignmentStatus.WON), A.won_amount_cents), else_=0)))
     postgres = _dialect() == "postgresql"
     if postgres:
