@@ -32,7 +32,7 @@ from distribution.models import (
     Sale,
 )
 from distribution.reports import rolled
-from distribution.reports.figures import CONDITIONS
+from distribution.reports.figures import CONDITIONS, count_if
 from distribution.reports.period import Period
 from distribution.tenancy import Scope
 
@@ -168,17 +168,14 @@ def count(
     groups = [source, campaign, *keys]
     width = len(groups)
 
-    def status_count(status: LeadStatus) -> ColumnElement[int]:
-        return func.sum(case((Lead.status == status, 1), else_=0))
-
     stmt = (
         scope.select(Lead)
         .with_only_columns(
             *groups,
             func.count(),
-            status_count(LeadStatus.REJECTED),
-            status_count(LeadStatus.DUPLICATE),
-            status_count(LeadStatus.SUPPRESSED),
+            count_if(Lead.status == LeadStatus.REJECTED),
+            count_if(Lead.status == LeadStatus.DUPLICATE),
+            count_if(Lead.status == LeadStatus.SUPPRESSED),
             func.count(per_lead.c.lead_id),
             func.coalesce(func.sum(per_lead.c.accepted), 0),
             func.coalesce(func.sum(per_lead.c.followed_up), 0),
@@ -240,7 +237,7 @@ def _add_sales(scope: Scope, period: Period, rows: dict[tuple[Any, ...], SourceR
     fraud = and_(Sale.return_reason == FRAUD_REASON, Sale.return_status.in_(_RETURN_COUNTED))
     sales = (
         scope.select(Sale)
-        .with_only_columns(source, campaign, func.count(), func.sum(case((fraud, 1), else_=0)))
+        .with_only_columns(source, campaign, func.count(), count_if(fraud))
         .join(Lead, Lead.id == Sale.lead_id)
         .where(*_in_period(period))
         .group_by(source, campaign)
