@@ -191,9 +191,14 @@ def reserve(vendor: Vendor, partner: PartnerCard, now: datetime) -> str | None:
     if db.session.get_bind().dialect.name != "postgresql":
         _check_capacity(DatabaseLedger(vendor), [candidate], now)
         return candidate.excluded
-    savepoint = db.session.begin_nested()
-    db.session.execute(stmt).first()
-    _check_capacity(DatabaseLedger(vendor), [candidate], now)
+    # A savepoint of the connection, not of the session: the session's would flush
+    # first, writing the lead routing holds in a row version of its own, which the
+    # decision then writes again. Only reads run inside it (nothing is flushed there),
+    # so the session has nothing to take back when it is rolled back.
+    with db.session.no_autoflush:
+        savepoint = db.session.connection().begin_nested()
+        db.session.execute(stmt).first()
+        _check_capacity(DatabaseLedger(vendor), [candidate], now)
     if candidate.excluded is None:
         savepoint.commit()
     else:

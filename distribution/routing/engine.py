@@ -228,7 +228,7 @@ def route_by_id(
     if decision.outcome is LeadStatus.OFFERED:
         _offer(vendor, lead, decision, now, actor, batch)
     elif decision.outcome is LeadStatus.POOLED:
-        _pool(vendor, lead, decision, now, actor)
+        _pool(vendor, lead, decision, now, actor, fresh=taken.start is LeadStatus.RECEIVED)
     elif decision.outcome in (LeadStatus.SOLD, LeadStatus.NURTURE):
         _sell(vendor, lead, decision, now, actor)
     else:
@@ -414,12 +414,20 @@ def make_offer(
     return offer
 
 
-def _pool(vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: Actor) -> None:
+def _pool(
+    vendor: Vendor, lead: Lead, decision: Decision, now: datetime, actor: Actor,
+    *, fresh: bool = False,
+) -> None:  # fmt: skip
+    """Open the pool to ``decision.pool``; ``fresh``: the lead was taken as received, so it
+    has never been pooled and has no eligibility to clear."""
     rule = decision.rule
     assert rule is not None
     days = int(rule.params.get("pool_days") or VendorSettings.of(vendor).pool_days)
-    # A lead pooled before (then timed out to nurture and released) starts a new round.
-    db.session.execute(delete(PoolEligibility).where(PoolEligibility.lead_id == lead.id))
+    if not fresh:
+        # A lead pooled before (then timed out to nurture and released) starts a new
+        # round. The lead's own changes wait for the flush with the rest: one row version.
+        with db.session.no_autoflush:
+            db.session.execute(delete(PoolEligibility).where(PoolEligibility.lead_id == lead.id))
     for partner in decision.pool:
         db.session.add(PoolEligibility(vendor_id=vendor.id, lead_id=lead.id, partner_id=partner.id))
     lead.pooled_until = now + timedelta(days=days)

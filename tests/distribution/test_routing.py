@@ -451,6 +451,49 @@ def test_routing_an_offer_to_a_partner_without_caps_takes_nine_round_trips(app, 
     assert [e.kind for e in lead.events] == ["received", "routed", "offered"]
 
 
+@pytest.mark.parametrize("where", ["capped partner", "pool"])
+def test_a_lead_routed_to_a_capped_partner_or_the_pool_is_written_once(app, world, is_postgres,
+                                                                        where):  # fmt: skip
+    """Each UPDATE of a lead writes a new row version and an entry in each of its indexes.
+    Locking a capped partner (a savepoint) and opening the pool must not flush the lead
+    ahead of its decision; and a lead taken as received has no pool round to clear."""
+    vendor = world.vendor()
+    partner = west_partner(world, vendor, "Capped", daily_cap=5, open_lead_cap=5)
+    if where == "pool":
+        publish(vendor, rule("Pool", action="pool", pool_days=5))
+    else:
+        publish(vendor, rule("All"))
+    first, lead = leads(vendor, 2)
+    routed(first)
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    vendor_id, lead_id = vendor.id, lead.id
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        decision = route_by_id(vendor_id, lead_id)
+        db.session.commit()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    writes = [s for s in statements if s.startswith("UPDATE lead ")]
+    assert len(writes) == (1 if is_postgres else 2), "\n".join(statements)
+    assert not any(s.startswith("DELETE FROM pool_eligibility") for s in statements)
+    if where == "pool":
+        assert decision.outcome is LeadStatus.POOLED
+        assert db.session.scalars(
+            select(PoolEligibility.partner_id).where(PoolEligibility.lead_id == lead_id)
+        ).all() == [partner.id]
+        assert [e.kind for e in lead.events] == ["received", "routed", "pooled"]
+    else:
+        assert decision.outcome is LeadStatus.OFFERED and decision.partner.id == partner.id
+        # The partner was locked and counted, in a savepoint, on PostgreSQL.
+        assert any("SAVEPOINT" in s for s in statements) is is_postgres
+        assert [e.kind for e in lead.events] == ["received", "routed", "offered"]
+    assert db.session.get(Lead, lead_id).status is decision.outcome
+
+
 def test_round_robin_deals_evenly(world):
     vendor = world.vendor()
     partners = [west_partner(world, vendor, f"P{i}") for i in range(3)]
