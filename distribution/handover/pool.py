@@ -197,6 +197,9 @@ def claim(scope: Scope, lead_id: Any, actor: Actor) -> Assignment:
         followup_due_at=now + followup_sla(rule_id, vendor),
         accepted_via=actor.via,
     )
+    # The lead as taken stays with its hand-over, so whoever answers the claim reads it
+    # from the session rather than loading it again.
+    held.lead = lead
     db.session.add(held)
     db.session.flush()
     lifecycle.finish(taken, assignment=held, data={"accepted_via": actor.via})

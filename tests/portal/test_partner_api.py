@@ -7,11 +7,11 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from distribution import accounts, clock
 from distribution.db import db
-from distribution.models import Assignment, AssignmentStatus, LeadStatus
+from distribution.models import Assignment, AssignmentStatus, Lead, LeadStatus
 from tests.handover import leads, publish, routed, rule, west_partner
 
 
@@ -111,6 +111,40 @@ def test_the_pool_and_a_lost_claim_through_the_api(client, crm):
     assert db.session.scalar(select(func.count(Assignment.id))) == 1
     mine = client.get("/api/v1/partner/leads", headers=rival).get_json()["leads"]
     assert [m["lead_id"] for m in mine] == [gadgets[0].id]
+
+
+def test_a_won_claim_answers_with_the_contact_it_took_without_reading_the_lead_again(
+    app, client, world
+):
+    """The claim's conditional UPDATE returns the lead; the 201 is built from it. A
+    partner at its cap is let go in a savepoint and the lead stays in the pool."""
+    vendor = world.vendor()
+    rival = west_partner(world, vendor, "Rival", daily_cap=1)
+    publish(vendor, rule("Pool", action="pool"))
+    first, second = leads(vendor, 2, prefix="gadget", product="Gadget")
+    routed(first), routed(second)
+    headers = key_for(vendor, rival)
+    (first_id, email), second_id = (first.id, first.email), second.id
+    db.session.remove()  # the request holds the only copy of the lead it takes
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        won = client.post(f"/api/v1/partner/leads/{first_id}/claim", headers=headers)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert won.status_code == 201, won.get_json()
+    assert won.get_json()["contact"]["email"] == email
+    reads = [s for s in statements if s.startswith("SELECT lead.id, lead.vendor_id")]
+    assert reads == [], reads
+    full = client.post(f"/api/v1/partner/leads/{second_id}/claim", headers=headers)
+    assert (full.status_code, full.get_json()["error"]) == (409, "limit_reached")
+    db.session.expire_all()
+    assert db.session.get(Lead, second_id).status is LeadStatus.POOLED
+    assert db.session.scalar(select(func.count(Assignment.id))) == 1
 
 
 def test_the_openapi_document_describes_the_partner_api(client):
