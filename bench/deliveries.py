@@ -1,7 +1,7 @@
 """Deliveries per second through one and through two RQ worker processes, against a
 plain httpx loop.
 
-    .venv/bin/python -m bench.deliveries [--deliveries 500] [--warm 20]
+    .venv/bin/python -m bench.deliveries [--deliveries 500] [--warm 20] [--rounds 3]
 
 On PostgreSQL (bench.ingest's schema) and the Redis at REDIS_URL (default
 127.0.0.1:6379, on a queue of this run's own). One vendor routes ``--deliveries``
@@ -20,6 +20,10 @@ leads to a partner whose destination posts JSON to an HTTP endpoint on
   two drain jobs, the outbox's after a burst of commits and a second one as the
   sweeper enqueues it (not coalesced), one for each worker. The drains share the
   work by leasing rows the other skipped.
+
+Both are measured ``--rounds`` times, each worker run right after a baseline of its
+own (this machine's speed drifts by a fifth over minutes, as much as a change
+moves the figure), and each figure is the median round's ratio.
 
 The first figure, ``deliveries_vs_plain_loop``, is one worker's deliveries/s
 divided by the baseline's posts/s. Target (issue 20, item 6): at least 0.7.
@@ -52,6 +56,7 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -310,6 +315,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--deliveries", type=int, default=500)
     parser.add_argument("--warm", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per post
     vendor_id, _key = prepare()
@@ -329,37 +335,76 @@ def main() -> None:
             "ROUTE_AFTER_INTAKE": False,
         }
     )
+    n, warm, rounds = args.deliveries, args.warm, max(1, args.rounds)
+    one_runs: list[Run] = []
+    two_runs: list[Run] = []
     try:
         with app.app_context():
             url = f"http://127.0.0.1:{port}/leads"
-            n, warm = args.deliveries, args.warm
-            # One worker's warm-up and timed deliveries, then two workers' (two warm-ups).
-            ids, secret = build(vendor_id, url, 3 * warm + 2 * n)
-            one_warm, one_timed = ids[:warm], ids[warm : warm + n]
-            two_warm, two_timed = ids[warm + n : 3 * warm + n], ids[3 * warm + n :]
-            posts = payloads(one_timed, secret)
-            db.session.rollback()
-            plain_loop(posts[:warm])
-            # The median of three: one short loop swings with the machine's moment.
-            baseline = statistics.median(plain_loop(posts) for _ in range(3))
-            fresh = plain_loop(posts, fresh_client=True)
-            one, one_cpu = through_workers(app, 1, one_warm, one_timed, two_warm + two_timed)
-            two, two_cpu = through_workers(app, 2, two_warm, two_timed, held=[])
+            # Each round: one worker's warm-up and timed deliveries, then two workers'
+            # (a warm-up each); every delivery of a later round is held back meanwhile.
+            per_round = (warm + n) + (2 * warm + n)
+            ids, secret = build(vendor_id, url, rounds * per_round)
+            fresh = 0.0
+            for r in range(rounds):
+                mine = ids[r * per_round : (r + 1) * per_round]
+                later = ids[(r + 1) * per_round :]
+                one_warm, one_timed = mine[:warm], mine[warm : warm + n]
+                two_warm, two_timed = mine[warm + n : 3 * warm + n], mine[3 * warm + n :]
+                posts = payloads(one_timed, secret)
+                db.session.rollback()
+                plain_loop(posts[:warm])
+                if r == 0:
+                    fresh = plain_loop(posts, fresh_client=True)
+                # The loop runs right before the workers it is compared with, so that both
+                # see the machine at the same moment; the median of three short loops.
+                loop = statistics.median(plain_loop(posts) for _ in range(3))
+                held = two_warm + two_timed + later
+                one_runs.append(Run(loop, *through_workers(app, 1, one_warm, one_timed, held)))
+                loop = statistics.median(plain_loop(posts) for _ in range(3))
+                two_runs.append(Run(loop, *through_workers(app, 2, two_warm, two_timed, later)))
+                print(f"round {r + 1}: one worker {one_runs[-1]}; two workers {two_runs[-1]}")
     finally:
         endpoint.terminate()
         endpoint.join(timeout=10)
-    ratio, ratio_two = one / baseline, two / baseline
-    scale = f"[{n} deliveries per run, {warm} per worker to warm up]"
-    print(f"plain loop, one httpx.Client:   {baseline:8.1f} posts/s")
+    one, two = median_run(one_runs), median_run(two_runs)
+    scale = (f"[median of {rounds} rounds of {n} deliveries, each against the loop run just "
+             f"before it; {warm} per worker to warm up]")  # fmt: skip
+    print(f"plain loop, one httpx.Client:   {one.loop:8.1f} posts/s (the median round's)")
     print(f"plain loop, a client per post:  {fresh:8.1f} posts/s")
-    print(f"one RQ worker:                  {one:8.1f} deliveries/s ({one_cpu:.2f} CPU ms each)")
-    print(f"two RQ workers:                 {two:8.1f} deliveries/s ({two_cpu:.2f} CPU ms each)")
-    print(f"one worker/loop ratio: {ratio:.3f}  (target >= 0.7) {scale}")
-    print(f"two workers/loop ratio: {ratio_two:.3f}  (target >= 1)")
-    print(json.dumps({"name": "deliveries_vs_plain_loop", "figure": round(ratio, 3),
-                      "target": ">= 0.7"}))  # fmt: skip
+    for label, run in (("one RQ worker: ", one), ("two RQ workers:", two)):
+        print(f"{label}                 {run.rate:8.1f} deliveries/s ({run.cpu:.2f} CPU ms each)")
+    print(f"one worker/loop ratio: {one.ratio:.3f}  (target >= 0.7; rounds "
+          f"{', '.join(f'{r.ratio:.3f}' for r in one_runs)}) {scale}")  # fmt: skip
+    print(f"two workers/loop ratio: {two.ratio:.3f}  (target >= 1; rounds "
+          f"{', '.join(f'{r.ratio:.3f}' for r in two_runs)})")  # fmt: skip
+    print(json.dumps({"name": "deliveries_vs_plain_loop", "figure": round(one.ratio, 3),
+                      "target": ">= 0.7",
+                      "rounds": [round(r.ratio, 3) for r in one_runs]}))  # fmt: skip
     print(json.dumps({"name": "deliveries_two_workers_vs_plain_loop",
-                      "figure": round(ratio_two, 3), "target": ">= 1"}))  # fmt: skip
+                      "figure": round(two.ratio, 3), "target": ">= 1",
+                      "rounds": [round(r.ratio, 3) for r in two_runs]}))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Run:
+    """One round: the plain loop's posts/s, then the workers' deliveries/s and CPU ms each."""
+
+    loop: float
+    rate: float
+    cpu: float
+
+    @property
+    def ratio(self) -> float:
+        return self.rate / self.loop
+
+    def __str__(self) -> str:
+        return f"{self.rate:.1f}/s against {self.loop:.1f}/s = {self.ratio:.3f}"
+
+
+def median_run(runs: list[Run]) -> Run:
+    """The round whose ratio is the median (the lower middle one of an even count)."""
+    return sorted(runs, key=lambda r: r.ratio)[(len(runs) - 1) // 2]
 
 
 if __name__ == "__main__":
