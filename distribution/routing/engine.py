@@ -151,8 +151,9 @@ class Batch:
 
     The routing job commits leads in batches (``jobs.route_waiting``); within one,
     the vendor with its published rule set, and each partner's destinations, are read
-    for the first lead and kept for the rest. A batch lasts a fraction of a second;
-    a rule set published meanwhile applies from the next batch on.
+    for the first lead and kept for the rest, those committed one by one included (a
+    lead offered to a capped partner). A batch lasts a fraction of a second; a rule
+    set published meanwhile applies from the next batch on.
     """
 
     setup: tuple[Vendor, CompiledRuleSet] | None = None

@@ -85,24 +85,39 @@ def route_waiting(vendor_id: int, limit: int | None = None) -> dict[str, int]:
         waiting = waiting.limit(limit)
     counts: dict[str, int] = {}
     batch: list[tuple[int, Decision | None]] = []
-    read, started = Batch(), time.monotonic()
-    for lead_id in db.session.scalars(waiting).all():
-        try:
-            decision = route_by_id(vendor_id, lead_id, waiting_only=True, batch=read)
-        except Exception:
-            db.session.rollback()
-            for redo in [*(done for done, _decision in batch), lead_id]:
-                _count(counts, _route_alone(vendor_id, redo))  # raises if it fails again
-            batch, read, started = [], Batch(), time.monotonic()
-            continue
-        batch.append((lead_id, decision))
-        alone = decision is not None and (
-            decision.outcome is LeadStatus.SOLD or decision.holds_partner
-        )
-        if alone or len(batch) >= BATCH_LEADS or time.monotonic() - started >= BATCH_SECONDS:
-            _commit(batch, counts)
-            batch, read, started = [], Batch(), time.monotonic()
-    _commit(batch, counts)
+    read, started, used = Batch(), time.monotonic(), 0
+    session = db.session()
+    expire_on_commit = session.expire_on_commit
+    # What a batch read (the vendor, its rule set, partners' destinations) serves the
+    # leads of the next BATCH_SECONDS or BATCH_LEADS, whether they are committed
+    # together or, offered to a capped partner, one by one: a lead committed alone must
+    # not cost the reads again, so a commit leaves them loaded. Every lead is read
+    # afresh as it is taken (``lifecycle.take``), whatever the session kept.
+    session.expire_on_commit = False
+    try:
+        for lead_id in db.session.scalars(waiting).all():
+            try:
+                decision = route_by_id(vendor_id, lead_id, waiting_only=True, batch=read)
+            except Exception:
+                db.session.rollback()
+                for redo in [*(done for done, _decision in batch), lead_id]:
+                    _count(counts, _route_alone(vendor_id, redo))  # raises if it fails again
+                batch, read, started, used = [], Batch(), time.monotonic(), 0
+                continue
+            batch.append((lead_id, decision))
+            used += 1
+            alone = decision is not None and (
+                decision.outcome is LeadStatus.SOLD or decision.holds_partner
+            )
+            stale = used >= BATCH_LEADS or time.monotonic() - started >= BATCH_SECONDS
+            if alone or stale:
+                _commit(batch, counts)
+                batch = []
+            if stale:
+                read, started, used = Batch(), time.monotonic(), 0
+        _commit(batch, counts)
+    finally:
+        session.expire_on_commit = expire_on_commit
     if counts:
         log.info("routed leads of vendor %s: %s", vendor_id, counts)
     return counts

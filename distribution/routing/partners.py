@@ -115,8 +115,8 @@ _LOCK = threading.Lock()
 def index_for(vendor: Vendor, *, fresh: bool = False) -> PartnerIndex:
     """The vendor's partner index, rebuilt when its ``partners_version`` moved.
 
-    ``fresh``: ``vendor`` was read in this transaction, so its own version is
-    current and no query is needed to learn it (routing reads it with the rule set).
+    ``fresh``: ``vendor`` was just read, so its own version is current and no query
+    is needed to learn it (routing reads it with the rule set, once per batch).
     """
     if fresh:
         version = (vendor.partners_version or 0, vendor.created_at.isoformat())

@@ -147,12 +147,18 @@ def test_leads_commit_together_unless_their_partner_is_locked_for_its_cap(
     assert len(seen) == commits
 
 
-def test_a_batch_reads_the_rule_set_once_and_each_partners_destinations_once(app, world, one_batch):
+@pytest.mark.parametrize("cap", [None, 1000])
+def test_a_batch_reads_the_rule_set_once_and_each_partners_destinations_once(
+    app, world, one_batch, cap
+):
     """Within a batch the vendor, its rule set and each partner's destinations are read
-    for the first lead only; every offer still goes where its partner's set-up says."""
+    for the first lead only; every offer still goes where its partner's set-up says.
+    Leads offered to capped partners commit one by one (``cap``), and still share what
+    their batch read."""
     app.config["OUTBOUND_ALLOW_HOSTS"] = "127.0.0.1"
     vendor = world.vendor()
-    with_crm, by_mail = west_partner(world, vendor, "CRM"), west_partner(world, vendor, "Mail")
+    with_crm, by_mail = (west_partner(world, vendor, name, open_lead_cap=cap)
+                         for name in ("CRM", "Mail"))  # fmt: skip
     crm, _secret = destinations.save(
         vendor, name="CRM", kind="http_json", settings={"url": "http://127.0.0.1:9/in"},
         partner=with_crm,
@@ -164,14 +170,23 @@ def test_a_batch_reads_the_rule_set_once_and_each_partners_destinations_once(app
     def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
         statements.append(" ".join(statement.split()))
 
+    commits: list[object] = []
+
+    def committed(connection) -> None:  # type: ignore[no-untyped-def]
+        commits.append(connection)
+
     event.listen(db.engine, "before_cursor_execute", note)
+    event.listen(db.engine, "commit", committed)
     try:
         assert route_waiting(vendor.id) == {"offered": len(ids)}
     finally:
         event.remove(db.engine, "before_cursor_execute", note)
+        event.remove(db.engine, "commit", committed)
     setups = [s for s in statements if s.startswith("SELECT vendor.") and "JOIN rule_set" in s]
     found = [s for s in statements if s.startswith("SELECT destination.")]
     assert (len(setups), len(found)) == (3, 3 * 2)  # a batch: once, and once per partner
+    # Three batches of 20, or a commit per capped offer (the closing one has nothing).
+    assert len(commits) == (3 if cap is None else len(ids))
     sent = db.session.execute(
         select(Assignment.partner_id, Delivery.destination_id, Delivery.purpose)
         .join(Delivery, Delivery.assignment_id == Assignment.id)
