@@ -7,7 +7,11 @@ duplicate rules; routing, offers and the pool then run for real.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from sqlalchemy import event
 
 from distribution import events
 from distribution.db import db
@@ -65,3 +69,18 @@ def west_partner(world: Any, vendor: Vendor, name: str, **kw: Any) -> Partner:
     """A reseller covering California and Oregon unless ``kw`` says otherwise."""
     kw = {"countries": ["US"], "states": ["US-CA", "US-OR"]} | kw
     return world.partner(vendor, name, "reseller", **kw)
+
+
+@contextmanager
+def sql_noted() -> Iterator[list[str]]:
+    """Every statement sent to the database inside the block, its whitespace folded."""
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)

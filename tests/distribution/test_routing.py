@@ -8,7 +8,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from distribution import clock, destinations, directory
 from distribution.actors import Actor, ActorKind
@@ -29,6 +29,7 @@ from distribution.routing import decide, reroute, route, rules
 from distribution.routing.conditions import Facts, check, problems
 from distribution.routing.engine import route_by_id
 from distribution.routing.simulate import simulate
+from tests.handover import sql_noted
 
 ORIGIN = Origin(channel="api", actor="test")
 VENDOR_ADMIN = Actor("user:1", "portal", None, ActorKind.VENDOR)
@@ -418,18 +419,10 @@ def test_routing_an_offer_to_a_partner_without_caps_takes_nine_round_trips(app, 
     publish(vendor, rule("All", strategy="round_robin"))
     first, lead = leads(vendor, 2)
     routed(first)  # compiles the rule set and builds the partner index, kept for the next
-    statements: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(" ".join(statement.split()))
-
     vendor_id, lead_id = vendor.id, lead.id
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with sql_noted() as statements:
         decision = route_by_id(vendor_id, lead_id)  # as the routing job does
         db.session.commit()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
     assert decision.partner.id == partner.id
     assert not any("SAVEPOINT" in s for s in statements), statements
     locks = [s for s in statements if "FOR UPDATE" in s]
@@ -465,18 +458,10 @@ def test_a_lead_routed_to_a_capped_partner_or_the_pool_is_written_once(app, worl
         publish(vendor, rule("All"))
     first, lead = leads(vendor, 2)
     routed(first)
-    statements: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(" ".join(statement.split()))
-
     vendor_id, lead_id = vendor.id, lead.id
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with sql_noted() as statements:
         decision = route_by_id(vendor_id, lead_id)
         db.session.commit()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
     writes = [s for s in statements if s.startswith("UPDATE lead ")]
     assert len(writes) == (1 if is_postgres else 2), "\n".join(statements)
     assert not any(s.startswith("DELETE FROM pool_eligibility") for s in statements)

@@ -7,12 +7,12 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from distribution import accounts, clock
 from distribution.db import db
 from distribution.models import Assignment, AssignmentStatus, Lead, LeadStatus
-from tests.handover import leads, publish, routed, rule, west_partner
+from tests.handover import leads, publish, routed, rule, sql_noted, west_partner
 
 
 def key_for(vendor, partner):
@@ -126,16 +126,8 @@ def test_a_won_claim_answers_with_the_contact_it_took_without_reading_the_lead_a
     headers = key_for(vendor, rival)
     (first_id, email), second_id = (first.id, first.email), second.id
     db.session.remove()  # the request holds the only copy of the lead it takes
-    statements: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(" ".join(statement.split()))
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with sql_noted() as statements:
         won = client.post(f"/api/v1/partner/leads/{first_id}/claim", headers=headers)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
     assert won.status_code == 201, won.get_json()
     assert won.get_json()["contact"]["email"] == email
     reads = [s for s in statements if s.startswith("SELECT lead.id, lead.vendor_id")]
