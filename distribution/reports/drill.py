@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, func, select, text
+from sqlalchemy import Row, Select, and_, func, or_, select, text
 from sqlalchemy.orm import aliased, joinedload
 
 from distribution import clock
@@ -112,17 +112,31 @@ def drill_ids(
 
 
 EXPORT_BATCH = 2000
+# Sorts whose column never changes once written (a hand-over's lead and offer time):
+# the download can be read in two statements, the second going on after the first's
+# last row, without a row moving across that line in between.
+_KEYSET = {"lead": "lead_id", "offered": "offered_at"}
 
 
-def export_rows(stmt: Select[Any]) -> Iterator[Row[Any]]:
+def export_rows(
+    stmt: Select[Any], *, sort: str = DEFAULT_SORT, descending: bool = False,
+    batch: int = EXPORT_BATCH,
+) -> Iterator[Row[Any]]:  # fmt: skip
     """``drill``'s rows as the leads download shows them, as plain columns, read as taken.
 
-    Each row has the assignment's ``lead_id``, ``id``, times, ``status``, reasons and
+    ``stmt`` is ``drill``'s, sorted by ``sort`` (``descending``) as given to it. Each row
+    has the assignment's ``lead_id``, ``id``, times, ``status``, reasons and
     ``won_amount_cents``, its ``partner``'s name and its lead's ``source`` and ``campaign``.
     No ORM objects, and none of a lead's JSON columns: at 310,000 rows building
     assignments and leads and decoding their payloads took most of a minute. The rows
-    come ``EXPORT_BATCH`` at a time (a server-side cursor on PostgreSQL), so a
-    quarter's download is never held whole.
+    come ``batch`` at a time (a server-side cursor on PostgreSQL), so a quarter's
+    download is never held whole.
+
+    Sorted by lead or by offer (the page's default), the first ``batch`` rows are read
+    on their own, by a plan that starts at once (the offers in index order, a lookup
+    of each one's lead), and the rest after the last of them by the plan that reads
+    all of it fastest (a hash join of the leads, which answers nothing before it has
+    read them all): the download starts in milliseconds, not after half a second.
     """
     named = aliased(Partner)
     columns = (
@@ -145,13 +159,23 @@ def export_rows(stmt: Select[Any]) -> Iterator[Row[Any]]:
         .join(Lead, Lead.id == Assignment.lead_id)
     )
     connection = db.session.connection()
+    key = _KEYSET.get(sort)
+    if key is not None:
+        head = list(connection.execute(columns.limit(batch)))
+        yield from head
+        if len(head) < batch:
+            return
+        column, last = getattr(Assignment, key), head[-1]
+        value = getattr(last, key)
+        beyond = column < value if descending else column > value
+        columns = columns.where(or_(beyond, and_(column == value, Assignment.id > last.id)))
     if connection.dialect.name == "postgresql":
         # The whole cursor is read: plan for all of it (a hash join of the leads), not
         # for its first tenth (a lookup per row, twice the time over a quarter).
         connection.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
     # Options of this statement only: set on the session's connection they would
     # stream every later statement of the transaction through a cursor too.
-    streamed = {"stream_results": True, "yield_per": EXPORT_BATCH}
+    streamed = {"stream_results": True, "yield_per": batch}
     # Closed even when the download stops half way (the client went away).
     with connection.execute(columns, execution_options=streamed) as rows:
         yield from rows  # type: ignore[misc]  # a Row of typed columns

@@ -186,7 +186,7 @@ def _drill_table(scope: Scope, chosen: period.Period) -> Table:
             local(r.accepted_at), local(r.first_followup_at), r.status.value,
             r.decline_reason or r.return_reason or r.lost_reason, tables.money(r.won_amount_cents),
         ]
-        for r in drill.export_rows(stmt)
+        for r in drill.export_rows(stmt, sort=sort, descending=descending)
     )  # fmt: skip
     return table
 

@@ -9,6 +9,7 @@ from sqlalchemy import func
 
 from distribution.db import db
 from distribution.errors import InvalidInput
+from distribution.models import Assignment
 from distribution.reports import drill, figures, period, planning, sources
 from distribution.reports.figures import percentile
 from distribution.tenancy import Scope
@@ -149,6 +150,29 @@ def test_the_leads_download_rows_can_be_read_twice_in_one_transaction(history):
     first = [tuple(r) for r in drill.export_rows(stmt)]
     assert len(first) == figures.total(Scope.for_vendor(history.vendor.id), WEEK).offered
     assert [tuple(r) for r in drill.export_rows(stmt)] == first
+
+
+@pytest.mark.parametrize("sort", ["offered", "lead", "status"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_the_leads_download_lists_each_row_once_in_order_however_it_is_read(
+    history, sort, descending
+):
+    """Sorted by offer or lead, the first rows are read alone and the rest after the last
+    of them: wherever that line falls, a tie on it included, no row is lost or repeated."""
+    scope = Scope.for_vendor(history.vendor.id)
+    stmt = drill.drill(scope, WEEK, "total", "all", "offered", sort=sort, descending=descending)
+    ids = [a.id for a in db.session.scalars(stmt)]
+    # Two hand-overs offered at the same moment and of the same lead: whatever the
+    # sort, two rows tie on its column and only the id tells them apart.
+    first, second = db.session.get(Assignment, ids[1]), db.session.get(Assignment, ids[2])
+    second.offered_at, second.lead_id = first.offered_at, first.lead_id
+    db.session.commit()
+    expected = [a.id for a in db.session.scalars(stmt)]
+    assert sorted(expected) == sorted(ids) and len(ids) > 4
+    for batch in range(1, len(ids) + 2):
+        read = [row.id for row in drill.export_rows(stmt, sort=sort, descending=descending,
+                                                    batch=batch)]  # fmt: skip
+        assert read == expected, batch
 
 
 def test_drill_down_by_group_and_reason(history):
