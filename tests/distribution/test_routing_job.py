@@ -18,7 +18,7 @@ from distribution.routing import jobs
 from distribution.routing.jobs import BATCH_LEADS, route_waiting
 from tests.buyers import accepts, buyer
 from tests.connectors.outbound_peers import BuyerEndpoint
-from tests.handover import leads, publish, rule, west_partner
+from tests.handover import leads, publish, rule, sql_noted, west_partner
 
 
 @pytest.fixture
@@ -165,22 +165,16 @@ def test_a_batch_reads_the_rule_set_once_and_each_partners_destinations_once(
     )  # fmt: skip
     publish(vendor, rule("All", strategy="round_robin"))
     ids = [lead.id for lead in leads(vendor, 3 * BATCH_LEADS)]
-    statements: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(" ".join(statement.split()))
-
     commits: list[object] = []
 
     def committed(connection) -> None:  # type: ignore[no-untyped-def]
         commits.append(connection)
 
-    event.listen(db.engine, "before_cursor_execute", note)
     event.listen(db.engine, "commit", committed)
     try:
-        assert route_waiting(vendor.id) == {"offered": len(ids)}
+        with sql_noted() as statements:
+            assert route_waiting(vendor.id) == {"offered": len(ids)}
     finally:
-        event.remove(db.engine, "before_cursor_execute", note)
         event.remove(db.engine, "commit", committed)
     setups = [s for s in statements if s.startswith("SELECT vendor.") and "JOIN rule_set" in s]
     found = [s for s in statements if s.startswith("SELECT destination.")]

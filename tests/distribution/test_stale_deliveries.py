@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from distribution import buyers, clock, destinations
 from distribution.db import db
@@ -30,7 +30,7 @@ from distribution.outbox.drain import send_due
 from distribution.outbox.queueing import queue
 from tests.buyers import accepts, buyer, one_lead, sale_of, sold
 from tests.connectors.outbound_peers import BuyerEndpoint, SmtpInbox
-from tests.handover import leads, publish, routed, rule, west_partner
+from tests.handover import leads, publish, routed, rule, sql_noted, west_partner
 
 PARTNER_USER = Actor("user:partner", "portal")
 
@@ -201,16 +201,8 @@ def test_the_check_reads_a_batch_at_once(world, endpoint, loopback):
     however many deliveries the batch holds."""
     pushed(world, {"url": endpoint.url}, count=12, acceptance_window_hours=4)
     clock.advance(timedelta(hours=5))
-    statements: list[str] = []
-
-    def seen(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
+    with sql_noted() as statements:
         assert send_due() == {"cancelled": 12}
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
-    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    reads = [s for s in statements if s.upper().startswith("SELECT")]
     assert sum("FROM assignment" in s for s in reads) == 1
     assert endpoint.received == []

@@ -7,11 +7,12 @@ import threading
 
 import pytest
 from lxml import etree
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from distribution import accounts
 from distribution.db import db
 from distribution.models import IdempotencyRecord, Lead, LeadEvent, LeadStatus, Suppression
+from tests.handover import sql_noted
 
 ADF = b"""<?xml version="1.0" encoding="UTF-8"?>
 <?adf version="1.0"?>
@@ -99,19 +100,11 @@ def test_a_lone_lead_and_its_first_event_are_written_by_one_statement_on_postgre
     client, source, is_postgres
 ):
     _vendor, key = source
-    statements: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(" ".join(statement.split()))
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with sql_noted() as statements:
         taken = post(client, key, good_lead()).get_json()
         refused = post(
             client, key, good_lead(country="Atlantis", phone="(415) 555-0199")
         ).get_json()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
     writes = [s for s in statements if "INSERT" in s]
     if is_postgres:
         assert len(writes) == 2, writes  # one a lead
