@@ -161,7 +161,7 @@ def export_rows(
     connection = db.session.connection()
     key = _KEYSET.get(sort)
     if key is not None:
-        head = list(connection.execute(columns.limit(batch)))
+        head: list[Row[Any]] = list(connection.execute(columns.limit(batch)))
         yield from head
         if len(head) < batch:
             return
