@@ -112,10 +112,10 @@ def drill_ids(
 
 
 EXPORT_BATCH = 2000
-# Sorts whose column never changes once written (a hand-over's lead and offer time):
-# the download can be read in two statements, the second going on after the first's
-# last row, without a row moving across that line in between.
-_KEYSET = {"lead": "lead_id", "offered": "offered_at"}
+# Sorts (of ``SORTS``) whose column never changes once written (a hand-over's lead and
+# offer time): the download can be read in two statements, the second going on after
+# the first's last row, without a row moving across that line in between.
+_KEYSET = frozenset({"lead", "offered"})
 
 
 def export_rows(
@@ -159,14 +159,13 @@ def export_rows(
         .join(Lead, Lead.id == Assignment.lead_id)
     )
     connection = db.session.connection()
-    key = _KEYSET.get(sort)
-    if key is not None:
+    if sort in _KEYSET:
         head: list[Row[Any]] = list(connection.execute(columns.limit(batch)))
         yield from head
         if len(head) < batch:
             return
-        column, last = getattr(Assignment, key), head[-1]
-        value = getattr(last, key)
+        (column,), last = SORTS[sort](), head[-1]
+        value = getattr(last, column.key)  # the download's row names it as the assignment does
         beyond = column < value if descending else column > value
         columns = columns.where(or_(beyond, and_(column == value, Assignment.id > last.id)))
     if connection.dialect.name == "postgresql":
