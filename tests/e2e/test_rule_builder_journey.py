@@ -48,6 +48,9 @@ def test_build_publish_and_a_posted_lead_is_offered_to_the_partner(
     page.select_option("#r0-action", "push_partner")  # the form redraws with a partner picker
     page.select_option("#r0-partner", label="Harbor Solar")
     page.get_by_role("button", name="Add a condition").click()
+    # The new field's change redraws the form only once rules.js (deferred) listens: the
+    # field is there, and can be chosen, before it does.
+    page.wait_for_load_state()
     page.select_option("#r0-c0-field", "product")  # redraws with the product list
     page.select_option("#r0-c0-value", ["Solar"])
     page.select_option("#r0-c0-op", "in")
